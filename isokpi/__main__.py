@@ -1,0 +1,5 @@
+import sys
+
+from isokpi.cli import main
+
+sys.exit(main())

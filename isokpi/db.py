@@ -1,0 +1,288 @@
+"""The store: one DuckDB connection per process, a cursor per call, migrations applied on open.
+
+Two backends behave the same: an embedded DuckDB file (the default, `data/isokpi.duckdb`) and DuckLake
+with a PostgreSQL catalog (`ducklake:postgres:...`) for several app servers over one database. Nothing
+here relies on primary keys, unique constraints, sequences or indexes, which DuckLake does not have.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import importlib.util
+import os
+import random
+import re
+import shutil
+import tempfile
+import threading
+import time
+import weakref
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+import duckdb
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DB = ROOT / "data" / "isokpi.duckdb"
+DUCKLAKE_PREFIX = "ducklake:"
+LAKE_ALIAS = "isokpi"
+
+T = TypeVar("T")
+
+
+class DatabaseError(Exception):
+    """A problem opening or using the database, with a message meant for people."""
+
+
+class DatabaseBusyError(DatabaseError):
+    """Another process holds the DuckDB file."""
+
+
+class WriteConflict(DatabaseError):
+    """A concurrent writer changed the same tables; the caller retries."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the data lives: a DuckDB file, or a DuckLake catalog plus its data directory."""
+
+    kind: str  # "duckdb" | "ducklake"
+    location: str  # file path, or the DuckLake connection string after "ducklake:"
+    data_path: Path | None = None
+
+    @property
+    def label(self) -> str:
+        return self.location if self.kind == "duckdb" else f"DuckLake {self.location}"
+
+    @property
+    def data_dir(self) -> Path:
+        """The directory the locked-down connection may read and write."""
+        if self.kind == "ducklake":
+            assert self.data_path is not None
+            return self.data_path
+        return Path(self.location).resolve().parent
+
+
+def resolve_target(db: str | os.PathLike[str] | None = None) -> Target:
+    """The database to use: `--db`, else $ISOKPI_DB, else data/isokpi.duckdb."""
+    spec = str(db) if db is not None else os.environ.get("ISOKPI_DB") or str(DEFAULT_DB)
+    if spec.startswith(DUCKLAKE_PREFIX):
+        data_path = os.environ.get("ISOKPI_DATA_PATH")
+        if not data_path:
+            raise DatabaseError(
+                "ISOKPI_DB names a DuckLake catalog, so ISOKPI_DATA_PATH must name the shared directory "
+                "for its data files (for example ISOKPI_DATA_PATH=/srv/isokpi/lake)."
+            )
+        return Target("ducklake", spec[len(DUCKLAKE_PREFIX) :], Path(data_path).resolve())
+    return Target("duckdb", str(Path(spec).expanduser().resolve()))
+
+
+def _extension_file(name: str) -> Path:
+    """The extension binary shipped by the pinned `duckdb-extension-<name>` PyPI package."""
+    spec = importlib.util.find_spec(f"duckdb_extension_{name}")
+    if spec is None or spec.origin is None:
+        raise DatabaseError(f"the DuckDB {name} extension is missing: pip install -r requirements.txt")
+    path = Path(spec.origin).parent / "extensions" / f"v{duckdb.__version__}" / f"{name}.duckdb_extension"
+    if not path.is_file():
+        raise DatabaseError(
+            f"the {name} extension does not match DuckDB {duckdb.__version__}: pip install -r requirements.txt"
+        )
+    return path
+
+
+def _busy_message(target: Target, error: Exception) -> str:
+    match = re.search(r"\(PID (\d+)\)", str(error))
+    holder = f"process {match.group(1)}" if match else "another process"
+    return (
+        f"The database {target.location} is in use by {holder} (probably the isokpi app). A DuckDB file admits "
+        "one writing process at a time. Either load the file through the app's Upload page, or stop the app "
+        "(Ctrl+C in its terminal) and run this command again. For several processes at once, use the DuckLake "
+        "backend described in the README."
+    )
+
+
+class Database:
+    """One DuckDB connection to a target; hand out a cursor per call (a connection is not thread-safe)."""
+
+    def __init__(self, target: Target, *, lockdown: bool = True, migrate: bool = True) -> None:
+        self.target = target
+        self._write_lock = threading.Lock()
+        # Uploads are copied here before DuckDB reads them; the locked-down connection may read nothing else.
+        self.upload_root = Path(tempfile.mkdtemp(prefix="isokpi-uploads-"))
+        os.chmod(self.upload_root, 0o700)
+        # Removed on close, or at the latest when the process exits.
+        self._cleanup = weakref.finalize(self, shutil.rmtree, self.upload_root, ignore_errors=True)
+        try:
+            self.connection = self._connect()
+            if lockdown:
+                self._lock_down()
+            if migrate:
+                from isokpi.migrations import migrate as run_migrations
+
+                run_migrations(self)
+        except BaseException:
+            self.close()
+            raise
+
+    # --- connecting ---------------------------------------------------------------------------------
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        config = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+        if self.target.kind == "duckdb":
+            Path(self.target.location).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                return duckdb.connect(self.target.location, config=config)
+            except duckdb.IOException as error:
+                if "lock" in str(error).lower():
+                    raise DatabaseBusyError(_busy_message(self.target, error)) from None
+                raise DatabaseError(f"cannot open {self.target.location}: {error}") from None
+        return self._connect_ducklake(config)
+
+    def _connect_ducklake(self, config: dict[str, object]) -> duckdb.DuckDBPyConnection:
+        extension_dir = self.upload_root / "extensions"
+        config = {**config, "extension_directory": str(extension_dir)}
+        connection = duckdb.connect(config=config)
+        for name in ("ducklake", "postgres"):
+            # INSTALL from the local file (never the network), so LOAD finds postgres under its real name.
+            connection.execute(f"INSTALL '{_extension_file(name)}'")
+            connection.execute(f"LOAD {name}")
+        assert self.target.data_path is not None
+        self.target.data_path.mkdir(parents=True, exist_ok=True)
+        try:
+            connection.execute(
+                f"ATTACH $spec AS {LAKE_ALIAS} (DATA_PATH $data_path)",
+                {"spec": DUCKLAKE_PREFIX + self.target.location, "data_path": str(self.target.data_path) + "/"},
+            )
+        except duckdb.Error as error:
+            raise DatabaseError(f"cannot attach DuckLake {self.target.location}: {error}") from None
+        connection.execute(f"USE {LAKE_ALIAS}")
+        return connection
+
+    def _lock_down(self) -> None:
+        """No file access outside the data directory and the private upload directory; settings frozen."""
+        allowed = [str(self.target.data_dir) + "/", str(self.upload_root) + "/"]
+        # A literal, not a parameter: SET takes no parameters, and these paths are ours, quotes doubled.
+        listed = ", ".join("'" + path.replace("'", "''") + "'" for path in allowed)
+        self.connection.execute(f"SET allowed_directories = [{listed}]")
+        self.connection.execute("SET enable_external_access = false")
+        self.connection.execute("SET lock_configuration = true")
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            if hasattr(self, "connection"):
+                self.connection.close()
+        self._cleanup()
+
+    # --- using ----------------------------------------------------------------------------------------
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A fresh cursor: safe to use from the calling thread while others use theirs."""
+        cursor = self.connection.cursor()
+        if self.target.kind == "ducklake":
+            cursor.execute(f"USE {LAKE_ALIAS}")
+        return cursor
+
+    def query(self, sql: str, params: dict[str, object] | list[object] | None = None) -> list[tuple]:
+        """Run one read query on its own cursor and return all rows."""
+        with contextlib.closing(self.cursor()) as cursor:
+            return cursor.execute(sql, params or {}).fetchall()
+
+    def query_dicts(self, sql: str, params: dict[str, object] | list[object] | None = None) -> list[dict]:
+        """Rows as dicts keyed by column name."""
+        with contextlib.closing(self.cursor()) as cursor:
+            result = cursor.execute(sql, params or {})
+            names = [column[0] for column in result.description]
+            return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+
+    @contextlib.contextmanager
+    def transaction(self, cursor: duckdb.DuckDBPyConnection | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+        """BEGIN ... COMMIT on `cursor` (default: a fresh one); ROLLBACK on any error.
+
+        Conflicts with a concurrent writer surface as WriteConflict.
+        """
+        own = cursor is None
+        active = self.cursor() if cursor is None else cursor
+        try:
+            active.execute("BEGIN TRANSACTION")
+            try:
+                yield active
+                active.execute("COMMIT")
+            except BaseException as error:
+                with contextlib.suppress(duckdb.Error):
+                    active.execute("ROLLBACK")
+                if isinstance(error, duckdb.TransactionException):
+                    raise WriteConflict(str(error)) from error
+                raise
+        finally:
+            if own:
+                active.close()
+
+    def write(
+        self,
+        work: Callable[[duckdb.DuckDBPyConnection], T],
+        *,
+        cursor: duckdb.DuckDBPyConnection | None = None,
+        attempts: int = 8,
+    ) -> T:
+        """Run `work(cursor)` in one transaction, retrying with backoff when a concurrent writer conflicts."""
+        delay = 0.05
+        for attempt in range(attempts):
+            try:
+                with self._write_lock, self.transaction(cursor) as active:
+                    return work(active)
+            except WriteConflict:
+                if attempt == attempts - 1:
+                    raise DatabaseError(
+                        "the database stayed busy with other writers; nothing was changed. Try again in a minute."
+                    ) from None
+                time.sleep(delay * (1 + random.random()))
+                delay = min(delay * 2, 2.0)
+        raise AssertionError("unreachable")
+
+
+_open: dict[Target, Database] = {}
+_open_lock = threading.Lock()
+
+
+def open_database(db: str | os.PathLike[str] | None = None) -> Database:
+    """The process-wide Database for `db` (see resolve_target), opened and migrated on first use."""
+    target = resolve_target(db)
+    with _open_lock:
+        database = _open.get(target)
+        if database is None:
+            database = Database(target)
+            _open[target] = database
+        return database
+
+
+def close_all() -> None:
+    """Close every open Database (tests and CLI exit)."""
+    with _open_lock:
+        for database in _open.values():
+            database.close()
+        _open.clear()
+
+
+atexit.register(close_all)
+
+
+def bound(sql: str, params: dict[str, object]) -> dict[str, object]:
+    """The subset of `params` that `sql` names ($name): DuckDB refuses unused named parameters."""
+    code = re.sub(r"--[^\n]*", "", sql)  # a name mentioned in a comment is not a use
+    return {name: value for name, value in params.items() if re.search(rf"\${re.escape(name)}\b", code)}
+
+
+def next_id(cursor: duckdb.DuckDBPyConnection, counter: str) -> int:
+    """Allocate the next id of `counter` inside the caller's transaction.
+
+    Two writers bumping the same counter row conflict, so one retries: this is also what serialises loads
+    on DuckLake, where there are no unique constraints to stop a duplicate.
+    """
+    cursor.execute("UPDATE counters SET value = value + 1 WHERE name = $name", {"name": counter})
+    row = cursor.execute("SELECT value FROM counters WHERE name = $name", {"name": counter}).fetchone()
+    if row is None:
+        raise DatabaseError(f"counter {counter!r} is missing: the database was not migrated")
+    return int(row[0])

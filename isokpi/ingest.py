@@ -1,0 +1,349 @@
+"""Load a file into a dataset: validate, then merge in one transaction as a batch; undo a batch.
+
+A load either writes every row of the file or nothing. Rows are matched on the dataset's key: a new key is
+`inserted`, a changed row `updated` (its previous version kept for undo), an equal row `unchanged`. A file
+whose rows are all unchanged writes nothing at all, not even a batch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import getpass
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from isokpi.datasets import Dataset, get_dataset
+from isokpi.db import Database, next_id
+from isokpi.mapping import Mapping
+from isokpi.sources import SourceError, StagedFile, stage_file
+from isokpi.validate import Prepared, Problem, prepare, quote
+
+
+class _NothingChanged(Exception):
+    def __init__(self, counts: tuple[int, int, int]) -> None:
+        super().__init__("every row is unchanged")
+        self.counts = counts
+
+
+class UndoError(Exception):
+    """The batch cannot be undone; the message says why and what to do."""
+
+
+@dataclass
+class IngestResult:
+    """What a load did, in the shape of `python -m isokpi ingest --json`."""
+
+    dataset: str
+    file_name: str
+    batch_id: int | None = None
+    rows_read: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    duplicate_rows: int = 0
+    errors: list[Problem] = field(default_factory=list)
+    error_count: int = 0
+    warnings: list[str] = field(default_factory=list)
+    sha256: str | None = None
+    checked_only: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.error_count == 0
+
+    @property
+    def loaded(self) -> bool:
+        return self.batch_id is not None
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "batch_id": self.batch_id,
+            "dataset": self.dataset,
+            "file_name": self.file_name,
+            "rows_read": self.rows_read,
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "duplicate_rows": self.duplicate_rows,
+            "error_count": self.error_count,
+            "errors": [problem.as_dict() for problem in self.errors],
+            "warnings": self.warnings,
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.as_dict(), ensure_ascii=False)
+
+
+def current_user() -> str:
+    """Who runs the CLI, for the ledger."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def now_utc() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+@contextlib.contextmanager
+def private_workdir(database: Database):
+    """A directory only this load uses, inside the one the locked-down connection may read."""
+    path = Path(tempfile.mkdtemp(dir=database.upload_root))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def ingest_file(
+    database: Database,
+    dataset_name: str,
+    path: str | Path,
+    *,
+    file_name: str | None = None,
+    sheet: str | None = None,
+    mapping: Mapping | None = None,
+    date_format: str | None = None,
+    user: str | None = None,
+    source: str = "cli",
+    check_only: bool = False,
+) -> IngestResult:
+    """Validate the file at `path` as `dataset_name` and, unless check_only or invalid, load it as one batch."""
+    dataset = get_dataset(dataset_name)
+    name = file_name or Path(path).name
+    result = IngestResult(dataset.name, name)
+    with private_workdir(database) as workdir:
+        try:
+            staged = stage_file(path, workdir, name, sheet)
+        except SourceError as error:
+            result.errors = [Problem(1, "", "", str(error))]
+            result.error_count = 1
+            return result
+        result.sha256 = staged.sha256
+        return _validate_and_load(database, dataset, staged, result, mapping, date_format, user, source, check_only)
+
+
+def _validate_and_load(
+    database: Database,
+    dataset: Dataset,
+    staged: StagedFile,
+    result: IngestResult,
+    mapping: Mapping | None,
+    date_format: str | None,
+    user: str | None,
+    source: str,
+    check_only: bool,
+) -> IngestResult:
+    # Validation and the write share one cursor: the temp tables they pass along are private to it.
+    with contextlib.closing(database.cursor()) as cursor:
+        prepared = prepare(cursor, dataset, staged, mapping=mapping, date_format=date_format)
+        _copy_validation(prepared, result)
+        if not prepared.ok:
+            return result
+        if check_only:
+            result.checked_only = True
+            result.inserted, result.updated, result.unchanged = _classify(cursor, dataset, prepared.duplicate_rows)
+            return result
+        actor = user or current_user()
+        try:
+            batch_id, counts = database.write(
+                lambda write_cursor: _merge(
+                    write_cursor, dataset, staged, result.rows_read, prepared.duplicate_rows, actor, source
+                ),
+                cursor=cursor,
+            )
+        except _NothingChanged as nothing:
+            batch_id, counts = None, nothing.counts
+    result.batch_id = batch_id
+    result.inserted, result.updated, result.unchanged = counts
+    return result
+
+
+def _copy_validation(prepared: Prepared, result: IngestResult) -> None:
+    result.rows_read = prepared.rows_read
+    result.errors = prepared.problems
+    result.error_count = prepared.problem_count
+    result.warnings = prepared.warnings
+    result.duplicate_rows = prepared.duplicate_rows
+
+
+def _classify(cursor: duckdb.DuckDBPyConnection, dataset: Dataset, duplicates: int = 0) -> tuple[int, int, int]:
+    """Compare `typed` with the current rows: temp table `matched` (key, same) and (inserted, updated, unchanged)."""
+    same = " AND ".join(f"t.{quote(c)} IS NOT DISTINCT FROM c.{quote(c)}" for c in dataset.column_names)
+    current = f"(SELECT * FROM {quote(dataset.versions_table)} WHERE _superseded_by IS NULL)"
+    stored_key = quote(dataset.stored_key)
+    cursor.execute("DROP TABLE IF EXISTS matched")
+    if duplicates:
+        sql = f"SELECT t._key, bool_and({same}) AS same FROM typed_rows t JOIN {current} c ON c.{stored_key} = t._key GROUP BY t._key"
+    else:
+        sql = f"SELECT t._key, {same} AS same FROM typed_rows t JOIN {current} c ON c.{stored_key} = t._key"
+    cursor.execute(f"CREATE TEMP TABLE matched AS {sql}")
+    keys = cursor.execute("SELECT count(*) FROM typed_rows").fetchone()[0] - duplicates
+    updated, unchanged = cursor.execute(
+        "SELECT count(*) FILTER (NOT same), count(*) FILTER (same) FROM matched"
+    ).fetchone()
+    return keys - updated - unchanged, updated, unchanged
+
+
+def _merge(
+    cursor: duckdb.DuckDBPyConnection,
+    dataset: Dataset,
+    staged: StagedFile,
+    rows_read: int,
+    duplicates: int,
+    user: str,
+    source: str,
+) -> tuple[int | None, tuple[int, int, int]]:
+    """Inside the caller's transaction: write the new versions and the batch record."""
+    # Take the batch id first: a concurrent load bumping the same counter conflicts here and retries, so
+    # it classifies against our rows, not against the state before them.
+    batch_id = next_id(cursor, "batch")
+    counts = _classify(cursor, dataset, duplicates)
+    inserted, updated, unchanged = counts
+    if inserted + updated == 0:
+        raise _NothingChanged(counts)  # rolls back: not even a batch or its id is written
+    table = quote(dataset.versions_table)
+    columns = ", ".join(quote(c) for c in dataset.column_names)
+    if updated:
+        cursor.execute(
+            f"""
+            UPDATE {table} SET _superseded_by = $batch
+            WHERE _superseded_by IS NULL AND {quote(dataset.stored_key)} IN (SELECT _key FROM matched WHERE NOT same)
+            """,
+            {"batch": batch_id},
+        )
+    # Exact repeats of a row within the file are written once. Without unchanged rows to leave out, the
+    # insert reads typed_rows straight: an anti-join here would make DuckDB log every row in the WAL.
+    first_of_key = "QUALIFY row_number() OVER (PARTITION BY _key ORDER BY _row) = 1" if duplicates else ""
+    leave_out = "WHERE NOT EXISTS (SELECT 1 FROM matched m WHERE m._key = t._key AND m.same)" if unchanged else ""
+    key = ", _key" if dataset.stored_key == "_key" else ""
+    cursor.execute(
+        f"INSERT INTO {table} ({columns}{key}, _batch_id, _superseded_by) "
+        f"SELECT {columns}{key}, $batch, NULL FROM typed_rows t {leave_out} {first_of_key}",
+        {"batch": batch_id},
+    )
+    at = now_utc()
+    cursor.execute(
+        """
+        INSERT INTO batches VALUES ($batch, $dataset, $file, $sha, $read, $inserted, $updated, $unchanged,
+            $user, $at, $source, 'loaded', NULL, NULL)
+        """,
+        {
+            "batch": batch_id,
+            "dataset": dataset.name,
+            "file": staged.file_name,
+            "sha": staged.sha256,
+            "read": rows_read,
+            "inserted": inserted,
+            "updated": updated,
+            "unchanged": unchanged,
+            "user": user,
+            "at": at,
+            "source": source,
+        },
+    )
+    record_event(
+        cursor,
+        user,
+        "load",
+        f"batch {batch_id}",
+        {
+            "dataset": dataset.name,
+            "file": staged.file_name,
+            "inserted": inserted,
+            "updated": updated,
+            "unchanged": unchanged,
+        },
+        at,
+    )
+    return batch_id, counts
+
+
+def record_event(
+    cursor: duckdb.DuckDBPyConnection,
+    actor: str,
+    action: str,
+    subject: str,
+    details: dict[str, object],
+    at: dt.datetime | None = None,
+) -> None:
+    """Append to the audit trail inside the caller's transaction."""
+    event_id = next_id(cursor, "audit")
+    cursor.execute(
+        "INSERT INTO audit_log VALUES ($id, $at, $actor, $action, $subject, $details)",
+        {
+            "id": event_id,
+            "at": at or now_utc(),
+            "actor": actor,
+            "action": action,
+            "subject": subject,
+            "details": json.dumps(details, default=str),
+        },
+    )
+
+
+# --- batches and undo ------------------------------------------------------------------------------
+
+
+def list_batches(database: Database, dataset: str | None = None) -> list[dict]:
+    """The ledger, newest first."""
+    return database.query_dicts(
+        """
+        SELECT batch_id, dataset, file_name, sha256, rows_read, inserted, updated, unchanged, loaded_by,
+               loaded_at, source, status, undone_by, undone_at
+        FROM batches WHERE $dataset IS NULL OR dataset = $dataset ORDER BY batch_id DESC
+        """,
+        {"dataset": dataset},
+    )
+
+
+def undo_batch(database: Database, batch_id: int, *, user: str | None = None) -> dict:
+    """Restore the state before `batch_id`: its new rows go, the versions it replaced come back."""
+    actor = user or current_user()
+
+    def work(cursor: duckdb.DuckDBPyConnection) -> dict:
+        next_id(cursor, "batch")  # conflicts with a concurrent load, so neither sees half of the other
+        row = cursor.execute(
+            "SELECT dataset, status, file_name FROM batches WHERE batch_id = $id", {"id": batch_id}
+        ).fetchone()
+        if row is None:
+            raise UndoError(f"there is no batch {batch_id}: `python -m isokpi batches` lists them")
+        dataset_name, status, file_name = row
+        if status == "undone":
+            raise UndoError(f"batch {batch_id} ({file_name}) was already undone")
+        table = quote(get_dataset(dataset_name).versions_table)
+        later = cursor.execute(
+            f"SELECT min(_superseded_by) FROM {table} WHERE _batch_id = $id AND _superseded_by IS NOT NULL",
+            {"id": batch_id},
+        ).fetchone()[0]
+        if later is not None:
+            raise UndoError(
+                f"batch {later} changed rows that batch {batch_id} wrote: undo batch {later} first, then batch {batch_id}"
+            )
+        removed = cursor.execute(f"DELETE FROM {table} WHERE _batch_id = $id", {"id": batch_id}).fetchone()[0]
+        restored = cursor.execute(
+            f"UPDATE {table} SET _superseded_by = NULL WHERE _superseded_by = $id", {"id": batch_id}
+        ).fetchone()[0]
+        at = now_utc()
+        cursor.execute(
+            "UPDATE batches SET status = 'undone', undone_by = $user, undone_at = $at WHERE batch_id = $id",
+            {"user": actor, "at": at, "id": batch_id},
+        )
+        record_event(
+            cursor,
+            actor,
+            "undo",
+            f"batch {batch_id}",
+            {"dataset": dataset_name, "removed": removed, "restored": restored},
+            at,
+        )
+        return {"batch_id": batch_id, "dataset": dataset_name, "removed": int(removed), "restored": int(restored)}
+
+    return database.write(work)

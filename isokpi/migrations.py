@@ -1,0 +1,181 @@
+"""Ordered schema migrations, recorded in `schema_migrations`, each applied in one transaction.
+
+A migration is a function registered with @migration; its SQL is written out in full (not generated from
+the current dataset declarations) so that an old database upgrades exactly as a new one was built.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import duckdb
+
+if TYPE_CHECKING:
+    from isokpi.db import Database
+
+Migration = Callable[[duckdb.DuckDBPyConnection], None]
+MIGRATIONS: list[tuple[int, str, Migration]] = []
+
+
+def migration(number: int) -> Callable[[Migration], Migration]:
+    def register(function: Migration) -> Migration:
+        assert not MIGRATIONS or MIGRATIONS[-1][0] < number, "migrations must be registered in order"
+        MIGRATIONS.append((number, function.__name__, function))
+        return function
+
+    return register
+
+
+# Row history: every dataset keeps all versions of its rows. A version written by batch B has
+# _batch_id = B; when batch C replaces it, _superseded_by = C. The view named after the dataset shows the
+# current versions, so undoing C deletes C's versions and clears _superseded_by = C. Datasets with a
+# composite key also store it joined in one text column, _key, to match rows on.
+VERSION_COLUMNS = "_batch_id BIGINT NOT NULL, _superseded_by BIGINT"
+
+
+@migration(1)
+def create_ledger_and_datasets(cursor: duckdb.DuckDBPyConnection) -> None:
+    cursor.execute("CREATE TABLE counters (name VARCHAR NOT NULL, value BIGINT NOT NULL)")
+    cursor.execute("INSERT INTO counters VALUES ('batch', 0), ('audit', 0)")
+    cursor.execute(
+        """
+        CREATE TABLE batches (
+            batch_id BIGINT NOT NULL,
+            dataset VARCHAR NOT NULL,
+            file_name VARCHAR NOT NULL,
+            sha256 VARCHAR,
+            rows_read BIGINT NOT NULL,
+            inserted BIGINT NOT NULL,
+            updated BIGINT NOT NULL,
+            unchanged BIGINT NOT NULL,
+            loaded_by VARCHAR NOT NULL,
+            loaded_at TIMESTAMP NOT NULL,
+            source VARCHAR NOT NULL,
+            status VARCHAR NOT NULL,
+            undone_by VARCHAR,
+            undone_at TIMESTAMP
+        )
+        """
+    )
+    cursor.execute(
+        """
+        CREATE TABLE audit_log (
+            event_id BIGINT NOT NULL,
+            occurred_at TIMESTAMP NOT NULL,
+            actor VARCHAR NOT NULL,
+            action VARCHAR NOT NULL,
+            subject VARCHAR,
+            details VARCHAR
+        )
+        """
+    )
+    cursor.execute(
+        f"""
+        CREATE TABLE training_versions (
+            record_id VARCHAR, employee_id VARCHAR, department VARCHAR, site VARCHAR, course VARCHAR,
+            category VARCHAR, standard VARCHAR, "hours" DOUBLE, status VARCHAR, due_date DATE,
+            completed_on DATE, expires_on DATE, is_mandatory BOOLEAN, effectiveness VARCHAR,
+            {VERSION_COLUMNS}
+        )
+        """
+    )
+    cursor.execute(
+        f"""
+        CREATE TABLE findings_versions (
+            finding_id VARCHAR, audit_id VARCHAR, audit_type VARCHAR, standard VARCHAR, clause VARCHAR,
+            site VARCHAR, department VARCHAR, process VARCHAR, severity VARCHAR, source VARCHAR,
+            description VARCHAR, raised_on DATE, due_on DATE, closed_on DATE, status VARCHAR,
+            root_cause VARCHAR, owner VARCHAR, repeat_of VARCHAR, effectiveness VARCHAR,
+            {VERSION_COLUMNS}
+        )
+        """
+    )
+    cursor.execute(
+        f"""
+        CREATE TABLE survey_versions (
+            response_id VARCHAR, survey_id VARCHAR, survey_type VARCHAR, stakeholder VARCHAR,
+            responded_on DATE, site VARCHAR, department VARCHAR, question_id VARCHAR, question_text VARCHAR,
+            pillar VARCHAR, scale VARCHAR, score DOUBLE, comment VARCHAR, _key VARCHAR NOT NULL,
+            {VERSION_COLUMNS}
+        )
+        """
+    )
+    cursor.execute(
+        f"""
+        CREATE TABLE targets_versions (
+            kpi_id VARCHAR, target DOUBLE, period_start DATE, period_end DATE, site VARCHAR, owner VARCHAR,
+            _key VARCHAR NOT NULL, {VERSION_COLUMNS}
+        )
+        """
+    )
+    cursor.execute(
+        """
+        CREATE VIEW training AS SELECT record_id, employee_id, department, site, course, category, standard,
+            "hours", status, due_date, completed_on, expires_on, is_mandatory, effectiveness
+        FROM training_versions WHERE _superseded_by IS NULL
+        """
+    )
+    cursor.execute(
+        """
+        CREATE VIEW findings AS SELECT finding_id, audit_id, audit_type, standard, clause, site, department,
+            process, severity, source, description, raised_on, due_on, closed_on, status, root_cause, owner,
+            repeat_of, effectiveness
+        FROM findings_versions WHERE _superseded_by IS NULL
+        """
+    )
+    cursor.execute(
+        """
+        CREATE VIEW survey AS SELECT response_id, survey_id, survey_type, stakeholder, responded_on, site,
+            department, question_id, question_text, pillar, scale, score, comment
+        FROM survey_versions WHERE _superseded_by IS NULL
+        """
+    )
+    cursor.execute(
+        """
+        CREATE VIEW targets AS SELECT kpi_id, target, period_start, period_end, site, owner
+        FROM targets_versions WHERE _superseded_by IS NULL
+        """
+    )
+
+
+def applied(cursor: duckdb.DuckDBPyConnection) -> set[int]:
+    """Numbers of the migrations recorded in this database (empty for a new one)."""
+    exists = cursor.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'schema_migrations' "
+        "AND database_name = current_database() AND schema_name = current_schema()"
+    ).fetchone()[0]
+    if not exists:
+        return set()
+    return {row[0] for row in cursor.execute("SELECT id FROM schema_migrations").fetchall()}
+
+
+def migrate(database: Database) -> list[int]:
+    """Apply the migrations this database lacks, each with its record in one transaction; return their numbers."""
+    from isokpi.db import WriteConflict
+
+    done: list[int] = []
+    for number, name, function in MIGRATIONS:
+        for _attempt in range(5):
+            try:
+                with database._write_lock, database.transaction() as cursor:
+                    if not applied(cursor):
+                        cursor.execute(
+                            "CREATE TABLE IF NOT EXISTS schema_migrations "
+                            "(id INTEGER NOT NULL, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
+                        )
+                with database._write_lock, database.transaction() as cursor:
+                    if number in applied(cursor):
+                        break
+                    function(cursor)
+                    cursor.execute(
+                        "INSERT INTO schema_migrations VALUES ($id, $name, $at)",
+                        {"id": number, "name": name, "at": dt.datetime.now(dt.UTC).replace(tzinfo=None)},
+                    )
+                done.append(number)
+                break
+            except WriteConflict:
+                # Another server applied it at the same moment (DuckLake); look again.
+                continue
+    return done

@@ -1,0 +1,360 @@
+"""Turn an uploaded file into a UTF-8 CSV in a private directory, or refuse it with a clear reason.
+
+Everything that reaches DuckDB is a plain UTF-8 CSV with a header row: Excel sheets are written out as
+CSV, Windows-1252 and UTF-16 text is re-encoded, gzip is expanded under a size limit. Refusals are fast
+and never parse more than they must.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import gzip
+import hashlib
+import io
+import os
+import shutil
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+MB = 1024 * 1024
+# A file bigger than this is refused before it is read (the upload page sets the same in config.toml).
+MAX_FILE_BYTES = int(os.environ.get("ISOKPI_MAX_FILE_MB", "1024")) * MB
+# Compressed input (gzip CSV, the zip inside .xlsx) may not expand past this: 2 MB of gzip can hold 600 MB.
+MAX_EXPANDED_BYTES = int(os.environ.get("ISOKPI_MAX_EXPANDED_MB", "2048")) * MB
+# DuckDB's CSV reader refuses longer lines (its default, which we keep: a larger max_line_size makes DuckDB
+# keep strings in its read buffers and rewrite them all at the next checkpoint). The validator separately
+# limits each field to Excel's 32,767 characters.
+MAX_LINE_BYTES = 2 * MB
+
+DELIMITERS = (",", ";", "\t", "|")
+SNIFF_BYTES = 256 * 1024
+CHUNK = 4 * MB
+
+GZIP_MAGIC = b"\x1f\x8b"
+ZIP_MAGIC = b"PK\x03\x04"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls and other Office 97 files
+
+
+class SourceError(Exception):
+    """The file is not a table we can read; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class StagedFile:
+    """A UTF-8 CSV ready for DuckDB, and what we learned about the original file."""
+
+    csv_path: Path
+    file_name: str
+    sha256: str
+    headers: tuple[str, ...]
+    # Spreadsheet row number of the header: data row i (0-based) is row header_row + 1 + i.
+    header_row: int
+    delimiter: str
+    encoding: str
+    sheet: str | None = None
+
+    @property
+    def column_count(self) -> int:
+        return len(self.headers)
+
+
+def stage_file(path: str | Path, work_dir: Path, file_name: str | None = None, sheet: str | None = None) -> StagedFile:
+    """Check `path` and write it as a UTF-8 CSV into `work_dir` (a private directory DuckDB may read)."""
+    path = Path(path)
+    file_name = file_name or path.name
+    if not path.is_file():
+        raise SourceError(f"{file_name}: no such file")
+    size = path.stat().st_size
+    if size == 0:
+        raise SourceError(
+            f"{file_name}: the file is empty. Export it again with a header row and at least one data row."
+        )
+    if size > MAX_FILE_BYTES:
+        raise SourceError(
+            f"{file_name}: {size / MB:,.0f} MB is over the {MAX_FILE_BYTES / MB:,.0f} MB limit. "
+            "Split the export (for example one file per year) and load the parts one after another."
+        )
+    with path.open("rb") as handle:
+        head = handle.read(8)
+    suffix = path.suffix.lower() if file_name == path.name else Path(file_name).suffix.lower()
+
+    if head.startswith(ZIP_MAGIC) or suffix in (".xlsx", ".xlsm"):
+        if not head.startswith(ZIP_MAGIC):
+            raise SourceError(
+                f"{file_name}: this is not an Excel .xlsx workbook. Save it from Excel as .xlsx or as CSV."
+            )
+        return _stage_xlsx(path, work_dir, file_name, sheet)
+    if head.startswith(OLE_MAGIC) or suffix == ".xls":
+        raise SourceError(
+            f"{file_name}: old Excel .xls files are not read. Open it in Excel and save it as .xlsx or CSV."
+        )
+    if sheet:
+        raise SourceError(f"{file_name}: --sheet applies to Excel .xlsx files only; this is a text file.")
+    return _stage_text(path, work_dir, file_name)
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(CHUNK), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# --- Text files -------------------------------------------------------------------------------------
+
+
+def _stage_text(path: Path, work_dir: Path, file_name: str) -> StagedFile:
+    raw_path = path
+    if _starts_with(path, GZIP_MAGIC):
+        raw_path = work_dir / "expanded.bin"
+        _gunzip_with_limit(path, raw_path, file_name)
+        sha256 = sha256_of(path)
+        is_utf8 = _is_utf8(raw_path)
+    else:
+        sha256, is_utf8 = _sha256_and_utf8(path)  # one read of a large file, not two
+    sample = _read_head(raw_path, SNIFF_BYTES)
+    encoding = _detect_encoding(sample, is_utf8, file_name)
+    target = work_dir / "staged.csv"
+    if encoding == "utf-8":
+        _link_or_copy(raw_path, target)
+    else:
+        _transcode(raw_path, target, encoding)
+    text_sample = _read_head(target, SNIFF_BYTES).decode("utf-8", errors="replace").lstrip("\ufeff")
+    delimiter, headers = _sniff(text_sample, file_name)
+    return StagedFile(target, file_name, sha256, tuple(headers), 1, delimiter, encoding)
+
+
+def _starts_with(path: Path, magic: bytes) -> bool:
+    with path.open("rb") as handle:
+        return handle.read(len(magic)) == magic
+
+
+def _read_head(path: Path, size: int) -> bytes:
+    with path.open("rb") as handle:
+        return handle.read(size)
+
+
+def _gunzip_with_limit(source: Path, target: Path, file_name: str) -> None:
+    written = 0
+    try:
+        with gzip.open(source, "rb") as packed, target.open("wb") as out:
+            for block in iter(lambda: packed.read(CHUNK), b""):
+                written += len(block)
+                if written > MAX_EXPANDED_BYTES:
+                    raise SourceError(
+                        f"{file_name}: the compressed file expands past {MAX_EXPANDED_BYTES / MB:,.0f} MB and was refused. "
+                        "Upload the plain CSV, or split it."
+                    )
+                out.write(block)
+    except (OSError, EOFError, gzip.BadGzipFile) as error:
+        target.unlink(missing_ok=True)
+        raise SourceError(f"{file_name}: the gzip data is damaged ({error}). Export the file again.") from None
+    except SourceError:
+        target.unlink(missing_ok=True)
+        raise
+
+
+def _detect_encoding(sample: bytes, is_utf8: bool, file_name: str) -> str:
+    """UTF-8 (with or without BOM), UTF-16 with a BOM, else Windows-1252; binary data is refused."""
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if b"\x00" in sample:
+        raise SourceError(
+            f"{file_name}: this is a binary file, not a CSV table. Upload a .csv export or an Excel .xlsx workbook."
+        )
+    return "utf-8" if is_utf8 else "cp1252"
+
+
+def _sha256_and_utf8(path: Path) -> tuple[str, bool]:
+    """The file's sha256, and whether all of it decodes as UTF-8."""
+    digest = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    is_utf8 = True
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(CHUNK), b""):
+            digest.update(block)
+            if is_utf8:
+                try:
+                    decoder.decode(block)
+                except UnicodeDecodeError:
+                    is_utf8 = False
+    if is_utf8:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            is_utf8 = False
+    return digest.hexdigest(), is_utf8
+
+
+def _is_utf8(path: Path) -> bool:
+    return _sha256_and_utf8(path)[1]
+
+
+def _cp1252_fallback(error: UnicodeDecodeError) -> tuple[str, int]:
+    # Five bytes are undefined in Windows-1252; Windows itself maps them to the same code points (as Latin-1).
+    return error.object[error.start : error.end].decode("latin-1"), error.end
+
+
+codecs.register_error("isokpi-cp1252", _cp1252_fallback)
+
+
+def _transcode(source: Path, target: Path, encoding: str) -> None:
+    errors = "isokpi-cp1252" if encoding == "cp1252" else "replace"
+    with (
+        source.open("r", encoding=encoding, errors=errors, newline="") as text,
+        target.open("w", encoding="utf-8", newline="") as out,
+    ):
+        shutil.copyfileobj(text, out, CHUNK)
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    target.unlink(missing_ok=True)
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+
+
+def _sniff(sample: str, file_name: str) -> tuple[str, list[str]]:
+    """Pick the delimiter that splits the first records into the most, consistent columns."""
+    if not sample.strip():
+        raise SourceError(f"{file_name}: the file holds no text. Export it again with a header row.")
+    # Drop a possibly cut-off last line so a half record does not skew the column counts.
+    cut = sample.rfind("\n")
+    text = sample[: cut + 1] if 0 < cut < len(sample) - 1 else sample
+    best: tuple[int, int, str, list[str]] | None = None
+    for delimiter in DELIMITERS:
+        try:
+            records = [
+                row for row in csv.reader(io.StringIO(text), delimiter=delimiter) if any(cell.strip() for cell in row)
+            ][:50]
+        except csv.Error:
+            continue
+        if not records:
+            continue
+        width = len(records[0])
+        consistent = sum(1 for row in records[1:] if len(row) == width)
+        score = (consistent, width)
+        if width > 1 and (best is None or score > best[:2]):
+            best = (consistent, width, delimiter, records[0])
+    if best is None:
+        raise SourceError(
+            f"{file_name}: no column separator found in the first line. A CSV export separates columns with "
+            "comma, semicolon, tab or |; check that the file is a table with a header row."
+        )
+    _, _, delimiter, headers = best
+    return delimiter, [header.strip().lstrip("\ufeff") for header in headers]
+
+
+# --- Excel workbooks --------------------------------------------------------------------------------
+
+
+def list_sheets(path: str | Path) -> list[str]:
+    """The visible sheet names of an .xlsx workbook, in workbook order."""
+    from python_calamine import CalamineWorkbook
+
+    _check_zip(Path(path), Path(path).name)
+    with _open_workbook(Path(path), Path(path).name, CalamineWorkbook) as workbook:
+        return list(workbook.sheet_names)
+
+
+def _check_zip(path: Path, file_name: str) -> None:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            expanded = sum(info.file_size for info in archive.infolist())
+            names = {info.filename for info in archive.infolist()}
+    except zipfile.BadZipFile:
+        raise SourceError(
+            f"{file_name}: the workbook is damaged (not a valid .xlsx zip). Save it again from Excel."
+        ) from None
+    if expanded > MAX_EXPANDED_BYTES:
+        raise SourceError(
+            f"{file_name}: the workbook expands to {expanded / MB:,.0f} MB, past the {MAX_EXPANDED_BYTES / MB:,.0f} MB limit. "
+            "Delete unused sheets or export the data as CSV."
+        )
+    if "xl/workbook.xml" not in names:
+        raise SourceError(f"{file_name}: this zip file is not an Excel workbook. Upload a .csv or .xlsx file.")
+
+
+class _open_workbook:
+    def __init__(self, path: Path, file_name: str, workbook_class: type) -> None:
+        self.path, self.file_name, self.workbook_class = path, file_name, workbook_class
+
+    def __enter__(self):
+        try:
+            self.workbook = self.workbook_class.from_path(str(self.path))
+        except Exception as error:  # calamine raises several unrelated types for broken or encrypted files
+            raise SourceError(
+                f"{self.file_name}: the workbook cannot be read ({type(error).__name__}). "
+                "If it is password-protected, remove the password; otherwise save it again from Excel."
+            ) from None
+        return self.workbook
+
+    def __exit__(self, *exc: object) -> None:
+        self.workbook.close()
+
+
+def _stage_xlsx(path: Path, work_dir: Path, file_name: str, sheet: str | None) -> StagedFile:
+    from python_calamine import CalamineWorkbook
+
+    _check_zip(path, file_name)
+    sha256 = sha256_of(path)
+    with _open_workbook(path, file_name, CalamineWorkbook) as workbook:
+        names = list(workbook.sheet_names)
+        if sheet is None:
+            sheet = _first_sheet_with_data(workbook, names)
+        elif sheet not in names:
+            raise SourceError(f"{file_name}: no sheet named {sheet!r}. The workbook has: {', '.join(names)}.")
+        try:
+            rows = workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+        except Exception as error:
+            raise SourceError(
+                f"{file_name}: sheet {sheet!r} cannot be read ({type(error).__name__}). Save it again from Excel."
+            ) from None
+    header_index = next((i for i, row in enumerate(rows) if any(_cell_text(cell) for cell in row)), None)
+    if header_index is None:
+        raise SourceError(f"{file_name}: sheet {sheet!r} is empty. Pick the sheet that holds the table (--sheet NAME).")
+    headers = [_cell_text(cell) for cell in rows[header_index]]
+    while headers and not headers[-1]:
+        headers.pop()
+    if len(headers) < 2:
+        raise SourceError(
+            f"{file_name}: sheet {sheet!r} has fewer than two columns in its header row (row {header_index + 1})."
+        )
+    target = work_dir / "staged.csv"
+    width = len(headers)
+    with target.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(headers)
+        for row in rows[header_index + 1 :]:
+            writer.writerow([_cell_text(cell) for cell in row[:width]] + [""] * (width - len(row)))
+    return StagedFile(target, file_name, sha256, tuple(headers), header_index + 1, ",", "xlsx", sheet)
+
+
+def _first_sheet_with_data(workbook, names: list[str]) -> str:
+    for name in names:
+        sheet = workbook.get_sheet_by_name(name)
+        if sheet.height > 1:
+            return name
+    return names[0]
+
+
+def _cell_text(cell: object) -> str:
+    """Excel cells as the text a CSV export would hold: dates in ISO form, whole numbers without '.0'."""
+    if cell is None:
+        return ""
+    if isinstance(cell, bool):
+        return "true" if cell else "false"
+    if isinstance(cell, dt.datetime):
+        return cell.date().isoformat() if cell.time() == dt.time(0) else cell.isoformat(sep=" ")
+    if isinstance(cell, dt.date):
+        return cell.isoformat()
+    if isinstance(cell, float):
+        return str(int(cell)) if cell.is_integer() and abs(cell) < 1e15 else repr(cell)
+    if isinstance(cell, dt.timedelta | dt.time):
+        return str(cell)
+    return str(cell).strip()

@@ -1,0 +1,895 @@
+"""Validate a staged file against its dataset, in DuckDB, and leave the clean rows in a temp table.
+
+The pipeline, all on one cursor (temp tables are private to it):
+1. `staging`: the CSV read as text, columns c0..cN, row 0 the header (DuckDB's CSV reader).
+2. headers matched to canonical columns (names and aliases, ignoring case and punctuation, or a mapping).
+3. dictionaries: each distinct enumeration, yes/no and date value is parsed once in Python (one set of
+   rules, shared with the docs), then joined back in bulk; numbers and text are cast in SQL.
+4. `typed`: one row per data row with canonical columns and the raw text of every parsed column.
+5. problems: one scan collects every row's problems; keys repeated with different content are problems.
+6. `incoming`: the rows to merge, one per key.
+SQL identifiers come only from the dataset declarations; every value is bound as a parameter.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import duckdb
+
+from isokpi import dates
+from isokpi.datasets import (
+    BOOL,
+    DATE,
+    ENUM,
+    ID,
+    MAX_TEXT_LENGTH,
+    NUMBER,
+    SCALE_RANGES,
+    STAKEHOLDERS,
+    TEXT,
+    Column,
+    Dataset,
+    normalize_header,
+)
+from isokpi.db import bound
+from isokpi.mapping import Mapping, check_mapping
+from isokpi.sources import MAX_LINE_BYTES, StagedFile
+
+MAX_REPORTED = 1000
+KEY_SEPARATOR = "\x1f"
+_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
+TRUE_TOKENS = {"yes", "y", "true", "t", "1", "x", "mandatory", "required", "ja", "oui", "si"}
+FALSE_TOKENS = {"no", "n", "false", "f", "0", "optional", "not required", "nein", "non"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the input: spreadsheet row (header = row 1), column, value, what to do."""
+
+    row: int
+    column: str
+    value: str
+    message: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {"row": self.row, "column": self.column, "value": self.value, "message": self.message}
+
+
+@dataclass
+class Prepared:
+    """The outcome of validation: counts, problems, and (when clean) rows waiting in `incoming`."""
+
+    dataset: Dataset
+    rows_read: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    problem_count: int = 0
+    warnings: list[str] = field(default_factory=list)
+    duplicate_rows: int = 0
+    header_labels: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.problem_count == 0
+
+
+def quote(identifier: str) -> str:
+    """Quote an identifier from our own declarations (never user text)."""
+    if not _IDENTIFIER.fullmatch(identifier):
+        raise ValueError(f"not an allowed identifier: {identifier!r}")
+    return f'"{identifier}"'
+
+
+# --- headers ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class HeaderMatch:
+    columns: dict[str, int]  # canonical column -> index of the file column it comes from
+    labels: dict[str, str]  # canonical column -> header as written in the file
+    problems: list[Problem]
+    warnings: list[str]
+
+
+def match_headers(
+    dataset: Dataset, headers: tuple[str, ...], mapping: Mapping | None, header_row: int = 1
+) -> HeaderMatch:
+    """Map file headers to canonical columns: an explicit mapping first, then names and aliases."""
+    lookup = dataset.header_lookup()
+    by_normal: dict[str, list[int]] = {}
+    for index, header in enumerate(headers):
+        by_normal.setdefault(normalize_header(header), []).append(index)
+    columns: dict[str, int] = {}
+    problems: list[Problem] = []
+    warnings: list[str] = []
+    used: set[int] = set()
+    explicit = dict(mapping.columns) if mapping else {}
+    constants = set(mapping.constants) if mapping else set()
+    question_headers = {normalize_header(h) for h in mapping.questions} if mapping else set()
+
+    for canonical, source in explicit.items():
+        indexes = by_normal.get(normalize_header(source), [])
+        if not indexes:
+            problems.append(
+                Problem(
+                    header_row,
+                    canonical,
+                    source,
+                    f"the mapping reads {canonical} from column {source!r}, which this file does not have; headers found: {', '.join(h for h in headers if h)}",
+                )
+            )
+            continue
+        columns[canonical] = indexes[0]
+        used.add(indexes[0])
+
+    candidates: dict[str, list[int]] = {}
+    for index, header in enumerate(headers):
+        normal = normalize_header(header)
+        if index in used or not normal or normal in question_headers:
+            continue
+        canonical = lookup.get(normal)
+        if canonical is None:
+            warnings.append(f"column {header!r} is not a column of {dataset.name} and was ignored")
+            continue
+        if canonical in columns or canonical in constants:
+            warnings.append(
+                f"column {header!r} was ignored: {canonical} comes from {'the mapping' if canonical in constants else repr(headers[columns[canonical]])}"
+            )
+            continue
+        candidates.setdefault(canonical, []).append(index)
+
+    for canonical, indexes in candidates.items():
+        exact = [i for i in indexes if normalize_header(headers[i]) == normalize_header(canonical)]
+        if len(indexes) > 1 and len(exact) != 1:
+            names = " and ".join(repr(headers[i]) for i in indexes)
+            problems.append(
+                Problem(
+                    header_row,
+                    canonical,
+                    headers[indexes[0]],
+                    f"both {names} look like {canonical}: rename one, or name the right one in a mapping",
+                )
+            )
+            continue
+        chosen = exact[0] if exact else indexes[0]
+        columns[canonical] = chosen
+        for other in indexes:
+            if other != chosen:
+                warnings.append(f"column {headers[other]!r} was ignored: {canonical} comes from {headers[chosen]!r}")
+
+    wide = bool(mapping and mapping.is_wide)
+    for question in mapping.questions if wide else ():
+        if normalize_header(question) not in by_normal:
+            problems.append(
+                Problem(
+                    header_row,
+                    question,
+                    "",
+                    f"the mapping lists question column {question!r}, which this file does not have",
+                )
+            )
+    for column in dataset.columns:
+        supplied = (
+            column.name in columns
+            or column.name in constants
+            or (wide and column.name in ("question_id", "score", "pillar", "question_text"))
+        )
+        if wide and column.name == "scale" and mapping and mapping.scale:
+            supplied = True
+        if column.required and not supplied:
+            accepted = ", ".join(repr(a) for a in (column.name, *column.aliases[:6]))
+            problems.append(
+                Problem(
+                    header_row,
+                    column.name,
+                    "",
+                    f"required column {column.name} is missing: add it (headers accepted: {accepted}), or map it",
+                )
+            )
+    labels = {canonical: headers[index] for canonical, index in columns.items()}
+    return HeaderMatch(columns, labels, problems, warnings)
+
+
+# --- the pipeline ----------------------------------------------------------------------------------
+
+
+def _read_csv_sql(staged: StagedFile) -> str:
+    """read_csv of the staged file: every column text, named c0..cN (names we generate, never user text)."""
+    columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(staged.column_count))
+    return (
+        "read_csv($path, header = true, delim = $delim, quote = '\"', escape = '\"', auto_detect = false, "
+        f"columns = {{{columns}}}, store_rejects = true, rejects_table = 'staging_rejects', "
+        "rejects_scan = 'staging_reject_scans', null_padding = false, strict_mode = true)"
+    )
+
+
+@dataclass
+class Source:
+    """Where the typed step reads from: the CSV itself (long files) or the stacked answers (wide surveys)."""
+
+    sql: str  # a FROM item
+    params: dict[str, object]
+    columns: dict[str, str]  # canonical column -> SQL expression of its raw text (untrimmed)
+    from_file: list[str]  # canonical columns read from the file (not constants)
+    wide: bool
+
+
+def load_source(
+    cursor: duckdb.DuckDBPyConnection, dataset: Dataset, staged: StagedFile, match: HeaderMatch, mapping: Mapping | None
+) -> Source | list[Problem]:
+    """Describe how to read the file's canonical columns; a wide survey is first stacked into temp table `source`.
+
+    Long files are read by DuckDB's CSV reader twice at most (distinct values, then typed rows) and never
+    materialised as text: at a million rows that copy costs more than the load itself.
+    """
+    for table in ("staging", "source", "staging_rejects", "staging_reject_scans"):
+        cursor.execute(f"DROP TABLE IF EXISTS {table}")
+    params: dict[str, object] = {"path": str(staged.csv_path), "delim": staged.delimiter}
+    constants = dict(mapping.constants) if mapping else {}
+    if mapping and mapping.is_wide and mapping.scale and "scale" not in match.columns:
+        constants.setdefault("scale", mapping.scale)
+    columns: dict[str, str] = {}
+    for column in dataset.columns:
+        if column.name in match.columns:
+            columns[column.name] = f"c{match.columns[column.name]}"
+        elif column.name in constants:
+            params[f"const_{column.name}"] = constants[column.name]
+            columns[column.name] = f"CAST($const_{column.name} AS VARCHAR)"
+    from_file = [name for name in columns if name in match.columns]
+    if not (mapping and mapping.is_wide):
+        return Source(_read_csv_sql(staged), params, columns, from_file, wide=False)
+
+    try:
+        sql = f"CREATE TEMP TABLE staging AS SELECT * FROM {_read_csv_sql(staged)}"
+        cursor.execute(sql, bound(sql, params))
+    except duckdb.Error as error:
+        return [_unreadable(staged, error)]
+    problems = _structural_problems(cursor, staged)
+    if problems:
+        return problems
+    sql, stack_params = _stack_questions(dataset, staged, columns, mapping, params)
+    cursor.execute(f"CREATE TEMP TABLE source AS {sql}", stack_params)
+    stacked = {name: quote(name) for name in (*columns, "question_id", "question_text", "pillar", "score")}
+    return Source("source", {}, stacked, [*from_file, "score"], wide=True)
+
+
+def _unreadable(staged: StagedFile, error: Exception) -> Problem:
+    return Problem(
+        staged.header_row,
+        "",
+        "",
+        f"the file cannot be read as a table: {_first_line(error)}. Export it again as CSV (or .xlsx).",
+    )
+
+
+def _structural_problems(cursor: duckdb.DuckDBPyConnection, staged: StagedFile) -> list[Problem]:
+    """Rows DuckDB's CSV reader rejected (wrong number of columns, unclosed quote, line too long)."""
+    exists = cursor.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'staging_rejects' AND database_name = 'temp'"
+    ).fetchone()[0]
+    if not exists:
+        return []
+    rejects = cursor.execute(
+        "SELECT DISTINCT line, error_type, coalesce(csv_line, ''), error_message FROM staging_rejects ORDER BY line LIMIT $max",
+        {"max": MAX_REPORTED},
+    ).fetchall()
+    return [
+        Problem(
+            int(line) + staged.header_row - 1,
+            "",
+            _shorten(csv_line),
+            _reject_message(error_type, message, staged.column_count),
+        )
+        for line, error_type, csv_line, message in rejects
+    ]
+
+
+def _stack_questions(
+    dataset: Dataset, staged: StagedFile, columns: dict[str, str], mapping: Mapping, read_params: dict[str, object]
+) -> tuple[str, dict[str, object]]:
+    """One SELECT per question column of a wide survey, stacked; unanswered questions give no row."""
+    params: dict[str, object] = {"first_row": staged.header_row + 1}
+    params.update({k: v for k, v in read_params.items() if k.startswith("const_")})
+    fixed = ("question_id", "question_text", "pillar", "score")
+    common = ", ".join(
+        f"{expression if expression.startswith('CAST') else 's.' + expression} AS {quote(name)}"
+        for name, expression in columns.items()
+        if name not in fixed
+    )
+    index_of = {normalize_header(h): i for i, h in enumerate(staged.headers)}
+    parts = []
+    for number, (question, pillar) in enumerate(mapping.questions.items()):
+        index = index_of.get(normalize_header(question))
+        if index is None:
+            continue
+        params[f"q{number}"] = staged.headers[index]
+        params[f"p{number}"] = pillar
+        parts.append(
+            f"SELECT s.rowid + $first_row AS _row, {common}{', ' if common else ''}$q{number} AS question_id, "
+            f"$q{number} AS question_text, $p{number} AS pillar, s.c{index} AS score "
+            f"FROM staging s WHERE nullif(trim(s.c{index}), '') IS NOT NULL"
+        )
+    if not parts:
+        parts.append(
+            f"SELECT CAST(NULL AS BIGINT) AS _row, {common}{', ' if common else ''}NULL AS question_id, "
+            "NULL AS question_text, NULL AS pillar, NULL AS score WHERE false"
+        )
+    sql = " UNION ALL ".join(parts)
+    return sql, bound(sql, params)
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).split("\n")[0]
+    return re.sub(r"^[A-Za-z ]+Error: ", "", text)
+
+
+def _shorten(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _reject_message(error_type: str, message: str, width: int) -> str:
+    if error_type in ("MISSING COLUMNS", "TOO MANY COLUMNS"):
+        return f"this row does not have the header's {width} columns ({message}): a separator or quote inside a value is probably not quoted"
+    if error_type == "UNQUOTED VALUE" or error_type == "UNTERMINATED QUOTE":
+        return f"a quote is not closed in this row ({message}): close it or remove it"
+    if error_type == "LINE SIZE OVER MAXIMUM":
+        return f"this row is longer than {MAX_LINE_BYTES // (1024 * 1024)} MB: a value is far too long or a quote is not closed"
+    return f"this row cannot be read ({error_type.lower()}: {message})"
+
+
+def prepare(
+    cursor: duckdb.DuckDBPyConnection,
+    dataset: Dataset,
+    staged: StagedFile,
+    *,
+    mapping: Mapping | None = None,
+    date_format: str | None = None,
+) -> Prepared:
+    """Validate `staged` as `dataset`; when clean, temp view `typed_rows` holds the rows to merge."""
+    prepared = Prepared(dataset)
+    if mapping is not None:
+        check_mapping(mapping, "mapping", dataset.name)
+    date_order = dates.parse_date_format(date_format or (mapping.date_format if mapping else None))
+    match = match_headers(dataset, staged.headers, mapping, staged.header_row)
+    prepared.header_labels = match.labels
+    prepared.warnings = match.warnings
+    source = load_source(cursor, dataset, staged, match, mapping)
+    if isinstance(source, list):
+        return _structural(prepared, source)
+    try:
+        dictionary_problems, lookups = _build_dictionaries(cursor, dataset, source, date_order, staged)
+    except duckdb.Error as error:
+        return _structural(prepared, [_unreadable(staged, error)])
+    structural = _structural_problems(cursor, staged)
+    if structural:
+        return _structural(prepared, structural)
+    try:
+        _create_typed(cursor, dataset, source, staged, lookups)
+    except duckdb.Error as error:
+        return _structural(prepared, [_unreadable(staged, error)])
+    structural = _structural_problems(cursor, staged)
+    if structural:
+        return _structural(prepared, structural)
+    prepared.rows_read = _rows_read(cursor, staged, wide=source.wide)
+    if prepared.rows_read == 0 and not match.problems:
+        return _refuse(prepared, staged, "the file has a header but no data rows: nothing to load")
+    if dataset.name == "survey":
+        _default_stakeholder(cursor)
+    labels = {c.name: match.labels.get(c.name, c.name) for c in dataset.columns}
+    # A missing required column is reported once, at the header, not again on every row.
+    row_problems, total = _row_problems(cursor, dataset, labels, source.wide, set(source.columns))
+    key_problems, duplicates = _key_problems(cursor, dataset, labels)
+    prepared.duplicate_rows = duplicates
+    found = match.problems + dictionary_problems + row_problems + key_problems
+    prepared.problems = sorted(found, key=lambda p: (p.row, p.column))[:MAX_REPORTED]
+    prepared.problem_count = len(match.problems) + len(dictionary_problems) + total + len(key_problems)
+    return prepared
+
+
+def _structural(prepared: Prepared, problems: list[Problem]) -> Prepared:
+    prepared.problems = problems
+    prepared.problem_count = len(problems)
+    return prepared
+
+
+def _rows_read(cursor: duckdb.DuckDBPyConnection, staged: StagedFile, *, wide: bool) -> int:
+    """Data rows in the file (respondents, for a wide survey), not counting blank rows."""
+    if not wide:
+        return cursor.execute("SELECT count(*) FROM typed_rows").fetchone()[0]
+    nonblank = " OR ".join(f"nullif(trim(c{i}), '') IS NOT NULL" for i in range(staged.column_count))
+    return cursor.execute(f"SELECT count(*) FROM staging WHERE {nonblank}").fetchone()[0]
+
+
+def _refuse(prepared: Prepared, staged: StagedFile, message: str) -> Prepared:
+    prepared.problems = [Problem(staged.header_row, "", "", message)]
+    prepared.problem_count = 1
+    return prepared
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """How typed values of one parsed column are found in bulk, from its distinct values parsed in Python.
+
+    "list": small dictionaries (enums, yes/no) become list parameters looked up per row; "iso": dates that are
+    all YYYY-MM-DD are cast by DuckDB, which reads them exactly as Python did (invalid ones are listed);
+    "join": anything else joins temp table dict_values.
+    """
+
+    kind: str
+    raws: list[str]
+    values: list[object]
+    ids: list[int]
+
+
+MAX_LISTED = 256
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _build_dictionaries(
+    cursor: duckdb.DuckDBPyConnection, dataset: Dataset, source: Source, date_order: str | None, staged: StagedFile
+) -> tuple[list[Problem], dict[str, Lookup]]:
+    """Parse each distinct enum / yes-no / date value once; store them in temp table dict_values."""
+    cursor.execute("DROP TABLE IF EXISTS dict_values")
+    cursor.execute(
+        "CREATE TEMP TABLE dict_values (id INTEGER, col VARCHAR, raw VARCHAR, text_value VARCHAR, date_value DATE, "
+        "bool_value BOOLEAN, problem VARCHAR)"
+    )
+    parsed = [c for c in dataset.columns if c.name in source.columns and c.kind in (ENUM, BOOL, DATE)]
+    if not parsed:
+        if not source.wide:
+            # Read every column so the CSV reader records malformed rows in the rejects table.
+            every = ", ".join(f"c{i}" for i in range(staged.column_count))
+            sql = f"SELECT count(coalesce({every})) FROM {source.sql}"
+            cursor.execute(sql, bound(sql, source.params))
+        return [], {}
+    # One read of the file: the CTE is scanned once and grouped per column.
+    wanted = ", ".join(f"{source.columns[c.name]} AS {quote(c.name)}" for c in parsed)
+    union = " UNION ALL ".join(
+        f"SELECT $name_{c.name} AS col, {quote(c.name)} AS raw FROM r WHERE {quote(c.name)} IS NOT NULL GROUP BY ALL"
+        for c in parsed
+    )
+    sql = f"WITH r AS MATERIALIZED (SELECT {wanted} FROM {source.sql}) {union}"
+    params = {**source.params, **{f"name_{c.name}": c.name for c in parsed}}
+    distinct = cursor.execute(sql, bound(sql, params)).fetchall()
+    values: dict[str, list[str]] = {}
+    for column, raw in distinct:
+        if raw.strip():  # a cell of only spaces is empty: it gets no entry, like an empty cell
+            values.setdefault(column, []).append(raw)
+
+    problems: list[Problem] = []
+    order = date_order
+    date_columns = [c for c in parsed if c.kind == DATE]
+    if order is None and date_columns:
+        all_dates = [v for c in date_columns for v in values.get(c.name, [])]
+        order, day_first, month_first = dates.detect_order(all_dates)
+        if day_first and month_first:
+            problems.append(
+                Problem(
+                    staged.header_row,
+                    ", ".join(c.name for c in date_columns),
+                    f"{day_first[0]} / {month_first[0]}",
+                    f"dates in this file mix day-first ({day_first[0]}) and month-first ({month_first[0]}) forms: "
+                    "export them in one form (ISO 2025-03-31 is safest), or pass --date-format",
+                )
+            )
+            order = "mixed"
+    rows: list[tuple[str, str, str | None, object, bool | None, str | None]] = []
+    lookups: dict[str, Lookup] = {}
+    for column in parsed:
+        first = len(rows) + 1
+        for raw in values.get(column.name, []):
+            rows.append((column.name, raw, *_parse_value(column, raw, order)))
+        lookups[column.name] = _lookup(column, rows[first - 1 :], first)
+    if order is None:
+        for column in date_columns:
+            ambiguous = [v for v in values.get(column.name, []) if dates.is_ambiguous(v)]
+            if ambiguous:
+                problems.append(
+                    Problem(
+                        staged.header_row,
+                        column.name,
+                        ambiguous[0],
+                        f"cannot tell whether {ambiguous[0]} is day-first or month-first: no value in the file has a day over 12. "
+                        "Pass --date-format DMY (31/12/2025) or MDY (12/31/2025), or choose the date order on the upload page",
+                    )
+                )
+    if rows:
+        columns = list(zip(*rows, strict=True))
+        cursor.execute(
+            "INSERT INTO dict_values SELECT unnest($i), unnest($c), unnest($r), unnest($t), unnest($d), unnest($b), unnest($p)",
+            {
+                "i": list(range(1, len(rows) + 1)),
+                "c": list(columns[0]),
+                "r": list(columns[1]),
+                "t": list(columns[2]),
+                "d": list(columns[3]),
+                "b": list(columns[4]),
+                "p": list(columns[5]),
+            },
+        )
+    return problems, lookups
+
+
+def _lookup(column: Column, entries: list[tuple], first_id: int) -> Lookup:
+    """Choose how to look up `column`'s values; `entries` are its dict_values rows, ids from `first_id`."""
+    ids = list(range(first_id, first_id + len(entries)))
+    raws = [entry[1] for entry in entries]
+    if column.kind == DATE:
+        parsed_ok = [entry for entry in entries if entry[3] is not None]
+        if all(_ISO_DATE.fullmatch(entry[1]) for entry in parsed_ok):
+            invalid = [(entry[1], id_) for entry, id_ in zip(entries, ids, strict=True) if entry[3] is None]
+            if len(invalid) <= MAX_LISTED:
+                return Lookup("iso", [raw for raw, _ in invalid], [], [id_ for _, id_ in invalid])
+        return Lookup("join", raws, [], ids)
+    if len(entries) > MAX_LISTED:
+        return Lookup("join", raws, [], ids)
+    values = [entry[2] if column.kind == ENUM else entry[4] for entry in entries]
+    return Lookup("list", raws, values, ids)
+
+
+def _parse_value(column: Column, raw: str, order: str | None) -> tuple[str | None, object, bool | None, str | None]:
+    """(text value, date value, yes/no value, problem message) for one distinct raw value."""
+    raw = raw.strip()
+    if not raw:
+        return None, None, None, None  # only spaces: an empty cell
+    if column.kind == ENUM:
+        value = column.value_tokens().get(_enum_token(column, raw))
+        if value is None:
+            return None, None, None, f"{raw!r} is not an allowed {column.name}: use one of {column.allowed_text()}"
+        return value, None, None, None
+    if column.kind == BOOL:
+        token = raw.strip().lower()
+        if token in TRUE_TOKENS:
+            return None, None, True, None
+        if token in FALSE_TOKENS:
+            return None, None, False, None
+        return None, None, None, f"{raw!r} is not yes or no: use yes/no, true/false or 1/0"
+    parsed = dates.parse_date(raw, None if order == "mixed" else order)
+    if parsed is None:
+        if order is None and dates.is_ambiguous(raw):
+            return None, None, None, None  # reported once for the column, not once per row
+        return (
+            None,
+            None,
+            None,
+            f"{raw!r} is not a date: use a date such as 2025-03-31 (or 31/03/2025 with --date-format DMY)",
+        )
+    if not (1900 <= parsed.year <= 2100):
+        return None, None, None, f"{raw!r} is outside the years 1900-2100: check the date"
+    return None, parsed, None, None
+
+
+def _enum_token(column: Column, raw: str) -> str:
+    from isokpi.datasets import normalize_token
+
+    if column.name == "standard":
+        found = re.search(r"(9001|14001|45001|22000|27001)", raw)
+        if found:
+            return found.group(1)
+    return normalize_token(raw)
+
+
+WHITESPACE = " \t\r\n\u00a0"
+
+
+def _typed_expression(column: Column, raw: str | None, decimal_comma: bool) -> str:
+    """Typed value of a text, id or number column from its raw text (parsed columns go through a Lookup)."""
+    if raw is None:
+        return f"CAST(NULL AS {column.sql_type})"
+    if column.kind in (ID, TEXT):
+        return raw  # trimmed afterwards, only where some value needs it (see _trim_text)
+    # A semicolon- or tab-separated export may write decimals with a comma (1,5).
+    return f"TRY_CAST(replace({raw}, ',', '.') AS DOUBLE)" if decimal_comma else f"TRY_CAST({raw} AS DOUBLE)"
+
+
+def _lookup_expressions(
+    column: Column, raw: str, lookup: Lookup, params: dict[str, object]
+) -> tuple[str, str, str | None]:
+    """(value SQL, dict id SQL, join clause or None) for one parsed column."""
+    name = column.name
+    alias = f"d_{name}"
+    if lookup.kind == "join":
+        params[f"dict_{name}"] = name
+        field_name = {ENUM: "text_value", BOOL: "bool_value", DATE: "date_value"}[column.kind]
+        join = (
+            f"LEFT JOIN (SELECT id, raw, text_value, date_value, bool_value FROM dict_values "
+            f"WHERE col = $dict_{name}) {alias} ON {alias}.raw = {raw}"
+        )
+        return f"{alias}.{field_name}", f"{alias}.id", join
+    params[f"lr_{name}"] = lookup.raws
+    params[f"li_{name}"] = lookup.ids
+    position = f"list_position(CAST($lr_{name} AS VARCHAR[]), {raw})"
+    entry_id = f"(CAST($li_{name} AS INTEGER[]))[{position}]"
+    if lookup.kind == "iso":
+        # id 0: a valid date with no dict entry of its own; listed ids: the invalid values.
+        return (
+            f"TRY_CAST({raw} AS DATE)",
+            f"CASE WHEN TRY_CAST({raw} AS DATE) IS NOT NULL THEN 0 ELSE {entry_id} END",
+            None,
+        )
+    params[f"lv_{name}"] = lookup.values
+    value_type = "BOOLEAN" if column.kind == BOOL else "VARCHAR"
+    return f"(CAST($lv_{name} AS {value_type}[]))[{position}]", entry_id, None
+
+
+def _create_typed(
+    cursor: duckdb.DuckDBPyConnection, dataset: Dataset, source: Source, staged: StagedFile, lookups: dict[str, Lookup]
+) -> None:
+    """Temp table `typed` and view `typed_rows` over its non-blank rows, with `_row` and `_key`.
+
+    `typed` holds every canonical column typed; for a parsed column (enum, yes/no, date) the id of its
+    dict_values entry (_d_<column>), for a number its raw text (_raw_<column>). Problems are looked up
+    from these for the few rows that have one, rather than carried on every row.
+    """
+    params: dict[str, object] = dict(source.params)
+    joins: list[str] = []
+    selects: list[str] = []
+    decimal_comma = staged.delimiter != ","
+    for column in dataset.columns:
+        raw = source.columns.get(column.name)
+        raw_sql = None if raw is None else (raw if raw.startswith("CAST") else f"src.{raw}")
+        if column.kind in (ENUM, BOOL, DATE):
+            if raw_sql is None:
+                selects.append(f"CAST(NULL AS {column.sql_type}) AS {quote(column.name)}")
+                selects.append(f"CAST(NULL AS INTEGER) AS {quote('_d_' + column.name)}")
+                continue
+            value, entry_id, join = _lookup_expressions(column, raw_sql, lookups[column.name], params)
+            selects.append(f"{value} AS {quote(column.name)}")
+            selects.append(f"{entry_id} AS {quote('_d_' + column.name)}")
+            if join:
+                joins.append(join)
+            continue
+        selects.append(f"{_typed_expression(column, raw_sql, decimal_comma)} AS {quote(column.name)}")
+        if column.kind == NUMBER:
+            selects.append(f"{raw_sql or 'CAST(NULL AS VARCHAR)'} AS {quote('_raw_' + column.name)}")
+    # Rows empty in every file column are skipped, as a spreadsheet user expects; they keep their row number.
+    blank = " AND ".join(f"src.{source.columns[name]} IS NULL" for name in source.from_file) or "false"
+    selects.append(f"({blank}) AS _blank")
+    if source.wide:
+        selects.insert(0, "src._row AS _row")
+        from_item = source.sql
+    elif joins:
+        # Hash joins do not keep the file's order: number the rows before joining.
+        selects.insert(0, "src._n + $header_row AS _row")
+        params["header_row"] = staged.header_row
+        from_item = f"(SELECT row_number() OVER () AS _n, * FROM {source.sql})"
+    else:
+        from_item = source.sql  # no join: the table keeps the file's order, and rowid numbers the rows
+    sql = f"CREATE TEMP TABLE typed AS SELECT {', '.join(selects)} FROM {from_item} src {' '.join(joins)}"
+    cursor.execute("DROP VIEW IF EXISTS typed_rows")
+    cursor.execute("DROP TABLE IF EXISTS typed")
+    cursor.execute(sql, bound(sql, params))
+    _trim_text(cursor, dataset)
+    key = _key_expression(dataset)
+    # The header's row number is an integer we computed, not input.
+    row = "" if (source.wide or joins) else f"rowid + {int(staged.header_row) + 1} AS _row, "
+    cursor.execute(f"CREATE TEMP VIEW typed_rows AS SELECT {row}*, {key} AS _key FROM typed WHERE NOT _blank")
+
+
+def _trim_text(cursor: duckdb.DuckDBPyConnection, dataset: Dataset) -> None:
+    """Trim text columns that have a value starting or ending with whitespace; blank values become NULL.
+
+    Checking first is cheap; trimming every value of every column costs more than the load itself.
+    """
+    text = [c.name for c in dataset.columns if c.kind in (ID, TEXT)]
+    edges = " OR ".join(f"prefix({{c}}, ${n}) OR suffix({{c}}, ${n})" for n in ("w0", "w1", "w2", "w3", "w4"))
+    params = {f"w{i}": ch for i, ch in enumerate(WHITESPACE)}
+    checks = ", ".join(f"coalesce(bool_or({edges.format(c=quote(name))}), false)" for name in text)
+    flags = cursor.execute(f"SELECT {checks} FROM typed", params).fetchone()
+    needs = [name for name, flag in zip(text, flags, strict=True) if flag]
+    if needs:
+        sets = ", ".join(f"{quote(name)} = nullif(trim({quote(name)}, $ws), '')" for name in needs)
+        cursor.execute(f"UPDATE typed SET {sets}", {"ws": WHITESPACE})
+
+
+def _key_expression(dataset: Dataset) -> str:
+    """The text key of a row: its key column, or the key columns' text joined by a separator."""
+    if len(dataset.key) == 1:
+        return quote(dataset.key[0])
+    return (
+        "concat_ws(chr(31), " + ", ".join(f"coalesce(CAST({quote(name)} AS VARCHAR), '')" for name in dataset.key) + ")"
+    )
+
+
+def _default_stakeholder(cursor: duckdb.DuckDBPyConnection) -> None:
+    """An empty stakeholder takes the one named in survey_type (customer_nps -> customer), else employee."""
+    for stakeholder in STAKEHOLDERS:
+        cursor.execute(
+            "UPDATE typed SET stakeholder = $s WHERE stakeholder IS NULL AND _d_stakeholder IS NULL AND contains(lower(survey_type), $s)",
+            {"s": stakeholder},
+        )
+    cursor.execute("UPDATE typed SET stakeholder = 'employee' WHERE stakeholder IS NULL AND _d_stakeholder IS NULL")
+
+
+@dataclass(frozen=True)
+class Check:
+    """One rule on one column: `condition` over typed_rows joined with dict problems, and its problem struct.
+
+    `prefilter` uses typed_rows' own columns only, so the dictionary join runs on the few suspect rows.
+    """
+
+    prefilter: str
+    condition: str
+    struct: str
+
+
+def _checks(
+    dataset: Dataset, labels: dict[str, str], wide: bool, present: set[str]
+) -> tuple[list[Check], dict[str, object]]:
+    """The checks of every column and cross-column rule of the dataset, with their bound messages."""
+    params: dict[str, object] = {}
+    checks: list[Check] = []
+
+    def add(condition: str, column: Column, value_sql: str, message_sql: str, prefilter: str | None = None) -> None:
+        label_param = f"label_{column.name}"
+        params[label_param] = labels[column.name]
+        # In a wide survey a bad score sits in its question's column.
+        label_sql = "question_id" if (wide and column.name == "score") else f"${label_param}"
+        struct = f"{{'column': {label_sql}, 'value': CAST({value_sql} AS VARCHAR), 'message': {message_sql}}}"
+        checks.append(Check(prefilter or condition, condition, struct))
+
+    for column in dataset.columns:
+        name = quote(column.name)
+        message = f"msg_{column.name}"
+        if column.kind in (ENUM, BOOL, DATE):
+            entry = quote("_d_" + column.name)
+            if column.required and column.name in present:
+                params[message + "_required"] = f"{column.name} is empty: every row needs one"
+                add(f"{entry} IS NULL", column, "''", f"${message}_required")
+            add(
+                f"{quote('_problem_' + column.name)} IS NOT NULL",
+                column,
+                quote("_rawd_" + column.name),
+                quote("_problem_" + column.name),
+                prefilter=f"{name} IS NULL AND {entry} IS NOT NULL",
+            )
+        elif column.kind == NUMBER:
+            raw = f"nullif(trim({quote('_raw_' + column.name)}), '')"
+            if column.required and column.name in present:
+                params[message + "_required"] = f"{column.name} is empty: every row needs one"
+                add(f"{raw} IS NULL", column, "''", f"${message}_required")
+            params[message + "_number"] = f"not a number: {column.name} must be {column.allowed_text()}"
+            add(f"{raw} IS NOT NULL AND ({name} IS NULL OR NOT isfinite({name}))", column, raw, f"${message}_number")
+            bounds = []
+            if column.minimum is not None:
+                params[message + "_min"] = column.minimum
+                bounds.append(f"{name} {'<=' if column.minimum_exclusive else '<'} ${message}_min")
+            if column.maximum is not None:
+                params[message + "_max"] = column.maximum
+                bounds.append(f"{name} > ${message}_max")
+            if bounds:
+                params[message + "_range"] = f"out of range: {column.name} must be {column.allowed_text()}"
+                add(f"isfinite({name}) AND ({' OR '.join(bounds)})", column, raw, f"${message}_range")
+        else:
+            if column.required and column.name in present:
+                params[message + "_required"] = f"{column.name} is empty: every row needs one"
+                add(f"{name} IS NULL", column, "''", f"${message}_required")
+            params["max_text"] = MAX_TEXT_LENGTH
+            params[message + "_long"] = (
+                f"longer than {MAX_TEXT_LENGTH:,} characters (Excel's limit for a cell): shorten it"
+            )
+            add(f"length({name}) > $max_text", column, f"left({name}, 60) || '…'", f"${message}_long")
+    for number, rule in enumerate(RULES.get(dataset.name, ())):
+        params[f"rule_{number}"] = rule.message
+        add(rule.condition, dataset.column(rule.column), rule.value_sql, f"$rule_{number}")
+    return checks, params
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A check across columns: when `condition` holds, report `message` at `column`."""
+
+    column: str
+    condition: str
+    message: str
+    value_sql: str
+
+
+_SCALE_BOUNDS = " ".join(f"WHEN '{scale}' THEN {low}" for scale, (low, _) in SCALE_RANGES.items())
+_SCALE_TOPS = " ".join(f"WHEN '{scale}' THEN {high}" for scale, (_, high) in SCALE_RANGES.items())
+
+RULES: dict[str, tuple[Rule, ...]] = {
+    "findings": (
+        Rule(
+            "closed_on",
+            "closed_on < raised_on",
+            "closed_on is before raised_on: a finding cannot close before it is raised; correct either date",
+            "closed_on",
+        ),
+        Rule(
+            "closed_on",
+            "status IN ('closed', 'verified') AND _d_closed_on IS NULL",
+            "status is closed or verified but closed_on is empty: add the date it closed (days to close depend on it)",
+            "''",
+        ),
+        Rule(
+            "due_on",
+            "due_on < raised_on",
+            "due_on is before raised_on: the action cannot be due before the finding is raised; correct either date",
+            "due_on",
+        ),
+    ),
+    "training": (
+        Rule(
+            "completed_on",
+            "status = 'completed' AND _d_completed_on IS NULL",
+            "status is completed but completed_on is empty: add the completion date",
+            "''",
+        ),
+    ),
+    "survey": (
+        Rule(
+            "score",
+            f"isfinite(score) AND scale IS NOT NULL AND (score <> floor(score) OR score < CASE scale {_SCALE_BOUNDS} END "
+            f"OR score > CASE scale {_SCALE_TOPS} END)",
+            "score is outside its scale: likert4 takes 1-4, likert5 1-5, likert7 1-7, nps10 0-10, csat5 1-5, whole numbers only",
+            "_raw_score",
+        ),
+    ),
+    "targets": (
+        Rule(
+            "period_end",
+            "period_end < period_start",
+            "period_end is before period_start: correct either date",
+            "period_end",
+        ),
+    ),
+}
+
+
+def _row_problems(
+    cursor: duckdb.DuckDBPyConnection, dataset: Dataset, labels: dict[str, str], wide: bool, present: set[str]
+) -> tuple[list[Problem], int]:
+    """Every check on every row in one scan; the first MAX_REPORTED problems and the total."""
+    checks, params = _checks(dataset, labels, wide, present)
+    suspect = " OR ".join(f"coalesce({check.prefilter}, false)" for check in checks)
+    parsed = [c.name for c in dataset.columns if c.kind in (ENUM, BOOL, DATE)]
+    lookups = ", ".join(
+        f"p_{name}.raw AS {quote('_rawd_' + name)}, p_{name}.problem AS {quote('_problem_' + name)}" for name in parsed
+    )
+    joins = " ".join(f"LEFT JOIN dict_values p_{name} ON p_{name}.id = f.{quote('_d_' + name)}" for name in parsed)
+    structs = ", ".join(f"CASE WHEN {check.condition} THEN {check.struct} END" for check in checks)
+    found = (
+        f"WITH f AS (SELECT * FROM typed_rows WHERE {suspect}), "
+        f"j AS (SELECT f.*{', ' + lookups if lookups else ''} FROM f {joins}) "
+        "SELECT _row, p.column AS col, p.value AS val, p.message AS msg FROM ("
+        f"SELECT _row, unnest(list_filter([{structs}], x -> x IS NOT NULL)) AS p FROM j)"
+    )
+    params = bound(found, params)
+    total = cursor.execute(f"SELECT count(*) FROM ({found})", params).fetchone()[0]
+    if total == 0:
+        return [], 0
+    rows = cursor.execute(f"{found} ORDER BY _row, col LIMIT {MAX_REPORTED}", params).fetchall()
+    return [Problem(int(row), column, value or "", message) for row, column, value, message in rows], int(total)
+
+
+def _key_problems(
+    cursor: duckdb.DuckDBPyConnection, dataset: Dataset, labels: dict[str, str]
+) -> tuple[list[Problem], int]:
+    """Rows repeating a key: the same content is counted once, different content is a problem."""
+    content = ", ".join(quote(c.name) for c in dataset.columns)
+    repeated = cursor.execute(
+        f"""
+        SELECT _key, list(_row ORDER BY _row), count(*), count(DISTINCT ({content}))
+        FROM typed_rows WHERE _key IS NOT NULL AND _key IN (SELECT _key FROM typed_rows GROUP BY _key HAVING count(*) > 1)
+        GROUP BY _key ORDER BY min(_row)
+        """
+    ).fetchall()
+    problems: list[Problem] = []
+    duplicates = 0
+    key_label = " + ".join(dataset.key)
+    for key, rows, count, distinct in repeated:
+        duplicates += count - 1
+        if distinct > 1:
+            shown = key.replace(KEY_SEPARATOR, " / ")
+            for row in rows[1:]:
+                problems.append(
+                    Problem(
+                        int(row),
+                        labels.get(dataset.key[0], dataset.key[0]),
+                        shown,
+                        f"{key_label} {shown!r} is also at row {rows[0]} with different values: keep one row per {key_label}",
+                    )
+                )
+    return problems, duplicates

@@ -1,0 +1,175 @@
+"""The store: migrations, one writer per file, a locked-down connection, crash safety."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from isokpi import migrations
+from isokpi.db import Database, DatabaseBusyError, DatabaseError, resolve_target
+
+from .conftest import ROOT
+
+
+def test_a_new_database_records_every_migration_once(tmp_path):
+    database = Database(resolve_target(tmp_path / "a.duckdb"))
+    applied = database.query("SELECT id, name FROM schema_migrations ORDER BY id")
+    assert applied == [(number, name) for number, name, _ in migrations.MIGRATIONS]
+    database.close()
+    again = Database(resolve_target(tmp_path / "a.duckdb"))
+    assert again.query("SELECT count(*) FROM schema_migrations") == [(len(migrations.MIGRATIONS),)]
+    again.close()
+
+
+def test_an_older_database_upgrades_itself_when_opened(tmp_path, monkeypatch):
+    calls = []
+
+    @migrations.migration(10_000)
+    def add_a_column(cursor):
+        calls.append(1)
+        cursor.execute("ALTER TABLE batches ADD COLUMN note VARCHAR")
+
+    try:
+        monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:-1])
+        Database(resolve_target(tmp_path / "old.duckdb")).close()
+        monkeypatch.undo()
+        upgraded = Database(resolve_target(tmp_path / "old.duckdb"))
+        assert calls == [1]
+        assert upgraded.query("SELECT max(id) FROM schema_migrations") == [(10_000,)]
+        assert "note" in [
+            row[0] for row in upgraded.query("SELECT column_name FROM duckdb_columns() WHERE table_name = 'batches'")
+        ]
+        upgraded.close()
+    finally:
+        migrations.MIGRATIONS[:] = [m for m in migrations.MIGRATIONS if m[0] != 10_000]
+
+
+def test_a_failing_migration_leaves_no_trace(tmp_path):
+    @migrations.migration(10_001)
+    def broken(cursor):
+        cursor.execute("CREATE TABLE half_done (x INTEGER)")
+        cursor.execute("SELECT * FROM no_such_table")
+
+    try:
+        with pytest.raises(duckdb.CatalogException):
+            Database(resolve_target(tmp_path / "b.duckdb"))
+    finally:
+        migrations.MIGRATIONS[:] = [m for m in migrations.MIGRATIONS if m[0] != 10_001]
+    database = Database(resolve_target(tmp_path / "b.duckdb"))
+    tables = [row[0] for row in database.query("SELECT table_name FROM duckdb_tables()")]
+    assert "half_done" not in tables
+    database.close()
+
+
+def test_the_database_comes_from_the_argument_then_the_environment_then_the_default(tmp_path, monkeypatch):
+    monkeypatch.delenv("ISOKPI_DB", raising=False)
+    assert resolve_target().location == str(ROOT / "data" / "isokpi.duckdb")
+    monkeypatch.setenv("ISOKPI_DB", str(tmp_path / "env.duckdb"))
+    assert resolve_target().location == str(tmp_path / "env.duckdb")
+    assert resolve_target(tmp_path / "arg.duckdb").location == str(tmp_path / "arg.duckdb")
+    monkeypatch.setenv("ISOKPI_DB", "ducklake:postgres:dbname=x")
+    monkeypatch.delenv("ISOKPI_DATA_PATH", raising=False)
+    with pytest.raises(DatabaseError, match="ISOKPI_DATA_PATH"):
+        resolve_target()
+
+
+def test_a_second_process_gets_a_plain_message_not_a_lock_error(tmp_path):
+    path = tmp_path / "held.duckdb"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, time; c = duckdb.connect({str(path)!r}); print('ready', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        with pytest.raises(DatabaseBusyError) as raised:
+            Database(resolve_target(path))
+        message = str(raised.value)
+        assert f"in use by process {holder.pid}" in message
+        assert "Upload page" in message and "stop the app" in message
+        cli = subprocess.run(
+            [sys.executable, "-m", "isokpi", "batches", "--db", str(path)], cwd=ROOT, capture_output=True, text=True
+        )
+        assert cli.returncode == 1
+        assert "Traceback" not in cli.stderr and "in use by process" in cli.stderr
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_the_connection_cannot_touch_files_outside_the_data_directory(db, tmp_path):
+    outside = Path("/etc/passwd")
+    for sql in (
+        "SELECT * FROM read_csv('/etc/passwd')",
+        "SELECT * FROM read_text('/etc/passwd')",
+        "COPY (SELECT 1) TO '/tmp/isokpi-escape.csv'",
+        "ATTACH '/tmp/isokpi-escape.duckdb' AS other",
+        "INSTALL httpfs",
+        "SET enable_external_access = true",
+    ):
+        with pytest.raises(duckdb.Error):
+            db.query(sql)
+    assert outside.exists() and not Path("/tmp/isokpi-escape.csv").exists()
+    # A fresh cursor is locked down too (settings belong to the database, not the cursor).
+    with pytest.raises(duckdb.Error):
+        db.cursor().execute("SELECT * FROM read_csv('/etc/passwd')")
+
+
+def test_a_load_killed_mid_way_leaves_all_or_nothing(tmp_path):
+    path = tmp_path / "crash.duckdb"
+    source = tmp_path / "big.csv"
+    lines = ["record_id,employee_id,department,course,hours,status,completed_on"]
+    lines += [
+        f"T{i:07d},{i % 900:05d},Production,Course {i % 40},2,completed,2025-03-{1 + i % 28:02d}"
+        for i in range(400_000)
+    ]
+    source.write_text("\n".join(lines) + "\n")
+    Database(resolve_target(path)).close()
+    script = textwrap.dedent(
+        f"""
+        from isokpi.db import open_database
+        from isokpi.ingest import ingest_file
+        import isokpi.ingest as ingest
+        original = ingest._merge
+        def slow_merge(*args, **kwargs):
+            result = original(*args, **kwargs)
+            print("merged", flush=True)   # inside the transaction, before COMMIT
+            import time; time.sleep(30)
+            return result
+        ingest._merge = slow_merge
+        ingest_file(open_database({str(path)!r}), "training", {str(source)!r})
+        """
+    )
+    child = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    assert child.stdout.readline().strip() == "merged"
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    database = Database(resolve_target(path))
+    assert database.query("SELECT count(*) FROM training") == [(0,)]
+    assert database.query("SELECT count(*) FROM batches") == [(0,)]
+    database.close()
+    # Killed at an arbitrary moment instead: still all or nothing.
+    child = subprocess.Popen(
+        [sys.executable, "-m", "isokpi", "ingest", "training", str(source), "--db", str(path)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+    )
+    time.sleep(2.0)
+    child.kill()
+    child.wait()
+    database = Database(resolve_target(path))
+    rows, batches = database.query("SELECT (SELECT count(*) FROM training), (SELECT count(*) FROM batches)")[0]
+    assert (rows, batches) in ((0, 0), (400_000, 1))
+    database.close()
