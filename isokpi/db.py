@@ -10,6 +10,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import importlib.util
+import logging
 import os
 import random
 import re
@@ -29,8 +30,11 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = ROOT / "data" / "isokpi.duckdb"
 DUCKLAKE_PREFIX = "ducklake:"
 LAKE_ALIAS = "isokpi"
+ATTACH_ATTEMPTS = 5
+WRITE_ATTEMPTS = 30  # DuckLake conflicts are per table and every load bumps `counters`: writers queue up
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class DatabaseError(Exception):
@@ -55,7 +59,7 @@ class Target:
 
     @property
     def label(self) -> str:
-        return self.location if self.kind == "duckdb" else f"DuckLake {self.location}"
+        return self.location if self.kind == "duckdb" else f"DuckLake {_redacted(self.location)}"
 
     @property
     def data_dir(self) -> Path:
@@ -93,6 +97,37 @@ def _extension_file(name: str) -> Path:
     return path
 
 
+def _literal(text: str) -> str:
+    """A SQL string literal for statements that take no parameters (ATTACH, SET)."""
+    if "\x00" in text:
+        raise DatabaseError("a database setting contains a NUL character")
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _redacted(location: str) -> str:
+    """The DuckLake connection string without its password, for messages."""
+    return re.sub(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", r"\1***", location, flags=re.IGNORECASE)
+
+
+def _is_catalog_race(error: Exception) -> bool:
+    """Another server created the DuckLake catalog tables while this one was creating them too."""
+    text = str(error).lower()
+    return any(
+        sign in text for sign in ("already exists", "duplicate key", "transaction conflict", "unique constraint")
+    )
+
+
+def _attach_message(target: Target, error: Exception) -> str:
+    location = _redacted(target.location)
+    text = _redacted(str(error))
+    if "does not match existing data path" in text:
+        return (
+            f"The DuckLake catalog {location} keeps its data files in another directory than ISOKPI_DATA_PATH="
+            f"{target.data_path}. Every server must use the directory the catalog was created with: {text}"
+        )
+    return f"cannot open the DuckLake catalog {location}: {text}"
+
+
 def _busy_message(target: Target, error: Exception) -> str:
     match = re.search(r"\(PID (\d+)\)", str(error))
     holder = f"process {match.group(1)}" if match else "another process"
@@ -110,6 +145,7 @@ class Database:
     def __init__(self, target: Target, *, lockdown: bool = True, migrate: bool = True) -> None:
         self.target = target
         self._write_lock = threading.Lock()
+        self.write_retries = 0  # writes retried after a conflict with another writer (benchmarks, tests)
         # Uploads are copied here before DuckDB reads them; the locked-down connection may read nothing else.
         self.upload_root = Path(tempfile.mkdtemp(prefix="isokpi-uploads-"))
         os.chmod(self.upload_root, 0o700)
@@ -142,33 +178,68 @@ class Database:
         return self._connect_ducklake(config)
 
     def _connect_ducklake(self, config: dict[str, object]) -> duckdb.DuckDBPyConnection:
+        # Extensions come from the pinned PyPI packages, linked into a private extension directory under the
+        # names DuckDB loads them by (the postgres package's binary is `postgres_scanner`); never the network.
         extension_dir = self.upload_root / "extensions"
-        config = {**config, "extension_directory": str(extension_dir)}
-        connection = duckdb.connect(config=config)
-        for name in ("ducklake", "postgres"):
-            # INSTALL from the local file (never the network), so LOAD finds postgres under its real name.
-            connection.execute(f"INSTALL '{_extension_file(name)}'")
-            connection.execute(f"LOAD {name}")
+        connection = duckdb.connect(config={**config, "extension_directory": str(extension_dir)})
+        platform = connection.execute("PRAGMA platform").fetchone()[0]
+        installed = extension_dir / f"v{duckdb.__version__}" / platform
+        installed.mkdir(parents=True)
+        for name, loaded_as in (("ducklake", "ducklake"), ("postgres", "postgres_scanner")):
+            (installed / f"{loaded_as}.duckdb_extension").symlink_to(_extension_file(name))
+            connection.execute(f"LOAD {loaded_as}")
         assert self.target.data_path is not None
         self.target.data_path.mkdir(parents=True, exist_ok=True)
-        try:
-            connection.execute(
-                f"ATTACH $spec AS {LAKE_ALIAS} (DATA_PATH $data_path)",
-                {"spec": DUCKLAKE_PREFIX + self.target.location, "data_path": str(self.target.data_path) + "/"},
-            )
-        except duckdb.Error as error:
-            raise DatabaseError(f"cannot attach DuckLake {self.target.location}: {error}") from None
+        # ATTACH takes no prepared parameters: both strings come from configuration, as literals, quotes doubled.
+        spec = _literal(DUCKLAKE_PREFIX + self.target.location)
+        data_path = _literal(str(self.target.data_path) + "/")
+        for attempt in range(ATTACH_ATTEMPTS):
+            try:
+                connection.execute(f"ATTACH {spec} AS {LAKE_ALIAS} (DATA_PATH {data_path})")
+                break
+            except duckdb.Error as error:
+                # Several servers creating a new catalog at the same moment: all but one fail; attach again.
+                if attempt < ATTACH_ATTEMPTS - 1 and _is_catalog_race(error):
+                    time.sleep(0.1 * (1 + random.random()))
+                    continue
+                connection.close()
+                raise DatabaseError(_attach_message(self.target, error)) from None
         connection.execute(f"USE {LAKE_ALIAS}")
         return connection
 
     def _lock_down(self) -> None:
-        """No file access outside the data directory and the private upload directory; settings frozen."""
+        """No file access outside the data directory and the private upload directory; settings frozen.
+
+        Called after LOAD and ATTACH (both are refused once external access is off); allowed_directories has
+        to be set before enable_external_access. On DuckLake the Postgres connection stays usable, and the
+        data directory must be allowed: every insert writes below it.
+        """
         allowed = [str(self.target.data_dir) + "/", str(self.upload_root) + "/"]
         # A literal, not a parameter: SET takes no parameters, and these paths are ours, quotes doubled.
-        listed = ", ".join("'" + path.replace("'", "''") + "'" for path in allowed)
+        listed = ", ".join(_literal(path) for path in allowed)
         self.connection.execute(f"SET allowed_directories = [{listed}]")
         self.connection.execute("SET enable_external_access = false")
         self.connection.execute("SET lock_configuration = true")
+
+    def snapshot_id(self, cursor: duckdb.DuckDBPyConnection | None = None) -> int | None:
+        """The DuckLake snapshot the data is at (None on a DuckDB file), for a frozen review to pin.
+
+        On `cursor` inside a transaction: the snapshot that transaction reads. What a pinned snapshot showed
+        is read again with `SELECT ... FROM training AT (VERSION => $snapshot)` (tables and views alike).
+        """
+        if self.target.kind != "ducklake":
+            return None
+        sql = f"SELECT id FROM {LAKE_ALIAS}.current_snapshot()"
+        row = self.query(sql) if cursor is None else cursor.execute(sql).fetchall()
+        return int(row[0][0])
+
+    def data_version(self) -> int:
+        """Changes whenever the data changes, in this process or another server's: on DuckLake every commit
+        makes a new snapshot; on a file, every load and undo bumps the batch counter."""
+        snapshot = self.snapshot_id()
+        if snapshot is not None:
+            return snapshot
+        return int(self.query("SELECT value FROM counters WHERE name = 'batch'")[0][0])
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -225,21 +296,27 @@ class Database:
         work: Callable[[duckdb.DuckDBPyConnection], T],
         *,
         cursor: duckdb.DuckDBPyConnection | None = None,
-        attempts: int = 8,
+        attempts: int = WRITE_ATTEMPTS,
     ) -> T:
-        """Run `work(cursor)` in one transaction, retrying with backoff when a concurrent writer conflicts."""
-        delay = 0.05
+        """Run `work(cursor)` in one transaction, retrying with backoff when a concurrent writer conflicts.
+
+        On DuckLake a conflict shows at COMMIT and is per table; every load and undo bumps `counters`, so
+        concurrent writers from several servers take turns. The backoff grows from 50 ms to at most 1 s, with
+        jitter so that losers do not collide again in step: 30 attempts give up after about 25 s of waiting.
+        """
         for attempt in range(attempts):
             try:
                 with self._write_lock, self.transaction(cursor) as active:
                     return work(active)
-            except WriteConflict:
+            except WriteConflict as conflict:
                 if attempt == attempts - 1:
+                    log.warning("write gave up after %d conflicts: %s", attempts, conflict)
                     raise DatabaseError(
                         "the database stayed busy with other writers; nothing was changed. Try again in a minute."
                     ) from None
-                time.sleep(delay * (1 + random.random()))
-                delay = min(delay * 2, 2.0)
+                self.write_retries += 1
+                log.info("write conflict, attempt %d of %d, retrying: %s", attempt + 1, attempts, conflict)
+                time.sleep(min(0.05 * 2**attempt, 1.0) * (0.5 + random.random()))
         raise AssertionError("unreachable")
 
 

@@ -1,4 +1,11 @@
-"""Shared fixtures: a fresh database per test, and helpers to write input files."""
+"""Shared fixtures: a fresh database per test on each backend, and helpers to write input files.
+
+Tests of the store, ingest, mapping and the KPI engine that take `db` (or `target`) run twice: on an
+embedded DuckDB file and on DuckLake with a PostgreSQL catalog (BOTH_BACKENDS); the others run on the file,
+which keeps the suite inside CI's time. The DuckLake run needs a PostgreSQL server (see tests/pg.py:
+$ISOKPI_TEST_PG, a server on 127.0.0.1:55432, or a throwaway cluster started for the session); without one
+it is skipped with the reason. `pytest -m "not ducklake"` runs the file backend only.
+"""
 
 from __future__ import annotations
 
@@ -7,18 +14,89 @@ from pathlib import Path
 
 import pytest
 
-from isokpi.db import Database, resolve_target
+from isokpi.db import DUCKLAKE_PREFIX, Database, Target, resolve_target
+
+from . import pg
 
 ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+# As the machine's own probe starts it: no sandbox as root, and no background calls to Google's servers.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 # Pages and the demo fill read these; tests choose their own database explicitly.
 os.environ.setdefault("ISOKPI_NO_DEMO", "1")
 
+BACKENDS = ["duckdb", pytest.param("ducklake", marks=pytest.mark.ducklake)]
+BOTH_BACKENDS = {"test_store", "test_ingest", "test_mapping", "test_kpis", "test_concurrency"}
+
+
+def pytest_generate_tests(metafunc):
+    if "backend" not in metafunc.fixturenames:
+        return
+    explicit = any("backend" in str(marker.args[0]) for marker in metafunc.definition.iter_markers("parametrize"))
+    if explicit:
+        return
+    module = metafunc.module.__name__.rsplit(".", 1)[-1]
+    metafunc.parametrize("backend", BACKENDS if module in BOTH_BACKENDS else ["duckdb"], indirect=True)
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """(Server, reason) or (None, reason): found once per session, a cluster of our own stopped at the end."""
+    server, reason = pg.find_or_start()
+    yield server, reason
+    if server is not None:
+        server.stop()
+
 
 @pytest.fixture
-def db(tmp_path: Path):
-    """A new, migrated, locked-down DuckDB file database."""
-    database = Database(resolve_target(tmp_path / "test.duckdb"))
+def backend(request) -> str:
+    """The backend, "duckdb" or "ducklake"; the ducklake run is skipped, with the reason, when no PostgreSQL is available."""
+    if request.param == "ducklake":
+        server, reason = request.getfixturevalue("pg_server")
+        if server is None:
+            pytest.skip(f"DuckLake backend not tested: {reason}")
+    return request.param
+
+
+@pytest.fixture
+def target(backend: str, tmp_path: Path, request):
+    """Where a new database lives: a file under tmp_path, or a new PostgreSQL database plus a data directory."""
+    if backend == "duckdb":
+        yield resolve_target(tmp_path / "test.duckdb")
+        return
+    server, _ = request.getfixturevalue("pg_server")
+    dsn = server.create_database()
+    yield Target("ducklake", "postgres:" + dsn, (tmp_path / "lake").resolve())
+    server.drop_database(dsn)
+
+
+def target_spec(target: Target) -> str:
+    """What to pass as --db or $ISOKPI_DB for `target` (DuckLake also needs target_env's ISOKPI_DATA_PATH)."""
+    return target.location if target.kind == "duckdb" else DUCKLAKE_PREFIX + target.location
+
+
+def target_env(target: Target) -> dict[str, str]:
+    """The environment a subprocess needs to open `target`."""
+    env = {**os.environ, "ISOKPI_DB": target_spec(target)}
+    if target.data_path is not None:
+        env["ISOKPI_DATA_PATH"] = str(target.data_path)
+    return env
+
+
+@pytest.fixture
+def db(target: Target):
+    """A new, migrated, locked-down database on each backend."""
+    database = Database(target)
     yield database
     database.close()
 
@@ -33,3 +111,20 @@ def write(tmp_path: Path):
         return path
 
     return _write
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Path:
+    if not CHROMIUM.exists():
+        pytest.skip("Debian chromium is not installed (apt-get install chromium); .ci/run installs it")
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def playwright_browser(chromium):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

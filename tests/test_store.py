@@ -1,4 +1,4 @@
-"""The store: migrations, one writer per file, a locked-down connection, crash safety."""
+"""The store: migrations, one writer per file, a locked-down connection, crash safety, on both backends."""
 
 from __future__ import annotations
 
@@ -14,22 +14,24 @@ import duckdb
 import pytest
 
 from isokpi import migrations
-from isokpi.db import Database, DatabaseBusyError, DatabaseError, resolve_target
+from isokpi.db import Database, DatabaseBusyError, DatabaseError, Target, resolve_target
+from isokpi.ingest import ingest_file
 
-from .conftest import ROOT
+from .conftest import ROOT, target_env, target_spec
 
 
-def test_a_new_database_records_every_migration_once(tmp_path):
-    database = Database(resolve_target(tmp_path / "a.duckdb"))
+def test_a_new_database_records_every_migration_once(target):
+    database = Database(target)
     applied = database.query("SELECT id, name FROM schema_migrations ORDER BY id")
     assert applied == [(number, name) for number, name, _ in migrations.MIGRATIONS]
     database.close()
-    again = Database(resolve_target(tmp_path / "a.duckdb"))
+    again = Database(target)
     assert again.query("SELECT count(*) FROM schema_migrations") == [(len(migrations.MIGRATIONS),)]
+    assert again.query("SELECT name, count(*) FROM counters GROUP BY name HAVING count(*) > 1") == []
     again.close()
 
 
-def test_an_older_database_upgrades_itself_when_opened(tmp_path, monkeypatch):
+def test_an_older_database_upgrades_itself_when_opened(target, monkeypatch):
     calls = []
 
     @migrations.migration(10_000)
@@ -39,9 +41,9 @@ def test_an_older_database_upgrades_itself_when_opened(tmp_path, monkeypatch):
 
     try:
         monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:-1])
-        Database(resolve_target(tmp_path / "old.duckdb")).close()
+        Database(target).close()
         monkeypatch.undo()
-        upgraded = Database(resolve_target(tmp_path / "old.duckdb"))
+        upgraded = Database(target)
         assert calls == [1]
         assert upgraded.query("SELECT max(id) FROM schema_migrations") == [(10_000,)]
         assert "note" in [
@@ -52,7 +54,7 @@ def test_an_older_database_upgrades_itself_when_opened(tmp_path, monkeypatch):
         migrations.MIGRATIONS[:] = [m for m in migrations.MIGRATIONS if m[0] != 10_000]
 
 
-def test_a_failing_migration_leaves_no_trace(tmp_path):
+def test_a_failing_migration_leaves_no_trace(target):
     @migrations.migration(10_001)
     def broken(cursor):
         cursor.execute("CREATE TABLE half_done (x INTEGER)")
@@ -60,12 +62,13 @@ def test_a_failing_migration_leaves_no_trace(tmp_path):
 
     try:
         with pytest.raises(duckdb.CatalogException):
-            Database(resolve_target(tmp_path / "b.duckdb"))
+            Database(target)
     finally:
         migrations.MIGRATIONS[:] = [m for m in migrations.MIGRATIONS if m[0] != 10_001]
-    database = Database(resolve_target(tmp_path / "b.duckdb"))
+    database = Database(target)
     tables = [row[0] for row in database.query("SELECT table_name FROM duckdb_tables()")]
     assert "half_done" not in tables
+    assert database.query("SELECT max(id) FROM schema_migrations") == [(migrations.MIGRATIONS[-1][0],)]
     database.close()
 
 
@@ -127,8 +130,8 @@ def test_the_connection_cannot_touch_files_outside_the_data_directory(db, tmp_pa
         db.cursor().execute("SELECT * FROM read_csv('/etc/passwd')")
 
 
-def test_a_load_killed_mid_way_leaves_all_or_nothing(tmp_path):
-    path = tmp_path / "crash.duckdb"
+def test_a_load_killed_mid_way_leaves_all_or_nothing(target, tmp_path):
+    spec, env = target_spec(target), target_env(target)
     source = tmp_path / "big.csv"
     lines = ["record_id,employee_id,department,course,hours,status,completed_on"]
     lines += [
@@ -136,7 +139,7 @@ def test_a_load_killed_mid_way_leaves_all_or_nothing(tmp_path):
         for i in range(400_000)
     ]
     source.write_text("\n".join(lines) + "\n")
-    Database(resolve_target(path)).close()
+    Database(target).close()
     script = textwrap.dedent(
         f"""
         from isokpi.db import open_database
@@ -149,27 +152,93 @@ def test_a_load_killed_mid_way_leaves_all_or_nothing(tmp_path):
             import time; time.sleep(30)
             return result
         ingest._merge = slow_merge
-        ingest_file(open_database({str(path)!r}), "training", {str(source)!r})
+        ingest_file(open_database({spec!r}), "training", {str(source)!r})
         """
     )
-    child = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    child = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, text=True, env=env)
     assert child.stdout.readline().strip() == "merged"
     os.kill(child.pid, signal.SIGKILL)
     child.wait()
-    database = Database(resolve_target(path))
+    database = Database(target)
     assert database.query("SELECT count(*) FROM training") == [(0,)]
     assert database.query("SELECT count(*) FROM batches") == [(0,)]
     database.close()
     # Killed at an arbitrary moment instead: still all or nothing.
     child = subprocess.Popen(
-        [sys.executable, "-m", "isokpi", "ingest", "training", str(source), "--db", str(path)],
+        [sys.executable, "-m", "isokpi", "ingest", "training", str(source), "--db", spec],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
+        env=env,
     )
     time.sleep(2.0)
     child.kill()
     child.wait()
-    database = Database(resolve_target(path))
+    database = Database(target)
     rows, batches = database.query("SELECT (SELECT count(*) FROM training), (SELECT count(*) FROM batches)")[0]
     assert (rows, batches) in ((0, 0), (400_000, 1))
     database.close()
+
+
+# --- DuckLake: the shared backend ----------------------------------------------------------------------
+
+
+def test_a_ducklake_target_needs_a_data_path_and_never_shows_the_password(tmp_path, monkeypatch):
+    monkeypatch.setenv("ISOKPI_DATA_PATH", str(tmp_path / "lake"))
+    target = resolve_target("ducklake:postgres:dbname=kpi host=db.example password=s3cret user=isokpi")
+    assert (target.kind, target.location, target.data_path) == (
+        "ducklake",
+        "postgres:dbname=kpi host=db.example password=s3cret user=isokpi",
+        tmp_path / "lake",
+    )
+    assert target.label == "DuckLake postgres:dbname=kpi host=db.example password=*** user=isokpi"
+
+
+def test_a_catalog_that_does_not_answer_is_a_plain_message_without_the_password(tmp_path):
+    target = Target(
+        "ducklake", "postgres:dbname=kpi host=127.0.0.1 port=1 user=isokpi password=s3cret", tmp_path / "lake"
+    )
+    with pytest.raises(DatabaseError) as raised:
+        Database(target)
+    message = str(raised.value)
+    assert message.startswith("cannot open the DuckLake catalog postgres:dbname=kpi host=127.0.0.1 port=1")
+    assert "s3cret" not in message and "password=***" in message
+
+
+def test_snapshot_id_is_none_on_a_file_and_pins_what_a_review_showed_on_ducklake(db, write):
+    header = "record_id,employee_id,department,course,hours\n"
+    ingest_file(db, "training", write("a.csv", header + "T1,1,QA,Audit,2\nT2,2,QA,Audit,3\n"))
+    presented = db.snapshot_id()
+    ingest_file(db, "training", write("b.csv", header + "T3,3,QA,Audit,4\n"))
+    if db.target.kind == "duckdb":
+        assert presented is None and db.snapshot_id() is None
+        return
+    assert db.snapshot_id() > presented
+    # What the review presented can be read again later, whatever was loaded since.
+    then = db.query("SELECT count(*) FROM training AT (VERSION => $v)", {"v": presented})
+    assert (then, db.query("SELECT count(*) FROM training")) == ([(2,)], [(3,)])
+    # Inside a write, on its cursor: the snapshot that transaction started from.
+    assert db.write(lambda cursor: db.snapshot_id(cursor)) == db.snapshot_id()
+
+
+@pytest.mark.ducklake
+@pytest.mark.parametrize("backend", ["ducklake"], indirect=True)
+def test_quotes_in_the_connection_string_and_data_path_are_only_text(target, write):
+    # libpq quotes a value in single quotes and escapes a quote inside with a backslash.
+    odd = Target(target.kind, target.location + r" application_name='isokpi it\'s'", target.data_path / "o'brien lake")
+    database = Database(odd)
+    result = ingest_file(
+        database, "training", write("t.csv", "record_id,employee_id,department,course,hours\nT1,1,QA,Audit,2\n")
+    )
+    assert (result.batch_id, database.query("SELECT count(*) FROM training")) == (1, [(1,)])
+    assert database.query("SELECT value FROM duckdb_settings() WHERE name = 'enable_external_access'") == [("false",)]
+    database.close()
+    assert (target.data_path / "o'brien lake" / "main" / "training_versions").is_dir()
+
+
+@pytest.mark.ducklake
+@pytest.mark.parametrize("backend", ["ducklake"], indirect=True)
+def test_every_server_must_use_the_catalogs_data_path(target):
+    Database(target).close()
+    moved = Target(target.kind, target.location, target.data_path.parent / "elsewhere")
+    with pytest.raises(DatabaseError, match="another directory than ISOKPI_DATA_PATH"):
+        Database(moved)
