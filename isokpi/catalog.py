@@ -29,6 +29,8 @@ class Kpi:
     sql: str = ""  # file in isokpi/sql/kpis/ (default: the id); several KPIs can share one with parameters
     sql_params: tuple[tuple[str, str], ...] = ()
     ci: str | None = None  # survey confidence interval: "mean" (respondent-level t), "nps", "wilson"
+    # A total over the period (hours, findings raised): its monthly target grows with the period's length.
+    per_month: bool = False
 
     @property
     def sql_file(self) -> str:
@@ -100,6 +102,7 @@ KPIS: tuple[Kpi, ...] = (
         1.0,
         ("findings", "training"),
         "Findings of severity ofi raised in the period, per 100 staff on record.",
+        per_month=True,
     ),
     Kpi(
         "employee_engagement_index",
@@ -125,6 +128,7 @@ KPIS: tuple[Kpi, ...] = (
         2.0,
         ("training",),
         "Hours of training completed in the period divided by the staff on record at its end.",
+        per_month=True,
     ),
     Kpi(
         "mandatory_training_completion_pct",

@@ -6,10 +6,12 @@ the XmR limits, special-cause signals, Mann-Kendall trend and verdicts are compu
 
 from __future__ import annotations
 
+import collections
 import concurrent.futures
 import contextlib
 import datetime as dt
 import functools
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -162,18 +164,34 @@ def _sql(name: str) -> str:
     return (SQL_DIR / name).read_text(encoding="utf-8")
 
 
-def kpi_sql(kpi: Kpi) -> str:
-    """The full query of one KPI: the shared CTEs, then its own SQL."""
-    return (
-        "WITH "
-        + _sql("common.sql").strip()
-        + ",\nkpi AS (\n"
-        + _sql(f"kpis/{kpi.sql_file}").strip()
-        + "\n)\nSELECT * FROM kpi"
-    )
+KNOWN_STAFF = (
+    "known_staff AS (SELECT unnest(CAST($staff_periods AS DATE[])) AS period, "
+    "unnest(CAST($staff_counts AS BIGINT[])) AS staff)"
+)
 
 
-def _params(kpi: Kpi, filters: Filters, period_list: list[dt.date]) -> dict[str, object]:
+def kpi_sql(kpi: Kpi | str) -> str:
+    """The full query of one KPI (or of kpis/<name>.sql): the shared CTEs, then its own SQL."""
+    own = _sql(f"kpis/{kpi.sql_file if isinstance(kpi, Kpi) else kpi + '.sql'}").strip()
+    ctes = [_sql("common.sql").strip()]
+    if "known_staff" in own:
+        ctes.append(KNOWN_STAFF)
+    return "WITH " + ",\n".join(ctes) + ",\nkpi AS (\n" + own + "\n)\nSELECT * FROM kpi"
+
+
+def uses_staff(kpi: Kpi) -> bool:
+    return "known_staff" in _sql(f"kpis/{kpi.sql_file}")
+
+
+def staff_counts(database: Database, filters: Filters, period_list: list[dt.date]) -> dict[str, list]:
+    """Staff on record per period, counted once, as the parameters the staff-based KPIs take."""
+    sql = kpi_sql("staff")
+    with contextlib.closing(database.cursor()) as cursor:
+        rows = cursor.execute(sql, bound(sql, _params(None, filters, period_list))).fetchall()
+    return {"staff_periods": [row[0] for row in rows], "staff_counts": [int(row[1]) for row in rows]}
+
+
+def _params(kpi: Kpi | None, filters: Filters, period_list: list[dt.date]) -> dict[str, object]:
     scales = list(SCALE_RANGES)
     params: dict[str, object] = {
         "grain": filters.grain,
@@ -186,15 +204,25 @@ def _params(kpi: Kpi, filters: Filters, period_list: list[dt.date]) -> dict[str,
         "favourable_from": [float(FAVOURABLE_FROM[s]) for s in scales],
         "scale_min": [float(SCALE_RANGES[s][0]) for s in scales],
         "scale_max": [float(SCALE_RANGES[s][1]) for s in scales],
-        **dict(kpi.sql_params),
+        **(dict(kpi.sql_params) if kpi else {}),
     }
+    if period_list:
+        # Month numbers (year * 12 + month - 1) bounding the 12-month windows of the periods.
+        last_day = period_last_day(period_list[-1], filters.grain)
+        params["month_base"] = period_list[0].year * 12 + period_list[0].month - 1 - 11
+        params["month_top"] = last_day.year * 12 + last_day.month - 1
     return params
 
 
-def _rows(database: Database, kpi: Kpi, filters: Filters, period_list: list[dt.date]) -> list[dict]:
+def _rows(
+    database: Database, kpi: Kpi, filters: Filters, period_list: list[dt.date], staff: dict[str, list] | None = None
+) -> list[dict]:
     sql = kpi_sql(kpi)
+    params = _params(kpi, filters, period_list)
+    if uses_staff(kpi):
+        params.update(staff if staff is not None else staff_counts(database, filters, period_list))
     with contextlib.closing(database.cursor()) as cursor:
-        result = cursor.execute(sql, bound(sql, _params(kpi, filters, period_list)))
+        result = cursor.execute(sql, bound(sql, params))
         names = [column[0] for column in result.description]
         return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
 
@@ -219,7 +247,8 @@ def load_targets(database: Database) -> list[TargetRow]:
 
 def target_for(kpi: Kpi, period: dt.date, grain: str, rows: list[TargetRow], sites: tuple[str, ...]) -> float | None:
     """The target in force for a period: a site's own when exactly that site is shown, else the company's;
-    the one that started last before the period ends; else the catalog default."""
+    the one that started last before the period ends; else the catalog default. Targets of period totals
+    (catalog per_month) are per month and scale with the period."""
     last_day = period_last_day(period, grain)
     candidates = [
         row
@@ -230,9 +259,13 @@ def target_for(kpi: Kpi, period: dt.date, grain: str, rows: list[TargetRow], sit
         and (row.period_end is None or row.period_end >= period)
     ]
     if not candidates:
-        return kpi.default_target
-    best = max(candidates, key=lambda row: (row.site is not None, row.period_start or dt.date.min))
-    return best.target
+        target = kpi.default_target
+    else:
+        target = max(candidates, key=lambda row: (row.site is not None, row.period_start or dt.date.min)).target
+    # Targets of period totals are monthly: a quarter's is three months' worth.
+    if target is not None and kpi.per_month:
+        target *= MONTHS_PER[grain]
+    return target
 
 
 # --- series ----------------------------------------------------------------------------------------
@@ -321,6 +354,7 @@ def kpi_series(
     rebase_at: tuple[dt.date, ...] = (),
     _period_list: list[dt.date] | None = None,
     _targets: list[TargetRow] | None = None,
+    _staff: dict[str, list] | None = None,
 ) -> Series:
     """One KPI as a series with its statistics."""
     kpi = get_kpi(kpi_id)
@@ -337,7 +371,7 @@ def kpi_series(
             baseline=baseline,
             rebase_at=rebase_at,
         )
-    rows = _rows(database, kpi, filters, period_list) if period_list else []
+    rows = _rows(database, kpi, filters, period_list, _staff) if period_list else []
     in_range = set(period_list)
     rows = [row for row in rows if row["period"] in in_range]
     return analyse(
@@ -363,15 +397,39 @@ def _on_target_points(kpi: Kpi, others: list[Series], filters: Filters, targets:
     ]
 
 
+_RESULTS: collections.OrderedDict[tuple, dict[str, Series]] = collections.OrderedDict()
+_RESULTS_LOCK = threading.Lock()
+RESULTS_KEPT = 32
+
+
 def all_series(database: Database, filters: Filters = Filters(), *, workers: int = 2) -> dict[str, Series]:
-    """Every KPI of the catalog, the dataset ones computed concurrently on separate cursors."""
+    """Every KPI of the catalog. Results are kept per database, data version and filters, so asking again
+    before the data changes costs nothing; the dataset KPIs are computed concurrently on separate cursors."""
+    key = (database.target, database.data_version(), filters, filters.today)
+    with _RESULTS_LOCK:
+        if key in _RESULTS:
+            _RESULTS.move_to_end(key)
+            return _RESULTS[key]
+    result = compute_all_series(database, filters, workers=workers)
+    with _RESULTS_LOCK:
+        _RESULTS[key] = result
+        while len(_RESULTS) > RESULTS_KEPT:
+            _RESULTS.popitem(last=False)
+    return result
+
+
+def compute_all_series(database: Database, filters: Filters = Filters(), *, workers: int = 2) -> dict[str, Series]:
+    """Every KPI of the catalog, computed now (all_series without its memory)."""
     period_list = periods(database, filters)
     targets = load_targets(database)
+    staff = staff_counts(database, filters, period_list) if period_list else None
     plain = [kpi for kpi in KPIS if not kpi.derived]
+
+    def one(kpi: Kpi) -> Series:
+        return kpi_series(database, kpi.id, filters, _period_list=period_list, _targets=targets, _staff=staff)
+
     with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
-        computed = list(
-            pool.map(lambda k: kpi_series(database, k.id, filters, _period_list=period_list, _targets=targets), plain)
-        )
+        computed = list(pool.map(one, plain))
     result = {series.kpi.id: series for series in computed}
     for kpi in KPIS:
         if kpi.derived:

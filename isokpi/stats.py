@@ -24,9 +24,9 @@ import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
-from scipy import stats as scipy_stats
 
 # d2 for moving ranges of two points, and 3 / d2 rounded as in the XmR literature.
 D2 = 1.128
@@ -109,7 +109,7 @@ def _z_for_level(level: float) -> float:
     """Two-sided standard normal quantile for a confidence level."""
     if not 0 < level < 1:
         raise ValueError(f"level must be between 0 and 1, not {level!r}")
-    return float(scipy_stats.norm.ppf(1 - (1 - level) / 2))
+    return NormalDist().inv_cdf(1 - (1 - level) / 2)
 
 
 def _valid_rebase_points(n: int, rebase_at: Sequence[int]) -> list[int]:
@@ -356,7 +356,7 @@ def mann_kendall(values: Values) -> Trend:
     slopes = differences / (positions[second] - positions[first])
     return Trend(
         tau=s / (n * (n - 1) / 2),
-        p_value=float(2 * scipy_stats.norm.sf(abs(z))),
+        p_value=float(2 * (1 - NormalDist().cdf(abs(z)))),
         sen_slope=float(np.median(slopes)),
         n=n,
     )
@@ -435,7 +435,10 @@ def proportion_ci(successes: int, n: int, level: float = 0.95) -> tuple[float, f
     denominator = 1 + z**2 / n
     centre = (p + z**2 / (2 * n)) / denominator
     half_width = z / denominator * math.sqrt(p * (1 - p) / n + z**2 / (4 * n**2))
-    return max(0.0, centre - half_width), min(1.0, centre + half_width)
+    # At 0 or n successes the bound is exactly 0 or 1; floating point would leave a speck.
+    low = 0.0 if successes == 0 else max(0.0, centre - half_width)
+    high = 1.0 if successes == n else min(1.0, centre + half_width)
+    return low, high
 
 
 def mean_ci(mean: float, sd: float, n: int, level: float = 0.95) -> tuple[float, float] | None:
@@ -444,7 +447,9 @@ def mean_ci(mean: float, sd: float, n: int, level: float = 0.95) -> tuple[float,
         return None
     if not 0 < level < 1:
         raise ValueError(f"level must be between 0 and 1, not {level!r}")
-    half_width = float(scipy_stats.t.ppf(1 - (1 - level) / 2, n - 1)) * sd / math.sqrt(n)
+    from scipy.stats import t as student_t  # imported here: scipy.stats takes seconds to import
+
+    half_width = float(student_t.ppf(1 - (1 - level) / 2, n - 1)) * sd / math.sqrt(n)
     return mean - half_width, mean + half_width
 
 

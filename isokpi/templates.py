@@ -138,7 +138,9 @@ def kpis_markdown() -> str:
             "|---|---|---|---|---|---|---|",
         ]
         for kpi in kpis_of_pillar(pillar_id):
-            target = "" if kpi.default_target is None else f"{kpi.default_target:g}"
+            target = (
+                "" if kpi.default_target is None else f"{kpi.default_target:g}" + (" a month" if kpi.per_month else "")
+            )
             lines.append(
                 f"| `{kpi.id}` | {kpi.name} | {kpi.unit} | {kpi.direction} | {target} | {kpi.clause} | {kpi.definition} |"
             )

@@ -34,7 +34,9 @@ SURVEY_HEADER = "response_id,survey_id,survey_type,stakeholder,responded_on,site
 
 def test_customer_nps_is_promoters_minus_detractors_percent(db, write):
     scores = [10, 9, 9, 10, 9, 8, 7, 6, 0, 3]  # 5 promoters, 2 passives, 3 detractors: NPS +20
-    rows = "".join(f"R{i},NPS-03,customer_nps,customer,2025-03-{i + 1:02d},Leeds,NPS,,nps10,{s}\n" for i, s in enumerate(scores))
+    rows = "".join(
+        f"R{i},NPS-03,customer_nps,customer,2025-03-{i + 1:02d},Leeds,NPS,,nps10,{s}\n" for i, s in enumerate(scores)
+    )
     rows += "R1,ENG,engagement,employee,2025-03-02,Leeds,E1,culture,likert5,5\n"  # not a customer answer
     load(db, write, "survey", SURVEY_HEADER + rows)
     series = kpi_series(db, "customer_nps", JUNE)
@@ -51,12 +53,29 @@ def test_survey_groups_under_5_respondents_are_suppressed(db, write):
     march, april = series.points
     assert (march.suppressed, march.value, march.ci) == (True, None, None)
     assert (april.suppressed, april.value) == (False, 100.0)
-    assert series_dict(series)["points"][0] == {"period": "2025-03", "value": None, "n": 4, "target": 30.0, "suppressed": True}
+    assert series_dict(series)["points"][0] == {
+        "period": "2025-03",
+        "value": None,
+        "n": 4,
+        "target": 30.0,
+        "suppressed": True,
+    }
 
 
 def test_favourable_share_counts_top_boxes_of_each_likert_scale(db, write):
-    answers = [("likert5", 5), ("likert5", 4), ("likert5", 3), ("likert4", 3), ("likert4", 2), ("likert7", 5), ("likert7", 4)]
-    rows = "".join(f"R{i},ENG-1,engagement,employee,2025-05-05,Leeds,Q{i},culture,{scale},{score}\n" for i, (scale, score) in enumerate(answers))
+    answers = [
+        ("likert5", 5),
+        ("likert5", 4),
+        ("likert5", 3),
+        ("likert4", 3),
+        ("likert4", 2),
+        ("likert7", 5),
+        ("likert7", 4),
+    ]
+    rows = "".join(
+        f"R{i},ENG-1,engagement,employee,2025-05-05,Leeds,Q{i},culture,{scale},{score}\n"
+        for i, (scale, score) in enumerate(answers)
+    )
     load(db, write, "survey", SURVEY_HEADER + rows)
     assert values(kpi_series(db, "survey_favourable_culture_pct", JUNE)) == {"2025-05": round(100 * 4 / 7, 2)}
 
@@ -69,7 +88,14 @@ def test_median_days_to_close_counts_open_findings_as_censored(db, write):
     rows = "".join(
         f"F{i},A1,internal,ISO 9001,8.5.1,Leeds,minor_nc,2025-03-01,2025-06-30,{closed},{status},,\n"
         for i, (closed, status) in enumerate(
-            [("2025-03-06", "closed"), ("2025-03-11", "closed"), ("2025-03-16", "closed"), ("2025-03-31", "closed"), ("", "open"), ("", "open")]
+            [
+                ("2025-03-06", "closed"),
+                ("2025-03-11", "closed"),
+                ("2025-03-16", "closed"),
+                ("2025-03-31", "closed"),
+                ("", "open"),
+                ("", "open"),
+            ]
         )
     )
     load(db, write, "findings", FINDINGS_HEADER + rows)
@@ -94,10 +120,14 @@ def test_closed_on_time_overdue_and_repeats(db, write):
     assert values(kpi_series(db, "corrective_action_effectiveness_pct", JUNE)) == {"2025-02": 100.0, "2025-03": 0.0}
     assert values(kpi_series(db, "major_ncs_per_audit", JUNE)) == {"2025-01": 0.0, "2025-02": 0.5}
     # Filters are bound values: Porto only.
-    assert values(kpi_series(db, "repeat_finding_rate_pct", Filters(as_of=AS_OF, sites=("Porto",)))) == {"2025-02": 100.0}
+    assert values(kpi_series(db, "repeat_finding_rate_pct", Filters(as_of=AS_OF, sites=("Porto",)))) == {
+        "2025-02": 100.0
+    }
 
 
-TRAINING_HEADER = "record_id,employee_id,department,site,course,standard,hours,status,due_date,completed_on,is_mandatory\n"
+TRAINING_HEADER = (
+    "record_id,employee_id,department,site,course,standard,hours,status,due_date,completed_on,is_mandatory\n"
+)
 
 
 def test_training_hours_per_employee_and_mandatory_completion(db, write):
@@ -112,15 +142,23 @@ def test_training_hours_per_employee_and_mandatory_completion(db, write):
     assert hours["2025-03"] == round((4 + 6) / 4, 2)  # 4 staff on record at the end of March
     assert hours["2025-04"] == round(2 / 4, 2)
     assert values(kpi_series(db, "mandatory_training_completion_pct", JUNE)) == {"2025-03": round(100 / 3, 2)}
-    assert values(kpi_series(db, "mandatory_training_completion_pct", Filters(as_of=AS_OF, standards=("ISO 9001",)))) == {"2025-03": 50.0}
+    assert values(
+        kpi_series(db, "mandatory_training_completion_pct", Filters(as_of=AS_OF, standards=("ISO 9001",)))
+    ) == {"2025-03": 50.0}
 
 
 def test_a_target_applies_from_its_period_start_so_targets_change_over_time(db, write):
     rows = "".join(
-        f"F{m},A{m},internal,ISO 9001,8.5.1,Leeds,minor_nc,2025-0{m}-01,2025-0{m}-10,2025-0{m}-05,closed,,\n" for m in range(1, 7)
+        f"F{m},A{m},internal,ISO 9001,8.5.1,Leeds,minor_nc,2025-0{m}-01,2025-0{m}-10,2025-0{m}-05,closed,,\n"
+        for m in range(1, 7)
     )
     load(db, write, "findings", FINDINGS_HEADER + rows)
-    load(db, write, "targets", "kpi_id,target,period_start,site\nfindings_closed_on_time_pct,80,2025-01-01,\nfindings_closed_on_time_pct,95,2025-04-01,\nfindings_closed_on_time_pct,70,2025-01-01,Porto\n")
+    load(
+        db,
+        write,
+        "targets",
+        "kpi_id,target,period_start,site\nfindings_closed_on_time_pct,80,2025-01-01,\nfindings_closed_on_time_pct,95,2025-04-01,\nfindings_closed_on_time_pct,70,2025-01-01,Porto\n",
+    )
     series = kpi_series(db, "findings_closed_on_time_pct", JUNE)
     assert [p.target for p in series.points] == [80, 80, 80, 95, 95, 95]
     porto = kpi_series(db, "findings_closed_on_time_pct", Filters(as_of=AS_OF, sites=("Porto",)))
@@ -129,11 +167,15 @@ def test_a_target_applies_from_its_period_start_so_targets_change_over_time(db, 
 
 
 def test_only_complete_periods_in_the_date_range_at_each_grain(db, write):
-    rows = "".join(f"F{i},A,internal,ISO 9001,8.5.1,Leeds,ofi,2024-{m:02d}-15,,,open,,\n" for i, m in enumerate(range(1, 13)))
+    rows = "".join(
+        f"F{i},A,internal,ISO 9001,8.5.1,Leeds,ofi,2024-{m:02d}-15,,,open,,\n" for i, m in enumerate(range(1, 13))
+    )
     load(db, write, "findings", FINDINGS_HEADER + rows)
     as_of = dt.date(2025, 5, 20)
     assert periods(db, Filters(as_of=as_of))[-1] == dt.date(2025, 4, 1)
-    assert periods(db, Filters(as_of=as_of, grain="quarter")) == [dt.date(2024, m, 1) for m in (1, 4, 7, 10)] + [dt.date(2025, 1, 1)]
+    assert periods(db, Filters(as_of=as_of, grain="quarter")) == [dt.date(2024, m, 1) for m in (1, 4, 7, 10)] + [
+        dt.date(2025, 1, 1)
+    ]
     assert periods(db, Filters(as_of=as_of, grain="year")) == [dt.date(2024, 1, 1)]
     assert periods(db, Filters(as_of=as_of, date_from=dt.date(2024, 6, 10), date_to=dt.date(2024, 8, 31))) == [
         dt.date(2024, 6, 1),
@@ -152,7 +194,9 @@ def test_a_planted_improvement_is_found_and_falling_days_to_close_is_good(db, wr
         days = (40 if month < 12 else 10) + (month % 3)
         for k in range(3):
             raised = dt.date(year, m, 1 + k)
-            rows.append(f"F{month}-{k},A{month},internal,ISO 9001,8.5.1,Leeds,minor_nc,{raised},{raised + dt.timedelta(days=60)},{raised + dt.timedelta(days=days)},closed,,")
+            rows.append(
+                f"F{month}-{k},A{month},internal,ISO 9001,8.5.1,Leeds,minor_nc,{raised},{raised + dt.timedelta(days=60)},{raised + dt.timedelta(days=days)},closed,,"
+            )
     load(db, write, "findings", FINDINGS_HEADER + "\n".join(rows) + "\n")
     series = kpi_series(db, "median_days_to_close", Filters(as_of=dt.date(2024, 9, 1)), baseline=12)
     assert len(series.points) == 20
@@ -160,19 +204,38 @@ def test_a_planted_improvement_is_found_and_falling_days_to_close_is_good(db, wr
     assert series.variation == "improvement"
     assert series.assurance == "fail"  # judged by the old process's limits, which lie above the 30-day target
     assert series.trend.sen_slope < 0 and series.trend.p_value < 0.05
-    rebased = kpi_series(db, "median_days_to_close", Filters(as_of=dt.date(2024, 9, 1)), rebase_at=(dt.date(2024, 1, 1),))
+    rebased = kpi_series(
+        db, "median_days_to_close", Filters(as_of=dt.date(2024, 9, 1)), rebase_at=(dt.date(2024, 1, 1),)
+    )
     assert rebased.limits.ucl < 30 and rebased.assurance == "pass"  # the new process reliably meets the target
 
 
 def test_scorecard_has_the_eight_pillars_and_every_kpi(db, write):
-    load(db, write, "findings", FINDINGS_HEADER + "F1,A1,internal,ISO 9001,8.5.1,Leeds,minor_nc,2025-01-10,2025-02-10,2025-02-01,closed,,effective\n")
+    load(
+        db,
+        write,
+        "findings",
+        FINDINGS_HEADER
+        + "F1,A1,internal,ISO 9001,8.5.1,Leeds,minor_nc,2025-01-10,2025-02-10,2025-02-01,closed,,effective\n",
+    )
     cards = scorecard(db, JUNE)
     document = scorecard_dict(cards)
     assert [p["id"] for p in document["pillars"]] == list(PILLAR_IDS)
     assert sum(len(p["kpis"]) for p in document["pillars"]) == len(KPIS) >= 20
     assert all(len(kpis_of_pillar(pillar)) >= 2 for pillar in PILLAR_IDS)
     kpi = next(k for p in document["pillars"] for k in p["kpis"] if k["id"] == "findings_closed_on_time_pct")
-    assert set(kpi) == {"id", "name", "unit", "direction", "latest", "period", "target", "variation", "assurance", "trend"}
+    assert set(kpi) == {
+        "id",
+        "name",
+        "unit",
+        "direction",
+        "latest",
+        "period",
+        "target",
+        "variation",
+        "assurance",
+        "trend",
+    }
     assert (kpi["latest"], kpi["period"], kpi["target"]) == (100.0, "2025-02", 85.0)
     assert set(kpi["trend"]) == {"tau", "p_value", "sen_slope"}
 
@@ -180,16 +243,47 @@ def test_scorecard_has_the_eight_pillars_and_every_kpi(db, write):
 def test_the_cli_prints_the_scorecard_and_a_series_as_json(tmp_path):
     db = str(tmp_path / "k.duckdb")
     source = tmp_path / "f.csv"
-    source.write_text(FINDINGS_HEADER + "F1,A1,internal,ISO 9001,8.5.1,Leeds,minor_nc,2025-01-10,2025-02-10,2025-02-01,closed,,effective\n")
-    assert subprocess.run([sys.executable, "-m", "isokpi", "ingest", "findings", str(source), "--db", db], cwd=ROOT).returncode == 0
-    run = subprocess.run([sys.executable, "-m", "isokpi", "scorecard", "--db", db, "--as-of", "2025-07-01", "--site", "Leeds", "--json"], cwd=ROOT, capture_output=True, text=True)
+    source.write_text(
+        FINDINGS_HEADER
+        + "F1,A1,internal,ISO 9001,8.5.1,Leeds,minor_nc,2025-01-10,2025-02-10,2025-02-01,closed,,effective\n"
+    )
+    assert (
+        subprocess.run(
+            [sys.executable, "-m", "isokpi", "ingest", "findings", str(source), "--db", db], cwd=ROOT
+        ).returncode
+        == 0
+    )
+    run = subprocess.run(
+        [sys.executable, "-m", "isokpi", "scorecard", "--db", db, "--as-of", "2025-07-01", "--site", "Leeds", "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode == 0, run.stderr
     assert [p["id"] for p in json.loads(run.stdout)["pillars"]] == list(PILLAR_IDS)
-    run = subprocess.run([sys.executable, "-m", "isokpi", "kpi", "findings_closed_on_time_pct", "--db", db, "--as-of", "2025-07-01", "--json"], cwd=ROOT, capture_output=True, text=True)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "isokpi",
+            "kpi",
+            "findings_closed_on_time_pct",
+            "--db",
+            db,
+            "--as-of",
+            "2025-07-01",
+            "--json",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     series = json.loads(run.stdout)
     assert set(series) >= {"id", "points", "mean", "lcl", "ucl", "signals", "trend", "variation", "assurance"}
     assert series["points"] == [{"period": "2025-02", "value": 100.0, "n": 1, "target": 85.0}]
-    unknown = subprocess.run([sys.executable, "-m", "isokpi", "kpi", "nope", "--db", db], cwd=ROOT, capture_output=True, text=True)
+    unknown = subprocess.run(
+        [sys.executable, "-m", "isokpi", "kpi", "nope", "--db", db], cwd=ROOT, capture_output=True, text=True
+    )
     assert unknown.returncode == 2 and "unknown KPI 'nope'" in unknown.stderr
 
 
@@ -197,3 +291,30 @@ def test_the_library_never_imports_streamlit():
     code = "import sys, isokpi.cli, isokpi.kpis, isokpi.ingest, isokpi.demo, isokpi.queries; print('streamlit' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert result.stdout.strip() == "False", result.stderr
+
+
+def test_results_are_kept_until_the_data_changes(db, write):
+    from isokpi.kpis import all_series
+
+    load(
+        db,
+        write,
+        "findings",
+        FINDINGS_HEADER + "F1,A1,internal,ISO 9001,8.5.1,Leeds,minor_nc,2025-01-10,2025-02-10,2025-02-01,closed,,\n",
+    )
+    first = all_series(db, JUNE)
+    assert all_series(db, JUNE) is first  # asked again before any change: nothing recomputed
+    assert values(first["findings_closed_on_time_pct"]) == {"2025-02": 100.0}
+    result = ingest_file(
+        db,
+        "findings",
+        write(
+            "late.csv",
+            FINDINGS_HEADER
+            + "F2,A1,internal,ISO 9001,8.5.1,Leeds,minor_nc,2025-01-10,2025-02-10,2025-03-01,closed,,\n",
+        ),
+    )
+    assert result.ok
+    after = all_series(db, JUNE)
+    assert after is not first
+    assert values(after["findings_closed_on_time_pct"]) == {"2025-02": 50.0}

@@ -1,7 +1,7 @@
 -- Hours of training completed in the period divided by the staff on record at its end.
 SELECT s.period, coalesce(h.hours, 0) / st.staff AS value, st.staff AS n
 FROM spine s
-JOIN staff st USING (period)
+JOIN known_staff st USING (period)  -- staff on record, counted once per call by isokpi.kpis (staff.sql)
 LEFT JOIN (
     SELECT date_trunc($grain, completed_on)::DATE AS period, sum(hours) AS hours
     FROM f_training WHERE status = 'completed' AND completed_on IS NOT NULL
