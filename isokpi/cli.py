@@ -97,6 +97,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     docs = sub.add_parser("docs", help="regenerate docs/datasets.md and docs/kpis.md from the declarations")
     docs.add_argument("--out", default=str(Path(__file__).resolve().parent.parent / "docs"))
+
+    from isokpi import cli_review
+
+    cli_review.register(sub)
     return parser
 
 

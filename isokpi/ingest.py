@@ -13,6 +13,7 @@ import getpass
 import json
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -114,12 +115,18 @@ def ingest_file(
     user: str | None = None,
     source: str = "cli",
     check_only: bool = False,
+    progress: Callable[[str], None] | None = None,
 ) -> IngestResult:
-    """Validate the file at `path` as `dataset_name` and, unless check_only or invalid, load it as one batch."""
+    """Validate the file at `path` as `dataset_name` and, unless check_only or invalid, load it as one batch.
+
+    `progress` hears each step as it starts: "staging", "validating", "writing".
+    """
+    report = progress or (lambda step: None)
     dataset = get_dataset(dataset_name)
     name = file_name or Path(path).name
     result = IngestResult(dataset.name, name)
     with private_workdir(database) as workdir:
+        report("staging")
         try:
             staged = stage_file(path, workdir, name, sheet)
         except SourceError as error:
@@ -127,7 +134,9 @@ def ingest_file(
             result.error_count = 1
             return result
         result.sha256 = staged.sha256
-        return _validate_and_load(database, dataset, staged, result, mapping, date_format, user, source, check_only)
+        return _validate_and_load(
+            database, dataset, staged, result, mapping, date_format, user, source, check_only, report
+        )
 
 
 def _validate_and_load(
@@ -140,9 +149,11 @@ def _validate_and_load(
     user: str | None,
     source: str,
     check_only: bool,
+    report: Callable[[str], None],
 ) -> IngestResult:
     # Validation and the write share one cursor: the temp tables they pass along are private to it.
     with contextlib.closing(database.cursor()) as cursor:
+        report("validating")
         prepared = prepare(cursor, dataset, staged, mapping=mapping, date_format=date_format)
         _copy_validation(prepared, result)
         if not prepared.ok:
@@ -152,6 +163,7 @@ def _validate_and_load(
             result.inserted, result.updated, result.unchanged = _classify(cursor, dataset, prepared.duplicate_rows)
             return result
         actor = user or current_user()
+        report("writing")
         try:
             batch_id, counts = database.write(
                 lambda write_cursor: _merge(

@@ -7,6 +7,8 @@ the current dataset declarations) so that an old database upgrades exactly as a 
 from __future__ import annotations
 
 import datetime as dt
+import random
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -17,12 +19,14 @@ if TYPE_CHECKING:
 
 Migration = Callable[[duckdb.DuckDBPyConnection], None]
 MIGRATIONS: list[tuple[int, str, Migration]] = []
+MIGRATE_ATTEMPTS = 20  # several servers opening a new DuckLake catalog at once take turns
 
 
 def migration(number: int) -> Callable[[Migration], Migration]:
     def register(function: Migration) -> Migration:
-        assert not MIGRATIONS or MIGRATIONS[-1][0] < number, "migrations must be registered in order"
+        assert all(existing != number for existing, _, _ in MIGRATIONS), f"migration {number} registered twice"
         MIGRATIONS.append((number, function.__name__, function))
+        MIGRATIONS.sort(key=lambda entry: entry[0])
         return function
 
     return register
@@ -140,6 +144,105 @@ def create_ledger_and_datasets(cursor: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+@migration(2)
+def create_notes_mappings_reviews_actions_roles(cursor: duckdb.DuckDBPyConnection) -> None:
+    cursor.execute("INSERT INTO counters VALUES ('note', 0), ('mapping', 0), ('review', 0), ('action', 0)")
+    # Notes on a KPI's period ("new calibration process from March"), drawn on its chart.
+    cursor.execute(
+        """
+        CREATE TABLE notes (
+            note_id BIGINT NOT NULL,
+            kpi_id VARCHAR NOT NULL,
+            period DATE NOT NULL,
+            text VARCHAR NOT NULL,
+            created_by VARCHAR NOT NULL,
+            created_at TIMESTAMP NOT NULL,
+            deleted_by VARCHAR,
+            deleted_at TIMESTAMP
+        )
+        """
+    )
+    # Saved column mappings (the TOML of isokpi.mapping), recognised again by their source headers.
+    cursor.execute(
+        """
+        CREATE TABLE mappings (
+            mapping_id BIGINT NOT NULL,
+            name VARCHAR NOT NULL,
+            dataset VARCHAR NOT NULL,
+            toml VARCHAR NOT NULL,
+            headers VARCHAR[] NOT NULL,
+            created_by VARCHAR NOT NULL,
+            created_at TIMESTAMP NOT NULL,
+            deleted_at TIMESTAMP
+        )
+        """
+    )
+    # ISO 9001 9.3 management reviews. A closed review keeps, in `record`, the JSON of everything it
+    # presented, so later uploads never change it; lake_snapshot pins the DuckLake snapshot when there is one.
+    cursor.execute(
+        """
+        CREATE TABLE reviews (
+            review_id BIGINT NOT NULL,
+            title VARCHAR NOT NULL,
+            review_date DATE NOT NULL,
+            period_from DATE NOT NULL,
+            period_to DATE NOT NULL,
+            status VARCHAR NOT NULL,
+            inputs VARCHAR NOT NULL,
+            record VARCHAR,
+            lake_snapshot BIGINT,
+            created_by VARCHAR NOT NULL,
+            created_at TIMESTAMP NOT NULL,
+            closed_by VARCHAR,
+            closed_at TIMESTAMP
+        )
+        """
+    )
+    # The 9.3.3 actions register; every change is kept in action_changes (who, when, what).
+    cursor.execute(
+        """
+        CREATE TABLE actions (
+            action_id BIGINT NOT NULL,
+            review_id BIGINT,
+            kind VARCHAR NOT NULL,
+            title VARCHAR NOT NULL,
+            pillar VARCHAR,
+            owner VARCHAR,
+            due_on DATE,
+            status VARCHAR NOT NULL,
+            notes VARCHAR,
+            created_by VARCHAR NOT NULL,
+            created_at TIMESTAMP NOT NULL,
+            updated_by VARCHAR NOT NULL,
+            updated_at TIMESTAMP NOT NULL
+        )
+        """
+    )
+    cursor.execute(
+        """
+        CREATE TABLE action_changes (
+            action_id BIGINT NOT NULL,
+            changed_by VARCHAR NOT NULL,
+            changed_at TIMESTAMP NOT NULL,
+            field VARCHAR NOT NULL,
+            old_value VARCHAR,
+            new_value VARCHAR
+        )
+        """
+    )
+    # Roles by e-mail when sign-in is on; the first admin comes from configuration.
+    cursor.execute(
+        """
+        CREATE TABLE user_roles (
+            email VARCHAR NOT NULL,
+            role VARCHAR NOT NULL,
+            granted_by VARCHAR NOT NULL,
+            granted_at TIMESTAMP NOT NULL
+        )
+        """
+    )
+
+
 def applied(cursor: duckdb.DuckDBPyConnection) -> set[int]:
     """Numbers of the migrations recorded in this database (empty for a new one)."""
     exists = cursor.execute(
@@ -157,7 +260,7 @@ def migrate(database: Database) -> list[int]:
 
     done: list[int] = []
     for number, name, function in MIGRATIONS:
-        for _attempt in range(5):
+        for attempt in range(MIGRATE_ATTEMPTS):
             try:
                 with database._write_lock, database.transaction() as cursor:
                     if not applied(cursor):
@@ -176,6 +279,8 @@ def migrate(database: Database) -> list[int]:
                 done.append(number)
                 break
             except WriteConflict:
-                # Another server applied it at the same moment (DuckLake); look again.
-                continue
+                # Another server applied it at the same moment (DuckLake); look again after a pause.
+                if attempt == MIGRATE_ATTEMPTS - 1:
+                    raise
+                time.sleep(min(0.05 * 2**attempt, 1.0) * (0.5 + random.random()))
     return done

@@ -64,3 +64,24 @@ def dataset_summaries(database: Database) -> list[DatasetSummary]:
 def is_empty(database: Database) -> bool:
     """True when no dataset holds a row."""
     return all(summary.rows == 0 for summary in dataset_summaries(database))
+
+
+def filter_options(database: Database) -> dict[str, list[str]]:
+    """The sites, departments and standards that occur in the data, sorted, for the sidebar filters."""
+    sites = database.query(
+        "SELECT DISTINCT site FROM (SELECT site FROM training UNION ALL SELECT site FROM findings UNION ALL "
+        "SELECT site FROM survey) WHERE site IS NOT NULL ORDER BY 1"
+    )
+    departments = database.query(
+        "SELECT DISTINCT department FROM (SELECT department FROM training UNION ALL SELECT department FROM findings "
+        "UNION ALL SELECT department FROM survey) WHERE department IS NOT NULL ORDER BY 1"
+    )
+    standards = database.query(
+        "SELECT DISTINCT standard FROM (SELECT standard FROM training UNION ALL SELECT standard FROM findings) "
+        "WHERE standard IS NOT NULL ORDER BY 1"
+    )
+    return {
+        "sites": [row[0] for row in sites],
+        "departments": [row[0] for row in departments],
+        "standards": [row[0] for row in standards],
+    }

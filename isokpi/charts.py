@@ -1,0 +1,251 @@
+"""One plotly look for every chart, and the charts the KPI pages share. No streamlit here.
+
+Colours carry one meaning everywhere and stay apart for colour-blind readers (blue/orange/grey, as in the
+NHS "Making Data Count" icons): improvement or good is blue, concern or bad is orange, common cause or
+neutral is grey. Charts receive aggregates (a few hundred points at most), never raw rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import textwrap
+from collections.abc import Sequence
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from isokpi import stats
+from isokpi.kpis import Series, period_last_day
+from isokpi.narrative import clamp, hover_format, period_name
+
+GOOD = "#1f6fb4"  # blue
+BAD = "#e07000"  # orange
+NEUTRAL = "#8a8f98"  # grey
+TARGET = "#2b2b2b"
+LIMIT = "#9aa3ad"
+GRID = "#e8ebef"
+FONT = "Source Sans Pro, sans-serif"  # Streamlit's bundled font: nothing is fetched from a CDN
+VERDICT_COLOURS = {stats.IMPROVEMENT: GOOD, stats.CONCERN: BAD, stats.COMMON_CAUSE: NEUTRAL}
+ASSURANCE_COLOURS = {stats.PASS: GOOD, stats.FAIL: BAD, stats.INCONSISTENT: NEUTRAL, None: NEUTRAL}
+
+TITLE_WIDTH = 110  # characters per title line before it wraps
+NOTE_WIDTH = 40  # characters of a note shown on the chart; the whole note shows on hover
+
+# Plotly's own toolbar would offer a PNG export; the page offers the data as CSV instead.
+PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d", "toImage"], "responsive": True}
+
+
+def theme(figure: go.Figure, *, title: str, y_title: str = "", x_title: str = "", height: int = 360) -> go.Figure:
+    """The house style: the finding as the title, units on the axes, quiet grid, no legend clutter."""
+    figure.update_layout(
+        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 15}},
+        font={"family": FONT, "size": 12, "color": "#262730"},
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        height=height,
+        margin={"l": 56, "r": 16, "t": 56, "b": 40},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1},
+        hovermode="x unified",
+    )
+    figure.update_xaxes(title=x_title, showgrid=False, linecolor=GRID)
+    figure.update_yaxes(title=y_title, gridcolor=GRID, zeroline=False)
+    return figure
+
+
+def axis_title(series: Series) -> str:
+    return series.kpi.unit
+
+
+def _plotly_text(text: str) -> str:
+    """Plotly reads <tags> in text as markup: escape user text so it shows as typed."""
+    return html.escape(text, quote=False).replace("\n", " ")
+
+
+def _wrapped_title(title: str, width: int = TITLE_WIDTH) -> tuple[str, int]:
+    """The title broken into lines that fit the chart, and how many lines it took."""
+    lines = textwrap.wrap(_plotly_text(title), width=width) or [""]
+    return "<br>".join(lines), len(lines)
+
+
+def _visible_notes(series: Series, notes) -> list[tuple[dt.date, str]]:
+    """The notes that fall within the chart's periods, in date order."""
+    if not series.points:
+        return []
+    first = series.points[0].period
+    last = period_last_day(series.points[-1].period, series.grain)
+    return sorted(((period, text) for period, text in notes if first <= period <= last), key=lambda note: note[0])
+
+
+def xmr_chart(series: Series, *, title: str, notes: Sequence[tuple[dt.date, str]] = (), height: int = 380) -> go.Figure:
+    """Values, mean, process limits and target over time; special causes marked in the verdict colour; notes as
+    dotted lines with their text (user text, escaped)."""
+    kpi = series.kpi
+    hover = hover_format(kpi)
+    shown = series.shown
+    x = [p.period for p in shown]
+    y = [p.value for p in shown]
+    figure = go.Figure()
+    if any(p.ci for p in shown):
+        lower = [p.ci[0] if p.ci else None for p in shown]
+        upper = [p.ci[1] if p.ci else None for p in shown]
+        figure.add_trace(
+            go.Scatter(
+                x=x, y=upper, mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip", name="95% interval"
+            )
+        )
+        figure.add_trace(
+            go.Scatter(
+                x=x,
+                y=lower,
+                mode="lines",
+                line={"width": 0},
+                fill="tonexty",
+                fillcolor="rgba(138,143,152,0.15)",
+                name="95% interval",
+                hoverinfo="skip",
+            )
+        )
+    for start, end, limits in _segment_spans(series):
+        span = [series.points[i].period for i in range(start, end)]
+        if not span:
+            continue
+        lines = (
+            (limits.mean, "mean", "solid"),
+            (clamp(kpi, limits.ucl), "process limits", "dot"),
+            (clamp(kpi, limits.lcl), "process limits", "dot"),
+        )
+        for number, (value, name, dash) in enumerate(lines):
+            figure.add_trace(
+                go.Scatter(
+                    x=span, y=[value] * len(span), mode="lines", name=name, line={"color": LIMIT, "dash": dash, "width": 1},
+                    showlegend=start == 0 and number < 2, legendgroup=name, hoverinfo="skip",
+                )
+            )  # fmt: skip
+    targets = [p.target for p in shown]
+    if any(t is not None for t in targets):
+        figure.add_trace(
+            go.Scatter(
+                x=x, y=targets, mode="lines", name="target", line={"color": TARGET, "dash": "dash", "width": 1.5},
+                line_shape="hv", hovertemplate=hover,
+            )
+        )  # fmt: skip
+    figure.add_trace(
+        go.Scatter(
+            x=x, y=y, mode="lines+markers", name="value", line={"color": NEUTRAL, "width": 2}, marker={"size": 6},
+            hovertemplate=hover,
+        )
+    )  # fmt: skip
+    marked = _signal_points(series)
+    if marked:
+        figure.add_trace(
+            go.Scatter(
+                x=[m[0] for m in marked], y=[m[1] for m in marked], mode="markers", name="special cause",
+                marker={"size": 10, "color": [m[2] for m in marked], "line": {"width": 1, "color": "white"}},
+                text=[m[3] for m in marked], hovertemplate="%{text}<extra></extra>",
+            )
+        )  # fmt: skip
+    middle = series.points[len(series.points) // 2].period if series.points else None
+    for number, (period, text) in enumerate(_visible_notes(series, notes)):
+        short = text if len(text) <= NOTE_WIDTH else text[: NOTE_WIDTH - 1].rstrip() + "…"
+        figure.add_vline(x=period, line={"color": "#b0b7c3", "width": 1, "dash": "dot"})
+        # Text runs into the chart, never past its edge (which would stretch the time axis).
+        figure.add_annotation(
+            x=period, y=1 - 0.09 * (number % 4), yref="paper", text=_plotly_text(short), hovertext=_plotly_text(text),
+            showarrow=False, xanchor="left" if period < middle else "right", yanchor="top",
+            font={"size": 11, "color": "#56606e"}, bgcolor="rgba(255,255,255,0.85)",
+        )  # fmt: skip
+    if not shown:
+        figure.add_annotation(
+            text="No values for these filters", x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False,
+            font={"size": 13, "color": NEUTRAL},
+        )  # fmt: skip
+    wrapped, lines = _wrapped_title(title)
+    theme(figure, title=wrapped, y_title=axis_title(series), height=height + 18 * (lines - 1))
+    figure.update_layout(margin={"t": 40 + 20 * lines})
+    if series.grain == "month":
+        figure.update_xaxes(tickformat="%b %Y")
+    return figure
+
+
+def xmr_frame(series: Series) -> pd.DataFrame:
+    """The data an XmR chart is drawn from, one row per period, for its CSV download."""
+    limits_at: dict[int, stats.XmR] = {}
+    for start, end, limits in _segment_spans(series):
+        for index in range(start, end):
+            limits_at[index] = limits
+    rules: dict[int, list[str]] = {}
+    for signal in series.signals:
+        rules.setdefault(signal.index, []).append(RULE_TEXT[signal.rule])
+    rows = []
+    for index, point in enumerate(series.points):
+        limits = limits_at.get(index)
+        rows.append(
+            {
+                "period": point.period,
+                "value": point.value,
+                "n": None if point.suppressed else point.n,
+                "target": point.target,
+                "mean": limits.mean if limits else None,
+                "lcl": clamp(series.kpi, limits.lcl) if limits else None,
+                "ucl": clamp(series.kpi, limits.ucl) if limits else None,
+                "signal": "; ".join(rules.get(index, [])),
+            }
+        )
+    return pd.DataFrame(rows, columns=["period", "value", "n", "target", "mean", "lcl", "ucl", "signal"])
+
+
+def _segment_spans(series: Series) -> list[tuple[int, int, stats.XmR]]:
+    spans = []
+    for number, limits in enumerate(series.segments):
+        start = limits.baseline[0] if number else 0
+        end = series.segments[number + 1].baseline[0] if number + 1 < len(series.segments) else len(series.points)
+        spans.append((start, end, limits))
+    return spans
+
+
+RULE_TEXT = {
+    stats.OUTSIDE_LIMITS: "outside the process limits",
+    stats.RUN_OF_7: "7 or more in a row on one side of the mean",
+    stats.TREND_OF_6: "6 or more rising or falling in a row",
+    stats.TWO_OF_THREE: "2 of 3 beyond two sigma",
+}
+
+
+def _signal_points(series: Series) -> list[tuple[dt.date, float, str, str]]:
+    rules: dict[int, list[str]] = {}
+    sides: dict[int, str] = {}
+    for signal in series.signals:
+        rules.setdefault(signal.index, []).append(RULE_TEXT[signal.rule])
+        sides[signal.index] = signal.side
+    marked = []
+    for index, texts in sorted(rules.items()):
+        point = series.points[index]
+        if point.value is None:
+            continue
+        good = (sides[index] == stats.HIGH) == (series.kpi.direction == stats.HIGHER)
+        colour = GOOD if good else BAD
+        label = period_name(point.period, series.grain)
+        marked.append((point.period, point.value, colour, f"{label}: {'; '.join(texts)}"))
+    return marked
+
+
+def sparkline(series: Series, *, height: int = 70) -> go.Figure:
+    """A tile's small trend line, coloured by the KPI's variation verdict."""
+    shown = [p for p in series.points if p.value is not None][-24:]
+    figure = go.Figure(
+        go.Scatter(
+            x=[p.period for p in shown], y=[p.value for p in shown], mode="lines",
+            line={"color": VERDICT_COLOURS.get(series.variation, NEUTRAL), "width": 2}, hoverinfo="skip",
+        )
+    )  # fmt: skip
+    figure.update_layout(
+        height=height,
+        margin={"l": 0, "r": 0, "t": 0, "b": 0},
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        showlegend=False,
+    )
+    figure.update_xaxes(visible=False)
+    figure.update_yaxes(visible=False)
+    return figure

@@ -1,0 +1,452 @@
+"""Plain-language findings: one sentence per KPI and per pillar, and why each verdict was reached. No streamlit.
+
+A sentence compares the latest value with the one about 12 months earlier and ends with the variation verdict
+("a real improvement", "within normal variation"), because a line going up is not yet an improvement. Numbers
+are formatted once here, per unit, so a value reads the same on a tile, in a sentence and on a chart.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from isokpi import stats
+from isokpi.catalog import HIGHER, Kpi
+from isokpi.kpis import MIN_POINTS_FOR_LIMITS, PillarCard, Point, Series, meets
+
+LOOKBACK_MONTHS = 12  # sentences compare with the value about a year earlier, at any period length
+MOST_RANGES = 2  # when a rule fired more often than this, name only its latest stretch
+
+# unit -> (decimals, suffix, suffix after exactly 1)
+UNIT_FORMATS: dict[str, tuple[int, str, str]] = {
+    "%": (1, "%", "%"),
+    "days": (0, " days", " day"),
+    "hours": (1, " hours", " hour"),
+    "findings": (0, " findings", " finding"),
+    "per 100 staff": (1, " per 100 staff", " per 100 staff"),
+    "per audit": (2, " per audit", " per audit"),
+    "index 0-100": (1, "", ""),
+    "NPS points": (0, " NPS points", " NPS point"),
+}
+# A gap on a tile stays short: percentage points as "pts", and a per-something rate as the bare number.
+DIFFERENCE_SUFFIX = {
+    "%": (" pts", " pt"),
+    "NPS points": (" pts", " pt"),
+    "per 100 staff": ("", ""),
+    "per audit": ("", ""),
+}
+# What a value of each unit can be: limits beyond these are drawn and described at the bound.
+UNIT_BOUNDS: dict[str, tuple[float | None, float | None]] = {
+    "%": (0.0, 100.0),
+    "index 0-100": (0.0, 100.0),
+    "NPS points": (-100.0, 100.0),
+}
+
+READING_GUIDE = (
+    "Each sentence compares the latest value with the one about 12 months earlier. A real improvement or "
+    "deterioration is a special cause in the latest 3 periods of an XmR chart (a point beyond the process limits, "
+    "7 in a row on one side of the mean, 6 rising or falling, or 2 of 3 beyond two sigma); anything else is "
+    "normal variation, however the line looks."
+)
+
+IMPROVING, CONCERNING = "improving", "concerning"  # values of PillarCard.status
+
+
+# --- numbers and periods --------------------------------------------------------------------------------
+
+
+def _unit(kpi: Kpi) -> tuple[int, str, str]:
+    return UNIT_FORMATS.get(kpi.unit, (1, f" {kpi.unit}", f" {kpi.unit}"))
+
+
+def number(kpi: Kpi, value: float) -> str:
+    """The value's digits in the KPI's precision, without its unit: '61.0', '22', '1,250'."""
+    decimals = _unit(kpi)[0]
+    rounded = round(float(value), decimals)
+    return f"{rounded + 0.0:,.{decimals}f}"  # + 0.0 turns -0.0 into 0.0
+
+
+def _with_suffix(text: str, plural: str, singular: str) -> str:
+    return text + (singular if text == "1" else plural)
+
+
+def format_value(kpi: Kpi, value: float) -> str:
+    """'61.0%', '22 days', '3.4 hours', '20 NPS points', '70.7' (an index)."""
+    _, plural, singular = _unit(kpi)
+    return _with_suffix(number(kpi, value), plural, singular)
+
+
+def format_short(kpi: Kpi, value: float) -> str:
+    """The value with its unit only when the unit is a symbol: '61.0%', but '22' for days."""
+    return format_value(kpi, value) if _unit(kpi)[1] == "%" else number(kpi, value)
+
+
+def format_range(kpi: Kpi, low: float, high: float) -> str:
+    """'52.8% to 84.7%', but '18 to 41 days': a word unit is said once."""
+    if _unit(kpi)[1] == "%":
+        return f"{format_value(kpi, low)} to {format_value(kpi, high)}"
+    return f"{number(kpi, low)} to {format_value(kpi, high)}"
+
+
+def format_difference(kpi: Kpi, difference: float) -> str:
+    """The size of a gap, unsigned: '2.3 pts' (percentage points), '8 days'."""
+    plural, singular = DIFFERENCE_SUFFIX.get(kpi.unit, _unit(kpi)[1:])
+    return _with_suffix(number(kpi, abs(difference)), plural, singular)
+
+
+def hover_format(kpi: Kpi) -> str:
+    """A plotly hover template for the KPI's values: '%{y:.1f}%'."""
+    decimals, plural, _ = _unit(kpi)
+    return "%{y:,." + str(decimals) + "f}" + plural
+
+
+def clamp(kpi: Kpi, value: float) -> float:
+    """A limit as far as the unit allows: a share never below 0% or above 100%."""
+    low, high = UNIT_BOUNDS.get(kpi.unit, (0.0, None))
+    if low is not None and value < low:
+        return low
+    if high is not None and value > high:
+        return high
+    return value
+
+
+def period_name(period: dt.date, grain: str) -> str:
+    """'Oct 2026', 'Q3 2026' or '2026'."""
+    if grain == "month":
+        return f"{period:%b %Y}"
+    if grain == "quarter":
+        return f"Q{(period.month - 1) // 3 + 1} {period.year}"
+    return str(period.year)
+
+
+def _months_between(earlier: dt.date, later: dt.date) -> int:
+    return (later.year - earlier.year) * 12 + later.month - earlier.month
+
+
+def _span(months: int) -> str:
+    return "1 month" if months == 1 else f"{months} months"
+
+
+def _join(words: list[str]) -> str:
+    if len(words) <= 2:
+        return " and ".join(words)
+    return ", ".join(words[:-1]) + " and " + words[-1]
+
+
+# --- one KPI ----------------------------------------------------------------------------------------------
+
+
+def comparison_point(series: Series) -> Point | None:
+    """The shown point nearest to 12 months before the latest (the first point of a shorter series)."""
+    shown = series.shown
+    if len(shown) < 2:
+        return None
+    latest = shown[-1]
+    return min(shown[:-1], key=lambda p: (abs(_months_between(p.period, latest.period) - LOOKBACK_MONTHS), p.period))
+
+
+def has_verdict(series: Series) -> bool:
+    """Enough periods for process limits to tell a real change from noise."""
+    return series.limits is not None and len(series.shown) >= MIN_POINTS_FOR_LIMITS
+
+
+def kpi_sentence(series: Series) -> str:
+    """'Findings closed on time rose from 61.0% to 78.0% over 12 months: a real improvement'."""
+    kpi = series.kpi
+    latest = series.latest
+    if latest is None:
+        if any(p.suppressed for p in series.points):
+            return f"{kpi.name}: not shown, because every period has fewer than {stats.MIN_GROUP_SIZE} respondents"
+        return f"{kpi.name}: no data for these filters"
+    earlier = comparison_point(series)
+    if earlier is None:
+        when = period_name(latest.period, series.grain)
+        return f"{kpi.name} was {format_value(kpi, latest.value)} in {when}: too few periods to judge a trend"
+    span = _span(_months_between(earlier.period, latest.period))
+    if number(kpi, earlier.value) == number(kpi, latest.value):
+        movement, moved = f"held at {format_value(kpi, latest.value)} over {span}", None
+    else:
+        rose = latest.value > earlier.value
+        verb = "rose" if rose else "fell"
+        movement, moved = (
+            f"{verb} from {format_range(kpi, earlier.value, latest.value)} over {span}",
+            rose == (kpi.direction == HIGHER),
+        )
+    return f"{kpi.name} {movement}{_verdict_tail(series, moved)}"
+
+
+def _verdict_tail(series: Series, moved_better: bool | None) -> str:
+    """How the sentence ends: the verdict, with a 'but' when the recent signal runs against the yearly change."""
+    if not has_verdict(series):
+        return ": too few periods to tell a real change from noise"
+    if series.variation == stats.IMPROVEMENT:
+        return ": a real improvement" if moved_better else ", but the latest periods show a real improvement"
+    if series.variation == stats.CONCERN:
+        return (
+            ": a real deterioration" if moved_better is False else ", but the latest periods show a real deterioration"
+        )
+    return ": within normal variation"
+
+
+RULE_PHRASES = {
+    (stats.OUTSIDE_LIMITS, stats.HIGH): "above the upper process limit",
+    (stats.OUTSIDE_LIMITS, stats.LOW): "below the lower process limit",
+    (stats.RUN_OF_7, stats.HIGH): "7 or more in a row above the mean",
+    (stats.RUN_OF_7, stats.LOW): "7 or more in a row below the mean",
+    (stats.TREND_OF_6, stats.HIGH): "6 or more rising in a row",
+    (stats.TREND_OF_6, stats.LOW): "6 or more falling in a row",
+    (stats.TWO_OF_THREE, stats.HIGH): "2 of 3 beyond two sigma above the mean",
+    (stats.TWO_OF_THREE, stats.LOW): "2 of 3 beyond two sigma below the mean",
+}
+RULE_ORDER = (stats.OUTSIDE_LIMITS, stats.RUN_OF_7, stats.TREND_OF_6, stats.TWO_OF_THREE)
+
+
+def signal_descriptions(series: Series, *, recent: bool | None = None) -> list[str]:
+    """Each rule that fired, with when: '6 or more rising in a row (Mar 2026 to Aug 2026)'.
+
+    recent=True keeps only the stretches that reach into the latest 3 periods (the ones behind the verdict),
+    recent=False only the others, None all of them.
+    """
+    # Stretches are consecutive among the points with a value: a gap month does not split a run.
+    with_value = [i for i, p in enumerate(series.points) if p.value is not None]
+    rank = {index: position for position, index in enumerate(with_value)}
+    latest = set(with_value[-stats.RECENT_POINTS :])
+    groups: dict[tuple[str, str], set[int]] = {}
+    for signal in series.signals:
+        if signal.index in rank:
+            groups.setdefault((signal.rule, signal.side), set()).add(signal.index)
+    described = []
+    for rule, side in sorted(groups, key=lambda key: (RULE_ORDER.index(key[0]), key[1])):
+        stretches = [
+            (first, last)
+            for first, last in _stretches(sorted(groups[(rule, side)]), rank)
+            if recent is None or recent == any(first <= index <= last for index in latest)
+        ]
+        if not stretches:
+            continue
+        labels = [_stretch_name(series, first, last) for first, last in stretches]
+        when = _join(labels) if len(labels) <= MOST_RANGES else f"{len(labels)} times, most recently {labels[-1]}"
+        described.append(f"{RULE_PHRASES[(rule, side)]} ({when})")
+    return described
+
+
+def _stretches(indexes: list[int], rank: dict[int, int]) -> list[tuple[int, int]]:
+    stretches: list[tuple[int, int]] = []
+    for index in indexes:
+        if stretches and rank[index] == rank[stretches[-1][1]] + 1:
+            stretches[-1] = (stretches[-1][0], index)
+        else:
+            stretches.append((index, index))
+    return stretches
+
+
+def _stretch_name(series: Series, first: int, last: int) -> str:
+    start = period_name(series.points[first].period, series.grain)
+    if first == last:
+        return start
+    return f"{start} to {period_name(series.points[last].period, series.grain)}"
+
+
+def variation_explanation(series: Series) -> str:
+    """Why the variation verdict is what it is: which special-cause rules fired, and when."""
+    shown = series.shown
+    if not shown:
+        if any(p.suppressed for p in series.points):
+            return (
+                f"Every period has fewer than {stats.MIN_GROUP_SIZE} respondents, so no value is shown, to keep answers "
+                "anonymous."
+            )
+        return "No values in these periods, so there is nothing to judge."
+    if not has_verdict(series):
+        count = "Only 1 period has" if len(shown) == 1 else f"Only {len(shown)} periods have"
+        return (
+            f"{count} a value; process limits need at least {MIN_POINTS_FOR_LIMITS} to tell a real change from noise, "
+            "so there is no verdict yet."
+        )
+    better = "higher is better" if series.kpi.direction == HIGHER else "lower is better"
+    latest = "; ".join(signal_descriptions(series, recent=True))
+    earlier = "; ".join(signal_descriptions(series, recent=False))
+    if series.variation in (stats.IMPROVEMENT, stats.CONCERN):
+        good = series.variation == stats.IMPROVEMENT
+        what = "A real improvement" if good else "A real deterioration"
+        side = "good" if good else "bad"
+        return (
+            f"{what} ({better}), because special-cause rules on the {side} side fire in the latest periods: {latest}."
+        )
+    if latest:
+        return f"Within normal variation on balance, because the latest special causes point both ways: {latest}."
+    if earlier:
+        return (
+            f"Within normal variation: no special-cause rule fires in the latest {stats.RECENT_POINTS} periods, so recent "
+            f"ups and downs are noise. Earlier special causes: {earlier}."
+        )
+    return (
+        "Within normal variation: every point lies within the process limits and no special-cause rule fired, so the "
+        "ups and downs are the noise this process always produces."
+    )
+
+
+def displayed_limits(series: Series) -> tuple[float, float] | None:
+    """The latest process limits as far as the unit allows (a share stays within 0% to 100%)."""
+    if series.limits is None:
+        return None
+    return clamp(series.kpi, series.limits.lcl), clamp(series.kpi, series.limits.ucl)
+
+
+def target_phrase(kpi: Kpi, target: float) -> str:
+    """'the 90.0% target', 'the target of 30 days'."""
+    if _unit(kpi)[1] in ("%", ""):
+        return f"the {format_value(kpi, target)} target"
+    return f"the target of {format_value(kpi, target)}"
+
+
+def assurance_explanation(series: Series) -> str:
+    """Where the process limits sit against the target, and what that means for meeting it."""
+    kpi = series.kpi
+    target = series.target
+    if series.latest is None:
+        return "No values in these periods, so the target cannot be judged."
+    if target is None:
+        return "No target is set for this KPI: load one in the targets dataset to judge whether it will be met."
+    limits = displayed_limits(series)
+    goal = target_phrase(kpi, target)
+    if limits is None or series.assurance is None:
+        return f"Too few periods to place process limits against {goal}."
+    span = format_range(kpi, *limits)
+    if not has_verdict(series):
+        span += f", from only {len(series.shown)} periods, so read this with care"
+    good_side, bad_side = ("above", "below") if kpi.direction == HIGHER else ("below", "above")
+    if series.assurance == stats.PASS:
+        return (
+            f"The process limits ({span}) lie wholly {good_side} {goal}: the target will be met consistently unless "
+            "the process changes."
+        )
+    if series.assurance == stats.FAIL:
+        return f"The process limits ({span}) lie wholly {bad_side} {goal}: the target will not be met without a change."
+    return (
+        f"{goal[0].upper()}{goal[1:]} lies within the process limits ({span}): the process will meet it in some "
+        "periods and miss it in others, by chance alone."
+    )
+
+
+@dataclass(frozen=True)
+class TargetGap:
+    """The latest value against its target, short enough for a tile: '2.3 pts below target'."""
+
+    text: str
+    target: str  # the target, short: '95.0%', '30' (days)
+    met: bool
+    side: str  # "above", "below" or "on"
+
+
+def target_gap(series: Series) -> TargetGap | None:
+    latest = series.latest
+    if latest is None or latest.target is None:
+        return None
+    kpi = series.kpi
+    met = meets(kpi, latest.value, latest.target)
+    difference = latest.value - latest.target
+    target = format_short(kpi, latest.target)
+    side = "on" if difference == 0 else "above" if difference > 0 else "below"
+    if side == "on" or (met and number(kpi, abs(difference)) == number(kpi, 0)):
+        return TargetGap("on target", target, met, "on")
+    if number(kpi, abs(difference)) == number(kpi, 0):
+        return TargetGap(f"just {side} target", target, met, side)
+    return TargetGap(f"{format_difference(kpi, difference)} {side} target", target, met, side)
+
+
+# --- badges: the "Making Data Count" icons as words, a Material icon and a colour meaning ---------------------
+
+
+@dataclass(frozen=True)
+class Badge:
+    label: str
+    icon: str  # a Material Symbols name, ":material/…:"
+    colour: str  # blue: good, orange: bad, gray: neutral (as in isokpi.charts)
+
+
+def variation_badge(series: Series) -> Badge:
+    """Improvement or deterioration with the arrow of the data's movement; grey for normal variation."""
+    if series.latest is None:
+        return Badge("No data", ":material/block:", "gray")
+    if not has_verdict(series):
+        return Badge("Too few periods", ":material/more_horiz:", "gray")
+    higher = series.kpi.direction == HIGHER
+    if series.variation == stats.IMPROVEMENT:
+        return Badge("Improving", ":material/trending_up:" if higher else ":material/trending_down:", "blue")
+    if series.variation == stats.CONCERN:
+        return Badge("Deteriorating", ":material/trending_down:" if higher else ":material/trending_up:", "orange")
+    return Badge("Normal variation", ":material/trending_flat:", "gray")
+
+
+def assurance_badge(series: Series) -> Badge:
+    if series.assurance == stats.PASS:
+        return Badge("Target met reliably", ":material/check_circle:", "blue")
+    if series.assurance == stats.FAIL:
+        return Badge("Target missed reliably", ":material/cancel:", "orange")
+    if series.assurance == stats.INCONSISTENT:
+        return Badge("Target hit and miss", ":material/help:", "gray")
+    return Badge("No target verdict", ":material/remove:", "gray")
+
+
+def status_badge(card: PillarCard) -> Badge:
+    if headline(card) is None:
+        return Badge("No data", ":material/block:", "gray")
+    if card.status == CONCERNING:
+        return Badge("Concerning", ":material/trending_down:", "orange")
+    if card.status == IMPROVING:
+        return Badge("Improving", ":material/trending_up:", "blue")
+    return Badge("Stable", ":material/trending_flat:", "gray")
+
+
+# --- one pillar -------------------------------------------------------------------------------------------
+
+
+def headline(card: PillarCard) -> Series | None:
+    """The pillar's headline KPI: the first in catalog order that has a value."""
+    return next((series for series in card.series if series.latest is not None), None)
+
+
+def on_target_phrase(card: PillarCard) -> str:
+    """'3 of 4 KPIs on target' (of those with a value and a target)."""
+    if card.with_target == 0:
+        return "No KPI has a value and a target yet"
+    noun = "KPI" if card.with_target == 1 else "KPIs"
+    return f"{card.on_target} of {card.with_target} {noun} on target"
+
+
+def pillar_sentence(card: PillarCard, *, on_target: bool = True) -> str:
+    """'Training & Development is improving: 4 of 4 KPIs show a real improvement and none a deterioration.'"""
+    with_data = [series for series in card.series if series.latest is not None]
+    if not with_data:
+        return f"{card.name}: no data for these filters."
+    total = len(with_data)
+    if card.status == CONCERNING:
+        names = [series.kpi.name for series in card.series if series.variation == stats.CONCERN]
+        verb = "shows" if len(names) == 1 else "show"
+        text = f"{card.name} is concerning: {_join(names)} {verb} a real deterioration"
+        if card.improving:
+            text += f"; {card.improving} of {total} KPIs {'improves' if card.improving == 1 else 'improve'}"
+    elif card.status == IMPROVING:
+        verb = "shows" if card.improving == 1 else "show"
+        text = f"{card.name} is improving: {card.improving} of {total} KPIs {verb} a real improvement and none a deterioration"
+    elif total == 1:
+        text = f"{card.name} is stable: its one KPI with data shows no real change"
+    else:
+        text = f"{card.name} is stable: none of its {total} KPIs with data shows a real change"
+    text += "."
+    if on_target:
+        text += f" {on_target_phrase(card)}."
+    return text
+
+
+def values_period(cards: list[PillarCard]) -> str | None:
+    """Which period the tiles' values refer to: 'Latest values: Oct 2026, the last complete month.'"""
+    latest = [series.latest.period for card in cards for series in card.series if series.latest is not None]
+    if not latest:
+        return None
+    grain = cards[0].series[0].grain
+    return (
+        f"Latest values: {period_name(max(latest), grain)}, the last complete {grain} with data; a survey KPI shows its "
+        "latest survey wave."
+    )

@@ -1,0 +1,515 @@
+"""Uploads from the Upload page: the private copy, saved column mappings, dataset detection, the preview.
+
+No streamlit here (pages/upload.py draws). Everything runs through the same code as `python -m isokpi ingest`:
+isokpi.sources.stage_file reads the file, isokpi.validate.prepare validates it, isokpi.ingest.ingest_file
+counts and loads it. The page adds only what a browser upload needs: a size and type check before anything
+is written, a private temporary copy that is deleted afterwards, and saved mappings.
+
+Saved mappings are the TOML of `--mapping FILE.toml` (isokpi.mapping), kept in table `mappings` with the
+normalised headers of the file they were saved from. The next file is recognised by those headers:
+`find_saved_mapping` takes a mapping whose file had exactly the same set of headers (order, case, spaces and
+punctuation ignored), or, failing that, one whose file's headers are all in the new file (the same export
+after the system gained a column); among several, the one with more headers in common, then the newest.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import os
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import duckdb
+
+from isokpi.datasets import DATASETS, get_dataset, normalize_header
+from isokpi.db import Database, next_id
+from isokpi.ingest import IngestResult, ingest_file, now_utc, private_workdir, record_event
+from isokpi.mapping import WIDE_FIXED, Mapping, check_mapping, parse_mapping
+from isokpi.sources import GZIP_MAGIC, MB, OLE_MAGIC, ZIP_MAGIC, SourceError, StagedFile, list_sheets, stage_file
+from isokpi.validate import match_headers, prepare, quote
+
+ALLOWED_SUFFIXES = (".csv", ".xlsx")
+PREVIEW_ROWS = 20
+MAX_NAME_LENGTH = 100
+COPY_CHUNK = 4 * MB
+
+Upload = bytes | BinaryIO  # the page passes Streamlit's UploadedFile (a BytesIO)
+
+
+# --- the private copy -----------------------------------------------------------------------------------
+
+
+def check_file(file_name: str, size: int, head: bytes, max_bytes: int | None = None) -> None:
+    """Refuse what the page does not take, before anything is written: wrong type, too big, content not as named.
+
+    Anything else (empty, binary, damaged workbook, no separator...) is refused by isokpi.sources, with the
+    CLI's own messages.
+    """
+    suffix = Path(file_name).suffix.lower()
+    if suffix not in ALLOWED_SUFFIXES:
+        raise SourceError(
+            f"{file_name}: only .csv and .xlsx files can be uploaded. Save the export as CSV or as an Excel .xlsx workbook."
+        )
+    if max_bytes is not None and size > max_bytes:
+        raise SourceError(
+            f"{file_name}: {size / MB:,.1f} MB is over the {max_bytes / MB:,.0f} MB upload limit. "
+            "Split the export (for example one file per year) and load the parts one after another."
+        )
+    if suffix == ".xlsx" and size and not head.startswith(ZIP_MAGIC):
+        raise SourceError(f"{file_name}: this is not an Excel .xlsx workbook. Save it from Excel as .xlsx or as CSV.")
+    if suffix == ".csv":
+        for magic, kind in (
+            (ZIP_MAGIC, "a zip archive (an Excel workbook?)"),
+            (GZIP_MAGIC, "gzip-compressed data"),
+            (OLE_MAGIC, "an old Excel .xls or other Office file"),
+        ):
+            if head.startswith(magic):
+                raise SourceError(
+                    f"{file_name}: the name ends in .csv but the content is {kind}, not CSV text. "
+                    "Upload the CSV export itself, or the workbook under its .xlsx name."
+                )
+
+
+def _size_and_head(data: Upload) -> tuple[int, bytes]:
+    if isinstance(data, bytes | bytearray):
+        return len(data), bytes(data[:8])
+    data.seek(0, os.SEEK_END)
+    size = data.tell()
+    data.seek(0)
+    head = data.read(8)
+    data.seek(0)
+    return size, head
+
+
+@contextlib.contextmanager
+def private_upload(database: Database, data: Upload, file_name: str, max_bytes: int | None = None) -> Iterator[Path]:
+    """Check the upload, then write it to a file only this process can read, inside database.upload_root.
+
+    The file and its directory are deleted when the block ends. The name on disk is ours (upload.csv or
+    upload.xlsx), never the uploaded name.
+    """
+    file_name = display_name(file_name)
+    size, head = _size_and_head(data)
+    check_file(file_name, size, head, max_bytes)
+    with private_workdir(database) as workdir:
+        path = workdir / ("upload" + Path(file_name).suffix.lower())
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "wb") as out:
+            if isinstance(data, bytes | bytearray):
+                out.write(data)
+            else:
+                data.seek(0)
+                for block in iter(lambda: data.read(COPY_CHUNK), b""):
+                    out.write(block)
+                data.seek(0)
+        yield path
+
+
+def display_name(file_name: str) -> str:
+    """The uploaded name without any directory part, as the ledger records it."""
+    name = re.split(r"[\\/]", file_name)[-1].strip()
+    return name or "upload"
+
+
+# --- what is in the file ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """The file's headers (of the chosen or first sheet with data) and, for a workbook, its sheets."""
+
+    file_name: str
+    sha256: str
+    headers: tuple[str, ...]
+    header_row: int
+    sheets: tuple[str, ...] = ()
+    sheet: str | None = None
+
+
+def inspect_upload(
+    database: Database, data: Upload, file_name: str, *, sheet: str | None = None, max_bytes: int | None = None
+) -> Inspection:
+    """Stage the upload as the CLI would and return its headers; SourceError with the CLI's message if refused."""
+    file_name = display_name(file_name)
+    with private_upload(database, data, file_name, max_bytes) as path:
+        sheets = tuple(list_sheets(path)) if path.suffix == ".xlsx" else ()
+        staged = stage_file(path, path.parent, file_name, sheet)
+    return Inspection(file_name, staged.sha256, staged.headers, staged.header_row, sheets, staged.sheet)
+
+
+def header_set(headers: tuple[str, ...] | list[str]) -> list[str]:
+    """The normalised, sorted, distinct non-empty headers: how saved mappings recognise a file."""
+    return sorted({normalize_header(h) for h in headers} - {""})
+
+
+def detect_dataset(headers: tuple[str, ...] | list[str]) -> str | None:
+    """The dataset whose columns the headers name most (by name or alias); None on a tie or no match.
+
+    Score: distinct canonical columns matched, then required columns among them.
+    """
+    normals = {normalize_header(h) for h in headers}
+    scores: list[tuple[tuple[int, int], str]] = []
+    for dataset in DATASETS.values():
+        lookup = dataset.header_lookup()
+        matched = {lookup[n] for n in normals if n in lookup}
+        required = sum(1 for name in matched if dataset.column(name).required)
+        scores.append(((len(matched), required), dataset.name))
+    scores.sort(reverse=True)
+    best, runner_up = scores[0], scores[1]
+    if best[0][0] == 0 or best[0] == runner_up[0]:
+        return None
+    return best[1]
+
+
+def suggest_mapping(dataset_name: str, headers: tuple[str, ...] | list[str], questions=()) -> dict[str, str]:
+    """Canonical column -> the file header that names it (name or alias), exactly as the CLI matches them.
+
+    Columns two headers could both be (neither named exactly) are left out: the user chooses. Question
+    columns of a wide survey are not candidates.
+    """
+    skip = {normalize_header(q) for q in questions}
+    kept = tuple(h for h in headers if normalize_header(h) not in skip)
+    return dict(match_headers(get_dataset(dataset_name), kept, None).labels)
+
+
+def unmatched_headers(dataset_name: str, headers: tuple[str, ...] | list[str]) -> list[str]:
+    """Headers that are no column of the dataset by name or alias: in a wide survey, the question columns."""
+    lookup = get_dataset(dataset_name).header_lookup()
+    return [h for h in headers if normalize_header(h) and normalize_header(h) not in lookup]
+
+
+def build_mapping(
+    dataset_name: str,
+    columns: dict[str, str | None],
+    constants: dict[str, str | None] | None = None,
+    questions: dict[str, str] | None = None,
+    scale: str | None = None,
+    date_format: str | None = None,
+) -> Mapping:
+    """A Mapping from the page's choices (empty choices dropped), checked as a --mapping file is."""
+    questions = dict(questions or {})
+    mapping = Mapping(
+        columns={c: h for c, h in columns.items() if h},
+        constants={c: str(v).strip() for c, v in (constants or {}).items() if v is not None and str(v).strip()},
+        questions=questions,
+        scale=scale if questions else None,
+        date_format=date_format or None,
+        dataset=dataset_name,
+    )
+    if mapping.is_wide:
+        mapping = dataclasses.replace(
+            mapping, columns={c: h for c, h in mapping.columns.items() if c not in WIDE_FIXED}
+        )
+    check_mapping(mapping, "mapping", dataset_name)
+    return mapping
+
+
+def needs_mapping(mapping: Mapping, headers: tuple[str, ...] | list[str]) -> bool:
+    """False when the mapping only restates what the headers say anyway: the file then loads without one,
+    exactly as on the command line."""
+    if mapping.constants or mapping.questions:
+        return True
+    return mapping.columns != suggest_mapping(mapping.dataset or "", headers)
+
+
+# --- the preview and the report -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Preview:
+    """The first rows as they will be stored: `row` (the spreadsheet row) and canonical columns."""
+
+    columns: list[str]
+    rows: list[tuple]
+
+
+def preview(
+    database: Database,
+    staged: StagedFile,
+    dataset_name: str,
+    mapping: Mapping | None = None,
+    date_format: str | None = None,
+    limit: int = PREVIEW_ROWS,
+) -> Preview:
+    """Run the real validation on `staged` and return the first `limit` typed rows, ordered by row.
+
+    Values are exactly what a load would store: canonical columns, parsed dates, normalised values (a value
+    that does not parse shows as empty; the validation report says why). Empty when the file cannot be read
+    as a table at all.
+    """
+    dataset = get_dataset(dataset_name)
+    with contextlib.closing(database.cursor()) as cursor:
+        prepared = prepare(cursor, dataset, staged, mapping=mapping, date_format=date_format)
+        supplied = set(prepared.header_labels) | set(dataset.required)
+        if mapping is not None:
+            supplied |= set(mapping.constants)
+            if mapping.is_wide:
+                supplied |= {*WIDE_FIXED, "scale"}
+        if dataset.name == "survey":
+            supplied.add("stakeholder")  # defaulted from survey_type when the file has none
+        shown = [c for c in dataset.column_names if c in supplied]
+        selected = ", ".join(quote(c) for c in shown)
+        try:
+            rows = cursor.execute(
+                f"SELECT _row, {selected} FROM typed_rows ORDER BY _row, _key LIMIT $limit", {"limit": int(limit)}
+            ).fetchall()
+        except duckdb.CatalogException:  # refused before the rows were typed
+            rows = []
+    return Preview(["row", *shown], [tuple(row) for row in rows])
+
+
+@dataclass
+class Report:
+    """What a load would do (ingest_file(..., check_only=True)) and the preview of the rows."""
+
+    result: IngestResult
+    preview: Preview
+
+    @property
+    def can_load(self) -> bool:
+        return self.result.ok and self.result.inserted + self.result.updated > 0
+
+
+def validate_upload(
+    database: Database,
+    data: Upload,
+    file_name: str,
+    dataset_name: str,
+    *,
+    sheet: str | None = None,
+    mapping: Mapping | None = None,
+    date_format: str | None = None,
+    max_bytes: int | None = None,
+    limit: int = PREVIEW_ROWS,
+) -> Report:
+    """Validate without writing: the counts and problems come from ingest_file(check_only=True), as `--check`."""
+    file_name = display_name(file_name)
+    with private_upload(database, data, file_name, max_bytes) as path:
+        try:
+            staged = stage_file(path, path.parent, file_name, sheet)
+        except SourceError:
+            shown = Preview([], [])  # ingest_file reports the same refusal as a problem
+        else:
+            shown = preview(database, staged, dataset_name, mapping, date_format, limit)
+        result = ingest_file(
+            database,
+            dataset_name,
+            path,
+            file_name=file_name,
+            sheet=sheet,
+            mapping=mapping,
+            date_format=date_format,
+            source="upload",
+            check_only=True,
+        )
+    return Report(result, shown)
+
+
+def load_upload(
+    database: Database,
+    data: Upload,
+    file_name: str,
+    dataset_name: str,
+    *,
+    user: str,
+    sheet: str | None = None,
+    mapping: Mapping | None = None,
+    date_format: str | None = None,
+    max_bytes: int | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> IngestResult:
+    """Load the upload as one batch with ingest_file, reporting "staging", "validating", "writing" to `progress`."""
+    file_name = display_name(file_name)
+    with private_upload(database, data, file_name, max_bytes) as path:
+        return ingest_file(
+            database,
+            dataset_name,
+            path,
+            file_name=file_name,
+            sheet=sheet,
+            mapping=mapping,
+            date_format=date_format,
+            user=user,
+            source="upload",
+            progress=progress,
+        )
+
+
+# --- saved mappings -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SavedMapping:
+    mapping_id: int
+    name: str
+    dataset: str
+    toml: str
+    headers: tuple[str, ...]
+    created_by: str
+    created_at: dt.datetime
+
+    @property
+    def mapping(self) -> Mapping:
+        return parse_mapping(self.toml, f"saved mapping {self.name!r}")
+
+    @property
+    def file_name(self) -> str:
+        """A download name: the mapping's name reduced to letters, digits and dashes."""
+        slug = re.sub(r"[^a-z0-9]+", "-", self.name.lower()).strip("-") or f"mapping-{self.mapping_id}"
+        return f"{slug}.toml"
+
+
+_COLUMNS = "mapping_id, name, dataset, toml, headers, created_by, created_at"
+
+
+def _saved(row: dict) -> SavedMapping:
+    return SavedMapping(
+        int(row["mapping_id"]),
+        row["name"],
+        row["dataset"],
+        row["toml"],
+        tuple(row["headers"]),
+        row["created_by"],
+        row["created_at"],
+    )
+
+
+def list_mappings(database: Database, dataset: str | None = None) -> list[SavedMapping]:
+    """Saved mappings not deleted, newest first."""
+    rows = database.query_dicts(
+        f"SELECT {_COLUMNS} FROM mappings WHERE deleted_at IS NULL AND ($dataset IS NULL OR dataset = $dataset) "
+        "ORDER BY mapping_id DESC",
+        {"dataset": dataset},
+    )
+    return [_saved(row) for row in rows]
+
+
+def get_mapping(database: Database, mapping_id: int) -> SavedMapping | None:
+    rows = database.query_dicts(
+        f"SELECT {_COLUMNS} FROM mappings WHERE mapping_id = $id AND deleted_at IS NULL", {"id": mapping_id}
+    )
+    return _saved(rows[0]) if rows else None
+
+
+def save_mapping(
+    database: Database,
+    name: str,
+    dataset: str,
+    mapping: Mapping,
+    headers: tuple[str, ...] | list[str],
+    user: str,
+) -> SavedMapping:
+    """Save `mapping` under `name` for `dataset`, remembering the headers of the file it was made for.
+
+    A saved mapping of the same dataset with the same name (ignoring case) is replaced. Recorded in the audit trail.
+    """
+    name = " ".join(name.split())
+    if not name:
+        raise ValueError("give the mapping a name, for example the system the export comes from")
+    if len(name) > MAX_NAME_LENGTH:
+        raise ValueError(f"a mapping name has at most {MAX_NAME_LENGTH} characters")
+    get_dataset(dataset)
+    mapping = dataclasses.replace(mapping, dataset=dataset)
+    check_mapping(mapping, "mapping", dataset)
+    toml = mapping.to_toml()
+    parse_mapping(toml)  # what we store reads back as a --mapping file
+    normalised = header_set(headers)
+    if not normalised:
+        raise ValueError("the file has no headers to recognise it by")
+
+    def work(cursor: duckdb.DuckDBPyConnection) -> SavedMapping:
+        at = now_utc()
+        replaced = [
+            row[0]
+            for row in cursor.execute(
+                "SELECT mapping_id FROM mappings WHERE deleted_at IS NULL AND dataset = $dataset AND lower(name) = lower($name)",
+                {"dataset": dataset, "name": name},
+            ).fetchall()
+        ]
+        if replaced:
+            cursor.execute(
+                "UPDATE mappings SET deleted_at = $at WHERE deleted_at IS NULL AND dataset = $dataset AND lower(name) = lower($name)",
+                {"at": at, "dataset": dataset, "name": name},
+            )
+        mapping_id = next_id(cursor, "mapping")
+        cursor.execute(
+            "INSERT INTO mappings VALUES ($id, $name, $dataset, $toml, $headers, $user, $at, NULL)",
+            {
+                "id": mapping_id,
+                "name": name,
+                "dataset": dataset,
+                "toml": toml,
+                "headers": normalised,
+                "user": user,
+                "at": at,
+            },
+        )
+        record_event(
+            cursor,
+            user,
+            "save_mapping",
+            f"mapping {mapping_id}",
+            {"name": name, "dataset": dataset, "replaced": replaced},
+            at,
+        )
+        return SavedMapping(mapping_id, name, dataset, toml, tuple(normalised), user, at)
+
+    return database.write(work)
+
+
+def delete_mapping(database: Database, mapping_id: int, user: str) -> SavedMapping:
+    """Delete a saved mapping (kept in the table with deleted_at set); recorded in the audit trail."""
+
+    def work(cursor: duckdb.DuckDBPyConnection) -> SavedMapping:
+        row = cursor.execute(
+            f"SELECT {_COLUMNS} FROM mappings WHERE mapping_id = $id AND deleted_at IS NULL", {"id": mapping_id}
+        ).fetchone()
+        if row is None:
+            raise ValueError(f"there is no saved mapping {mapping_id}")
+        saved = _saved(dict(zip(_COLUMNS.split(", "), row, strict=True)))
+        at = now_utc()
+        cursor.execute("UPDATE mappings SET deleted_at = $at WHERE mapping_id = $id", {"at": at, "id": mapping_id})
+        record_event(
+            cursor, user, "delete_mapping", f"mapping {mapping_id}", {"name": saved.name, "dataset": saved.dataset}, at
+        )
+        return saved
+
+    return database.write(work)
+
+
+def find_saved_mapping(
+    database: Database, dataset: str | None, headers: tuple[str, ...] | list[str]
+) -> SavedMapping | None:
+    """The saved mapping made for a file with these headers (see the module docstring), of `dataset` or any."""
+    wanted = set(header_set(headers))
+    if not wanted:
+        return None
+    best: tuple[tuple[int, int, int], SavedMapping] | None = None
+    for saved in list_mappings(database, dataset):
+        theirs = set(saved.headers)
+        if not theirs <= wanted:
+            continue
+        rank = (int(theirs == wanted), len(theirs), saved.mapping_id)
+        if best is None or rank > best[0]:
+            best = (rank, saved)
+    return best[1] if best else None
+
+
+# --- text shown on the page --------------------------------------------------------------------------------------
+
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#!|<>~$:])")
+
+
+def plain(text: object) -> str:
+    """User text (file names, headers, values in messages) made safe to show in Streamlit markdown: no links,
+    images, formatting or directives."""
+    escaped = _MARKDOWN.sub(r"\\\1", " ".join(str(text).split()))
+    # A list or heading marker at the start: "- x", "+ x", "= x", "1. x".
+    escaped = re.sub(r"^(\d+)([.)])", r"\1\\\2", escaped)
+    return re.sub(r"^([-+=])", r"\\\1", escaped)

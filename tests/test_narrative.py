@@ -1,0 +1,299 @@
+"""Plain-language findings on hand-built series: the sentence, the verdict explanations, numbers and pillars."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+
+from isokpi import narrative, stats
+from isokpi.catalog import get_kpi
+from isokpi.kpis import PillarCard, Point, Series, add_months, analyse
+
+from .conftest import ROOT
+
+START = dt.date(2024, 11, 1)
+
+
+def series(kpi_id: str, values: list[float | None], *, target: float | None = None, start: dt.date = START) -> Series:
+    """A monthly series from START with the statistics filled in as the KPI engine does."""
+    points = [Point(add_months(start, i), v, 40, target) for i, v in enumerate(values)]
+    return analyse(Series(get_kpi(kpi_id), "month", points))
+
+
+def limits(lcl: float, ucl: float) -> stats.XmR:
+    return stats.XmR((lcl + ucl) / 2, (ucl - lcl) / (2 * stats.E2), lcl, ucl, (ucl - lcl) / 6, (0, 12))
+
+
+def fixed(kpi_id: str, values: list[float], *, variation: str, target: float | None = None, **fields) -> Series:
+    """A series whose verdicts are set by hand, to pin one wording at a time."""
+    points = [Point(add_months(START, i), v, 40, target) for i, v in enumerate(values)]
+    fields.setdefault("limits", limits(50, 90))
+    return Series(get_kpi(kpi_id), "month", points, variation=variation, **fields)
+
+
+STEADY = [60, 62, 58, 61, 59, 60, 62, 58, 61, 59, 60, 61]
+BETTER = [78, 77, 79, 78, 76, 79, 77, 78, 79, 77, 78, 78]
+
+
+# --- numbers ---------------------------------------------------------------------------------------------
+
+
+def test_values_are_formatted_per_unit():
+    assert narrative.format_value(get_kpi("findings_closed_on_time_pct"), 61) == "61.0%"
+    assert narrative.format_value(get_kpi("median_days_to_close"), 22.4) == "22 days"
+    assert narrative.format_value(get_kpi("median_days_to_close"), 1) == "1 day"
+    assert narrative.format_value(get_kpi("training_hours_per_employee"), 3.44) == "3.4 hours"
+    assert narrative.format_value(get_kpi("customer_nps"), -4.6) == "-5 NPS points"
+    assert narrative.format_value(get_kpi("customer_nps"), -0.2) == "0 NPS points"
+    assert narrative.format_value(get_kpi("employee_engagement_index"), 70.66) == "70.7"
+    assert narrative.format_value(get_kpi("major_ncs_per_audit"), 0.5) == "0.50 per audit"
+    assert narrative.format_value(get_kpi("overdue_open_findings"), 1250) == "1,250 findings"
+
+
+def test_ranges_say_a_word_unit_once_and_gaps_are_in_points():
+    assert narrative.format_range(get_kpi("findings_closed_on_time_pct"), 52.81, 84.66) == "52.8% to 84.7%"
+    assert narrative.format_range(get_kpi("median_days_to_close"), 18, 41) == "18 to 41 days"
+    assert narrative.format_difference(get_kpi("findings_closed_on_time_pct"), -2.34) == "2.3 pts"
+    assert narrative.format_difference(get_kpi("customer_nps"), 10) == "10 pts"
+    assert narrative.format_difference(get_kpi("overdue_actions_per_100_staff"), 1) == "1.0"
+
+
+def test_period_names_at_each_grain():
+    day = dt.date(2026, 7, 1)
+    assert [narrative.period_name(day, grain) for grain in ("month", "quarter", "year")] == [
+        "Jul 2026",
+        "Q3 2026",
+        "2026",
+    ]
+
+
+# --- one KPI: the sentence -------------------------------------------------------------------------------
+
+
+def test_a_sustained_rise_of_a_higher_is_better_kpi_is_a_real_improvement():
+    rising = series("findings_closed_on_time_pct", STEADY + BETTER, target=85)
+    assert rising.variation == stats.IMPROVEMENT
+    assert (
+        narrative.kpi_sentence(rising)
+        == "Findings closed on time rose from 61.0% to 78.0% over 12 months: a real improvement"
+    )
+
+
+def test_a_rise_of_a_lower_is_better_kpi_is_a_real_deterioration():
+    slower = series("median_days_to_close", [20, 21, 19, 20, 22, 20, 19, 21, 20, 20, 21, 20] + [35] * 6 + [34, 36] * 3)
+    assert slower.variation == stats.CONCERN
+    assert (
+        narrative.kpi_sentence(slower)
+        == "Median days to close a finding rose from 20 to 36 days over 12 months: a real deterioration"
+    )
+
+
+def test_noise_is_within_normal_variation_and_an_unchanged_value_held():
+    assert narrative.kpi_sentence(series("findings_closed_on_time_pct", STEADY + STEADY)) == (
+        "Findings closed on time held at 61.0% over 12 months: within normal variation"
+    )
+    wobble = series("customer_nps", [20, 25, 18, 22, 27, 19, 21, 24, 20, 23, 26, 18, 22])
+    assert wobble.variation == stats.COMMON_CAUSE
+    assert narrative.kpi_sentence(wobble) == (
+        "Customer Net Promoter Score rose from 20 to 22 NPS points over 12 months: within normal variation"
+    )
+
+
+def test_a_recent_signal_against_the_yearly_change_is_said_with_but():
+    worse = fixed("overdue_open_findings", [8] * 5 + [6] * 7 + [9], variation=stats.IMPROVEMENT)
+    assert narrative.kpi_sentence(worse) == (
+        "Overdue open findings rose from 8 to 9 findings over 12 months, but the latest periods show a real improvement"
+    )
+    better = fixed("findings_closed_on_time_pct", [70] + [80] * 12, variation=stats.CONCERN)
+    assert narrative.kpi_sentence(better) == (
+        "Findings closed on time rose from 70.0% to 80.0% over 12 months, but the latest periods show a real deterioration"
+    )
+
+
+def test_short_series_get_no_verdict():
+    three = series("findings_closed_on_time_pct", [61, 70, 78])
+    assert narrative.kpi_sentence(three) == (
+        "Findings closed on time rose from 61.0% to 78.0% over 2 months: too few periods to tell a real change from noise"
+    )
+    one = series("findings_closed_on_time_pct", [78])
+    assert (
+        narrative.kpi_sentence(one) == "Findings closed on time was 78.0% in Nov 2024: too few periods to judge a trend"
+    )
+
+
+def test_no_data_and_suppressed_series_say_so():
+    empty = Series(get_kpi("customer_nps"), "month", [])
+    assert narrative.kpi_sentence(empty) == "Customer Net Promoter Score: no data for these filters"
+    hidden = Series(get_kpi("customer_nps"), "month", [Point(START, None, 3, 30.0, suppressed=True)])
+    assert narrative.kpi_sentence(hidden) == (
+        "Customer Net Promoter Score: not shown, because every period has fewer than 5 respondents"
+    )
+    assert narrative.variation_explanation(hidden).startswith("Every period has fewer than 5 respondents")
+    assert narrative.assurance_explanation(empty) == "No values in these periods, so the target cannot be judged."
+
+
+def test_the_comparison_is_the_point_nearest_12_months_earlier():
+    # Annual surveys 13 months apart, with gaps between: compare with the previous wave.
+    values: list[float | None] = [None] * 14
+    values[0], values[13] = 62.0, 70.0
+    annual = series("survey_favourable_culture_pct", values)
+    assert narrative.comparison_point(annual).period == START
+    assert narrative.kpi_sentence(annual).startswith(
+        "Culture of Excellence: favourable answers rose from 62.0% to 70.0% over 13 months"
+    )
+    # A series shorter than a year compares with its first point.
+    assert narrative.comparison_point(series("findings_closed_on_time_pct", [50, 60, 70])).value == 50
+
+
+# --- one KPI: why --------------------------------------------------------------------------------------------
+
+
+def test_variation_explanation_names_the_rules_behind_the_verdict_and_when():
+    rising = series("findings_closed_on_time_pct", STEADY + BETTER, target=85)
+    assert narrative.variation_explanation(rising) == (
+        "A real improvement (higher is better), because special-cause rules on the good side fire in the latest "
+        "periods: above the upper process limit (Nov 2025 to Oct 2026); 7 or more in a row above the mean (Nov 2025 "
+        "to Oct 2026); 2 of 3 beyond two sigma above the mean (Nov 2025 to Oct 2026)."
+    )
+
+
+def test_variation_explanation_of_noise_mentions_earlier_signals():
+    quiet = fixed(
+        "major_ncs_per_audit",
+        [0.5] * 13,
+        variation=stats.COMMON_CAUSE,
+        signals=[stats.Signal(3, stats.OUTSIDE_LIMITS, stats.HIGH), stats.Signal(5, stats.OUTSIDE_LIMITS, stats.HIGH)],
+    )
+    assert narrative.variation_explanation(quiet) == (
+        "Within normal variation: no special-cause rule fires in the latest 3 periods, so recent ups and downs are "
+        "noise. Earlier special causes: above the upper process limit (Feb 2025 and Apr 2025)."
+    )
+    calm = fixed("major_ncs_per_audit", [0.5] * 13, variation=stats.COMMON_CAUSE)
+    assert narrative.variation_explanation(calm).startswith("Within normal variation: every point lies within")
+    three = series("findings_closed_on_time_pct", [61, 70, 78])
+    assert narrative.variation_explanation(three) == (
+        "Only 3 periods have a value; process limits need at least 6 to tell a real change from noise, so there is "
+        "no verdict yet."
+    )
+
+
+def test_long_signal_histories_name_only_the_latest_stretch():
+    many = [stats.Signal(i, stats.TREND_OF_6, stats.LOW) for i in (0, 1, 4, 5, 8, 9)]
+    noisy = fixed("findings_closed_on_time_pct", [70] * 13, variation=stats.COMMON_CAUSE, signals=many)
+    assert narrative.signal_descriptions(noisy) == [
+        "6 or more falling in a row (3 times, most recently Jul 2025 to Aug 2025)"
+    ]
+
+
+def test_assurance_explanation_places_the_limits_against_the_target():
+    kpi = "findings_closed_on_time_pct"
+    fail = fixed(
+        kpi, [70] * 13, variation=stats.COMMON_CAUSE, target=90.0, assurance=stats.FAIL, limits=limits(52.81, 84.66)
+    )
+    assert narrative.assurance_explanation(fail) == (
+        "The process limits (52.8% to 84.7%) lie wholly below the 90.0% target: the target will not be met without a change."
+    )
+    passing = fixed(
+        kpi, [70] * 13, variation=stats.COMMON_CAUSE, target=50.0, assurance=stats.PASS, limits=limits(52.81, 84.66)
+    )
+    assert narrative.assurance_explanation(passing) == (
+        "The process limits (52.8% to 84.7%) lie wholly above the 50.0% target: the target will be met consistently "
+        "unless the process changes."
+    )
+    days = fixed(
+        "median_days_to_close",
+        [30] * 13,
+        variation=stats.COMMON_CAUSE,
+        target=30.0,
+        assurance=stats.INCONSISTENT,
+        limits=limits(-4, 55),
+    )
+    assert narrative.assurance_explanation(days) == (
+        "The target of 30 days lies within the process limits (0 to 55 days): the process will meet it in some "
+        "periods and miss it in others, by chance alone."
+    )
+    no_target = fixed(kpi, [70] * 13, variation=stats.COMMON_CAUSE)
+    assert narrative.assurance_explanation(no_target) == (
+        "No target is set for this KPI: load one in the targets dataset to judge whether it will be met."
+    )
+
+
+def test_target_gap_is_direction_aware():
+    below = fixed("mandatory_training_completion_pct", [92.7] * 7, variation=stats.COMMON_CAUSE, target=95.0)
+    assert narrative.target_gap(below) == narrative.TargetGap("2.3 pts below target", "95.0%", False, "below")
+    faster = fixed("median_days_to_close", [22] * 7, variation=stats.COMMON_CAUSE, target=30.0)
+    assert narrative.target_gap(faster) == narrative.TargetGap("8 days below target", "30", True, "below")
+    exact = fixed("findings_closed_on_time_pct", [90.0] * 7, variation=stats.COMMON_CAUSE, target=90.0)
+    assert narrative.target_gap(exact) == narrative.TargetGap("on target", "90.0%", True, "on")
+    hair = fixed("findings_closed_on_time_pct", [89.98] * 7, variation=stats.COMMON_CAUSE, target=90.0)
+    assert narrative.target_gap(hair) == narrative.TargetGap("just below target", "90.0%", False, "below")
+
+
+def test_badges_follow_the_making_data_count_colours():
+    rising = series("findings_closed_on_time_pct", STEADY + BETTER, target=85)
+    assert narrative.variation_badge(rising) == narrative.Badge("Improving", ":material/trending_up:", "blue")
+    faster = fixed("median_days_to_close", [22] * 7, variation=stats.IMPROVEMENT)
+    assert narrative.variation_badge(faster) == narrative.Badge("Improving", ":material/trending_down:", "blue")
+    slower = fixed("median_days_to_close", [22] * 7, variation=stats.CONCERN, assurance=stats.FAIL)
+    assert narrative.variation_badge(slower) == narrative.Badge("Deteriorating", ":material/trending_up:", "orange")
+    assert narrative.assurance_badge(slower) == narrative.Badge("Target missed reliably", ":material/cancel:", "orange")
+
+
+# --- pillars ---------------------------------------------------------------------------------------------------
+
+
+def card(*members: Series) -> PillarCard:
+    return PillarCard("monitoring_review", "Monitoring & Review", list(members))
+
+
+def test_pillar_sentences_state_status_counts_and_targets():
+    up = fixed("findings_closed_on_time_pct", [80] * 7, variation=stats.IMPROVEMENT, target=85.0)
+    down = fixed("median_days_to_close", [40] * 7, variation=stats.CONCERN, target=30.0)
+    flat = fixed("overdue_open_findings", [4] * 7, variation=stats.COMMON_CAUSE, target=5.0)
+    empty = Series(get_kpi("major_ncs_per_audit"), "month", [])
+    assert narrative.pillar_sentence(card(up, down, flat, empty)) == (
+        "Monitoring & Review is concerning: Median days to close a finding shows a real deterioration; 1 of 3 KPIs "
+        "improves. 1 of 3 KPIs on target."
+    )
+    assert narrative.pillar_sentence(card(up, flat)) == (
+        "Monitoring & Review is improving: 1 of 2 KPIs shows a real improvement and none a deterioration. "
+        "1 of 2 KPIs on target."
+    )
+    assert narrative.pillar_sentence(card(flat, empty), on_target=False) == (
+        "Monitoring & Review is stable: its one KPI with data shows no real change."
+    )
+    assert narrative.pillar_sentence(card(empty)) == "Monitoring & Review: no data for these filters."
+    assert narrative.on_target_phrase(card(empty)) == "No KPI has a value and a target yet"
+
+
+def test_the_headline_is_the_first_kpi_with_data_in_catalog_order():
+    empty = Series(get_kpi("findings_closed_on_time_pct"), "month", [])
+    second = fixed("median_days_to_close", [22] * 7, variation=stats.COMMON_CAUSE)
+    third = fixed("overdue_open_findings", [4] * 7, variation=stats.COMMON_CAUSE)
+    assert narrative.headline(card(empty, second, third)) is second
+    assert narrative.headline(card(empty)) is None
+    assert narrative.status_badge(card(empty)).label == "No data"
+
+
+def test_values_period_names_the_latest_period():
+    flat = fixed("overdue_open_findings", [4] * 7, variation=stats.COMMON_CAUSE)
+    assert narrative.values_period([card(flat)]) == (
+        "Latest values: May 2025, the last complete month with data; a survey KPI shows its latest survey wave."
+    )
+    assert narrative.values_period([card(Series(get_kpi("overdue_open_findings"), "month", []))]) is None
+
+
+def test_narrative_imports_no_streamlit():
+    code = "import sys, isokpi.narrative, isokpi.notes, isokpi.charts; print('streamlit' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert result.stdout.strip() == "False", result.stderr
+
+
+def test_limits_from_few_periods_are_qualified():
+    three = series("investor_favourable_pct", [50.0, 61.0, 72.7], target=70.0)
+    assert three.assurance == stats.INCONSISTENT
+    assert narrative.assurance_explanation(three) == (
+        "The 70.0% target lies within the process limits (31.0% to 91.4%, from only 3 periods, so read this with "
+        "care): the process will meet it in some periods and miss it in others, by chance alone."
+    )

@@ -1,0 +1,303 @@
+"""The review pack: PowerPoint with native charts carrying the scorecard's numbers, a self-contained HTML page with
+every 9.3.2 input and nothing from a CDN, formulas neutralised everywhere, and `python -m isokpi review-pack`."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import io
+import re
+import shutil
+
+import pytest
+from pptx import Presentation
+from pptx.enum.chart import XL_CHART_TYPE
+
+from isokpi import actions, cli, cli_review, pack, review
+from isokpi.auth import QUALITY_LEAD, User
+from isokpi.db import Database, close_all, resolve_target
+from isokpi.demo import load_demo
+from isokpi.ingest import ingest_file
+from isokpi.kpis import kpi_series, period_label, scorecard
+from isokpi.pillars import PILLAR_NAMES
+from isokpi.templates import FORMULA_STARTS
+
+LEAD = User("lead@example.com", "Lead", QUALITY_LEAD)
+AS_OF = dt.date(2026, 11, 25)
+HOSTILE_B = "=cmd|' /C calc'!A0\n<script>alert('b')</script> new site in Leeds"
+HOSTILE_E = "@SUM(A1)\n-risk register reviewed & updated\n\x07pasted with a bell\x1b[0m"
+PILLAR_TITLES = [name for name in PILLAR_NAMES.values()]
+
+
+@pytest.fixture(scope="module")
+def pack_db(tmp_path_factory):
+    """Demo data with two reviews: #1 closed (hostile texts, actions), #2 open since #1's period ended."""
+    path = tmp_path_factory.mktemp("pack") / "demo.duckdb"
+    database = Database(resolve_target(path))
+    load_demo(database, as_of=AS_OF)
+    first = review.create_review(
+        database,
+        LEAD,
+        review_date=dt.date(2026, 5, 29),
+        period_from=dt.date(2025, 5, 1),
+        period_to=dt.date(2026, 4, 30),
+    )
+    review.save_texts(database, LEAD, first, {"b": HOSTILE_B, "e": HOSTILE_E})
+    actions.create_action(
+        database,
+        LEAD,
+        title="=2+3 shorten days to close",
+        kind="improvement",
+        owner="+44 20 7946 0000",
+        review_id=first,
+    )
+    actions.create_action(
+        database, LEAD, title="<b>Hire</b> an auditor", kind="resource_need", owner="@ann", review_id=first
+    )
+    review.close_review(database, LEAD, first)
+    second = review.create_review(database, LEAD, review_date=AS_OF)
+    actions.create_action(
+        database, LEAD, title="Add supplier audits", kind="system_change", pillar="stakeholders", review_id=second
+    )
+    database.close()
+    return path
+
+
+@pytest.fixture
+def demo(pack_db):
+    database = Database(resolve_target(pack_db))
+    yield database
+    database.close()
+
+
+def records(database) -> tuple[dict, dict]:
+    return review.review_record(database, 1), review.review_record(database, 2)
+
+
+def slide_texts(slide) -> list[str]:
+    """Every paragraph of every text frame and table cell on a slide."""
+    texts = []
+    for shape in slide.shapes:
+        if shape.has_text_frame:
+            texts += [p.text for p in shape.text_frame.paragraphs]
+        if shape.has_table:
+            texts += [p.text for row in shape.table.rows for cell in row.cells for p in cell.text_frame.paragraphs]
+        if shape.has_chart and shape.chart.has_title:
+            texts += [p.text for p in shape.chart.chart_title.text_frame.paragraphs]
+    return texts
+
+
+def test_pptx_holds_the_expected_slides(demo):
+    first, second = records(demo)
+    deck = Presentation(io.BytesIO(pack.pptx_bytes(second, first)))
+    titles = [slide.shapes.title.text for slide in deck.slides]
+    pillars = {p["name"]: p["status"] for p in second["scorecard"]["pillars"]}
+    assert titles == [
+        second["review"]["title"],
+        "Pillar scorecard",
+        *[f"{name}: {pillars[name]}" for name in PILLAR_TITLES],
+        "Findings and audits",
+        "ISO 9001 9.3.2 inputs",
+        "Issues, risks and opportunities",
+        "Compared with the previous review",
+        "Actions register",
+    ]
+    register = deck.slides[-1].shapes
+    table = next(shape.table for shape in register if shape.has_table)
+    assert [table.cell(r, 1).text for r in range(1, len(table.rows))] == [
+        "'=2+3 shorten days to close",
+        "<b>Hire</b> an auditor",
+        "Add supplier audits",
+    ]
+
+
+def test_pptx_charts_are_native_and_carry_the_scorecards_numbers(demo):
+    _, second = records(demo)
+    deck = Presentation(io.BytesIO(pack.pptx_bytes(second)))
+    filters = review.review_filters(dt.date(2026, 5, 1), AS_OF)
+    cards = scorecard(demo, filters)
+    checked = 0
+    for card, slide in zip(cards, list(deck.slides)[2:10], strict=True):
+        assert slide.shapes.title.text == f"{card.name}: {card.status}"
+        charts = {shape.name.removeprefix("chart "): shape.chart for shape in slide.shapes if shape.has_chart}
+        assert sorted(charts) == sorted(s.kpi.id for s in card.series if s.latest is not None)
+        for series in card.series:
+            if series.latest is None:
+                continue
+            chart = charts[series.kpi.id]
+            assert chart.chart_type == XL_CHART_TYPE.LINE_MARKERS
+            assert chart.part.chart_workbook.xlsx_part is not None  # data embedded: editable in PowerPoint
+            plot = chart.plots[0]
+            assert list(plot.categories) == [period_label(p.period, "month") for p in series.points]
+            values, targets = plot.series[0].values, plot.series[1].values
+            assert list(values) == [
+                None if p.value is None else round(p.value, 2)
+                for p in series.points  # as scorecard --json rounds
+            ]
+            assert list(targets) == [p.target for p in series.points]
+            fresh = kpi_series(demo, series.kpi.id, filters)  # the same numbers as the engine's own call
+            assert values[series.points.index(series.latest)] == round(fresh.latest.value, 2)
+            checked += 1
+    assert checked >= 20
+    scorecard_table = next(shape.table for shape in deck.slides[1].shapes if shape.has_table)
+    assert [[scorecard_table.cell(r, c).text for c in range(3)] for r in range(1, 9)] == [
+        [card.name, card.status, f"{card.on_target} of {card.with_target}"] for card in cards
+    ]
+
+
+def test_pptx_text_is_neutralised_everywhere(demo):
+    first, _ = records(demo)
+    deck = Presentation(io.BytesIO(pack.pptx_bytes(first)))
+    texts = [text for slide in deck.slides for text in slide_texts(slide)]
+    assert "'=cmd|' /C calc'!A0" in texts and "'@SUM(A1)" in texts and "'-risk register reviewed & updated" in texts
+    assert "'+44 20 7946 0000" in texts and "'@ann" in texts
+    assert "pasted with a bell[0m" in texts  # control characters XML cannot hold are dropped, not fatal
+    assert not [text for text in texts if text.startswith(FORMULA_STARTS)]
+
+
+def test_html_has_every_input_embeds_plotly_once_and_fetches_nothing(demo):
+    first, second = records(demo)
+    page = pack.html_text(second, first)
+    for key in ["a", "b", "c1", "c2", "c3", "c4", "c5", "c6", "c7", "d", "e", "f"]:
+        assert f'<section id="input-{key}"' in page
+    headings = re.findall(r'<h2><span class="clause">([^<]+)</span>', page)
+    assert headings == [
+        "9.3.2 a)",
+        "9.3.2 b)",
+        *[f"9.3.2 c) {n}" for n in range(1, 8)],
+        "9.3.2 d)",
+        "9.3.2 e)",
+        "9.3.2 f)",
+    ]
+    assert "cdn" not in page.lower()
+    plotly_js = pack.offline_plotlyjs()
+    assert page.count(plotly_js) == 1 and len(plotly_js) > 1_000_000  # inline, once
+    ours = page.replace(plotly_js, "")  # the links inside plotly.js are only for its own logo and map charts
+    assert not re.search(r"""\b(src|href)\s*=\s*["']?(https?:)?//""", ours)
+    assert "<link" not in ours and "@import" not in ours and "url(" not in ours
+    assert ours.count("<script>") - ours.count("Plotly.newPlot") == 1  # the bundle's tag, then one per chart
+    assert page.count('class="plotly-graph-div"') == sum(
+        1 for s in second["sections"] for k in s["kpis"] if k["latest"] is not None
+    )
+    assert "@media print" in page and "@page" in page
+    assert 'id="comparison"' in page and 'id="actions"' in page
+
+
+def test_html_escapes_and_neutralises_user_text(demo):
+    first, _ = records(demo)
+    page = pack.html_text(first)
+    assert "<script>alert" not in page and "<b>Hire</b>" not in page
+    assert "&lt;script&gt;alert(&#x27;b&#x27;)&lt;/script&gt; new site in Leeds" in page
+    assert "&lt;b&gt;Hire&lt;/b&gt; an auditor" in page
+    assert "&#x27;=cmd|&#x27; /C calc&#x27;!A0" in page and "&#x27;-risk register reviewed &amp; updated" in page
+    assert "&#x27;=2+3 shorten days to close" in page and "&#x27;@ann" in page
+    assert "\x07" not in page and "\x1b" not in page
+
+
+def test_a_frozen_review_exports_the_same_after_new_data(pack_db, tmp_path):
+    shutil.copy(pack_db, tmp_path / "copy.duckdb")
+    demo = Database(resolve_target(tmp_path / "copy.duckdb"))
+    before_html = pack.html_text(review.review_record(demo, 1))
+    before_deck = Presentation(io.BytesIO(pack.pptx_bytes(review.review_record(demo, 1))))
+    path = tmp_path / "more.csv"
+    path.write_text(
+        "finding_id,audit_type,standard,severity,raised_on,status\n"
+        + "".join(f"LATE-{i},internal,ISO 9001,major_nc,2026-01-1{i},open\n" for i in range(5)),
+        encoding="utf-8",
+    )
+    result = ingest_file(demo, "findings", path)
+    assert result.ok and result.inserted == 5
+    live = review.build_record(demo, review.adhoc_review(dt.date(2025, 5, 1), dt.date(2026, 4, 30)))
+    assert live["series"]["major_ncs_per_audit"] != review.review_record(demo, 1)["series"]["major_ncs_per_audit"]
+    assert pack.html_text(review.review_record(demo, 1)) == before_html
+    after_deck = Presentation(io.BytesIO(pack.pptx_bytes(review.review_record(demo, 1))))
+    assert [slide_texts(s) for s in after_deck.slides] == [slide_texts(s) for s in before_deck.slides]
+    demo.close()
+
+
+# --- the command line ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def run_cli(pack_db, tmp_path, monkeypatch):
+    """`python -m isokpi ...` in-process on a copy of the pack database, with review-pack wired in as cli.py will."""
+    copy = tmp_path / "cli.duckdb"
+    shutil.copy(pack_db, copy)
+    original = cli.build_parser
+
+    def build_parser():
+        parser = original()
+        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        if "review-pack" not in sub.choices:
+            cli_review.register(sub)
+        return parser
+
+    monkeypatch.setattr(cli, "build_parser", build_parser)
+    close_all()
+    yield lambda *argv: cli.main([*argv, "--db", str(copy)])
+    close_all()
+
+
+def test_cli_writes_the_pptx_of_a_stored_review(run_cli, tmp_path, capsys):
+    out = tmp_path / "pack.pptx"
+    assert run_cli("review-pack", "--format", "pptx", "--out", str(out), "--review", "1") == 0
+    deck = Presentation(str(out))
+    assert [s.shapes.title.text for s in deck.slides][:2] == ["Management review 29 May 2026", "Pillar scorecard"]
+    assert sum(1 for s in deck.slides for shape in s.shapes if shape.has_chart) > 20
+    assert f"{out}: Management review 29 May 2026 (Closed and frozen)" in capsys.readouterr().out
+
+
+def test_cli_writes_the_html_of_an_ad_hoc_period(run_cli, tmp_path):
+    out = tmp_path / "pack.html"
+    assert (
+        run_cli("review-pack", "--format", "html", "--out", str(out), "--from", "2026-01-01", "--to", "2026-10-31") == 0
+    )
+    page = out.read_text(encoding="utf-8")
+    assert "Management review pack 01 Jan 2026 to 31 Oct 2026" in page and "cdn" not in page.lower()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--review", "99"], "review 99 does not exist (stored reviews: 2, 1)"),
+        (["--from", "2026-01-01"], "give both --from and --to"),
+        (["--from", "2026-05-01", "--to", "2026-01-01"], "after it ends"),
+        (["--format", "pdf"], "invalid choice: 'pdf'"),
+    ],
+)
+def test_cli_rejects_bad_input_with_exit_code_2(run_cli, tmp_path, capsys, argv, message):
+    arguments = ["review-pack", "--out", str(tmp_path / "x.pptx")]
+    arguments += argv if "--format" in argv else ["--format", "pptx", *argv]
+    assert run_cli(*arguments) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "x.pptx").exists()
+
+
+def test_cli_rejects_an_output_directory_that_does_not_exist(run_cli, tmp_path, capsys):
+    assert run_cli("review-pack", "--format", "html", "--out", str(tmp_path / "nowhere" / "p.html")) == 2
+    assert "no such directory for --out" in capsys.readouterr().err
+
+
+@pytest.mark.browser
+def test_html_pack_draws_its_charts_offline_and_prints_to_pdf(demo, tmp_path, playwright_browser):
+    """In a real Chromium: no request leaves the file, every chart is drawn, and it prints to a multi-page PDF."""
+    first, second = records(demo)
+    path = tmp_path / "pack.html"
+    path.write_text(pack.html_text(second, first), encoding="utf-8")
+    page = playwright_browser.new_page(viewport={"width": 1200, "height": 900})
+    requests, errors = [], []
+    page.on("request", lambda r: requests.append(r.url))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(path.as_uri())
+    page.wait_for_function("document.querySelectorAll('.plotly-graph-div .main-svg').length > 0")
+    drawn = page.evaluate("document.querySelectorAll('.plotly-graph-div .main-svg').length")
+    pdf = page.pdf(format="A4")
+    page.close()
+    assert [url for url in requests if not url.startswith(("file:", "data:", "blob:"))] == []
+    assert errors == []
+    assert drawn >= page_charts(second)
+    assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") > 5
+
+
+def page_charts(record: dict) -> int:
+    return sum(1 for s in record["sections"] for k in s["kpis"] if k["latest"] is not None)
