@@ -1,18 +1,36 @@
-"""The one module of isokpi that imports streamlit: shared resources and page scaffolding.
+"""The one module of isokpi that imports streamlit: shared resources, sign-in, filters, and page scaffolding.
 
-Every page calls `start_page()` at its top. Streamlit runs a `pages/` script directly on the first visit
-to its URL after a restart, before app.py runs, so nothing a page needs may depend on app.py having run.
+Every page calls `start_page()` at its very top. Streamlit runs a `pages/` script directly on the first
+visit to its URL after a restart, before app.py runs, so a page must not depend on app.py having run:
+the database, the user, the role check and the filters all come from here.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import io
+import ipaddress
 import os
+from collections.abc import Callable
+from typing import Any
 
+import pandas as pd
 import streamlit as st
 
+from isokpi import auth
+from isokpi.charts import PLOTLY_CONFIG
 from isokpi.db import Database, open_database
+from isokpi.kpis import Filters
+from isokpi.templates import neutralise
+from isokpi.uploads import plain  # noqa: F401  (pages show user text through ui.plain)
 
 APP_TITLE = "isokpi"
+PAGE_ICON = "📈"  # an emoji: a Material favicon would be fetched from Google's servers
+GRAIN_LABELS = {"month": "Month", "quarter": "Quarter", "year": "Year"}
+EARLIEST = dt.date(1990, 1, 1)
+
+
+# --- the database -----------------------------------------------------------------------------------
 
 
 @st.cache_resource(show_spinner=False)
@@ -32,26 +50,221 @@ def database() -> Database:
         return _database()
 
 
-def shows_demo_data(database: Database) -> bool:
+def data_version(db: Database) -> int:
+    """Changes whenever the data changes, in this process or another server's (see Database.data_version)."""
+    return db.data_version()
+
+
+_CACHED: dict[str, Callable[..., Any]] = {}
+
+
+@st.cache_data(show_spinner=False, max_entries=512, ttl=3600)
+def _run_cached(_db: Database, version: int, name: str, args: tuple, kwargs: dict) -> Any:
+    return _CACHED[name](_db, *args, **kwargs)
+
+
+def cached(function: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a library call `function(db, *args)` in st.cache_data, keyed by its name, the data version and its
+    arguments (filter values, never DataFrames), so a load on any server shows at once."""
+    name = f"{function.__module__}.{function.__qualname__}"
+    _CACHED[name] = function
+
+    def call(db: Database, *args: Any, **kwargs: Any) -> Any:
+        return _run_cached(db, data_version(db), name, args, kwargs)
+
+    return call
+
+
+def data_changed() -> None:
+    """After an upload or undo: every cached query is stale."""
+    st.cache_data.clear()
+
+
+def shows_demo_data(db: Database) -> bool:
     """True while every loaded batch came from the demo generator."""
-    rows = database.query(
+    total, demo = db.query(
         "SELECT count(*), count(*) FILTER (WHERE source = 'demo') FROM batches WHERE status = 'loaded'"
-    )
-    total, demo = rows[0]
+    )[0]
     return total > 0 and total == demo
 
 
-def demo_notice(database: Database) -> None:
-    if shows_demo_data(database):
+def demo_notice(db: Database) -> None:
+    if shows_demo_data(db):
         st.info(
             "You are looking at demo data: a 3-site manufacturer over 36 months, generated because the database was "
-            "empty. Load your own exports on the Upload page; undo the demo batches on the Data page.",
+            "empty. Load your own exports on the Upload page; undo the demo batches there too.",
             icon=":material/science:",
         )
 
 
-def start_page(title: str, icon: str) -> Database:
-    """The top of every page: the database, and the page title."""
+# --- who is signed in ---------------------------------------------------------------------------------
+
+
+def auth_configured() -> bool:
+    """True when .streamlit/secrets.toml has an [auth] section (OpenID Connect sign-in)."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all
+        return False
+
+
+def _settings() -> auth.AuthSettings:
+    try:
+        section = st.secrets.get("isokpi", {})
+    except Exception:
+        section = {}
+    return auth.AuthSettings.from_mapping(section)
+
+
+def _listening_locally() -> bool:
+    address = st.get_option("server.address") or ""
+    if address in ("localhost", ""):
+        return address == "localhost"
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+def current_user(db: Database) -> auth.User | None:
+    """The signed-in user with their role; None when nobody is signed in yet (sign-in mode)."""
+    if not auth_configured():
+        return auth.User(auth.LOCAL_USER, "Local user", auth.ADMIN)
+    if not st.user.get("is_logged_in", False):
+        return None
+    email = str(st.user.get("email") or "").lower()
+    return auth.User(email, str(st.user.get("name") or email), auth.role_of(db, email, _settings()))
+
+
+def _sign_in_screen() -> None:
+    st.title(APP_TITLE, anchor=False)
+    st.write("Sign in to see whether your management system is improving.")
+    if st.button("Sign in", icon=":material/login:", type="primary"):
+        st.login()
+    st.stop()
+
+
+# --- the top of every page ----------------------------------------------------------------------------
+
+
+def start_page(title: str, *, role: str = auth.VIEWER, caption: str | None = None) -> tuple[Database, auth.User]:
+    """Open the database, check who is here and that their role allows this page, and title it.
+
+    Stops the script (nothing below runs) when nobody is signed in or the role is too low.
+    """
+    # app.py sets this too; a page opened directly after a restart runs without app.py.
+    st.set_page_config(page_title=f"{title} · {APP_TITLE}", page_icon=PAGE_ICON, layout="wide")
+    if not auth_configured() and not _listening_locally():
+        st.error(
+            "Sign-in is not configured, so isokpi runs in local mode and must listen on this machine only. "
+            'Set server.address = "127.0.0.1" in .streamlit/config.toml, or turn sign-in on (README: Turning sign-in on).',
+            icon=":material/lock:",
+        )
+        st.stop()
     db = database()
+    user = current_user(db)
+    if user is None:
+        _sign_in_screen()
+    if user.role is None:
+        st.error(f"{user.email} has no access to isokpi. Ask an administrator for a role.", icon=":material/block:")
+        st.stop()
+    if not user.can(role):
+        st.title(title, anchor=False)
+        st.warning(
+            f"This page needs the {auth.ROLE_NAMES[role]} role; you are signed in as {user.email} "
+            f"({auth.ROLE_NAMES[user.role]}). Ask an administrator if you need it.",
+            icon=":material/lock:",
+        )
+        st.stop()
     st.title(title, anchor=False)
-    return db
+    if caption:
+        st.caption(caption)
+    return db, user
+
+
+# --- filters in the sidebar, kept in the URL --------------------------------------------------------------
+
+
+@st.cache_data(show_spinner=False, ttl=600)
+def _options(_db: Database, version: int) -> dict[str, list[str]]:
+    from isokpi.queries import filter_options
+
+    return filter_options(_db)
+
+
+def sidebar_filters(db: Database, *, standards: bool = True, grain: bool = True) -> Filters:
+    """Date range, site, department, standard and period in the sidebar; every choice lives in the URL
+    query string, so a link opens the same view and a reload keeps it."""
+    options = _options(db, data_version(db))
+    with st.sidebar:
+        st.subheader("Filters", anchor=False)
+        # Without min_value Streamlit stops ten years back, and drops an older ?from= from a link.
+        date_from = st.date_input(
+            "From", value=None, key="from", bind="query-params", format="YYYY-MM-DD", min_value=EARLIEST
+        )
+        date_to = st.date_input(
+            "To", value=None, key="to", bind="query-params", format="YYYY-MM-DD", min_value=EARLIEST
+        )
+        sites = st.multiselect("Site", options["sites"], key="site", bind="query-params", placeholder="All sites")
+        departments = st.multiselect(
+            "Department", options["departments"], key="department", bind="query-params", placeholder="All departments"
+        )
+        chosen_standards = (
+            st.multiselect(
+                "Standard", options["standards"], key="standard", bind="query-params", placeholder="All standards"
+            )
+            if standards
+            else []
+        )
+        period = (
+            st.segmented_control(
+                "Period",
+                list(GRAIN_LABELS),
+                format_func=GRAIN_LABELS.get,
+                key="period",
+                bind="query-params",
+                default="month",
+            )
+            if grain
+            else "month"
+        )
+    return Filters(
+        date_from=date_from if isinstance(date_from, dt.date) else None,
+        date_to=date_to if isinstance(date_to, dt.date) else None,
+        sites=tuple(sites),
+        departments=tuple(departments),
+        standards=tuple(chosen_standards),
+        grain=period or "month",
+    )
+
+
+# --- charts and downloads -------------------------------------------------------------------------------
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """A CSV download: UTF-8 with BOM for Excel, and text that could run as a formula neutralised."""
+    safe = frame.copy()
+    for column in safe.columns:
+        if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
+            safe[column] = safe[column].map(neutralise)
+    buffer = io.StringIO()
+    safe.to_csv(buffer, index=False)
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def chart(figure, data: pd.DataFrame, *, name: str, key: str | None = None) -> None:
+    """A plotly chart with its data (the aggregate it was drawn from) downloadable as CSV."""
+    st.plotly_chart(figure, config=PLOTLY_CONFIG, key=key)
+    st.download_button(
+        "Download data (CSV)",
+        csv_bytes(data),
+        file_name=f"{name}.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        key=f"download-{key or name}",
+        on_click="ignore",
+    )
+
+
+def empty_state(message: str) -> None:
+    st.info(message, icon=":material/filter_alt_off:")

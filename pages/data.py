@@ -1,4 +1,4 @@
-"""Data: what is loaded per dataset, how fresh it is, and the load history."""
+"""Data: what is loaded per dataset, how fresh it is."""
 
 import datetime as dt
 
@@ -7,15 +7,15 @@ import streamlit as st
 from isokpi import ui
 from isokpi.queries import dataset_summaries
 
-database = ui.start_page("Data", ":material/database:")
+database, user = ui.start_page("Data", caption="What is loaded, how far it reaches, and when it was last refreshed.")
 ui.demo_notice(database)
 
 today = dt.date.today()
-summaries = dataset_summaries(database)
+summaries = ui.cached(dataset_summaries)(database)
 if all(summary.rows == 0 for summary in summaries):
     st.info(
-        "Nothing is loaded yet. Load CSV or Excel exports of training records, audit findings and survey results "
-        "with `python -m isokpi ingest DATASET FILE`, or `python -m isokpi demo` for demo data.",
+        "Nothing is loaded yet. Load CSV or Excel exports of training records, audit findings and survey results on "
+        "the Upload page (or `python -m isokpi ingest DATASET FILE`); `python -m isokpi demo` loads demo data.",
         icon=":material/upload_file:",
     )
 
@@ -27,10 +27,13 @@ for column, summary in zip(columns, summaries, strict=True):
             st.caption(f"{summary.first:%d %b %Y} – {summary.last:%d %b %Y}")
         if summary.last_loaded_at:
             st.caption(
-                f"Last load {summary.last_loaded_at:%d %b %Y %H:%M} UTC by {summary.last_loaded_by}: {summary.last_file}"
+                f"Last load {summary.last_loaded_at:%d %b %Y %H:%M} UTC by {ui.plain(summary.last_loaded_by)}: "
+                f"{ui.plain(summary.last_file)}"
             )
         if summary.is_stale(today):
             st.warning(
                 f"Newest record is {summary.days_since_last(today)} days old: load a fresh export.",
                 icon=":material/schedule:",
             )
+        elif summary.rows:
+            st.success(f"{summary.batches} batch(es) loaded", icon=":material/check_circle:")

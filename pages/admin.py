@@ -1,0 +1,55 @@
+"""Admin: who has which role, and the audit trail of everything that changed data or decisions."""
+
+import pandas as pd
+import streamlit as st
+
+from isokpi import auth, ui
+
+database, user = ui.start_page("Admin", role=auth.ADMIN, caption="Roles by e-mail, and the audit trail.")
+
+st.subheader("Roles", anchor=False)
+if not ui.auth_configured():
+    st.info(
+        "Sign-in is off, so isokpi runs in local mode: one local user with the admin role, on this machine only. "
+        "Roles assigned here take effect once sign-in is on (README: Turning sign-in on).",
+        icon=":material/info:",
+    )
+assigned = auth.assigned_roles(database)
+if assigned:
+    st.dataframe(pd.DataFrame(assigned), hide_index=True)
+else:
+    st.caption(
+        "No roles assigned yet: signed-in users get the default role set in secrets.toml ([isokpi] unknown_users)."
+    )
+
+with st.form("assign-role", border=True):
+    email = st.text_input("E-mail", placeholder="name@example.com")
+    role = st.selectbox("Role", auth.ROLES, format_func=auth.ROLE_NAMES.get)
+    col_assign, col_remove = st.columns(2)
+    assign = col_assign.form_submit_button("Assign role", icon=":material/person_add:", type="primary")
+    remove = col_remove.form_submit_button("Remove assigned role", icon=":material/person_remove:")
+if assign or remove:
+    try:
+        if assign:
+            auth.assign_role(database, user, email, role)
+            st.success(f"{email.strip().lower()} is now {auth.ROLE_NAMES[role]}.")
+        else:
+            auth.remove_role(database, user, email)
+            st.success(f"Removed the assigned role of {email.strip().lower()}.")
+    except (ValueError, auth.AccessError) as error:
+        st.error(str(error))
+
+st.subheader("Audit trail", anchor=False)
+trail = pd.DataFrame(auth.audit_trail(database))
+if trail.empty:
+    st.caption("Nothing recorded yet.")
+else:
+    st.dataframe(trail, hide_index=True)
+    st.download_button(
+        "Download the audit trail (CSV)",
+        ui.csv_bytes(trail),
+        file_name="isokpi-audit-trail.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        on_click="ignore",
+    )

@@ -1,0 +1,71 @@
+"""Overview: the eight leadership pillars at a glance, each with its headline KPI against target, its trend and
+whether the change is real or noise."""
+
+import streamlit as st
+
+from isokpi import kpis, narrative, ui
+from isokpi.demo import database_is_empty
+
+db, user = ui.start_page("Overview", caption="Is our management system improving? One tile per leadership pillar.")
+ui.demo_notice(db)
+filters = ui.sidebar_filters(db)
+cards = ui.cached(kpis.scorecard)(db, filters)
+
+ARROWS = {"above": "up", "below": "down", "on": "off"}
+# Links to a pillar keep the sidebar filters, so the drill-down shows the same view.
+carried = {key: st.query_params.get_all(key) for key in st.query_params if key != "pillar"}
+
+if all(narrative.headline(card) is None for card in cards):
+    if ui.cached(database_is_empty)(db):
+        ui.empty_state(
+            "Nothing is loaded yet. Load exports of training records, audit findings and survey results on the Upload "
+            "page (or run `python -m isokpi demo` for demo data), and the eight pillars appear here."
+        )
+    else:
+        ui.empty_state(
+            "No data matches these filters: widen the date range, or clear the site, department or standard filter "
+            "in the sidebar."
+        )
+    st.stop()
+
+st.caption(f":material/calendar_month: {narrative.values_period(cards)}")
+with st.grid(4, min_column_width=200, gap="small"):
+    for card in cards:
+        headline = narrative.headline(card)
+        with st.container(border=True, key=f"tile-{card.id}", height="stretch"):
+            status = narrative.status_badge(card)
+            st.markdown(f"**{card.name}**  \n:{status.colour}-badge[{status.icon} {status.label}]")
+            if headline is None:
+                st.caption("No data for these filters.")
+                continue
+            gap = narrative.target_gap(headline)
+            latest = narrative.period_name(headline.latest.period, headline.grain)
+            st.caption(
+                f"**{headline.kpi.name}**" + (f" · target {gap.target}" if gap else ""),
+                help=f"{headline.kpi.definition} Latest value: {latest}.",
+            )
+            st.metric(
+                headline.kpi.name,
+                narrative.format_short(headline.kpi, headline.latest.value),
+                delta=gap.text if gap else None,
+                delta_color=("blue" if gap.met else "orange") if gap else "gray",
+                delta_arrow=ARROWS[gap.side] if gap else "off",
+                chart_data=[point.value for point in headline.shown][-24:],
+                label_visibility="collapsed",
+            )
+            variation, assurance = narrative.variation_badge(headline), narrative.assurance_badge(headline)
+            st.caption(
+                f":{variation.colour}[{variation.icon}] {variation.label} · :{assurance.colour}[{assurance.icon}] "
+                f"{assurance.label}"
+            )
+            st.markdown(narrative.pillar_sentence(card, on_target=False))
+            st.caption(f":material/flag: {narrative.on_target_phrase(card)}")
+            st.page_link(
+                "pages/pillar.py",
+                label="Open pillar",
+                icon=":material/arrow_forward:",
+                help=f"Every KPI of {card.name} as a chart, with what its verdicts mean and notes",
+                query_params={**carried, "pillar": card.id},
+            )
+
+st.caption(f":material/info: {kpis.ROLLUP_RULE} {narrative.READING_GUIDE}")

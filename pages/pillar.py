@@ -1,0 +1,118 @@
+"""Pillar: every KPI of one pillar as a process-behaviour chart, what its verdicts mean, and notes on periods."""
+
+import streamlit as st
+
+from isokpi import charts, kpis, narrative, notes, ui
+from isokpi.pillars import PILLAR_IDS, PILLAR_NAMES, PILLAR_QUESTIONS
+
+db, user = ui.start_page("Pillar")
+ui.demo_notice(db)
+filters = ui.sidebar_filters(db)
+with st.sidebar:
+    baseline = st.number_input(
+        "Baseline: first N periods",
+        min_value=kpis.MIN_POINTS_FOR_LIMITS,
+        max_value=120,
+        value=None,
+        step=1,
+        key="baseline",
+        bind="query-params",
+        placeholder="All periods",
+        help="Compute the mean and process limits from the first N periods only, to judge later periods against them.",
+    )
+
+# The URL carries the pillar's fixed id (?pillar=monitoring_review), which a bound widget cannot: it would
+# carry the displayed name. So the id is read from and written to the query string here.
+requested = st.query_params.get("pillar")
+pillar = st.selectbox(
+    "Pillar",
+    PILLAR_IDS,
+    index=PILLAR_IDS.index(requested) if requested in PILLAR_IDS else 0,
+    format_func=PILLAR_NAMES.get,
+    key="pillar",
+    width=320,
+)
+st.query_params["pillar"] = pillar
+card = next(card for card in ui.cached(kpis.scorecard)(db, filters) if card.id == pillar)
+if baseline:
+    card = kpis.PillarCard(
+        card.id,
+        card.name,
+        [ui.cached(kpis.kpi_series)(db, s.kpi.id, filters, baseline=int(baseline)) for s in card.series],
+    )
+
+st.subheader(PILLAR_QUESTIONS[pillar], anchor=False)
+status = narrative.status_badge(card)
+st.markdown(f":{status.colour}-badge[{status.icon} {status.label}] {narrative.pillar_sentence(card)}")
+
+if narrative.headline(card) is None:
+    ui.empty_state(
+        "No KPI of this pillar has data for these filters: widen the date range, clear the site, department or "
+        "standard filter, or load the datasets its KPIs need on the Upload page."
+    )
+    st.stop()
+
+can_edit = user.can("quality_lead")
+pillar_notes = notes.list_notes(db, [series.kpi.id for series in card.series])
+
+for series in card.series:
+    kpi = series.kpi
+    kpi_notes = [note for note in pillar_notes if note.kpi_id == kpi.id]
+    with st.container(border=True, key=f"kpi-{kpi.id}"):
+        if series.latest is None:
+            st.markdown(f"**{narrative.kpi_sentence(series)}.**")
+            st.caption(f"{kpi.definition} Data it needs: {', '.join(kpi.datasets)}.")
+            continue
+        figure = charts.xmr_chart(
+            series, title=narrative.kpi_sentence(series), notes=[(note.period, note.text) for note in kpi_notes]
+        )
+        ui.chart(figure, charts.xmr_frame(series), name=kpi.id, key=f"chart-{kpi.id}")
+        st.caption(f"{kpi.definition} Unit: {kpi.unit}, {kpi.better}. ISO clause {kpi.clause}.")
+        variation, assurance = narrative.variation_badge(series), narrative.assurance_badge(series)
+        left, right = st.columns(2)
+        with left:
+            st.markdown(f":{variation.colour}-badge[{variation.icon} {variation.label}]")
+            st.markdown(narrative.variation_explanation(series))
+        with right:
+            st.markdown(f":{assurance.colour}-badge[{assurance.icon} {assurance.label}]")
+            st.markdown(narrative.assurance_explanation(series))
+
+        if not kpi_notes and not can_edit:
+            continue
+        with st.expander(f"Notes ({len(kpi_notes)})", icon=":material/sticky_note_2:", expanded=bool(kpi_notes)):
+            for note in kpi_notes:
+                when = narrative.period_name(note.period, "month")
+                text_column, button_column = st.columns([6, 1], vertical_alignment="center")
+                text_column.text(f"{when}: {note.text}")
+                text_column.caption(f"{note.created_by}, {note.created_at:%d %b %Y}")
+                if can_edit and button_column.button(
+                    "Delete", key=f"delete-note-{note.note_id}", icon=":material/delete:", type="tertiary"
+                ):
+                    try:
+                        notes.delete_note(db, user.email, note.note_id)
+                    except notes.NoteError as error:
+                        st.error(f"The note was not deleted: {error}.", icon=":material/error:")
+                    else:
+                        st.rerun()
+            if can_edit:
+                with st.form(key=f"note-form-{kpi.id}", clear_on_submit=True, border=False):
+                    period_column, text_column = st.columns([1, 3], vertical_alignment="bottom")
+                    period = period_column.selectbox(
+                        "Period",
+                        [point.period for point in reversed(series.points)],
+                        format_func=lambda day: narrative.period_name(day, filters.grain),
+                        key=f"note-period-{kpi.id}",
+                    )
+                    text = text_column.text_input(
+                        "Note",
+                        max_chars=notes.MAX_LENGTH,
+                        placeholder="What changed, e.g. new calibration process from March",
+                        key=f"note-text-{kpi.id}",
+                    )
+                    if st.form_submit_button("Add note", icon=":material/add_comment:", key=f"add-note-{kpi.id}"):
+                        try:
+                            notes.add_note(db, user.email, kpi.id, period, text)
+                        except notes.NoteError as error:
+                            st.error(f"The note was not added: {error}.", icon=":material/error:")
+                        else:
+                            st.rerun()

@@ -1,0 +1,129 @@
+"""Training: hours per employee by department and site, mandatory completion, the training matrix, effectiveness."""
+
+import streamlit as st
+
+from isokpi import ui
+from isokpi.queries import dataset_summaries
+from isokpi.training_view import (
+    EXPIRING_WITHIN_DAYS,
+    format_value,
+    hours_chart,
+    kpi_chart,
+    latest_hours,
+    latest_value,
+    matrix_chart,
+    staff_on_record,
+    state_day,
+)
+
+db, user = ui.start_page(
+    "Training",
+    caption="Are people trained on time, do qualifications stay valid, and does training work? (ISO 9001 7.2)",
+)
+ui.demo_notice(db)
+filters = ui.sidebar_filters(db)
+
+loaded = {summary.name: summary.rows for summary in ui.cached(dataset_summaries)(db)}
+if not loaded["training"]:
+    ui.empty_state(
+        "No training records are loaded yet. Load an export of training records from your HR or learning system "
+        "(employee, department, course, hours, status, due and completion dates) on the Upload page."
+    )
+    st.stop()
+
+by_department = ui.cached(hours_chart)(db, filters, "department")
+by_site = ui.cached(hours_chart)(db, filters, "site")
+matrix = ui.cached(matrix_chart)(db, filters)
+mandatory = ui.cached(kpi_chart)(db, filters, "mandatory_training_completion_pct")
+effective = ui.cached(kpi_chart)(db, filters, "training_effectiveness_pct")
+staff = ui.cached(staff_on_record)(db, filters)
+day = state_day(filters)
+
+if all(chart.figure is None for chart in (by_department, matrix, mandatory, effective)):
+    ui.empty_state(
+        "No training records match these filters: widen the date range, or clear the site, department or standard "
+        "filter in the sidebar."
+    )
+    st.stop()
+
+# --- headline numbers -----------------------------------------------------------------------------------------
+hours = latest_hours(by_department.frame, filters.grain)
+tiles = st.columns(4)
+with tiles[0].container(border=True):
+    st.metric(
+        "Staff on record", f"{staff:,}", help="Employees with a training record in the 12 months up to the day shown."
+    )
+    st.caption(f"On {day:%d %b %Y}")
+with tiles[1].container(border=True):
+    if hours:
+        change = None if hours.previous is None else f"{hours.hours - hours.previous:+,.0f} h"
+        st.metric(f"Training hours, {hours.period}", f"{hours.hours:,.0f} h", change)
+    else:
+        st.metric("Training hours", "–")
+    st.caption("Completed in the latest full period")
+for tile, chart, label in (
+    (tiles[2], mandatory, "Mandatory training on time"),
+    (tiles[3], effective, "Training judged effective"),
+):
+    period, value, change = latest_value(chart.series)
+    with tile.container(border=True):
+        st.metric(
+            f"{label}, {period}" if period else label,
+            format_value(value, "%") if value is not None else "–",
+            None if change is None else f"{change:+.1f} pts",
+            help=chart.series.kpi.definition,
+        )
+        target = chart.series.target
+        st.caption(f"Target {format_value(target, '%')}" if target is not None else "No target")
+
+# --- hours per employee -----------------------------------------------------------------------------------------
+st.subheader("Hours per employee", anchor=False)
+department_tab, site_tab = st.tabs(["By department", "By site"])
+with department_tab:
+    if by_department.figure is None:
+        ui.empty_state("No training hours for these filters: widen the date range.")
+    else:
+        ui.chart(by_department.figure, by_department.frame, name="training-hours-by-department", key="hours-department")
+with site_tab:
+    if by_site.figure is None:
+        ui.empty_state(
+            "No training records with a site for these filters: add the site column to your export, or widen the date range."
+        )
+    else:
+        ui.chart(by_site.figure, by_site.frame, name="training-hours-by-site", key="hours-site")
+st.caption("Hours of training completed in the period divided by the staff on record at its end, per group.")
+
+# --- mandatory completion ---------------------------------------------------------------------------------------
+st.subheader("Mandatory training completed on time", anchor=False)
+if mandatory.figure is None:
+    ui.empty_state(
+        "No mandatory training fell due in these periods: mark mandatory courses (is_mandatory) in your export, or widen the date range."
+    )
+else:
+    ui.chart(mandatory.figure, mandatory.frame, name="mandatory-training-on-time", key="mandatory")
+    st.caption(mandatory.series.kpi.definition + " Grey lines: mean and process limits; dashed: target.")
+
+# --- training matrix --------------------------------------------------------------------------------------------
+st.subheader("Training matrix", anchor=False)
+if matrix.figure is None:
+    ui.empty_state(
+        "No current staff have training assignments for these filters: clear the site, department or standard filter."
+    )
+else:
+    ui.chart(matrix.figure, matrix.frame, name="training-matrix", key="matrix")
+    st.caption(
+        f"Course assignments of the staff on record on {day:%d %b %Y}, one state per person and course. "
+        f"Colour: the share expired or overdue (white none, orange most). Valid: completed and not expiring within "
+        f"{EXPIRING_WITHIN_DAYS} days; expiring: within {EXPIRING_WITHIN_DAYS} days; expired: past its expiry date; "
+        "overdue: not completed and past its due date; planned: not yet due. Hover a cell for all five counts."
+    )
+
+# --- effectiveness -----------------------------------------------------------------------------------------------
+st.subheader("Training effectiveness", anchor=False)
+if effective.figure is None:
+    ui.empty_state(
+        "No training in these periods has an effectiveness evaluation: add the effectiveness column to your export."
+    )
+else:
+    ui.chart(effective.figure, effective.frame, name="training-effectiveness", key="effectiveness")
+    st.caption(effective.series.kpi.definition)

@@ -1,0 +1,270 @@
+"""The Training, Findings and Surveys pages with AppTest: on the demo database, with filters from the query
+string, on an empty database, and with a survey group too small to show."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+
+import numpy as np
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from isokpi import findings_view as fv
+from isokpi import survey_view as sv
+from isokpi import training_view as tv
+from isokpi.db import Database, close_all, open_database, resolve_target
+from isokpi.demo import load_demo
+from isokpi.ingest import ingest_file
+from isokpi.kpis import Filters, kpi_series
+
+from .conftest import ROOT
+from .test_views import ENG_1, SURVEY_HEADER
+
+# Charts receive aggregates: a few hundred points each, never raw rows.
+MAX_POINTS = 1000
+NOTHING = {"from": "2017-01-01", "to": "2017-12-31"}  # before the demo data starts
+
+
+@pytest.fixture(scope="module")
+def demo_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("pages-detail") / "demo.duckdb"
+    database = Database(resolve_target(path))
+    load_demo(database, as_of=dt.date.today())
+    database.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def empty_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("pages-detail-empty") / "empty.duckdb"
+    Database(resolve_target(path)).close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def tiny_survey_file(tmp_path_factory):
+    """ENG-1 only: 6 respondents at Leeds, 3 at Porto."""
+    directory = tmp_path_factory.mktemp("pages-detail-survey")
+    (directory / "survey.csv").write_text(SURVEY_HEADER + ENG_1, encoding="utf-8")
+    database = Database(resolve_target(directory / "survey.duckdb"))
+    assert ingest_file(database, "survey", directory / "survey.csv").ok
+    database.close()
+    return directory / "survey.duckdb"
+
+
+@pytest.fixture
+def open_page(monkeypatch):
+    """open_page(db_file, page, **query) -> the AppTest after one run of that page."""
+
+    def run(path, page: str, **query: str) -> AppTest:
+        monkeypatch.setenv("ISOKPI_DB", str(path))
+        close_all()
+        st.cache_resource.clear()
+        st.cache_data.clear()
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+        for name, value in query.items():
+            at.query_params[name] = value
+        at.switch_page(f"pages/{page}.py")
+        at.run()
+        assert not at.exception, at.exception
+        return at
+
+    yield run
+    close_all()
+
+
+def charts(at: AppTest) -> list[dict]:
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def titles(at: AppTest) -> list[str]:
+    return [chart["layout"]["title"]["text"] for chart in charts(at)]
+
+
+def point_count(chart: dict) -> int:
+    """Points drawn in a plotly spec; numeric arrays may arrive base64-encoded ({"dtype", "bdata"})."""
+
+    def length(values) -> int:
+        if isinstance(values, dict) and "bdata" in values:
+            return len(base64.b64decode(values["bdata"])) // np.dtype(values["dtype"]).itemsize
+        return len(values or [])
+
+    return sum(max(length(trace.get("x")), length(trace.get("y"))) for trace in chart["data"])
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {metric.label: metric.value for metric in at.metric}
+
+
+def texts(at: AppTest) -> str:
+    return "\n".join(str(element.value) for element in [*at.info, *at.caption, *at.markdown])
+
+
+def assert_charts_are_aggregates_with_downloads(at: AppTest, expected: int) -> None:
+    specs = charts(at)
+    assert len(specs) == expected
+    assert all(0 < point_count(spec) <= MAX_POINTS for spec in specs), [point_count(spec) for spec in specs]
+    downloads = [button for button in at.get("download_button") if button.proto.label == "Download data (CSV)"]
+    assert len(downloads) == expected
+
+
+# --- training --------------------------------------------------------------------------------------------------
+
+
+def test_training_page_on_the_demo_database(demo_file, open_page):
+    at = open_page(demo_file, "training")
+    assert [title.value for title in at.title] == ["Training"]
+    assert [h.value for h in at.subheader if h.value != "Filters"] == [
+        "Hours per employee",
+        "Mandatory training completed on time",
+        "Training matrix",
+        "Training effectiveness",
+    ]
+    assert_charts_are_aggregates_with_downloads(at, 5)
+    chart_titles = titles(at)
+    assert chart_titles[0].startswith("Over the last 12 months, ") and "trained most" in chart_titles[0]
+    assert chart_titles[2].startswith("Mandatory training completed on time ")
+    assert "training assignments are expired or overdue" in chart_titles[3]
+
+    database = open_database()
+    shown = metrics(at)
+    assert shown["Staff on record"] == f"{tv.staff_on_record(database, Filters()):,}"
+    mandatory = kpi_series(database, "mandatory_training_completion_pct", Filters()).latest
+    label = f"Mandatory training on time, {mandatory.period:%Y-%m}"
+    assert shown[label] == f"{mandatory.value:.0f}%"
+
+
+def test_training_page_follows_a_site_filter_in_the_query_string(demo_file, open_page):
+    everyone = metrics(open_page(demo_file, "training"))["Staff on record"]
+    at = open_page(demo_file, "training", site="Porto")
+    assert at.multiselect(key="site").value == ["Porto"]
+    porto = metrics(at)["Staff on record"]
+    assert porto == f"{tv.staff_on_record(open_database(), Filters(sites=('Porto',))):,}"
+    assert porto != everyone
+
+
+# --- findings ----------------------------------------------------------------------------------------------------
+
+
+def test_findings_page_on_the_demo_database(demo_file, open_page):
+    at = open_page(demo_file, "findings")
+    assert [title.value for title in at.title] == ["Findings and corrective actions"]
+    assert [h.value for h in at.subheader if h.value != "Filters"] == [
+        "How long findings stay open",
+        "Where findings concentrate",
+        "Severity over time",
+        "Repeat findings",
+    ]
+    assert_charts_are_aggregates_with_downloads(at, 6)
+    chart_titles = titles(at)
+    assert "open findings" in chart_titles[0]
+    assert chart_titles[1].startswith("Half of the ") or chart_titles[1].startswith("Fewer than half")
+    assert "clauses" in chart_titles[2] and "root causes" in chart_titles[3]
+    assert chart_titles[4].startswith("Major nonconformities ")
+    assert "repeated an earlier one" in chart_titles[5]
+    assert list(at.dataframe[0].value.columns) == ["standard", "clause", "site", "repeats", "ncs", "last_raised"]
+
+    totals = fv.open_totals(fv.open_by_age(open_database(), Filters()))
+    assert metrics(at) == {
+        "Open findings": f"{totals.open:,}",
+        "Overdue": f"{totals.overdue:,}",
+        "Due this month": f"{totals.due_this_month:,}",
+    }
+
+
+def test_findings_page_follows_a_site_filter_in_the_query_string(demo_file, open_page):
+    everywhere = metrics(open_page(demo_file, "findings"))["Open findings"]
+    porto = metrics(open_page(demo_file, "findings", site="Porto"))["Open findings"]
+    assert porto == f"{fv.open_totals(fv.open_by_age(open_database(), Filters(sites=('Porto',)))).open:,}"
+    assert porto != everywhere
+
+
+# --- surveys -----------------------------------------------------------------------------------------------------
+
+
+def test_surveys_page_on_the_demo_database(demo_file, open_page):
+    at = open_page(demo_file, "surveys")
+    assert [title.value for title in at.title] == ["Surveys"]
+    assert [h.value for h in at.subheader if h.value != "Filters"] == [
+        "Favourable answers per pillar",
+        "How people answered",
+        "Customer Net Promoter Score",
+        "Responses per wave",
+    ]
+    assert_charts_are_aggregates_with_downloads(at, 4)
+    chart_titles = titles(at)
+    assert "had the most favourable answers" in chart_titles[0]
+    assert "drew the most disagreement" in chart_titles[1]
+    assert chart_titles[2].startswith("Customer Net Promoter Score ")
+    assert "survey waves drew" in chart_titles[3]
+    assert not at.get("multiselect") or "standard" not in [m.key for m in at.multiselect]  # no standard filter
+
+    database = open_database()
+    waves = sv.responses(database, Filters())
+    nps = kpi_series(database, "customer_nps", Filters()).latest
+    assert metrics(at) == {
+        "Survey waves": f"{len(waves):,}",
+        "Responses": f"{int(waves['respondents'].sum()):,}",
+        f"Customer NPS, {nps.period:%Y-%m}": f"{nps.value:+.0f}",
+    }
+    # The latest employee wave is preselected for the distribution of answers.
+    assert at.selectbox(key="wave").value == sv.likert_waves(waves, "employee")[-1]
+
+
+def test_surveys_page_follows_filters_in_the_query_string(demo_file, open_page):
+    everywhere = metrics(open_page(demo_file, "surveys"))["Responses"]
+    porto = open_page(demo_file, "surveys", site="Porto")
+    porto_waves = sv.responses(open_database(), Filters(sites=("Porto",)))
+    assert metrics(porto)["Responses"] == f"{int(porto_waves['respondents'].sum()):,}" != everywhere
+    suppliers = open_page(demo_file, "surveys", stakeholder="Supplier")
+    assert titles(suppliers)[0].startswith("Stakeholder Engagement: ")  # suppliers answer one pillar
+    assert suppliers.selectbox(key="wave").value.startswith("SUP-")
+
+
+def test_surveys_page_never_shows_a_group_under_5_respondents(tiny_survey_file, open_page):
+    shown = open_page(tiny_survey_file, "surveys")
+    assert titles(shown)[0] == (
+        "In ENG-1, Training & Development had the most favourable answers (100%) and Culture of Excellence the fewest (56%)"
+    )
+    at = open_page(tiny_survey_file, "surveys", site="Porto")
+    favourable, distribution = charts(at)[:2]
+    assert (
+        favourable["layout"]["title"]["text"] == "Results of ENG-1 are hidden: every group had fewer than 5 respondents"
+    )
+    drawn = [trace for trace in favourable["data"] + distribution["data"] if trace.get("mode") != "text"]
+    assert all(point_count({"data": [trace]}) == 0 for trace in drawn)
+    said = [trace["text"] for trace in favourable["data"] + distribution["data"] if trace.get("mode") == "text"]
+    assert said == [["fewer than 5 respondents"]] * 2 + [["fewer than 5 respondents"] * 2]
+    note = "Not shown, fewer than 5 respondents: ENG-1 Culture of Excellence, ENG-1 Training & Development."
+    assert note in texts(at)
+
+
+# --- empty states ------------------------------------------------------------------------------------------------
+
+EMPTY_DATABASE = {
+    "training": "No training records are loaded yet.",
+    "findings": "No audit findings are loaded yet.",
+    "surveys": "No survey results are loaded yet.",
+}
+NOTHING_MATCHES = {
+    "training": "No training records match these filters",
+    "findings": "No findings match these filters",
+    "surveys": "No survey answers match these filters",
+}
+
+
+@pytest.mark.parametrize("page", list(EMPTY_DATABASE))
+def test_pages_on_an_empty_database_say_what_to_upload(empty_file, open_page, page):
+    at = open_page(empty_file, page)
+    assert [info.value for info in at.info if "Upload page" in info.value][0].startswith(EMPTY_DATABASE[page])
+    assert not at.get("plotly_chart") and not at.metric
+
+
+@pytest.mark.parametrize("page", list(NOTHING_MATCHES))
+def test_pages_with_filters_matching_nothing_say_what_to_change(demo_file, open_page, page):
+    at = open_page(demo_file, page, **NOTHING)
+    assert any(info.value.startswith(NOTHING_MATCHES[page]) for info in at.info), [i.value for i in at.info]
+    assert not at.get("plotly_chart") and not at.metric

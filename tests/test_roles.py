@@ -1,0 +1,122 @@
+"""Roles on every page: each page checks the signed-in user's role itself, whatever app.py did."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from isokpi import auth
+from isokpi.db import Database, close_all, resolve_target
+from isokpi.demo import load_demo
+
+from .conftest import ROOT
+
+PAGES = ["overview", "pillar", "training", "findings", "surveys", "review", "actions", "data", "upload", "admin"]
+NEEDS = {"upload": auth.QUALITY_LEAD, "admin": auth.ADMIN}
+AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32, "client_id": "isokpi",
+        "client_secret": "secret", "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration"}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def demo_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("roles") / "demo.duckdb"
+    database = Database(resolve_target(path))
+    load_demo(database, as_of=dt.date.today())
+    auth.assign_role(database, auth.User("local", "Local", auth.ADMIN), "lead@example.com", auth.QUALITY_LEAD)
+    auth.assign_role(database, auth.User("local", "Local", auth.ADMIN), "boss@example.com", auth.ADMIN)
+    database.close()
+    return path
+
+
+@pytest.fixture
+def app(demo_file, tmp_path, monkeypatch):
+    copy = tmp_path / "db.duckdb"
+    shutil.copy(demo_file, copy)
+    monkeypatch.setenv("ISOKPI_DB", str(copy))
+    close_all()
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+    def make(page: str, email: str | None, *, refuse_unknown: bool = False) -> AppTest:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+        at.secrets["auth"] = AUTH
+        at.secrets["isokpi"] = {"unknown_users": "refuse" if refuse_unknown else "viewer"}
+        at.user = {"is_logged_in": True, "email": email, "name": email} if email else {"is_logged_in": False}
+        at.switch_page(f"pages/{page}.py")
+        return at.run()
+
+    yield make
+    close_all()
+
+
+def page_text(at: AppTest) -> str:
+    parts = [e.value for e in at.warning] + [e.value for e in at.error] + [e.value for e in at.markdown]
+    return "\n".join(str(p) for p in parts)
+
+
+@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize(
+    ("email", "role"),
+    [("someone@example.com", auth.VIEWER), ("lead@example.com", auth.QUALITY_LEAD), ("boss@example.com", auth.ADMIN)],
+)
+def test_role_matrix(app, page, email, role):
+    at = app(page, email)
+    assert not at.exception, at.exception
+    allowed = auth.ROLES.index(role) >= auth.ROLES.index(NEEDS.get(page, auth.VIEWER))
+    denied = any("This page needs the" in str(w.value) for w in at.warning)
+    assert denied != allowed, (page, role)
+    if page == "upload":
+        assert bool(at.get("file_uploader")) == allowed
+    if page == "admin":
+        assert bool(at.get("text_input")) == allowed
+
+
+def test_nobody_signed_in_sees_only_the_sign_in_button(app):
+    at = app("upload", None)
+    assert not at.exception
+    assert [b.label for b in at.button] == ["Sign in"]
+    assert not at.get("file_uploader")
+
+
+def test_unknown_users_can_be_refused(app):
+    at = app("overview", "stranger@example.com", refuse_unknown=True)
+    assert "has no access to isokpi" in at.error[0].value
+    at = app("overview", "lead@example.com", refuse_unknown=True)
+    assert not at.error
+
+
+def test_the_first_admin_comes_from_configuration(tmp_path):
+    database = Database(resolve_target(tmp_path / "a.duckdb"))
+    settings = auth.AuthSettings.from_mapping({"first_admin": "Chief@Example.com", "unknown_users": "viewer"})
+    assert auth.role_of(database, "chief@example.com", settings) == auth.ADMIN
+    assert auth.role_of(database, "other@example.com", settings) == auth.VIEWER
+    chief = auth.User("chief@example.com", "Chief", auth.ADMIN)
+    auth.assign_role(database, chief, "other@example.com", auth.QUALITY_LEAD)
+    assert auth.role_of(database, "OTHER@example.com", settings) == auth.QUALITY_LEAD
+    with pytest.raises(auth.AccessError, match="needs the Admin role"):
+        auth.assign_role(
+            database, auth.User("other@example.com", "Other", auth.QUALITY_LEAD), "x@example.com", auth.ADMIN
+        )
+    assert database.query("SELECT actor, action, subject FROM audit_log") == [
+        ("chief@example.com", "role", "other@example.com")
+    ]
+    with pytest.raises(ValueError, match="unknown_users"):
+        auth.AuthSettings.from_mapping({"unknown_users": "maybe"})
+    database.close()
+
+
+def test_local_mode_user_is_admin_and_config_listens_on_localhost_only():
+    config = (ROOT / ".streamlit" / "config.toml").read_text()
+    assert 'address = "127.0.0.1"' in config
+    assert "gatherUsageStats = false" in config
+    assert "enableXsrfProtection = true" in config
+    assert auth.User(auth.LOCAL_USER, "Local", auth.ADMIN).can(auth.ADMIN)
+    assert (
+        not os.path.exists(ROOT / ".streamlit" / "secrets.toml")
+        or "[auth]" not in (ROOT / ".streamlit" / "secrets.toml").read_text()
+    )

@@ -1,0 +1,352 @@
+"""The Upload page, driven through AppTest: upload, preview, mapping, report, load, re-upload, undo, saved mappings."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+
+import openpyxl
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from isokpi.db import Database, close_all, open_database, resolve_target
+from isokpi.ingest import ingest_file, list_batches
+
+from .conftest import ROOT
+
+HEADER = "Finding ID,Audit Type,Standard,Clause,Site,Severity,Raised On,Due On,Closed On,Status\n"
+GOOD = (
+    HEADER + "F-001,Internal,ISO 9001,8.5.1,Leeds,Major NC,2025-02-03,2025-03-31,2025-02-20,Closed\n"
+    "F-002,internal,9001,7.2,Leeds,Minor,2025-02-04,2025-03-31,,In progress\n"
+).encode()
+# The same data as another tool exports it: semicolons, day-first dates, Windows-1252.
+GOOD_OTHER_TOOL = (
+    "Finding ID;Audit Type;Standard;Clause;Site;Severity;Raised On;Due On;Closed On;Status\r\n"
+    "F-001;internal;ISO 9001;8.5.1;Leeds;major_nc;03/02/2025;31/03/2025;20/02/2025;closed\r\n"
+    "F-002;internal;ISO 9001;7.2;Leeds;minor_nc;04/02/2025;31/03/2025;;in_progress\r\n"
+).encode("cp1252")
+BAD = (
+    HEADER + "F-003,internal,ISO 9001,8.5.1,Leeds,Huge,2025-02-03,2025-03-31,,open\n"
+    "F-004,internal,ISO 9001,8.5.1,Leeds,minor,2025-02-31,2025-03-31,,open\n"
+    "F-005,internal,ISO 9001,8.5.1,Leeds,minor,2025-02-05,2025-01-31,,open\n"
+).encode()
+WIDE = (
+    b"Respondent,Submitted,Plant,I understand our quality objectives,I get the resources I need\n"
+    b"R1,2025-03-03,Leeds,5,4\n"
+    b"R2,2025-03-04,Porto,2,\n"
+)
+ACME_HEADER = "Ref,When,Grade,State,Plant\n"
+ACME_JAN = (ACME_HEADER + "A-1,2025-01-05,Minor,Open,Leeds\nA-2,2025-01-06,Major NC,In progress,Porto\n").encode()
+ACME_FEB = (ACME_HEADER + "A-3,2025-02-02,Observation,Open,Leeds\nA-4,2025-02-09,Minor,Open,Porto\n").encode()
+
+
+@pytest.fixture
+def app(tmp_path, monkeypatch):
+    """open_page(page) -> AppTest on a database of this test's own (prepared first with `prepare(db)`)."""
+    path = tmp_path / "app.duckdb"
+    monkeypatch.setenv("ISOKPI_DB", str(path))
+    close_all()
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+    class App:
+        def prepare(self, work):
+            database = Database(resolve_target(path))
+            work(database)
+            database.close()
+
+        def open(self, page: str = "upload", *, viewer: bool = False) -> AppTest:
+            at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+            if viewer:
+                at.secrets["auth"] = {
+                    "redirect_uri": "http://localhost:8501/oauth2callback",
+                    "cookie_secret": "x" * 32,
+                    "client_id": "isokpi",
+                    "client_secret": "secret",
+                    "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration",
+                }
+                at.secrets["isokpi"] = {"unknown_users": "viewer"}
+                at.user = {"is_logged_in": True, "email": "someone@example.com", "name": "Someone"}
+            at.switch_page(f"pages/{page}.py")
+            at.run()
+            assert not at.exception, at.exception
+            return at
+
+        @property
+        def db(self) -> Database:
+            return open_database(str(path))  # the app's own connection (one per process)
+
+    yield App()
+    close_all()
+
+
+def run(what) -> AppTest:
+    """Run the app after an interaction (`what` is the AppTest or the widget just changed); no exception."""
+    at = what.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def upload(at: AppTest, name: str, content: bytes, mime: str = "text/csv") -> AppTest:
+    at.file_uploader(key="upload-file").set_value((name, content, mime))
+    return run(at)
+
+
+def labelled(widgets, label: str):
+    found = [w for w in widgets if w.label == label]
+    assert len(found) == 1, (label, [w.label for w in widgets])
+    return found[0]
+
+
+def choose(widgets, label: str, option_text: str):
+    """Pick an option of a selectbox by the text the user sees."""
+    box = labelled(widgets, label)
+    return box.select_index(box.options.index(option_text))
+
+
+def table(at: AppTest, column: str):
+    """The one dataframe on the page with `column` (the preview: the one starting with row and a dataset column)."""
+    frames = [d.value for d in at.dataframe]
+    if column == "_key_preview":
+        found = [f for f in frames if list(f.columns[:1]) == ["row"] and "message" not in f.columns]
+    else:
+        found = [f for f in frames if column in f.columns]
+    assert len(found) == 1, [list(f.columns) for f in frames]
+    return found[0]
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def texts(elements) -> str:
+    """The text of elements (or a column of a table), with markdown escapes removed."""
+    values = [str(getattr(e, "value", e)) for e in elements]
+    return re.sub(r"\\(.)", r"\1", "\n".join(values))
+
+
+def count(db: Database, table: str) -> int:
+    return db.query(f"SELECT count(*) FROM {table}")[0][0]
+
+
+def test_a_good_file_shows_its_counts_loads_and_the_data_page_shows_it(app):
+    data = app.open("data")
+    assert metrics(data)["Audit findings"] == "0 rows"
+
+    at = upload(app.open(), "findings.csv", GOOD)
+    assert "Dataset detected from the headers: Audit findings (findings)." in texts(at.caption)
+    assert metrics(at) == {"Rows read": "2", "To insert": "2", "To update": "0", "Unchanged": "0"}
+    shown = table(at, "_key_preview")
+    assert list(shown["finding_id"]) == ["F-001", "F-002"]
+    assert list(shown["severity"]) == ["major_nc", "minor_nc"]  # normalised as stored
+    assert [str(d) for d in shown["raised_on"]] == ["2025-02-03", "2025-02-04"]
+    assert list(shown["row"]) == [2, 3]
+    assert not at.button(key="load").disabled
+    assert count(app.db, "findings") == 0  # nothing written before Load
+
+    run(at.button(key="load").click())
+    assert "as batch 1: 2 rows inserted, 0 updated, 0 unchanged" in texts(at.success)
+    assert count(app.db, "findings") == 2
+    batch = list_batches(app.db)[0]
+    assert (batch["loaded_by"], batch["source"], batch["file_name"]) == ("local", "upload", "findings.csv")
+    # The same session now reports the file as loaded, and the history lists the batch.
+    assert metrics(at)["Unchanged"] == "2" and at.button(key="load").disabled
+    assert list(table(at, "File")["File"]) == ["findings.csv"]
+
+    data.switch_page("pages/data.py")
+    assert metrics(run(data))["Audit findings"] == "2 rows"
+
+
+def test_a_bad_file_lists_its_errors_keeps_load_disabled_and_writes_nothing(app):
+    app.prepare(lambda db: ingest_file(db, "findings", write_to(db, "good.csv", GOOD)))
+    before = (count(app.db, "findings_versions"), count(app.db, "batches"), count(app.db, "audit_log"))
+
+    at = upload(app.open(), "bad.csv", BAD)
+    assert "3 problem(s) in bad.csv: nothing is loaded until they are fixed" in texts(at.error)
+    problems = table(at, "message")
+    assert [tuple(row) for row in problems[["row", "column", "value"]].itertuples(index=False)] == [
+        (2, "Severity", "Huge"),
+        (3, "Raised On", "2025-02-31"),
+        (4, "Due On", "2025-01-31"),
+    ]
+    assert "is not an allowed severity" in problems["message"][0]
+    assert at.button(key="load").disabled
+    assert metrics(at)["To insert"] == "–"
+    assert at.download_button(key="download-problems").label == "Download the problems (CSV)"
+    assert (count(app.db, "findings_versions"), count(app.db, "batches"), count(app.db, "audit_log")) == before
+
+
+def test_what_the_cli_refuses_the_page_refuses_with_the_same_message_and_no_traceback(app):
+    at = upload(app.open(), "blob.csv", b"\x00\x01\x02\x03binary")
+    assert "blob.csv: this is a binary file, not a CSV table" in texts(at.error)
+    at = upload(at, "empty.csv", b"")
+    assert "empty.csv: the file is empty. Export it again with a header row and at least one data row." in texts(
+        at.error
+    )
+    at = upload(at, "book.csv", b"PK\x03\x04" + b"\x00" * 40)
+    assert "the name ends in .csv but the content is a zip archive" in texts(at.error)
+    at = upload(at, "book.xlsx", b"not,a,workbook\n")
+    assert "this is not an Excel .xlsx workbook" in texts(at.error)
+    assert not at.get("metric")
+    assert count(app.db, "batches") == 0
+
+
+def test_ambiguous_dates_ask_for_the_date_order_and_the_choice_is_applied(app):
+    content = (HEADER + "F-1,internal,ISO 9001,8.5.1,Leeds,minor,03/04/2025,05/06/2025,,open\n").encode()
+    at = upload(app.open(), "f.csv", content)
+    assert "cannot tell whether 03/04/2025 is day-first or month-first" in texts(table(at, "message")["message"])
+    assert at.button(key="load").disabled
+    labelled(at.radio, "Date order").set_value("DMY")
+    run(at)
+    assert metrics(at)["To insert"] == "1"
+    assert [str(d) for d in table(at, "_key_preview")["raised_on"]] == ["2025-04-03"]
+
+
+def test_a_wide_survey_export_is_mapped_previewed_as_long_rows_and_loaded(app):
+    at = app.open()
+    labelled(at.selectbox, "Dataset").set_value("survey")
+    at = upload(run(at), "pulse.csv", WIDE)
+    assert labelled(at.toggle, "One row per respondent (a wide export: one column per question)").value
+    assert labelled(at.selectbox, "Respondent id column (response_id)").value == "Respondent"
+    assert labelled(at.multiselect, "Question columns").value == [
+        "I understand our quality objectives",
+        "I get the resources I need",
+    ]
+    assert "Choose a pillar for every question column" in texts(at.warning)
+    labelled(at.selectbox, "Pillar of I understand our quality objectives").set_value("vision_strategy")
+    labelled(at.selectbox, "Pillar of I get the resources I need").set_value("resources")
+    labelled(at.selectbox, "Scale of every question").set_value("likert5")
+    at = run(at)
+    # Survey id and type are one value for the whole export.
+    assert "required column survey_id is missing" in texts(table(at, "message")["message"])
+    labelled(at.text_input, "survey_id: value for every row").input("ENG-2025Q1")
+    labelled(at.text_input, "survey_type: value for every row").input("engagement")
+    at = run(at)
+    assert metrics(at) == {"Rows read": "2", "To insert": "3", "To update": "0", "Unchanged": "0"}
+    preview = table(at, "_key_preview")
+    assert [
+        tuple(r) for r in preview[["row", "response_id", "question_id", "pillar", "score"]].itertuples(index=False)
+    ] == [
+        (2, "R1", "I get the resources I need", "resources", 4.0),
+        (2, "R1", "I understand our quality objectives", "vision_strategy", 5.0),
+        (3, "R2", "I understand our quality objectives", "vision_strategy", 2.0),
+    ]
+    run(at.button(key="load").click())
+    assert "as batch 1: 3 rows inserted" in texts(at.success)
+    assert app.db.query("SELECT survey_id, survey_type, stakeholder, scale, count(*) FROM survey GROUP BY ALL") == [
+        ("ENG-2025Q1", "engagement", "employee", "likert5", 3)
+    ]
+
+
+def test_a_re_upload_from_another_tool_is_all_unchanged_and_makes_no_batch(app):
+    app.prepare(lambda db: ingest_file(db, "findings", write_to(db, "good.csv", GOOD)))
+    at = upload(app.open(), "findings-export.csv", GOOD_OTHER_TOOL)
+    assert metrics(at) == {"Rows read": "2", "To insert": "0", "To update": "0", "Unchanged": "2"}
+    assert "Every row is already loaded with these values" in texts(at.info)
+    assert at.button(key="load").disabled
+    assert count(app.db, "batches") == 1
+
+
+def test_undo_restores_the_rows_and_explains_a_refused_undo(app):
+    at = upload(app.open(), "findings.csv", GOOD)
+    run(at.button(key="load").click())
+    updated = GOOD.replace(b"In progress", b"Closed").replace(b"2025-03-31,,", b"2025-03-31,2025-03-01,")
+    at = upload(at, "findings-march.csv", updated)
+    assert metrics(at) == {"Rows read": "2", "To insert": "0", "To update": "1", "Unchanged": "1"}
+    run(at.button(key="load").click())
+    assert app.db.query("SELECT status FROM findings WHERE finding_id = 'F-002'") == [("closed",)]
+
+    labelled(at.selectbox, "Batch").set_value(1)
+    at = run(at)
+    assert at.button(key="undo").disabled  # not before the confirmation
+    at = run(at.checkbox(key="undo-confirm").check())
+    run(at.button(key="undo").click())
+    assert "Batch 1 was not undone: batch 2 changed rows that batch 1 wrote: undo batch 2 first, then batch 1" in texts(
+        at.error
+    )
+    assert count(app.db, "findings") == 2
+
+    labelled(at.selectbox, "Batch").set_value(2)
+    at = run(at.checkbox(key="undo-confirm").check())
+    run(at.button(key="undo").click())
+    assert "Batch 2 (findings) undone: 1 row versions removed, 1 previous versions restored" in texts(at.success)
+    assert app.db.query("SELECT finding_id, status, closed_on FROM findings ORDER BY 1") == [
+        ("F-001", "closed", dt.date(2025, 2, 20)),
+        ("F-002", "in_progress", None),
+    ]
+    assert [b["status"] for b in list_batches(app.db)] == ["undone", "loaded"]
+    assert not at.checkbox(key="undo-confirm").value
+
+
+def test_a_saved_mapping_maps_the_next_file_with_the_same_headers(app):
+    at = app.open()
+    labelled(at.selectbox, "Dataset").set_value("findings")
+    at = upload(run(at), "acme-jan.csv", ACME_JAN)
+    assert "Column mapping: 4 required column(s) not found by name" in [e.label for e in at.expander]
+    assert "required column finding_id is missing" in texts(table(at, "message")["message"])
+    labelled(at.selectbox, "finding_id (required)").set_value("Ref")
+    labelled(at.selectbox, "raised_on (required)").set_value("When")
+    labelled(at.selectbox, "severity (required)").set_value("Grade")
+    choose(at.selectbox, "audit_type (required)", "Same value for every row…")
+    choose(at.selectbox, "standard (required)", "Same value for every row…")
+    at = run(at)
+    labelled(at.selectbox, "audit_type: value for every row").set_value("internal")
+    labelled(at.selectbox, "standard: value for every row").set_value("ISO 9001")
+    labelled(at.text_input, "Save this mapping as").input("Acme QMS")
+    at = run(at)
+    assert metrics(at)["To insert"] == "2"
+    run(labelled(at.button, "Save mapping").click())
+    assert "Saved as **Acme QMS**" in texts(at.success)
+    run(at.button(key="load").click())
+    assert count(app.db, "findings") == 2
+
+    # Next month: a new file from the same system, dataset left to detection.
+    at = app.open()
+    at = upload(at, "acme-feb.csv", ACME_FEB)
+    assert "Applied the saved mapping **Acme QMS**" in texts(at.info)
+    assert "Dataset detected from the headers: Audit findings (findings)." in texts(at.caption)
+    assert metrics(at) == {"Rows read": "2", "To insert": "2", "To update": "0", "Unchanged": "0"}
+    run(at.button(key="load").click())
+    assert app.db.query("SELECT finding_id, audit_type, standard, severity FROM findings ORDER BY 1")[2:] == [
+        ("A-3", "internal", "ISO 9001", "observation"),
+        ("A-4", "internal", "ISO 9001", "minor_nc"),
+    ]
+    # The Saved mappings tab offers it as the CLI's TOML file.
+    download = at.download_button(key=f"download-mapping-{app.db.query('SELECT max(mapping_id) FROM mappings')[0][0]}")
+    assert download.label == "Download .toml"
+
+
+def test_an_xlsx_upload_picks_its_sheet(app):
+    workbook = openpyxl.Workbook()
+    workbook.active.title = "Read me"
+    workbook.active.append(["Exported from Acme"])
+    sheet = workbook.create_sheet("Findings")
+    for line in GOOD.decode().splitlines():
+        sheet.append(line.split(","))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    at = upload(
+        app.open(),
+        "findings.xlsx",
+        buffer.getvalue(),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    assert labelled(at.selectbox, "Sheet").value == "Findings"
+    assert metrics(at)["To insert"] == "2"
+    labelled(at.selectbox, "Sheet").set_value("Read me")
+    at = run(at)
+    assert "sheet 'Read me' has fewer than two columns" in texts(at.error)
+
+
+def test_a_viewer_cannot_use_the_page(app):
+    at = app.open(viewer=True)
+    assert "This page needs the Quality lead role" in texts(at.warning)
+    assert not at.get("file_uploader")
+
+
+def write_to(db: Database, name: str, content: bytes):
+    path = db.upload_root / name
+    path.write_bytes(content)
+    return path
