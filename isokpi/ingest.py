@@ -160,14 +160,23 @@ def _validate_and_load(
             return result
         if check_only:
             result.checked_only = True
-            result.inserted, result.updated, result.unchanged = _classify(cursor, dataset, prepared.duplicate_rows)
+            result.inserted, result.updated, result.unchanged = _classify(
+                cursor, dataset, prepared.duplicate_rows, prepared.present
+            )
             return result
         actor = user or current_user()
         report("writing")
         try:
             batch_id, counts = database.write(
                 lambda write_cursor: _merge(
-                    write_cursor, dataset, staged, result.rows_read, prepared.duplicate_rows, actor, source
+                    write_cursor,
+                    dataset,
+                    staged,
+                    result.rows_read,
+                    prepared.duplicate_rows,
+                    actor,
+                    source,
+                    prepared.present,
                 ),
                 cursor=cursor,
             )
@@ -186,9 +195,15 @@ def _copy_validation(prepared: Prepared, result: IngestResult) -> None:
     result.duplicate_rows = prepared.duplicate_rows
 
 
-def _classify(cursor: duckdb.DuckDBPyConnection, dataset: Dataset, duplicates: int = 0) -> tuple[int, int, int]:
-    """Compare `typed` with the current rows: temp table `matched` (key, same) and (inserted, updated, unchanged)."""
-    same = " AND ".join(f"t.{quote(c)} IS NOT DISTINCT FROM c.{quote(c)}" for c in dataset.column_names)
+def _classify(
+    cursor: duckdb.DuckDBPyConnection, dataset: Dataset, duplicates: int = 0, present: set[str] | None = None
+) -> tuple[int, int, int]:
+    """Compare `typed` with the current rows: temp table `matched` (key, same) and (inserted, updated, unchanged).
+
+    Only the columns the file has are compared: a column the export leaves out keeps its stored values.
+    """
+    compared = [c for c in dataset.column_names if present is None or c in present]
+    same = " AND ".join(f"t.{quote(c)} IS NOT DISTINCT FROM c.{quote(c)}" for c in compared)
     current = f"(SELECT * FROM {quote(dataset.versions_table)} WHERE _superseded_by IS NULL)"
     stored_key = quote(dataset.stored_key)
     cursor.execute("DROP TABLE IF EXISTS matched")
@@ -212,35 +227,52 @@ def _merge(
     duplicates: int,
     user: str,
     source: str,
+    present: set[str] | None = None,
 ) -> tuple[int | None, tuple[int, int, int]]:
     """Inside the caller's transaction: write the new versions and the batch record."""
     # Take the batch id first: a concurrent load bumping the same counter conflicts here and retries, so
     # it classifies against our rows, not against the state before them.
     batch_id = next_id(cursor, "batch")
-    counts = _classify(cursor, dataset, duplicates)
+    counts = _classify(cursor, dataset, duplicates, present)
     inserted, updated, unchanged = counts
     if inserted + updated == 0:
         raise _NothingChanged(counts)  # rolls back: not even a batch or its id is written
     table = quote(dataset.versions_table)
     columns = ", ".join(quote(c) for c in dataset.column_names)
-    if updated:
-        cursor.execute(
-            f"""
-            UPDATE {table} SET _superseded_by = $batch
-            WHERE _superseded_by IS NULL AND {quote(dataset.stored_key)} IN (SELECT _key FROM matched WHERE NOT same)
-            """,
-            {"batch": batch_id},
-        )
+    key = ", _key" if dataset.stored_key == "_key" else ""
     # Exact repeats of a row within the file are written once. Without unchanged rows to leave out, the
     # insert reads typed_rows straight: an anti-join here would make DuckDB log every row in the WAL.
     first_of_key = "QUALIFY row_number() OVER (PARTITION BY _key ORDER BY _row) = 1" if duplicates else ""
-    leave_out = "WHERE NOT EXISTS (SELECT 1 FROM matched m WHERE m._key = t._key AND m.same)" if unchanged else ""
-    key = ", _key" if dataset.stored_key == "_key" else ""
+    absent = [c for c in dataset.column_names if present is not None and c not in present]
+    if updated and absent:
+        # Changed rows keep what the file does not say: absent columns come from the current version.
+        current = f"(SELECT * FROM {table} WHERE _superseded_by IS NULL)"
+        picked = ", ".join(f"c.{quote(c)}" if c in absent else f"t.{quote(c)}" for c in dataset.column_names)
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}{key}, _batch_id, _superseded_by) "
+            f"SELECT {picked}{', t._key' if key else ''}, $batch, NULL FROM typed_rows t "
+            f"JOIN matched m ON m._key = t._key AND NOT m.same "
+            f"JOIN {current} c ON c.{quote(dataset.stored_key)} = t._key {first_of_key}",
+            {"batch": batch_id},
+        )
+        leave_out = "WHERE NOT EXISTS (SELECT 1 FROM matched m WHERE m._key = t._key)"
+    else:
+        leave_out = "WHERE NOT EXISTS (SELECT 1 FROM matched m WHERE m._key = t._key AND m.same)" if unchanged else ""
     cursor.execute(
         f"INSERT INTO {table} ({columns}{key}, _batch_id, _superseded_by) "
         f"SELECT {columns}{key}, $batch, NULL FROM typed_rows t {leave_out} {first_of_key}",
         {"batch": batch_id},
     )
+    if updated:
+        # After the inserts (which read the versions being replaced): the old versions step aside.
+        cursor.execute(
+            f"""
+            UPDATE {table} SET _superseded_by = $batch
+            WHERE _superseded_by IS NULL AND _batch_id <> $batch
+              AND {quote(dataset.stored_key)} IN (SELECT _key FROM matched WHERE NOT same)
+            """,
+            {"batch": batch_id},
+        )
     at = now_utc()
     cursor.execute(
         """

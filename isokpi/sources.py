@@ -22,8 +22,11 @@ from pathlib import Path
 MB = 1024 * 1024
 # A file bigger than this is refused before it is read (the upload page sets the same in config.toml).
 MAX_FILE_BYTES = int(os.environ.get("ISOKPI_MAX_FILE_MB", "1024")) * MB
-# Compressed input (gzip CSV, the zip inside .xlsx) may not expand past this: 2 MB of gzip can hold 600 MB.
-MAX_EXPANDED_BYTES = int(os.environ.get("ISOKPI_MAX_EXPANDED_MB", "2048")) * MB
+# Compressed input (gzip CSV, the zip inside .xlsx) may not expand past this, nor by more than MAX_RATIO
+# once past RATIO_FROM: 2 MB of gzip can hold 600 MB, while real exports compress 5 to 20 times.
+MAX_EXPANDED_BYTES = int(os.environ.get("ISOKPI_MAX_EXPANDED_MB", "512")) * MB
+MAX_RATIO = 100
+RATIO_FROM = 32 * MB
 # DuckDB's CSV reader refuses longer lines (its default, which we keep: a larger max_line_size makes DuckDB
 # keep strings in its read buffers and rewrite them all at the next checkpoint). The validator separately
 # limits each field to Excel's 32,767 characters.
@@ -113,9 +116,9 @@ def _stage_text(path: Path, work_dir: Path, file_name: str) -> StagedFile:
         raw_path = work_dir / "expanded.bin"
         _gunzip_with_limit(path, raw_path, file_name)
         sha256 = sha256_of(path)
-        is_utf8 = _is_utf8(raw_path)
+        _, is_utf8, blank = _sha256_and_utf8(raw_path)
     else:
-        sha256, is_utf8 = _sha256_and_utf8(path)  # one read of a large file, not two
+        sha256, is_utf8, blank = _sha256_and_utf8(path)  # one read of a large file, not three
     sample = _read_head(raw_path, SNIFF_BYTES)
     encoding = _detect_encoding(sample, is_utf8, file_name)
     target = work_dir / "staged.csv"
@@ -123,8 +126,12 @@ def _stage_text(path: Path, work_dir: Path, file_name: str) -> StagedFile:
         _link_or_copy(raw_path, target)
     else:
         _transcode(raw_path, target, encoding)
+        blank = _has_blank_line(target)
     text_sample = _read_head(target, SNIFF_BYTES).decode("utf-8", errors="replace").lstrip("\ufeff")
     delimiter, headers = _sniff(text_sample, file_name)
+    if blank:
+        # Written to a new file and renamed over the staged name: a hard-linked original stays untouched.
+        _keep_blank_rows(target, delimiter, len(headers))
     return StagedFile(target, file_name, sha256, tuple(headers), 1, delimiter, encoding)
 
 
@@ -138,16 +145,21 @@ def _read_head(path: Path, size: int) -> bytes:
         return handle.read(size)
 
 
+def _too_expanded(expanded: int, packed: int) -> bool:
+    return expanded > MAX_EXPANDED_BYTES or (expanded > RATIO_FROM and expanded > MAX_RATIO * max(packed, 1))
+
+
 def _gunzip_with_limit(source: Path, target: Path, file_name: str) -> None:
     written = 0
+    packed_size = source.stat().st_size
     try:
         with gzip.open(source, "rb") as packed, target.open("wb") as out:
             for block in iter(lambda: packed.read(CHUNK), b""):
                 written += len(block)
-                if written > MAX_EXPANDED_BYTES:
+                if _too_expanded(written, packed_size):
                     raise SourceError(
-                        f"{file_name}: the compressed file expands past {MAX_EXPANDED_BYTES / MB:,.0f} MB and was refused. "
-                        "Upload the plain CSV, or split it."
+                        f"{file_name}: the compressed file expands past {MAX_EXPANDED_BYTES / MB:,.0f} MB (or more than "
+                        f"{MAX_RATIO} times its size) and was refused. Upload the plain CSV, or split it."
                     )
                 out.write(block)
     except (OSError, EOFError, gzip.BadGzipFile) as error:
@@ -169,14 +181,18 @@ def _detect_encoding(sample: bytes, is_utf8: bool, file_name: str) -> str:
     return "utf-8" if is_utf8 else "cp1252"
 
 
-def _sha256_and_utf8(path: Path) -> tuple[str, bool]:
-    """The file's sha256, and whether all of it decodes as UTF-8."""
+def _sha256_and_utf8(path: Path) -> tuple[str, bool, bool]:
+    """In one read of a large file: its sha256, whether it decodes as UTF-8, and whether a line is empty."""
     digest = hashlib.sha256()
     decoder = codecs.getincrementaldecoder("utf-8")()
-    is_utf8 = True
+    is_utf8, blank, tail = True, False, b""
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(CHUNK), b""):
             digest.update(block)
+            if not blank:
+                window = tail + block
+                blank = b"\n\n" in window or b"\n\r\n" in window
+                tail = window[-2:]
             if is_utf8:
                 try:
                     decoder.decode(block)
@@ -187,11 +203,22 @@ def _sha256_and_utf8(path: Path) -> tuple[str, bool]:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             is_utf8 = False
-    return digest.hexdigest(), is_utf8
+    return digest.hexdigest(), is_utf8, blank
 
 
-def _is_utf8(path: Path) -> bool:
-    return _sha256_and_utf8(path)[1]
+def _has_blank_line(path: Path) -> bool:
+    """True when a line is empty: DuckDB's reader skips those, which would shift the row numbers after them."""
+    return _sha256_and_utf8(path)[2]
+
+
+def _keep_blank_rows(path: Path, delimiter: str, width: int) -> None:
+    """Rewrite empty lines as rows of empty cells, so every record keeps its line's row number."""
+    rewritten = path.with_suffix(".rows.csv")
+    with path.open(encoding="utf-8", newline="") as text, rewritten.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
+        for row in csv.reader(text, delimiter=delimiter):
+            writer.writerow(row if row else [""] * width)
+    rewritten.replace(path)
 
 
 def _cp1252_fallback(error: UnicodeDecodeError) -> tuple[str, int]:
@@ -263,21 +290,27 @@ def list_sheets(path: str | Path) -> list[str]:
 
 
 def _check_zip(path: Path, file_name: str) -> None:
+    """Refuse a damaged zip, one that is not a workbook, or one that expands too far: the bytes are counted as
+    they are inflated (the sizes a zip declares can be forged) before the workbook is parsed."""
+    packed_size = path.stat().st_size
     try:
         with zipfile.ZipFile(path) as archive:
-            expanded = sum(info.file_size for info in archive.infolist())
-            names = {info.filename for info in archive.infolist()}
-    except zipfile.BadZipFile:
+            if "xl/workbook.xml" not in archive.namelist():
+                raise SourceError(f"{file_name}: this zip file is not an Excel workbook. Upload a .csv or .xlsx file.")
+            expanded = 0
+            for info in archive.infolist():
+                with archive.open(info) as member:
+                    for block in iter(lambda member=member: member.read(CHUNK), b""):
+                        expanded += len(block)
+                        if _too_expanded(expanded, packed_size):
+                            raise SourceError(
+                                f"{file_name}: the workbook expands past {MAX_EXPANDED_BYTES / MB:,.0f} MB (or more "
+                                f"than {MAX_RATIO} times its size). Delete unused sheets or export the data as CSV."
+                            )
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, NotImplementedError):
         raise SourceError(
             f"{file_name}: the workbook is damaged (not a valid .xlsx zip). Save it again from Excel."
         ) from None
-    if expanded > MAX_EXPANDED_BYTES:
-        raise SourceError(
-            f"{file_name}: the workbook expands to {expanded / MB:,.0f} MB, past the {MAX_EXPANDED_BYTES / MB:,.0f} MB limit. "
-            "Delete unused sheets or export the data as CSV."
-        )
-    if "xl/workbook.xml" not in names:
-        raise SourceError(f"{file_name}: this zip file is not an Excel workbook. Upload a .csv or .xlsx file.")
 
 
 class _open_workbook:

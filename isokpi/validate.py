@@ -68,6 +68,7 @@ class Prepared:
     warnings: list[str] = field(default_factory=list)
     duplicate_rows: int = 0
     header_labels: dict[str, str] = field(default_factory=dict)
+    present: set[str] | None = None  # canonical columns the file (or its mapping) supplies
 
     @property
     def ok(self) -> bool:
@@ -357,6 +358,8 @@ def prepare(
     source = load_source(cursor, dataset, staged, match, mapping)
     if isinstance(source, list):
         return _structural(prepared, source)
+    # The survey's stakeholder is always set (defaulted from survey_type), so it is always "present".
+    prepared.present = set(source.columns) | ({"stakeholder"} if dataset.name == "survey" else set())
     try:
         dictionary_problems, lookups = _build_dictionaries(cursor, dataset, source, date_order, staged)
     except duckdb.Error as error:
@@ -602,10 +605,12 @@ def _lookup_expressions(
     position = f"list_position(CAST($lr_{name} AS VARCHAR[]), {raw})"
     entry_id = f"(CAST($li_{name} AS INTEGER[]))[{position}]"
     if lookup.kind == "iso":
-        # id 0: a valid date with no dict entry of its own; listed ids: the invalid values.
+        # The values Python refused are listed (their dict ids); the rest are YYYY-MM-DD dates Python read,
+        # which DuckDB's cast reads the same way. Listed first: DuckDB would accept 1800-01-01, Python not.
+        # id 0: a valid date with no dict entry of its own.
         return (
-            f"TRY_CAST({raw} AS DATE)",
-            f"CASE WHEN TRY_CAST({raw} AS DATE) IS NOT NULL THEN 0 ELSE {entry_id} END",
+            f"CASE WHEN {position} IS NULL THEN TRY_CAST({raw} AS DATE) END",
+            f"coalesce({entry_id}, CASE WHEN TRY_CAST({raw} AS DATE) IS NOT NULL THEN 0 END)",
             None,
         )
     params[f"lv_{name}"] = lookup.values

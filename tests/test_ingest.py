@@ -133,6 +133,20 @@ def test_undo_refuses_a_batch_whose_rows_a_later_batch_changed(db, write):
 # --- every problem, with row, column, value and what to do -------------------------------------------
 
 
+def test_blank_lines_keep_the_row_numbers_a_spreadsheet_shows(db, write):
+    content = (
+        FINDINGS_HEADER
+        + "\n"
+        + findings_rows(1)
+        + findings_rows(1, start=2).replace("2025-03-31", "1800-01-01")
+        + "\n\n"
+        + findings_rows(1, start=3).replace("minor_nc", "nope")
+    )
+    result = ingest_file(db, "findings", write("f.csv", content))
+    assert [(p.row, p.column) for p in result.errors] == [(4, "due_on"), (7, "severity")]
+    assert "outside the years 1900-2100" in result.errors[0].message  # DuckDB alone would have taken 1800
+
+
 def test_a_500_row_file_with_one_impossible_date_at_row_378_loads_nothing(db, write):
     lines = findings_rows(499).splitlines()
     lines[376] = lines[376].replace(",2025-03-31,", ",2025-02-30,")  # data line 377 is spreadsheet row 378
@@ -340,14 +354,25 @@ def test_what_is_not_a_table_is_refused_with_a_reason(db, write, content, expect
     assert table(db, "SELECT count(*) FROM batches") == [(0,)]
 
 
-def test_a_gzip_bomb_is_refused_without_expanding_it(db, write, monkeypatch):
-    import isokpi.sources
-
-    monkeypatch.setattr(isokpi.sources, "MAX_EXPANDED_BYTES", 10 * 1024 * 1024)
-    bomb = gzip.compress(b"finding_id,site\n" + b"F,Leeds\n" * (4 * 1024 * 1024), compresslevel=9)
-    assert len(bomb) < 200_000
+def test_a_gzip_bomb_is_refused_without_expanding_it(db, write):
+    # The example: a couple of MB of gzip holding hundreds of MB of CSV; refused at the ratio limit.
+    bomb = gzip.compress(b"finding_id,site\n" + b"F,Leeds\n" * (80 * 1024 * 1024), compresslevel=9)
+    assert len(bomb) < 2_000_000
     result = ingest_file(db, "findings", write("bomb.csv", bomb))
-    assert "expands past 10 MB" in result.errors[0].message
+    assert "expands past 512 MB (or more than 100 times its size)" in result.errors[0].message
+    assert db.query("SELECT count(*) FROM batches") == [(0,)]
+
+
+def test_a_zip_bomb_workbook_is_refused_before_it_is_parsed(db, tmp_path):
+    import zipfile
+
+    path = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+        archive.writestr("xl/worksheets/sheet1.xml", b"0" * (200 * 1024 * 1024))
+    assert path.stat().st_size < 1_000_000
+    result = ingest_file(db, "findings", path)
+    assert "the workbook expands past" in result.errors[0].message
 
 
 def test_a_gzipped_csv_under_the_limit_loads(db, write):
@@ -418,3 +443,25 @@ def test_a_named_sheet_of_a_workbook(db, tmp_path):
     assert ingest_file(db, "training", path, sheet="Records").inserted == 1
     missing = ingest_file(db, "training", path, sheet="Nope")
     assert "no sheet named 'Nope'. The workbook has: Notes, Records." in missing.errors[0].message
+
+
+def test_an_export_without_an_optional_column_keeps_its_stored_values(db, write):
+    ingest_file(
+        db,
+        "findings",
+        write(
+            "full.csv",
+            FINDINGS_HEADER.strip() + ",description\n" + findings_rows(2).replace("\n", ",Gauge not calibrated\n"),
+        ),
+    )
+    # Next month's export from another system: no due_on, no description; F-0001 is now closed.
+    later = "finding_id,audit_type,standard,clause,site,severity,raised_on,closed_on,status\n"
+    later += "F-0001,internal,ISO 9001,8.5.1,Leeds,minor_nc,2025-02-02,2025-02-20,closed\nF-0002,internal,ISO 9001,8.5.1,Leeds,minor_nc,2025-02-03,,open\n"
+    result = ingest_file(db, "findings", write("later.csv", later))
+    assert (result.inserted, result.updated, result.unchanged) == (0, 1, 1)
+    assert table(db, "SELECT finding_id, status, due_on, description FROM findings ORDER BY 1") == [
+        ("F-0001", "closed", dt.date(2025, 3, 31), "Gauge not calibrated"),
+        ("F-0002", "open", dt.date(2025, 3, 31), "Gauge not calibrated"),
+    ]
+    undo_batch(db, result.batch_id)
+    assert table(db, "SELECT finding_id, status FROM findings ORDER BY 1") == [("F-0001", "open"), ("F-0002", "open")]
