@@ -113,7 +113,8 @@ KPIS: tuple[Kpi, ...] = (
         HIGHER,
         70.0,
         ("survey",),
-        "Mean of all employee Likert answers in the period, rescaled so the lowest answer is 0 and the highest 100.",
+        "Employee Likert answers in the period rescaled to 0-100 (lowest answer 0, highest 100), averaged per "
+        "respondent, then over respondents.",
         survey=True,
         ci="mean",
     ),

@@ -39,10 +39,13 @@ class Filters:
     standards: tuple[str, ...] = ()
     grain: str = "month"
     as_of: dt.date | None = None  # the data's "today" (default: today); only complete periods are reported
+    # A date range selects whole periods: every period that overlaps it (a range from 16 June includes June).
 
     def __post_init__(self) -> None:
         if self.grain not in GRAINS:
             raise ValueError(f"period {self.grain!r} is unknown: use month, quarter or year")
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            raise ValueError(f"the date range starts ({self.date_from}) after it ends ({self.date_to}): swap them")
 
     @property
     def today(self) -> dt.date:

@@ -9,6 +9,7 @@ never recomputed, so a later upload cannot change what the meeting saw.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -243,39 +244,66 @@ def close_review(database: Database, actor: User, review_id: int) -> dict:
         raise ReviewError(
             f"review {review_id} was already closed on {review['closed_at']:%d %b %Y} by {review['closed_by']}"
         )
-    at = now_utc()
-    # On DuckLake, the snapshot the record is built from: what was presented can be queried again exactly.
-    snapshot = database.snapshot_id()
-    record = build_record(database, review | {"status": "closed", "closed_by": actor.email, "closed_at": at})
-    record["lake_snapshot"] = snapshot
-    text = json.dumps(record, sort_keys=True)
+    for _attempt in range(3):
+        at = now_utc()
+        # What the record is built from: on DuckLake the snapshot (kept with the review, so what was presented
+        # can be queried again exactly), on a file the load counter. If a load lands while the record is being
+        # built, it is built again: the record and its snapshot must agree.
+        version = database.data_version()
+        record = build_record(database, review | {"status": "closed", "closed_by": actor.email, "closed_at": at})
+        record["lake_snapshot"] = database.snapshot_id()
+        text = json.dumps(record, sort_keys=True)
+        try:
+            database.write(
+                functools.partial(
+                    _close,
+                    database=database,
+                    review_id=review_id,
+                    version=version,
+                    record=record,
+                    text=text,
+                    actor=actor,
+                    at=at,
+                )
+            )
+        except _DataMoved:
+            continue
+        return json.loads(text)
+    raise ReviewError("new data kept arriving while the review was being closed; close it again in a moment")
 
-    def work(cursor) -> None:
-        status = cursor.execute("SELECT status FROM reviews WHERE review_id = $id", {"id": review_id}).fetchone()
-        if status[0] == "closed":
-            raise ReviewError(f"review {review_id} was closed by someone else a moment ago")
-        cursor.execute(
-            """
-            UPDATE reviews SET status = 'closed', record = $record, closed_by = $by, closed_at = $at,
-                lake_snapshot = $snapshot
-            WHERE review_id = $id
-            """,
-            {"record": text, "by": actor.email, "at": at, "id": review_id, "snapshot": snapshot},
-        )
-        record_event(
-            cursor,
-            actor.email,
-            "review_close",
-            f"review {review_id}",
-            {
-                "missing_inputs": [m["key"] for m in record["completeness"]["missing"]],
-                "actions": len(record["actions"]),
-            },
-            at,
-        )
 
-    database.write(work)
-    return json.loads(text)
+class _DataMoved(Exception):
+    """A load landed between building a review's record and writing it."""
+
+
+def _close(cursor, database: Database, review_id: int, version: int, record: dict, text: str, actor: User, at) -> None:
+    snapshot = database.snapshot_id(cursor)
+    now = (
+        snapshot
+        if snapshot is not None
+        else cursor.execute("SELECT value FROM counters WHERE name = 'batch'").fetchone()[0]
+    )
+    if now != version:
+        raise _DataMoved
+    status = cursor.execute("SELECT status FROM reviews WHERE review_id = $id", {"id": review_id}).fetchone()
+    if status[0] == "closed":
+        raise ReviewError(f"review {review_id} was closed by someone else a moment ago")
+    cursor.execute(
+        """
+        UPDATE reviews SET status = 'closed', record = $record, closed_by = $by, closed_at = $at,
+            lake_snapshot = $snapshot
+        WHERE review_id = $id
+        """,
+        {"record": text, "by": actor.email, "at": at, "id": review_id, "snapshot": record["lake_snapshot"]},
+    )
+    record_event(
+        cursor,
+        actor.email,
+        "review_close",
+        f"review {review_id}",
+        {"missing_inputs": [m["key"] for m in record["completeness"]["missing"]], "actions": len(record["actions"])},
+        at,
+    )
 
 
 def review_record(database: Database, review_id: int, *, evidence_of: Callable[..., dict] | None = None) -> dict:

@@ -103,6 +103,16 @@ def test_median_days_to_close_counts_open_findings_as_censored(db, write):
     assert values(kpi_series(db, "median_days_to_close", JUNE)) == {"2025-03": 15.0}
 
 
+def test_days_to_close_as_seen_on_an_earlier_day_counts_later_closures_as_still_open(db, write):
+    rows = "".join(
+        f"F{i},A1,internal,ISO 9001,8.5.1,Leeds,minor_nc,2025-01-05,2025-02-05,2025-03-10,closed,,\n" for i in range(4)
+    )
+    load(db, write, "findings", FINDINGS_HEADER + rows)
+    # On 2025-02-28 none of the four had closed: no median yet (not 64 days).
+    assert values(kpi_series(db, "median_days_to_close", Filters(as_of=dt.date(2025, 2, 28)))) == {"2025-01": None}
+    assert values(kpi_series(db, "median_days_to_close", JUNE)) == {"2025-01": 64.0}
+
+
 def test_closed_on_time_overdue_and_repeats(db, write):
     rows = (
         "F1,A1,internal,ISO 9001,7.2,Leeds,minor_nc,2025-01-10,2025-02-10,2025-02-01,closed,,effective\n"
