@@ -49,7 +49,7 @@ if user is not None and user.role is not None:
     }
     page = st.navigation({section: pages for section, pages in visible.items() if pages})
     with st.sidebar:
-        st.caption(f"Signed in as **{user.name}** ({auth.ROLE_NAMES[user.role]})")
+        st.caption(f"Signed in as **{ui.plain(user.name)}** ({auth.ROLE_NAMES[user.role]})")
         if ui.auth_configured() and st.button("Sign out", icon=":material/logout:"):
             st.logout()
 else:

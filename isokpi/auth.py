@@ -111,9 +111,9 @@ def assigned_roles(database: Database) -> list[dict]:
     return database.query_dicts("SELECT email, role, granted_by, granted_at FROM user_roles ORDER BY email")
 
 
-def audit_trail(database: Database, limit: int = 1000) -> list[dict]:
-    """Who loaded, undid, edited, closed or assigned what, newest first."""
-    return database.query_dicts(
-        "SELECT event_id, occurred_at, actor, action, subject, details FROM audit_log ORDER BY event_id DESC LIMIT $limit",
-        {"limit": limit},
-    )
+def audit_trail(database: Database, limit: int | None = 1000) -> list[dict]:
+    """Who loaded, undid, edited, closed or assigned what, newest first (all of it with limit=None)."""
+    sql = "SELECT event_id, occurred_at, actor, action, subject, details FROM audit_log ORDER BY event_id DESC"
+    if limit is None:
+        return database.query_dicts(sql)
+    return database.query_dicts(sql + " LIMIT $limit", {"limit": limit})

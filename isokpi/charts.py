@@ -36,10 +36,35 @@ NOTE_WIDTH = 40  # characters of a note shown on the chart; the whole note shows
 PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d", "toImage"], "responsive": True}
 
 
+def safe_markup(text: object) -> object:
+    """Text for plotly, which reads <tags> as markup: escaped, keeping only our own line breaks (<br>).
+    Unescaping first makes it safe to apply to text that was escaped already."""
+    if not isinstance(text, str):
+        return text
+    return html.escape(html.unescape(text), quote=False).replace("&lt;br&gt;", "<br>")
+
+
+def _sanitise_traces(figure: go.Figure) -> None:
+    """Category labels, texts and names come from uploaded data (sites, departments, clauses, survey ids)."""
+    for trace in figure.data:
+        for attribute in ("x", "y", "text", "hovertext"):
+            values = getattr(trace, attribute, None)
+            if isinstance(values, tuple | list) and any(isinstance(v, str) for v in values):
+                setattr(trace, attribute, [safe_markup(v) for v in values])
+            elif isinstance(values, str):
+                setattr(trace, attribute, safe_markup(values))
+        if isinstance(getattr(trace, "name", None), str):
+            trace.name = safe_markup(trace.name)
+    for annotation in figure.layout.annotations:  # subplot titles (a department's name), notes
+        annotation.text = safe_markup(annotation.text)
+
+
 def theme(figure: go.Figure, *, title: str, y_title: str = "", x_title: str = "", height: int = 360) -> go.Figure:
-    """The house style: the finding as the title, units on the axes, quiet grid, no legend clutter."""
+    """The house style: the finding as the title, units on the axes, quiet grid, no legend clutter. Every text
+    that can hold uploaded data is escaped here, the one place every chart passes through."""
+    _sanitise_traces(figure)
     figure.update_layout(
-        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 15}},
+        title={"text": safe_markup(title), "x": 0, "xanchor": "left", "font": {"size": 15}},
         font={"family": FONT, "size": 12, "color": "#262730"},
         paper_bgcolor="white",
         plot_bgcolor="white",
@@ -48,8 +73,8 @@ def theme(figure: go.Figure, *, title: str, y_title: str = "", x_title: str = ""
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1},
         hovermode="x unified",
     )
-    figure.update_xaxes(title=x_title, showgrid=False, linecolor=GRID)
-    figure.update_yaxes(title=y_title, gridcolor=GRID, zeroline=False)
+    figure.update_xaxes(title=safe_markup(x_title), showgrid=False, linecolor=GRID)
+    figure.update_yaxes(title=safe_markup(y_title), gridcolor=GRID, zeroline=False)
     return figure
 
 

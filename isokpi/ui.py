@@ -133,7 +133,19 @@ def current_user(db: Database) -> auth.User | None:
     if not st.user.get("is_logged_in", False):
         return None
     email = str(st.user.get("email") or "").lower()
-    return auth.User(email, str(st.user.get("name") or email), auth.role_of(db, email, _settings()))
+    name = str(st.user.get("name") or email)
+    if st.user.get("email_verified") is False:
+        # An address the provider has not verified cannot claim a role given to that address.
+        settings = _settings()
+        return auth.User(email, name, auth.VIEWER if settings.unknown_users == auth.VIEWER else None)
+    return auth.User(email, name, auth.role_of(db, email, _settings()))
+
+
+def allowed_now(db: Database, role: str) -> bool:
+    """For widget callbacks, which Streamlit runs before the page script and so before its start_page():
+    the signed-in user's role, checked again now."""
+    user = current_user(db)
+    return user is not None and user.can(role)
 
 
 def _sign_in_screen() -> None:
@@ -166,12 +178,14 @@ def start_page(title: str, *, role: str = auth.VIEWER, caption: str | None = Non
     if user is None:
         _sign_in_screen()
     if user.role is None:
-        st.error(f"{user.email} has no access to isokpi. Ask an administrator for a role.", icon=":material/block:")
+        st.error(
+            f"{plain(user.email)} has no access to isokpi. Ask an administrator for a role.", icon=":material/block:"
+        )
         st.stop()
     if not user.can(role):
         st.title(title, anchor=False)
         st.warning(
-            f"This page needs the {auth.ROLE_NAMES[role]} role; you are signed in as {user.email} "
+            f"This page needs the {auth.ROLE_NAMES[role]} role; you are signed in as {plain(user.email)} "
             f"({auth.ROLE_NAMES[user.role]}). Ask an administrator if you need it.",
             icon=":material/lock:",
         )
@@ -228,9 +242,14 @@ def sidebar_filters(db: Database, *, standards: bool = True, grain: bool = True)
             if grain
             else "month"
         )
+    date_from = date_from if isinstance(date_from, dt.date) else None
+    date_to = date_to if isinstance(date_to, dt.date) else None
+    if date_from and date_to and date_from > date_to:
+        st.sidebar.warning("From is after To: the two dates are read the other way round.", icon=":material/swap_vert:")
+        date_from, date_to = date_to, date_from
     return Filters(
-        date_from=date_from if isinstance(date_from, dt.date) else None,
-        date_to=date_to if isinstance(date_to, dt.date) else None,
+        date_from=date_from,
+        date_to=date_to,
         sites=tuple(sites),
         departments=tuple(departments),
         standards=tuple(chosen_standards),

@@ -84,7 +84,7 @@ for series in card.series:
                 when = narrative.period_name(note.period, "month")
                 text_column, button_column = st.columns([6, 1], vertical_alignment="center")
                 text_column.text(f"{when}: {note.text}")
-                text_column.caption(f"{note.created_by}, {note.created_at:%d %b %Y}")
+                text_column.caption(f"{ui.plain(note.created_by)}, {note.created_at:%d %b %Y}")
                 if can_edit and button_column.button(
                     "Delete", key=f"delete-note-{note.note_id}", icon=":material/delete:", type="tertiary"
                 ):

@@ -7,6 +7,7 @@ import streamlit as st
 
 from isokpi import actions, pack, review, ui
 from isokpi.auth import QUALITY_LEAD
+from isokpi.db import DatabaseError
 from isokpi.pillars import PILLAR_IDS, PILLAR_NAMES
 
 db, user = ui.start_page(
@@ -36,7 +37,7 @@ if can_edit:
             new_id = review.create_review(
                 db, user, review_date=review_date, period_from=period_from, period_to=period_to, title=title
             )
-        except ValueError as error:
+        except (ValueError, DatabaseError) as error:
             st.error(str(error), icon=":material/error:")
         else:
             st.session_state["review"] = new_id
@@ -61,7 +62,7 @@ previous = review.review_record(db, before["review_id"], evidence_of=ui.cached(r
 is_open = current["status"] == "open"
 editable = is_open and can_edit
 
-st.subheader(record["review"]["title"], anchor=False)
+st.subheader(ui.plain(record["review"]["title"]), anchor=False)
 st.caption(
     f"Held {current['review_date']:%d %b %Y} · period {current['period_from']:%d %b %Y} to "
     f"{current['period_to']:%d %b %Y} · data up to {record['as_of']}"
@@ -125,9 +126,13 @@ with inputs_tab:
             }
             save = st.form_submit_button("Save texts", icon=":material/save:")
         if save:
-            changed = review.save_texts(db, user, chosen, texts)
-            st.toast(f"Saved: {', '.join(changed)}" if changed else "Nothing changed.", icon=":material/check:")
-            st.rerun()
+            try:
+                changed = review.save_texts(db, user, chosen, texts)
+            except (review.ReviewError, ValueError, DatabaseError) as error:
+                st.error(ui.plain(error), icon=":material/error:")
+            else:
+                st.toast(f"Saved: {', '.join(changed)}" if changed else "Nothing changed.", icon=":material/check:")
+                st.rerun()
 
     for section in record["sections"]:
         with st.container(border=True):
@@ -201,7 +206,7 @@ with decisions_tab:
                 actions.create_action(
                     db, user, title=action_title, kind=kind, pillar=pillar, owner=owner, due_on=due, review_id=chosen
                 )
-            except ValueError as error:
+            except (ValueError, DatabaseError) as error:
                 st.error(str(error), icon=":material/error:")
             else:
                 st.rerun()
@@ -257,5 +262,9 @@ if editable:
             if not confirm:
                 st.warning("Tick the confirmation first: closing cannot be undone.", icon=":material/warning:")
             else:
-                review.close_review(db, user, chosen)
-                st.rerun()
+                try:
+                    review.close_review(db, user, chosen)
+                except (review.ReviewError, DatabaseError) as error:
+                    st.error(ui.plain(error), icon=":material/error:")
+                else:
+                    st.rerun()

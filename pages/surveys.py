@@ -81,7 +81,7 @@ else:
     ui.chart(favourable.figure, favourable.frame, name=f"favourable-{stakeholder}", key="favourable")
     st.caption(
         "Favourable: 4-5 of 5, 3-4 of 4, 5-7 of 7. Bars: 95% confidence interval from respondents' own shares; "
-        "hover for n (respondents). " + favourable.note
+        "hover for n (respondents). " + ui.plain(favourable.note)
     )
 
     st.subheader("How people answered", anchor=False)
@@ -94,7 +94,7 @@ else:
         ui.chart(distribution.figure, distribution.frame, name=f"answers-{wave}", key="likert")
         st.caption(
             "Neutral answers are split across the centre line. A 4-point scale has no neutral; a 7-point scale's "
-            "'somewhat' answers count as agree or disagree. " + distribution.note
+            "'somewhat' answers count as agree or disagree. " + ui.plain(distribution.note)
         )
 
 # --- customer NPS ------------------------------------------------------------------------------------------------

@@ -414,6 +414,9 @@ def load_section():
 
 def undo(batch_id):
     st.session_state["undo-confirm"] = False
+    if not ui.allowed_now(db, auth.QUALITY_LEAD):  # callbacks run before the page's own role check
+        flash("error", "Undo needs the Quality lead role.")
+        return
     try:
         outcome = undo_batch(db, batch_id, user=user.email)
     except (UndoError, DatabaseError) as error:
@@ -478,6 +481,9 @@ def history_section():
 
 
 def delete_saved(mapping_id):
+    if not ui.allowed_now(db, auth.QUALITY_LEAD):  # callbacks run before the page's own role check
+        flash("error", "Deleting a saved mapping needs the Quality lead role.")
+        return
     try:
         gone = uploads.delete_mapping(db, mapping_id, user.email)
     except (ValueError, DatabaseError) as error:

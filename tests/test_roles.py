@@ -42,11 +42,13 @@ def app(demo_file, tmp_path, monkeypatch):
     st.cache_resource.clear()
     st.cache_data.clear()
 
-    def make(page: str, email: str | None, *, refuse_unknown: bool = False) -> AppTest:
+    def make(page: str, email: str | None, *, refuse_unknown: bool = False, verified: bool | None = None) -> AppTest:
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
         at.secrets["auth"] = AUTH
         at.secrets["isokpi"] = {"unknown_users": "refuse" if refuse_unknown else "viewer"}
         at.user = {"is_logged_in": True, "email": email, "name": email} if email else {"is_logged_in": False}
+        if email and verified is not None:
+            at.user = {**at.user, "email_verified": verified}
         at.switch_page(f"pages/{page}.py")
         return at.run()
 
@@ -120,3 +122,11 @@ def test_local_mode_user_is_admin_and_config_listens_on_localhost_only():
         not os.path.exists(ROOT / ".streamlit" / "secrets.toml")
         or "[auth]" not in (ROOT / ".streamlit" / "secrets.toml").read_text()
     )
+
+
+def test_an_unverified_address_does_not_get_the_role_given_to_that_address(app):
+    at = app("upload", "lead@example.com", verified=False)
+    assert any("This page needs the" in str(w.value) for w in at.warning)
+    assert not at.get("file_uploader")
+    at = app("upload", "lead@example.com", verified=True)
+    assert at.get("file_uploader")

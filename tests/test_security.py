@@ -60,3 +60,17 @@ def test_exports_neutralise_formulas():
     ]
     text = csv_bytes(pd.DataFrame({"title": ['=HYPERLINK("http://x")', "ok"], "n": [1, 2]})).decode("utf-8-sig")
     assert text.splitlines() == ["title,n", '"\'=HYPERLINK(""http://x"")",1', "ok,2"]
+
+
+def test_chart_text_from_uploaded_data_is_escaped_for_plotly():
+    import plotly.graph_objects as go
+
+    from isokpi.charts import theme
+
+    figure = go.Figure(go.Bar(x=['<a href="http://evil">Leeds</a>', "Porto"], y=[1, 2], text=["<b>1</b>", "2<br>3"]))
+    figure.add_annotation(text="<img src=x onerror=alert(1)>", x=0, y=0)
+    theme(figure, title="<script>x</script> rose<br>by 3")
+    assert figure.data[0].x == ('&lt;a href="http://evil"&gt;Leeds&lt;/a&gt;', "Porto")
+    assert figure.data[0].text == ("&lt;b&gt;1&lt;/b&gt;", "2<br>3")  # our own line breaks stay
+    assert figure.layout.annotations[0].text == "&lt;img src=x onerror=alert(1)&gt;"
+    assert figure.layout.title.text == "&lt;script&gt;x&lt;/script&gt; rose<br>by 3"
