@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import html
 import json
+import re
 
 import numpy as np
 import pytest
@@ -81,7 +83,8 @@ def charts(at: AppTest) -> list[dict]:
 
 
 def titles(at: AppTest) -> list[str]:
-    return [chart["layout"]["title"]["text"] for chart in charts(at)]
+    """Chart titles as a reader sees them: plotly shows the escaped entities as their characters."""
+    return [html.unescape(chart["layout"]["title"]["text"]) for chart in charts(at)]
 
 
 def point_count(chart: dict) -> int:
@@ -100,7 +103,9 @@ def metrics(at: AppTest) -> dict[str, str]:
 
 
 def texts(at: AppTest) -> str:
-    return "\n".join(str(element.value) for element in [*at.info, *at.caption, *at.markdown])
+    """Info, captions and markdown as a reader sees them: markdown escapes ("\\:") shown as the character."""
+    source = "\n".join(str(element.value) for element in [*at.info, *at.caption, *at.markdown])
+    return re.sub(r"\\(.)", r"\1", source)
 
 
 def assert_charts_are_aggregates_with_downloads(at: AppTest, expected: int) -> None:
