@@ -156,9 +156,11 @@ class Database:
             if lockdown:
                 self._lock_down()
             if migrate:
+                from isokpi.ingest import discard_unfinished_loads
                 from isokpi.migrations import migrate as run_migrations
 
                 run_migrations(self)
+                discard_unfinished_loads(self)
         except BaseException:
             self.close()
             raise

@@ -11,6 +11,7 @@ import contextlib
 import datetime as dt
 import getpass
 import json
+import logging
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -19,11 +20,13 @@ from pathlib import Path
 
 import duckdb
 
-from isokpi.datasets import Dataset, get_dataset
+from isokpi.datasets import DATASETS, Dataset, get_dataset
 from isokpi.db import Database, next_id
 from isokpi.mapping import Mapping
 from isokpi.sources import SourceError, StagedFile, stage_file
 from isokpi.validate import Prepared, Problem, prepare, quote
+
+log = logging.getLogger(__name__)
 
 
 class _NothingChanged(Exception):
@@ -334,6 +337,47 @@ def record_event(
 
 
 # --- batches and undo ------------------------------------------------------------------------------
+
+
+def discard_unfinished_loads(database: Database) -> int:
+    """Delete what a load killed while committing left behind in a DuckDB file; return the rows deleted.
+
+    DuckDB 1.5.5 writes a large insert's row groups into the file before COMMIT and names them in the WAL.
+    When the process dies while that WAL is being written, the next open can bring those rows back without
+    the rest of their transaction: no batch record, no counter bump, no audit entry (duckdb/duckdb#25931).
+    Every batch's id is at most the batch counter, bumped in the same transaction, so versions of a higher
+    batch are such remains: they go, and what they had superseded is current again. Run on open, before
+    anything reads. Not on DuckLake, where a commit is one PostgreSQL transaction and other servers write.
+    """
+    if database.target.kind != "duckdb":
+        return 0
+    with database._write_lock, database.transaction() as cursor:
+        last = cursor.execute("SELECT value FROM counters WHERE name = 'batch'").fetchone()[0]
+        # The batch id first in the filter: DuckDB skips row groups by their min/max, so a clean file costs
+        # a few milliseconds even with millions of rows.
+        left: dict[str, tuple[int, int]] = {}
+        for dataset in DATASETS.values():
+            table = quote(dataset.versions_table)
+            rows, superseded = cursor.execute(
+                f"SELECT count(*) FILTER (_batch_id > $last), count(*) FILTER (_superseded_by > $last) FROM {table}"
+                " WHERE _batch_id > $last OR _superseded_by > $last",
+                {"last": last},
+            ).fetchone()
+            if rows or superseded:
+                left[dataset.name] = (int(rows), int(superseded))
+        if not left:
+            return 0
+        for name in left:
+            table = quote(get_dataset(name).versions_table)
+            cursor.execute(f"DELETE FROM {table} WHERE _batch_id > $last", {"last": last})
+            cursor.execute(f"UPDATE {table} SET _superseded_by = NULL WHERE _superseded_by > $last", {"last": last})
+        details = {
+            name: {"rows_deleted": rows, "versions_restored": restored} for name, (rows, restored) in left.items()
+        }
+        record_event(cursor, "isokpi", "discard_unfinished_load", "database file", details)
+    deleted = sum(rows for rows, _ in left.values())
+    log.warning("discarded %d rows of a load that was interrupted while committing: %s", deleted, details)
+    return deleted
 
 
 def list_batches(database: Database, dataset: str | None = None) -> list[dict]:
