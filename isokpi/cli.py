@@ -179,8 +179,7 @@ def _demo(args: argparse.Namespace) -> int:
     from isokpi.demo import DemoScale, load_demo
 
     database = _open(args)
-    scale = args.rows_scale
-    results = load_demo(database, seed=args.seed, scale=DemoScale(scale, scale, scale), as_of=args.as_of)
+    results = load_demo(database, seed=args.seed, scale=DemoScale.uniform(args.rows_scale), as_of=args.as_of)
     for name, result in results.items():
         print(
             f"{name:9} {result.rows_read:>9,} rows read  {result.inserted:>9,} inserted  {result.updated:>7,} updated  {result.unchanged:>9,} unchanged"
@@ -221,7 +220,9 @@ def _print_ingest(result) -> None:
         print(f"{result.file_name}: rejected, nothing loaded. {result.error_count:,} problem(s):", file=sys.stderr)
         for problem in result.errors:
             where = f"row {problem.row}" + (f", column {problem.column}" if problem.column else "")
-            value = f" value {problem.value!r}" if problem.value else ""
+            # Most messages quote the value themselves ("'2026-13-45' is not a date"): name it only otherwise.
+            quoted = not problem.value or repr(problem.value) in problem.message
+            value = "" if quoted else f" value {problem.value!r}"
             print(f"  {where}:{value} {problem.message}", file=sys.stderr)
         if result.error_count > len(result.errors):
             print(f"  ... and {result.error_count - len(result.errors):,} more", file=sys.stderr)

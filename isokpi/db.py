@@ -132,17 +132,17 @@ def _busy_message(target: Target, error: Exception) -> str:
     match = re.search(r"\(PID (\d+)\)", str(error))
     holder = f"process {match.group(1)}" if match else "another process"
     return (
-        f"The database {target.location} is in use by {holder} (probably the isokpi app). A DuckDB file admits "
-        "one writing process at a time. Either load the file through the app's Upload page, or stop the app "
-        "(Ctrl+C in its terminal) and run this command again. For several processes at once, use the DuckLake "
-        "backend described in the README."
+        f"The database {target.location} is in use by {holder} (probably the isokpi app). A DuckDB file is "
+        "open to one process at a time, for reading too. Use the app instead (the Upload page loads files, the "
+        "Overview shows the scorecard, the Review page makes packs), or stop the app (Ctrl+C in its terminal) and "
+        "run this command again. For several processes at once, use the DuckLake backend described in the README."
     )
 
 
 class Database:
     """One DuckDB connection to a target; hand out a cursor per call (a connection is not thread-safe)."""
 
-    def __init__(self, target: Target, *, lockdown: bool = True, migrate: bool = True) -> None:
+    def __init__(self, target: Target) -> None:
         self.target = target
         self._write_lock = threading.Lock()
         self.write_retries = 0  # writes retried after a conflict with another writer (benchmarks, tests)
@@ -153,14 +153,12 @@ class Database:
         self._cleanup = weakref.finalize(self, shutil.rmtree, self.upload_root, ignore_errors=True)
         try:
             self.connection = self._connect()
-            if lockdown:
-                self._lock_down()
-            if migrate:
-                from isokpi.ingest import discard_unfinished_loads
-                from isokpi.migrations import migrate as run_migrations
+            self._lock_down()
+            from isokpi.ingest import discard_unfinished_loads
+            from isokpi.migrations import migrate
 
-                run_migrations(self)
-                discard_unfinished_loads(self)
+            migrate(self)
+            discard_unfinished_loads(self)
         except BaseException:
             self.close()
             raise

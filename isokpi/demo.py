@@ -18,7 +18,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from isokpi.catalog import KPIS
+from isokpi.catalog import KPIS, get_kpi
 from isokpi.datasets import DATASETS
 from isokpi.db import Database
 from isokpi.ingest import IngestResult, ingest_file, private_workdir
@@ -1271,7 +1271,7 @@ def targets_table(period: Period) -> tuple[pd.DataFrame, str, dict]:
         elif kpi.default_target is not None:
             rows.append((kpi.id, kpi.default_target, start, None, owner))
     for kpi_id, site, target in SITE_TARGETS:
-        rows.append((kpi_id, target, start, site, TARGET_OWNERS[next(k.pillar for k in KPIS if k.id == kpi_id)]))
+        rows.append((kpi_id, target, start, site, TARGET_OWNERS[get_kpi(kpi_id).pillar]))
     frame = pd.DataFrame(rows, columns=["kpi_id", "target", "period_start", "site", "owner"])
     frame["period_start"] = frame["period_start"].astype("datetime64[s]")
     select = """

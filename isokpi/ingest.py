@@ -157,15 +157,12 @@ def _validate_and_load(
     # Validation and the write share one cursor: the temp tables they pass along are private to it.
     with contextlib.closing(database.cursor()) as cursor:
         report("validating")
+        if check_only:
+            check_staged(cursor, dataset, staged, result, mapping=mapping, date_format=date_format)
+            return result
         prepared = prepare(cursor, dataset, staged, mapping=mapping, date_format=date_format)
         _copy_validation(prepared, result)
         if not prepared.ok:
-            return result
-        if check_only:
-            result.checked_only = True
-            result.inserted, result.updated, result.unchanged = _classify(
-                cursor, dataset, prepared.duplicate_rows, prepared.present
-            )
             return result
         actor = user or current_user()
         report("writing")
@@ -188,6 +185,27 @@ def _validate_and_load(
     result.batch_id = batch_id
     result.inserted, result.updated, result.unchanged = counts
     return result
+
+
+def check_staged(
+    cursor: duckdb.DuckDBPyConnection,
+    dataset: Dataset,
+    staged: StagedFile,
+    result: IngestResult,
+    *,
+    mapping: Mapping | None = None,
+    date_format: str | None = None,
+) -> Prepared:
+    """`--check`: validate into `result` and, when the file is clean, count what a load would insert, update
+    and leave unchanged. Writes nothing; the typed rows stay on `cursor` (temp table typed_rows) for a preview."""
+    prepared = prepare(cursor, dataset, staged, mapping=mapping, date_format=date_format)
+    _copy_validation(prepared, result)
+    if prepared.ok:
+        result.checked_only = True
+        result.inserted, result.updated, result.unchanged = _classify(
+            cursor, dataset, prepared.duplicate_rows, prepared.present
+        )
+    return prepared
 
 
 def _copy_validation(prepared: Prepared, result: IngestResult) -> None:
@@ -351,32 +369,31 @@ def discard_unfinished_loads(database: Database) -> int:
     """
     if database.target.kind != "duckdb":
         return 0
-    with database._write_lock, database.transaction() as cursor:
-        last = cursor.execute("SELECT value FROM counters WHERE name = 'batch'").fetchone()[0]
-        # The batch id first in the filter: DuckDB skips row groups by their min/max, so a clean file costs
-        # a few milliseconds even with millions of rows.
-        left: dict[str, tuple[int, int]] = {}
+
+    def work(cursor: duckdb.DuckDBPyConnection) -> dict[str, dict[str, int]]:
+        params = {"last": cursor.execute("SELECT value FROM counters WHERE name = 'batch'").fetchone()[0]}
+        left: dict[str, dict[str, int]] = {}
         for dataset in DATASETS.values():
             table = quote(dataset.versions_table)
+            # The batch id first in the filter: DuckDB skips row groups by their min/max, so a clean file costs
+            # a few milliseconds even with millions of rows.
             rows, superseded = cursor.execute(
                 f"SELECT count(*) FILTER (_batch_id > $last), count(*) FILTER (_superseded_by > $last) FROM {table}"
                 " WHERE _batch_id > $last OR _superseded_by > $last",
-                {"last": last},
+                params,
             ).fetchone()
             if rows or superseded:
-                left[dataset.name] = (int(rows), int(superseded))
-        if not left:
-            return 0
-        for name in left:
-            table = quote(get_dataset(name).versions_table)
-            cursor.execute(f"DELETE FROM {table} WHERE _batch_id > $last", {"last": last})
-            cursor.execute(f"UPDATE {table} SET _superseded_by = NULL WHERE _superseded_by > $last", {"last": last})
-        details = {
-            name: {"rows_deleted": rows, "versions_restored": restored} for name, (rows, restored) in left.items()
-        }
-        record_event(cursor, "isokpi", "discard_unfinished_load", "database file", details)
-    deleted = sum(rows for rows, _ in left.values())
-    log.warning("discarded %d rows of a load that was interrupted while committing: %s", deleted, details)
+                cursor.execute(f"DELETE FROM {table} WHERE _batch_id > $last", params)
+                cursor.execute(f"UPDATE {table} SET _superseded_by = NULL WHERE _superseded_by > $last", params)
+                left[dataset.name] = {"rows_deleted": int(rows), "versions_restored": int(superseded)}
+        if left:
+            record_event(cursor, "isokpi", "discard_unfinished_load", "database file", left)
+        return left
+
+    left = database.write(work)
+    deleted = sum(counts["rows_deleted"] for counts in left.values())
+    if left:
+        log.warning("discarded %d rows of a load that was interrupted while committing: %s", deleted, left)
     return deleted
 
 

@@ -26,7 +26,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from isokpi.datasets import DATASETS, SCALES, normalize_header
+from isokpi.datasets import DATASETS, SCALES
 from isokpi.pillars import PILLAR_IDS
 
 WIDE_FIXED = ("question_id", "question_text", "pillar", "score")
@@ -48,10 +48,6 @@ class Mapping:
     @property
     def is_wide(self) -> bool:
         return bool(self.questions)
-
-    def source_headers(self) -> set[str]:
-        """Normalised headers the mapping reads, to recognise the next export from the same system."""
-        return {normalize_header(header) for header in (*self.columns.values(), *self.questions)}
 
     def to_toml(self) -> str:
         import tomli_w

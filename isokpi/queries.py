@@ -47,7 +47,7 @@ def dataset_summaries(database: Database) -> list[DatasetSummary]:
         ]
         batch = database.query(
             """
-            SELECT count(*) FILTER (WHERE status = 'loaded'), max(loaded_at),
+            SELECT count(*), max(loaded_at),
                    arg_max(file_name, batch_id), arg_max(loaded_by, batch_id)
             FROM batches WHERE dataset = $dataset AND status = 'loaded'
             """,
@@ -59,11 +59,6 @@ def dataset_summaries(database: Database) -> list[DatasetSummary]:
             )
         )
     return summaries
-
-
-def is_empty(database: Database) -> bool:
-    """True when no dataset holds a row."""
-    return all(summary.rows == 0 for summary in dataset_summaries(database))
 
 
 def filter_options(database: Database) -> dict[str, list[str]]:

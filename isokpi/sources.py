@@ -126,7 +126,8 @@ def _stage_text(path: Path, work_dir: Path, file_name: str) -> StagedFile:
         _link_or_copy(raw_path, target)
     else:
         _transcode(raw_path, target, encoding)
-        blank = _has_blank_line(target)
+        if encoding == "utf-16":  # its newlines are two bytes each; Windows-1252 keeps the ones read above
+            blank = _has_blank_line(target)
     text_sample = _read_head(target, SNIFF_BYTES).decode("utf-8", errors="replace").lstrip("\ufeff")
     delimiter, headers = _sniff(text_sample, file_name)
     if blank:

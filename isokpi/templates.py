@@ -6,7 +6,7 @@ import csv
 import io
 from pathlib import Path
 
-from isokpi.datasets import DATASETS, ENUM, Dataset
+from isokpi.datasets import DATASETS, ENUM, TEXT, Dataset
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -99,11 +99,7 @@ def datasets_markdown() -> str:
         ]
         lines += ["| column | required | kind | allowed | also accepted as header |", "|---|---|---|---|---|"]
         for column in dataset.columns:
-            allowed = (
-                column.allowed_text()
-                if column.kind == ENUM
-                else (column.allowed_text() if column.kind != "text" else "")
-            )
+            allowed = "" if column.kind == TEXT else column.allowed_text()
             if dataset.name == "targets" and column.name == "kpi_id":
                 allowed = "a KPI id from docs/kpis.md"
             lines.append(

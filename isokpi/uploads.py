@@ -1,9 +1,9 @@
 """Uploads from the Upload page: the private copy, saved column mappings, dataset detection, the preview.
 
 No streamlit here (pages/upload.py draws). Everything runs through the same code as `python -m isokpi ingest`:
-isokpi.sources.stage_file reads the file, isokpi.validate.prepare validates it, isokpi.ingest.ingest_file
-counts and loads it. The page adds only what a browser upload needs: a size and type check before anything
-is written, a private temporary copy that is deleted afterwards, and saved mappings.
+isokpi.sources.stage_file reads the file, isokpi.validate.prepare validates it, isokpi.ingest counts it (the
+steps of `--check`) and ingest_file loads it. The page adds only what a browser upload needs: a size and type
+check before anything is written, a private temporary copy that is deleted afterwards, and saved mappings.
 
 Saved mappings are the TOML of `--mapping FILE.toml` (isokpi.mapping), kept in table `mappings` with the
 normalised headers of the file they were saved from. The next file is recognised by those headers:
@@ -28,10 +28,17 @@ import duckdb
 
 from isokpi.datasets import DATASETS, get_dataset, normalize_header
 from isokpi.db import Database, next_id
-from isokpi.ingest import IngestResult, ingest_file, now_utc, private_workdir, record_event
+from isokpi.ingest import (
+    IngestResult,
+    check_staged,
+    ingest_file,
+    now_utc,
+    private_workdir,
+    record_event,
+)
 from isokpi.mapping import WIDE_FIXED, Mapping, check_mapping, parse_mapping
-from isokpi.sources import GZIP_MAGIC, MB, OLE_MAGIC, ZIP_MAGIC, SourceError, StagedFile, list_sheets, stage_file
-from isokpi.validate import match_headers, prepare, quote
+from isokpi.sources import GZIP_MAGIC, MB, OLE_MAGIC, ZIP_MAGIC, SourceError, list_sheets, stage_file
+from isokpi.validate import Prepared, Problem, match_headers, quote
 
 ALLOWED_SUFFIXES = (".csv", ".xlsx")
 PREVIEW_ROWS = 20
@@ -228,44 +235,37 @@ class Preview:
     rows: list[tuple]
 
 
-def preview(
-    database: Database,
-    staged: StagedFile,
-    dataset_name: str,
-    mapping: Mapping | None = None,
-    date_format: str | None = None,
-    limit: int = PREVIEW_ROWS,
+def _preview_rows(
+    cursor: duckdb.DuckDBPyConnection, prepared: Prepared, mapping: Mapping | None, limit: int
 ) -> Preview:
-    """Run the real validation on `staged` and return the first `limit` typed rows, ordered by row.
+    """The first `limit` rows of `typed_rows` on the cursor that validated the file, ordered by row.
 
     Values are exactly what a load would store: canonical columns, parsed dates, normalised values (a value
     that does not parse shows as empty; the validation report says why). Empty when the file cannot be read
     as a table at all.
     """
-    dataset = get_dataset(dataset_name)
-    with contextlib.closing(database.cursor()) as cursor:
-        prepared = prepare(cursor, dataset, staged, mapping=mapping, date_format=date_format)
-        supplied = set(prepared.header_labels) | set(dataset.required)
-        if mapping is not None:
-            supplied |= set(mapping.constants)
-            if mapping.is_wide:
-                supplied |= {*WIDE_FIXED, "scale"}
-        if dataset.name == "survey":
-            supplied.add("stakeholder")  # defaulted from survey_type when the file has none
-        shown = [c for c in dataset.column_names if c in supplied]
-        selected = ", ".join(quote(c) for c in shown)
-        try:
-            rows = cursor.execute(
-                f"SELECT _row, {selected} FROM typed_rows ORDER BY _row, _key LIMIT $limit", {"limit": int(limit)}
-            ).fetchall()
-        except duckdb.CatalogException:  # refused before the rows were typed
-            rows = []
+    dataset = prepared.dataset
+    supplied = set(prepared.header_labels) | set(dataset.required)
+    if mapping is not None:
+        supplied |= set(mapping.constants)
+        if mapping.is_wide:
+            supplied |= {*WIDE_FIXED, "scale"}
+    if dataset.name == "survey":
+        supplied.add("stakeholder")  # defaulted from survey_type when the file has none
+    shown = [c for c in dataset.column_names if c in supplied]
+    selected = ", ".join(quote(c) for c in shown)
+    try:
+        rows = cursor.execute(
+            f"SELECT _row, {selected} FROM typed_rows ORDER BY _row, _key LIMIT $limit", {"limit": int(limit)}
+        ).fetchall()
+    except duckdb.CatalogException:  # refused before the rows were typed
+        rows = []
     return Preview(["row", *shown], [tuple(row) for row in rows])
 
 
 @dataclass
 class Report:
-    """What a load would do (ingest_file(..., check_only=True)) and the preview of the rows."""
+    """What a load would do (as ingest_file(..., check_only=True) counts it) and the preview of the rows."""
 
     result: IngestResult
     preview: Preview
@@ -287,26 +287,24 @@ def validate_upload(
     max_bytes: int | None = None,
     limit: int = PREVIEW_ROWS,
 ) -> Report:
-    """Validate without writing: the counts and problems come from ingest_file(check_only=True), as `--check`."""
+    """Validate without writing: the counts and problems of `--check`, and the first `limit` rows as stored.
+
+    ingest_file(check_only=True)'s own check_staged, on a cursor that then also reads the preview: the typed
+    rows are private to the cursor that made them, so this reads and validates the file once, not twice.
+    """
     file_name = display_name(file_name)
+    dataset = get_dataset(dataset_name)
+    result = IngestResult(dataset.name, file_name)
     with private_upload(database, data, file_name, max_bytes) as path:
         try:
             staged = stage_file(path, path.parent, file_name, sheet)
-        except SourceError:
-            shown = Preview([], [])  # ingest_file reports the same refusal as a problem
-        else:
-            shown = preview(database, staged, dataset_name, mapping, date_format, limit)
-        result = ingest_file(
-            database,
-            dataset_name,
-            path,
-            file_name=file_name,
-            sheet=sheet,
-            mapping=mapping,
-            date_format=date_format,
-            source="upload",
-            check_only=True,
-        )
+        except SourceError as error:  # reported as ingest_file reports it
+            result.errors, result.error_count = [Problem(1, "", "", str(error))], 1
+            return Report(result, Preview([], []))
+        result.sha256 = staged.sha256
+        with contextlib.closing(database.cursor()) as cursor:
+            prepared = check_staged(cursor, dataset, staged, result, mapping=mapping, date_format=date_format)
+            shown = _preview_rows(cursor, prepared, mapping, limit)
     return Report(result, shown)
 
 
@@ -387,13 +385,6 @@ def list_mappings(database: Database, dataset: str | None = None) -> list[SavedM
         {"dataset": dataset},
     )
     return [_saved(row) for row in rows]
-
-
-def get_mapping(database: Database, mapping_id: int) -> SavedMapping | None:
-    rows = database.query_dicts(
-        f"SELECT {_COLUMNS} FROM mappings WHERE mapping_id = $id AND deleted_at IS NULL", {"id": mapping_id}
-    )
-    return _saved(rows[0]) if rows else None
 
 
 def save_mapping(

@@ -32,6 +32,7 @@ from isokpi.datasets import (
     Column,
     Dataset,
     normalize_header,
+    normalize_token,
 )
 from isokpi.db import bound
 from isokpi.mapping import Mapping, check_mapping
@@ -271,8 +272,11 @@ def _structural_problems(cursor: duckdb.DuckDBPyConnection, staged: StagedFile) 
     ).fetchone()[0]
     if not exists:
         return []
+    # One problem per row and kind: DuckDB logs a short row once per missing column ("Found: 3", "Found: 4"),
+    # and each read of the file logs its rejects again. The first missing column's message is the true one.
     rejects = cursor.execute(
-        "SELECT DISTINCT line, error_type, coalesce(csv_line, ''), error_message FROM staging_rejects ORDER BY line LIMIT $max",
+        "SELECT line, error_type, coalesce(csv_line, ''), arg_min(error_message, coalesce(column_idx, 0)) "
+        "FROM staging_rejects GROUP BY ALL ORDER BY line, error_type LIMIT $max",
         {"max": MAX_REPORTED},
     ).fetchall()
     return [
@@ -440,12 +444,7 @@ def _build_dictionaries(
     )
     parsed = [c for c in dataset.columns if c.name in source.columns and c.kind in (ENUM, BOOL, DATE)]
     if not parsed:
-        if not source.wide:
-            # Read every column so the CSV reader records malformed rows in the rejects table.
-            every = ", ".join(f"c{i}" for i in range(staged.column_count))
-            sql = f"SELECT count(coalesce({every})) FROM {source.sql}"
-            cursor.execute(sql, bound(sql, source.params))
-        return [], {}
+        return [], {}  # the typed step's read of the file records any malformed rows
     # One read of the file: the CTE is scanned once and grouped per column.
     wanted = ", ".join(f"{source.columns[c.name]} AS {quote(c.name)}" for c in parsed)
     union = " UNION ALL ".join(
@@ -473,7 +472,8 @@ def _build_dictionaries(
                     ", ".join(c.name for c in date_columns),
                     f"{day_first[0]} / {month_first[0]}",
                     f"dates in this file mix day-first ({day_first[0]}) and month-first ({month_first[0]}) forms: "
-                    "export them in one form (ISO 2025-03-31 is safest), or pass --date-format",
+                    "export them in one form (ISO 2025-03-31 is safest), or set the date order: --date-format on the command "
+                    "line, Date order on the upload page",
                 )
             )
             order = "mixed"
@@ -494,7 +494,8 @@ def _build_dictionaries(
                         column.name,
                         ambiguous[0],
                         f"cannot tell whether {ambiguous[0]} is day-first or month-first: no value in the file has a day over 12. "
-                        "Pass --date-format DMY (31/12/2025) or MDY (12/31/2025), or choose the date order on the upload page",
+                        "Set the date order: --date-format DMY (31/12/2025) or MDY (12/31/2025) on the command line, Date order "
+                        "on the upload page",
                     )
                 )
     if rows:
@@ -556,7 +557,7 @@ def _parse_value(column: Column, raw: str, order: str | None) -> tuple[str | Non
             None,
             None,
             None,
-            f"{raw!r} is not a date: use a date such as 2025-03-31 (or 31/03/2025 with --date-format DMY)",
+            f"{raw!r} is not a date: use a date such as 2025-03-31 or 31/03/2025",
         )
     if not (1900 <= parsed.year <= 2100):
         return None, None, None, f"{raw!r} is outside the years 1900-2100: check the date"
@@ -564,8 +565,6 @@ def _parse_value(column: Column, raw: str, order: str | None) -> tuple[str | Non
 
 
 def _enum_token(column: Column, raw: str) -> str:
-    from isokpi.datasets import normalize_token
-
     if column.name == "standard":
         found = re.search(r"(9001|14001|45001|22000|27001)", raw)
         if found:

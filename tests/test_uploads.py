@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import io
 import json
@@ -30,7 +29,6 @@ from isokpi.uploads import (
     load_upload,
     needs_mapping,
     plain,
-    preview,
     private_upload,
     save_mapping,
     suggest_mapping,
@@ -204,19 +202,8 @@ def test_a_mapping_that_restates_the_headers_is_not_needed():
 # --- preview and report -----------------------------------------------------------------------------------------
 
 
-def staged(db, content: bytes, name: str):
-    """Stage as the page does; the staged file lives until the block ends."""
-    from isokpi.sources import stage_file
-
-    stack = contextlib.ExitStack()
-    path = stack.enter_context(private_upload(db, content, name))
-    return stack, stage_file(path, path.parent, name)
-
-
 def test_the_preview_is_exactly_what_a_load_stores(db, write):
-    stack, file = staged(db, FINDINGS, "f.csv")
-    with stack:
-        shown = preview(db, file, "findings")
+    shown = validate_upload(db, FINDINGS, "f.csv", "findings").preview
     assert shown.columns == [
         "row", "finding_id", "audit_type", "standard", "clause", "site", "severity", "raised_on", "due_on", "closed_on", "status",
     ]  # fmt: skip
@@ -232,9 +219,8 @@ def test_the_preview_is_exactly_what_a_load_stores(db, write):
 def test_the_preview_shows_the_first_rows_of_a_bad_file_and_of_a_wide_survey_as_long_rows(db):
     header = b"finding_id,raised_on,severity,status\n"
     rows = b"".join(b"F-%03d,2025-01-%02d,minor,open\n" % (i, 1 + i % 28) for i in range(1, 41))
-    stack, file = staged(db, header + rows.replace(b"F-003,2025-01-04", b"F-003,2025-02-31"), "f.csv")
-    with stack:
-        shown = preview(db, file, "findings", limit=5)
+    bad = header + rows.replace(b"F-003,2025-01-04", b"F-003,2025-02-31")
+    shown = validate_upload(db, bad, "f.csv", "findings", limit=5).preview
     assert shown.columns == ["row", "finding_id", "audit_type", "standard", "severity", "raised_on", "status"]
     assert [(row[0], row[1], row[5]) for row in shown.rows] == [
         (2, "F-001", dt.date(2025, 1, 2)),
@@ -243,9 +229,7 @@ def test_the_preview_shows_the_first_rows_of_a_bad_file_and_of_a_wide_survey_as_
         (5, "F-004", dt.date(2025, 1, 5)),
         (6, "F-005", dt.date(2025, 1, 6)),
     ]
-    stack, file = staged(db, WIDE, "wide.csv")
-    with stack:
-        wide = preview(db, file, "survey", WIDE_MAPPING)
+    wide = validate_upload(db, WIDE, "wide.csv", "survey", mapping=WIDE_MAPPING).preview
     index = {name: i for i, name in enumerate(wide.columns)}
     assert [(r[index["row"]], r[index["response_id"]], r[index["question_id"]], r[index["pillar"]], r[index["score"]]) for r in wide.rows] == [
         (2, "R1", "I get the resources I need", "resources", 4.0),
@@ -272,6 +256,32 @@ def test_the_report_counts_without_writing_and_matches_the_cli(db, write, capsys
         (3, "Raised On", "31/02/2025"),
     ]
     assert not report.can_load
+
+
+UPDATED = (
+    FINDINGS.replace(b",,In progress", b",28/02/2025,Closed")
+    + b"F-003,internal,9001,7.2,Leeds,Minor,05/02/2025,,,Open\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("dataset", "content", "mapping", "counts"),
+    [
+        ("findings", UPDATED, None, (1, 1, 1, 0)),
+        ("findings", FINDINGS + FINDINGS.splitlines(keepends=True)[1], None, (0, 0, 2, 0)),  # a row twice
+        ("findings", FINDINGS.replace(b"Major NC", b"Huge"), None, (0, 0, 0, 1)),
+        ("findings", b"\x00\x01\x02binary", None, (0, 0, 0, 1)),
+        ("survey", WIDE, WIDE_MAPPING, (3, 0, 0, 0)),
+    ],
+    ids=["insert-update-unchanged", "duplicate", "bad-value", "unreadable", "wide-survey"],
+)
+def test_the_report_is_exactly_ingest_files_check(db, write, dataset, content, mapping, counts):
+    """(inserted, updated, unchanged, problems) and everything else as ingest_file(check_only=True) says."""
+    assert ingest_file(db, "findings", write("loaded.csv", FINDINGS)).inserted == 2
+    result = validate_upload(db, content, "f.csv", dataset, mapping=mapping).result
+    assert (result.inserted, result.updated, result.unchanged, result.error_count) == counts
+    path = write("f.csv", content)
+    assert result == ingest_file(db, dataset, path, mapping=mapping, source="upload", check_only=True)
 
 
 def test_an_unreadable_upload_reports_the_sources_message(db):
