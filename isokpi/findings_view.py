@@ -353,7 +353,7 @@ def severity_figure(frame: pd.DataFrame, grain: str) -> go.Figure:
 
 def repeats(database: Database, filters: Filters) -> pd.DataFrame:
     """Per reported period: nonconformities raised, how many repeat an earlier one, and the rate in percent."""
-    frame = view_frame(database, "findings_repeats", filters, fragments=("repeat_flags",))
+    frame = view_frame(database, "findings_repeats", filters)
     frame["rate_pct"] = (100.0 * frame["repeats"] / frame["ncs"]).where(frame["ncs"] > 0)
     return frame
 
@@ -366,7 +366,7 @@ def repeats_chart(database: Database, filters: Filters) -> Chart:
 
 def repeat_pairs(database: Database, filters: Filters) -> pd.DataFrame:
     """The clause and site pairs with the most repeat nonconformities raised in the date range."""
-    return view_frame(database, "findings_repeat_pairs", filters, fragments=("repeat_flags",), top=REPEAT_PAIRS)
+    return view_frame(database, "findings_repeat_pairs", filters, top=REPEAT_PAIRS)
 
 
 def repeats_title(frame: pd.DataFrame, grain: str) -> str:

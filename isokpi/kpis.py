@@ -361,19 +361,16 @@ def kpi_series(
 ) -> Series:
     """One KPI as a series with its statistics."""
     kpi = get_kpi(kpi_id)
-    period_list = periods(database, filters) if _period_list is None else _period_list
     targets = load_targets(database) if _targets is None else _targets
     if kpi.derived:
-        others = [
-            kpi_series(database, k.id, filters, _period_list=period_list, _targets=targets)
-            for k in KPIS
-            if not k.derived
-        ]
+        # The other KPIs as all_series keeps them: a baseline or rebase changes only this series' statistics.
+        others = [series for series in all_series(database, filters).values() if not series.kpi.derived]
         return analyse(
             Series(kpi, filters.grain, _on_target_points(kpi, others, filters, targets)),
             baseline=baseline,
             rebase_at=rebase_at,
         )
+    period_list = periods(database, filters) if _period_list is None else _period_list
     rows = _rows(database, kpi, filters, period_list, _staff) if period_list else []
     in_range = set(period_list)
     rows = [row for row in rows if row["period"] in in_range]
@@ -447,6 +444,7 @@ ROLLUP_RULE = (
     "A pillar is concerning when any of its KPIs shows a concerning special cause, improving when at least one "
     "shows an improving special cause and none a concerning one, and stable otherwise."
 )
+IMPROVING, CONCERNING, STABLE = "improving", "concerning", "stable"  # PillarCard.status
 
 
 @dataclass
@@ -474,10 +472,10 @@ class PillarCard:
     @property
     def status(self) -> str:
         if self.concerning:
-            return "concerning"
+            return CONCERNING
         if self.improving:
-            return "improving"
-        return "stable"
+            return IMPROVING
+        return STABLE
 
 
 def scorecard(database: Database, filters: Filters = Filters()) -> list[PillarCard]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from isokpi import stats
 from isokpi.catalog import HIGHER, Kpi
-from isokpi.kpis import MIN_POINTS_FOR_LIMITS, PillarCard, Point, Series, meets
+from isokpi.kpis import CONCERNING, IMPROVING, MIN_POINTS_FOR_LIMITS, PillarCard, Point, Series, meets
 
 LOOKBACK_MONTHS = 12  # sentences compare with the value about a year earlier, at any period length
 MOST_RANGES = 2  # when a rule fired more often than this, name only its latest stretch
@@ -48,8 +48,6 @@ READING_GUIDE = (
     "7 in a row on one side of the mean, 6 rising or falling, or 2 of 3 beyond two sigma); anything else is "
     "normal variation, however the line looks."
 )
-
-IMPROVING, CONCERNING = "improving", "concerning"  # values of PillarCard.status
 
 
 # --- numbers and periods --------------------------------------------------------------------------------
@@ -263,7 +261,7 @@ def variation_explanation(series: Series) -> str:
             f"{count} a value; process limits need at least {MIN_POINTS_FOR_LIMITS} to tell a real change from noise, "
             "so there is no verdict yet."
         )
-    better = "higher is better" if series.kpi.direction == HIGHER else "lower is better"
+    better = series.kpi.better
     latest = "; ".join(signal_descriptions(series, recent=True))
     earlier = "; ".join(signal_descriptions(series, recent=False))
     if series.variation in (stats.IMPROVEMENT, stats.CONCERN):

@@ -11,7 +11,7 @@ import pytest
 
 from isokpi.catalog import KPIS, kpis_of_pillar
 from isokpi.ingest import ingest_file
-from isokpi.kpis import Filters, kpi_series, periods, scorecard, scorecard_dict, series_dict
+from isokpi.kpis import Filters, all_series, kpi_series, periods, scorecard, scorecard_dict, series_dict
 from isokpi.pillars import PILLAR_IDS
 
 from .conftest import ROOT
@@ -133,6 +133,40 @@ def test_closed_on_time_overdue_and_repeats(db, write):
     assert values(kpi_series(db, "repeat_finding_rate_pct", Filters(as_of=AS_OF, sites=("Porto",)))) == {
         "2025-02": 100.0
     }
+
+
+# F1 closed on time and judged effective; F2, a major on another clause of the same audit, still open past its due date.
+TWO_FINDINGS = (
+    "F1,A1,internal,ISO 9001,8.5.1,Leeds,minor_nc,2025-01-10,2025-02-10,2025-02-01,closed,,effective\n"
+    "F2,A1,internal,ISO 9001,7.2,Leeds,major_nc,2025-01-12,2025-02-12,,open,,\n"
+    "F3,A1,internal,ISO 9001,7.2,Leeds,ofi,2025-01-12,2025-01-20,,open,,\n"  # a suggestion: never overdue
+)
+
+
+def test_overdue_counts_actions_open_past_due_at_each_period_end(db, write):
+    load(db, write, "findings", FINDINGS_HEADER + TWO_FINDINGS)
+    # At the end of January both actions are open and neither is due yet; from February F2 alone, overdue.
+    overdue = kpi_series(db, "overdue_open_findings", JUNE)
+    assert [(f"{p.period:%m}", p.value, p.n) for p in overdue.points] == [
+        ("01", 0.0, 2),
+        *((f"{month:02d}", 1.0, 1) for month in range(2, 7)),
+    ]
+    staff = "".join(f"T{i},00{i},QA,Leeds,Audit,ISO 9001,2,completed,2025-01-15,2025-01-10,no\n" for i in range(4))
+    load(db, write, "training", TRAINING_HEADER + staff)
+    per_staff = values(kpi_series(db, "overdue_actions_per_100_staff", JUNE))
+    assert per_staff == {"2025-01": 0.0, **{f"2025-{month:02d}": 25.0 for month in range(2, 7)}}  # 1 of 4 staff
+
+
+def test_kpis_on_target_is_the_share_of_kpis_meeting_their_targets(db, write):
+    load(db, write, "findings", FINDINGS_HEADER + TWO_FINDINGS)
+    # January: overdue 0 (target <= 5), days to close 22 (<= 30) and repeats 0% (<= 10%) meet theirs, majors per
+    # audit 1.0 (<= 0.2) misses: 3 of 4. February: closed on time 50% (>= 85%) misses, effectiveness 100% and
+    # overdue 1 meet: 2 of 3. Then only overdue has values, and meets its target.
+    expected = {"2025-01": 75.0, "2025-02": 66.67, **{f"2025-{month:02d}": 100.0 for month in range(3, 7)}}
+    assert values(all_series(db, JUNE)["kpis_on_target_pct"]) == expected
+    with_baseline = kpi_series(db, "kpis_on_target_pct", JUNE, baseline=6)
+    assert values(with_baseline) == expected
+    assert with_baseline.limits.baseline == (0, 6)
 
 
 TRAINING_HEADER = (
@@ -297,15 +331,7 @@ def test_the_cli_prints_the_scorecard_and_a_series_as_json(tmp_path):
     assert unknown.returncode == 2 and "unknown KPI 'nope'" in unknown.stderr
 
 
-def test_the_library_never_imports_streamlit():
-    code = "import sys, isokpi.cli, isokpi.kpis, isokpi.ingest, isokpi.demo, isokpi.queries; print('streamlit' in sys.modules)"
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
-    assert result.stdout.strip() == "False", result.stderr
-
-
 def test_results_are_kept_until_the_data_changes(db, write):
-    from isokpi.kpis import all_series
-
     load(
         db,
         write,

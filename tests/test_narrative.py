@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import subprocess
-import sys
 
 from isokpi import narrative, stats
 from isokpi.catalog import get_kpi
 from isokpi.kpis import PillarCard, Point, Series, add_months, analyse
-
-from .conftest import ROOT
 
 START = dt.date(2024, 11, 1)
 
@@ -282,12 +278,6 @@ def test_values_period_names_the_latest_period():
         "Latest values: May 2025, the last complete month with data; a survey KPI shows its latest survey wave."
     )
     assert narrative.values_period([card(Series(get_kpi("overdue_open_findings"), "month", []))]) is None
-
-
-def test_narrative_imports_no_streamlit():
-    code = "import sys, isokpi.narrative, isokpi.notes, isokpi.charts; print('streamlit' in sys.modules)"
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
-    assert result.stdout.strip() == "False", result.stderr
 
 
 def test_limits_from_few_periods_are_qualified():

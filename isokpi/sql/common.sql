@@ -17,7 +17,9 @@ f_training AS (
       AND (len($standards) = 0 OR list_contains($standards, standard))
 ),
 f_findings AS (
-    SELECT * FROM findings
+    -- A finding without an audit id belongs to the audit of its type at its site on its day.
+    SELECT *, coalesce(audit_id, audit_type || '|' || coalesce(site, '') || '|' || raised_on) AS audit_key
+    FROM findings
     WHERE status <> 'cancelled'
       AND (len($sites) = 0 OR list_contains($sites, site))
       AND (len($departments) = 0 OR list_contains($departments, department))
@@ -48,4 +50,28 @@ staff AS (
 -- Findings that need an action (not improvement suggestions).
 actions AS (
     SELECT * FROM f_findings WHERE severity <> 'ofi'
+),
+-- Actions open at each period's end (raised by then, closed after it or not yet), and how many of those were
+-- past their due date: a snapshot, not a flow. One pass serves both counts.
+open_actions AS (
+    SELECT s.period, count(*) AS open_findings, count(*) FILTER (WHERE a.due_on < s.period_last) AS overdue
+    FROM spine s
+    JOIN actions a ON a.raised_on <= s.period_last
+                  AND (a.closed_on IS NULL OR a.closed_on > s.period_last)
+                  AND (a.closed_on IS NOT NULL OR a.status IN ('open', 'in_progress'))
+    GROUP BY s.period
+),
+-- Nonconformities the filters select, each with whether it repeats an earlier one: an explicit repeat_of, or an
+-- earlier nonconformity on the same clause of the same standard at the same site within the 365 days before. The
+-- earlier one is looked for among all findings, whatever the filters (another department's counts).
+repeat_flags AS (
+    SELECT *, coalesce(repeat_of IS NOT NULL OR (placed AND raised_on - previous_on <= 365), false) AS is_repeat
+    FROM (
+        SELECT finding_id, standard, clause, site, raised_on, repeat_of,
+               lag(raised_on) OVER (PARTITION BY standard, site, clause ORDER BY raised_on, finding_id) AS previous_on,
+               clause IS NOT NULL AND site IS NOT NULL AND standard IS NOT NULL AS placed
+        FROM findings
+        WHERE status <> 'cancelled' AND severity IN ('major_nc', 'minor_nc')
+    )
+    WHERE finding_id IN (SELECT finding_id FROM f_findings)
 )
