@@ -26,8 +26,6 @@ TARGET = "#2b2b2b"
 LIMIT = "#9aa3ad"
 GRID = "#e8ebef"
 FONT = "Source Sans Pro, sans-serif"  # Streamlit's bundled font: nothing is fetched from a CDN
-VERDICT_COLOURS = {stats.IMPROVEMENT: GOOD, stats.CONCERN: BAD, stats.COMMON_CAUSE: NEUTRAL}
-ASSURANCE_COLOURS = {stats.PASS: GOOD, stats.FAIL: BAD, stats.INCONSISTENT: NEUTRAL, None: NEUTRAL}
 
 TITLE_WIDTH = 110  # characters per title line before it wraps
 NOTE_WIDTH = 40  # characters of a note shown on the chart; the whole note shows on hover
@@ -253,24 +251,3 @@ def _signal_points(series: Series) -> list[tuple[dt.date, float, str, str]]:
         label = period_name(point.period, series.grain)
         marked.append((point.period, point.value, colour, f"{label}: {'; '.join(texts)}"))
     return marked
-
-
-def sparkline(series: Series, *, height: int = 70) -> go.Figure:
-    """A tile's small trend line, coloured by the KPI's variation verdict."""
-    shown = [p for p in series.points if p.value is not None][-24:]
-    figure = go.Figure(
-        go.Scatter(
-            x=[p.period for p in shown], y=[p.value for p in shown], mode="lines",
-            line={"color": VERDICT_COLOURS.get(series.variation, NEUTRAL), "width": 2}, hoverinfo="skip",
-        )
-    )  # fmt: skip
-    figure.update_layout(
-        height=height,
-        margin={"l": 0, "r": 0, "t": 0, "b": 0},
-        paper_bgcolor="white",
-        plot_bgcolor="white",
-        showlegend=False,
-    )
-    figure.update_xaxes(visible=False)
-    figure.update_yaxes(visible=False)
-    return figure

@@ -48,10 +48,16 @@ def responses_chart(database: Database, filters: Filters) -> Chart:
     return Chart(frame, None if frame.empty else responses_figure(frame))
 
 
+def _stakeholder_order(values) -> list[str]:
+    """The stakeholder groups among `values` in the usual order (employee, customer, supplier, investor), then
+    any others alphabetically; missing values (NULL) skipped."""
+    present = {value for value in values if isinstance(value, str)}
+    return [s for s in STAKEHOLDERS if s in present] + sorted(present - set(STAKEHOLDERS))
+
+
 def likert_stakeholders(waves: pd.DataFrame) -> list[str]:
-    """Stakeholder groups with Likert waves, in the usual order (employee, customer, supplier, investor)."""
-    present = set(waves.loc[waves["likert"], "stakeholder"])
-    return [s for s in STAKEHOLDERS if s in present] + sorted(present - set(STAKEHOLDERS) - {None})
+    """Stakeholder groups with Likert waves, in the usual order."""
+    return _stakeholder_order(waves.loc[waves["likert"], "stakeholder"])
 
 
 def likert_waves(waves: pd.DataFrame, stakeholder: str) -> list[str]:
@@ -72,9 +78,7 @@ def responses_title(waves: pd.DataFrame) -> str:
 
 def responses_figure(waves: pd.DataFrame) -> go.Figure:
     """Respondents per wave, one panel per stakeholder group."""
-    groups = [s for s in STAKEHOLDERS if s in set(waves["stakeholder"])] + sorted(
-        set(waves["stakeholder"].dropna()) - set(STAKEHOLDERS)
-    )
+    groups = _stakeholder_order(waves["stakeholder"])
     figure = make_subplots(
         rows=1, cols=max(1, len(groups)), shared_xaxes=True, subplot_titles=[g.capitalize() for g in groups]
     )

@@ -21,6 +21,7 @@ from isokpi import auth
 from isokpi.charts import PLOTLY_CONFIG
 from isokpi.db import Database, open_database
 from isokpi.kpis import Filters
+from isokpi.queries import dataset_summaries, filter_options
 from isokpi.templates import neutralise
 from isokpi.uploads import plain  # noqa: F401  (pages show user text through ui.plain)
 
@@ -201,8 +202,6 @@ def start_page(title: str, *, role: str = auth.VIEWER, caption: str | None = Non
 
 @st.cache_data(show_spinner=False, ttl=600)
 def _options(_db: Database, version: int) -> dict[str, list[str]]:
-    from isokpi.queries import filter_options
-
     return filter_options(_db)
 
 
@@ -287,3 +286,10 @@ def chart(figure, data: pd.DataFrame, *, name: str, key: str | None = None) -> N
 
 def empty_state(message: str) -> None:
     st.info(message, icon=":material/filter_alt_off:")
+
+
+def stop_unless_loaded(db: Database, dataset: str, message: str) -> None:
+    """When `dataset` has no rows at all (whatever the filters), say what to upload and stop the page."""
+    if not next(summary.rows for summary in cached(dataset_summaries)(db) if summary.name == dataset):
+        empty_state(message)
+        st.stop()

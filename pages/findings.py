@@ -12,7 +12,6 @@ from isokpi.findings_view import (
     repeats_chart,
     severity_chart,
 )
-from isokpi.queries import dataset_summaries
 from isokpi.training_view import state_day
 
 db, user = ui.start_page(
@@ -22,13 +21,12 @@ db, user = ui.start_page(
 ui.demo_notice(db)
 filters = ui.sidebar_filters(db)
 
-loaded = {summary.name: summary.rows for summary in ui.cached(dataset_summaries)(db)}
-if not loaded["findings"]:
-    ui.empty_state(
-        "No audit findings are loaded yet. Load an export of audit findings and their corrective actions "
-        "(finding id, audit type, standard, severity, raised and closed dates, status) on the Upload page."
-    )
-    st.stop()
+ui.stop_unless_loaded(
+    db,
+    "findings",
+    "No audit findings are loaded yet. Load an export of audit findings and their corrective actions "
+    "(finding id, audit type, standard, severity, raised and closed dates, status) on the Upload page.",
+)
 
 aging = ui.cached(aging_chart)(db, filters)
 closing = ui.cached(close_chart)(db, filters)

@@ -3,7 +3,6 @@
 import streamlit as st
 
 from isokpi import ui
-from isokpi.queries import dataset_summaries
 from isokpi.survey_view import (
     SMALL_GROUP,
     favourable_chart,
@@ -22,13 +21,12 @@ db, user = ui.start_page(
 ui.demo_notice(db)
 filters = ui.sidebar_filters(db, standards=False)
 
-loaded = {summary.name: summary.rows for summary in ui.cached(dataset_summaries)(db)}
-if not loaded["survey"]:
-    ui.empty_state(
-        "No survey results are loaded yet. Load an export of survey answers (one row per answer, or a wide export "
-        "with one column per question and a question-to-pillar mapping) on the Upload page."
-    )
-    st.stop()
+ui.stop_unless_loaded(
+    db,
+    "survey",
+    "No survey results are loaded yet. Load an export of survey answers (one row per answer, or a wide export "
+    "with one column per question and a question-to-pillar mapping) on the Upload page.",
+)
 
 responses = ui.cached(responses_chart)(db, filters)
 if responses.figure is None:

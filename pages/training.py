@@ -3,7 +3,6 @@
 import streamlit as st
 
 from isokpi import ui
-from isokpi.queries import dataset_summaries
 from isokpi.training_view import (
     EXPIRING_WITHIN_DAYS,
     format_value,
@@ -23,13 +22,12 @@ db, user = ui.start_page(
 ui.demo_notice(db)
 filters = ui.sidebar_filters(db)
 
-loaded = {summary.name: summary.rows for summary in ui.cached(dataset_summaries)(db)}
-if not loaded["training"]:
-    ui.empty_state(
-        "No training records are loaded yet. Load an export of training records from your HR or learning system "
-        "(employee, department, course, hours, status, due and completion dates) on the Upload page."
-    )
-    st.stop()
+ui.stop_unless_loaded(
+    db,
+    "training",
+    "No training records are loaded yet. Load an export of training records from your HR or learning system "
+    "(employee, department, course, hours, status, due and completion dates) on the Upload page.",
+)
 
 by_department = ui.cached(hours_chart)(db, filters, "department")
 by_site = ui.cached(hours_chart)(db, filters, "site")
