@@ -28,6 +28,7 @@ COLUMNS = (
     "action_id, review_id, kind, title, pillar, owner, due_on, status, notes, "
     "created_by, created_at, updated_by, updated_at"
 )
+CHOICES: dict[str, tuple[str, ...]] = {"kind": tuple(KINDS), "status": tuple(STATUSES), "pillar": PILLAR_IDS}
 
 
 class ActionError(ValueError):
@@ -41,19 +42,11 @@ def _clean(field: str, value: object) -> object:
         if not text:
             raise ActionError("title: an action needs a title saying what will be done")
         return text
-    if field == "kind":
-        if value not in KINDS:
-            raise ActionError(f"kind {value!r} is unknown: use one of {', '.join(KINDS)}")
-        return value
-    if field == "status":
-        if value not in STATUSES:
-            raise ActionError(f"status {value!r} is unknown: use one of {', '.join(STATUSES)}")
-        return value
-    if field == "pillar":
-        if value in (None, ""):
-            return None
-        if value not in PILLAR_IDS:
-            raise ActionError(f"pillar {value!r} is unknown: use one of {', '.join(PILLAR_IDS)}")
+    if field == "pillar" and value in (None, ""):
+        return None  # the one optional choice
+    if field in CHOICES:
+        if value not in CHOICES[field]:
+            raise ActionError(f"{field} {value!r} is unknown: use one of {', '.join(CHOICES[field])}")
         return value
     if field == "due_on":
         if value in (None, ""):

@@ -17,7 +17,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from isokpi import charts
-from isokpi.review import STATUS_LABELS, format_value, kpi_finding, verdict_line
+from isokpi.review import STATUS_LABELS, compare, format_value, kpi_finding, verdict_line
 from isokpi.templates import neutralise
 
 FORMATS = ("pptx", "html")
@@ -68,11 +68,39 @@ def pillar_kpis(record: dict, pillar: dict) -> list[dict]:
     return [record["series"][kpi["id"]] for kpi in pillar["kpis"]]
 
 
+def _section(record: dict, key: str) -> dict:
+    return next(s for s in record["sections"] if s["key"] == key)
+
+
 def register_rows(record: dict) -> list[dict]:
     """The actions the pack lists: those carried in as input a), then the decisions of this review."""
-    carried = next(s for s in record["sections"] if s["key"] == "a").get("actions", [])
+    carried = _section(record, "a").get("actions", [])
     seen = {a["id"] for a in carried}
     return carried + [a for a in record["actions"] if a["id"] not in seen]
+
+
+SCORECARD_COLUMNS = ["Pillar", "Status", "KPIs on target", "Improving signals", "Concerning signals"]
+ACTION_COLUMNS = ["ID", "Action", "Type", "Pillar", "Owner", "Due", "Status"]
+
+
+def _scorecard_rows(record: dict) -> list[list[object]]:
+    return [
+        [p["name"], p["status"], f"{p['on_target']} of {p['with_target']}", p["improving"], p["concerning"]]
+        for p in record["scorecard"]["pillars"]
+    ]
+
+
+def _action_rows(actions: list[dict]) -> list[list[object]]:
+    return [
+        [a["id"], a["title"], a["kind_label"], a["pillar_name"], a["owner"], a["due_on"] or "", a["status_label"]]
+        for a in actions
+    ]
+
+
+def fact_value(fact: dict) -> str:
+    """A fact of a 9.3.2 input as text: numbers in words with their unit, text made safe."""
+    value = fact["value"]
+    return format_value(value, fact.get("unit", "")) if isinstance(value, int | float) else safe_text(value)
 
 
 def chart_values(kpi: dict) -> tuple[list[str], list[float | None], list[float | None]]:
@@ -196,8 +224,6 @@ def pptx_bytes(record: dict, previous: dict | None = None) -> bytes:
     _inputs_slide(deck, record)
     _texts_slide(deck, record)
     if previous is not None:
-        from isokpi.review import compare
-
         _comparison_slide(deck, compare(previous, record))
     _actions_slides(deck, register_rows(record))
     buffer = io.BytesIO()
@@ -305,14 +331,10 @@ def _title_slide(deck, record: dict) -> None:
 
 def _scorecard_slide(deck, record: dict) -> None:
     slide = _slide(deck, "Pillar scorecard", f"Period {_period(record)}. {record['scorecard']['rule']}")
-    rows = [
-        [p["name"], p["status"], f"{p['on_target']} of {p['with_target']}", p["improving"], p["concerning"]]
-        for p in record["scorecard"]["pillars"]
-    ]
     _table(
         slide,
-        ["Pillar", "Status", "KPIs on target", "Improving signals", "Concerning signals"],
-        rows,
+        SCORECARD_COLUMNS,
+        _scorecard_rows(record),
         0.5,
         1.7,
         12.3,
@@ -383,17 +405,13 @@ def _pillar_slide(deck, record: dict, pillar: dict) -> None:
         _textbox(slide, [verdict_line(kpi)], left, top + cell_height - 0.6, cell_width - 0.2, 0.5, size=10)
 
 
-def _section(record: dict, key: str) -> dict:
-    return next(s for s in record["sections"] if s["key"] == key)
-
-
 def _findings_slide(deck, record: dict) -> None:
     from pptx.chart.data import CategoryChartData
     from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
 
     nonconformities, audits = _section(record, "c4"), _section(record, "c6")
     slide = _slide(deck, "Findings and audits", nonconformities["summary"])
-    lines = [f"{fact['label']}: {_fact_value(fact)}" for fact in nonconformities["facts"] + audits["facts"]]
+    lines = [f"{fact['label']}: {fact_value(fact)}" for fact in nonconformities["facts"] + audits["facts"]]
     _textbox(slide, lines, 0.5, 1.6, 4.8, 5.5, size=14)
     table = next(iter(audits["tables"]), None)
     if table and table["rows"]:
@@ -411,11 +429,6 @@ def _findings_slide(deck, record: dict) -> None:
         chart.has_legend = True
         chart.legend.position = XL_LEGEND_POSITION.BOTTOM
         chart.legend.include_in_layout = False
-
-
-def _fact_value(fact: dict) -> str:
-    value = fact["value"]
-    return format_value(value, fact.get("unit", "")) if isinstance(value, int | float) else safe_text(value)
 
 
 def _inputs_slide(deck, record: dict) -> None:
@@ -488,11 +501,7 @@ def _comparison_slide(deck, comparison: dict) -> None:
 
 
 def _actions_slides(deck, actions: list[dict]) -> None:
-    columns = ["ID", "Action", "Type", "Pillar", "Owner", "Due", "Status"]
-    rows = [
-        [a["id"], a["title"], a["kind_label"], a["pillar_name"], a["owner"], a["due_on"] or "", a["status_label"]]
-        for a in actions
-    ]
+    rows = _action_rows(actions)
     pages = [rows[i : i + ACTIONS_PER_SLIDE] for i in range(0, len(rows), ACTIONS_PER_SLIDE)] or [[]]
     for number, page in enumerate(pages, start=1):
         suffix = f" ({number} of {len(pages)})" if len(pages) > 1 else ""
@@ -500,7 +509,9 @@ def _actions_slides(deck, actions: list[dict]) -> None:
             deck, "Actions register" + suffix, "Decisions and actions (9.3.3) and those carried from earlier reviews."
         )
         if page:
-            _table(slide, columns, page, 0.5, 1.5, 12.3, size=11, widths=[0.05, 0.37, 0.14, 0.14, 0.12, 0.09, 0.09])
+            _table(
+                slide, ACTION_COLUMNS, page, 0.5, 1.5, 12.3, size=11, widths=[0.05, 0.37, 0.14, 0.14, 0.12, 0.09, 0.09]
+            )
         else:
             _textbox(slide, ["No actions recorded yet."], 0.5, 1.6, 12.3, 1.0, size=14)
 
@@ -577,8 +588,6 @@ def html_text(record: dict, previous: dict | None = None) -> str:
         *(_html_section(record, section) for section in record["sections"]),
     ]
     if previous is not None:
-        from isokpi.review import compare
-
         body.append(_html_comparison(compare(previous, record)))
     body.append(_html_actions(record))
     body.append(
@@ -616,13 +625,9 @@ def _html_table(columns: list[str], rows: list[list[object]], caption: str | Non
 
 
 def _html_scorecard(record: dict) -> str:
-    rows = [
-        [p["name"], p["status"], f"{p['on_target']} of {p['with_target']}", p["improving"], p["concerning"]]
-        for p in record["scorecard"]["pillars"]
-    ]
     return (
         '<section id="scorecard"><h2>Pillar scorecard</h2>'
-        + _html_table(["Pillar", "Status", "KPIs on target", "Improving signals", "Concerning signals"], rows)
+        + _html_table(SCORECARD_COLUMNS, _scorecard_rows(record))
         + f'<p class="meta">{_e(record["scorecard"]["rule"])}</p></section>'
     )
 
@@ -658,7 +663,7 @@ def _html_section(record: dict, section: dict) -> str:
     if section["text"].strip():
         parts.append(f'<div class="text">{_e(section["text"])}</div>')
     if section["facts"]:
-        facts = "".join(f"<div><dt>{_e(f['label'])}</dt><dd>{_e(_fact_value(f))}</dd></div>" for f in section["facts"])
+        facts = "".join(f"<div><dt>{_e(f['label'])}</dt><dd>{_e(fact_value(f))}</dd></div>" for f in section["facts"])
         parts.append(f'<dl class="facts">{facts}</dl>')
     for table in section["tables"]:
         parts.append(f"<h3>{_e(table['title'])}</h3>" + _html_table(table["columns"], table["rows"]))
@@ -696,15 +701,8 @@ def _html_comparison(comparison: dict) -> str:
 
 
 def _html_actions(record: dict) -> str:
-    rows = [
-        [a["id"], a["title"], a["kind_label"], a["pillar_name"], a["owner"], a["due_on"] or "", a["status_label"]]
-        for a in register_rows(record)
-    ]
-    body = (
-        _html_table(["ID", "Action", "Type", "Pillar", "Owner", "Due", "Status"], rows)
-        if rows
-        else "<p>No actions recorded yet.</p>"
-    )
+    rows = _action_rows(register_rows(record))
+    body = _html_table(ACTION_COLUMNS, rows) if rows else "<p>No actions recorded yet.</p>"
     return (
         '<section id="actions" class="long"><h2>Decisions and actions (9.3.3)</h2>'
         "<p>Improvement opportunities, changes to the system and resource needs, with those carried from earlier "

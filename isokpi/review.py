@@ -18,6 +18,7 @@ from isokpi import actions as register
 from isokpi import stats
 from isokpi.auth import QUALITY_LEAD, User, require
 from isokpi.catalog import HIGHER, KPI_BY_ID, KPIS
+from isokpi.datasets import STAKEHOLDERS
 from isokpi.db import Database, next_id
 from isokpi.ingest import now_utc, record_event
 from isokpi.kpis import (
@@ -98,8 +99,7 @@ MISSING_TEXT = {
     "scope, risks).",
     "e": "Write how effective the actions on risks and opportunities were; the register's figures are shown beside it.",
 }
-SEVERITIES = {"major_nc": "Major NC", "minor_nc": "Minor NC", "observation": "Observation", "ofi": "OFI"}
-STAKEHOLDERS = ("customer", "supplier", "investor", "employee")
+SEVERITIES = ("major_nc", "minor_nc", "observation", "ofi")  # the per-severity counts period_facts' SQL returns
 
 REVIEW_COLUMNS = (
     "review_id, title, review_date, period_from, period_to, status, inputs, "
@@ -311,13 +311,15 @@ def review_record(database: Database, review_id: int, *, evidence_of: Callable[.
 
     `evidence_of(database, period_from, period_to)` computes the data part (default `evidence`; pages pass a cached one).
     """
-    row = database.query("SELECT status, record FROM reviews WHERE review_id = $id", {"id": review_id})
-    if not row:
+    rows = database.query_dicts(
+        f"SELECT {REVIEW_COLUMNS}, record FROM reviews WHERE review_id = $id", {"id": review_id}
+    )
+    if not rows:
         raise ReviewError(f"review {review_id} does not exist")
-    status, stored = row[0]
-    if status == "closed" and stored:
+    review = _review(rows[0])
+    stored = review.pop("record")
+    if review["status"] == "closed" and stored:
         return json.loads(stored)
-    review = get_review(database, review_id)
     data = (evidence_of or evidence)(database, review["period_from"], review["period_to"])
     return build_record(database, review, data)
 
@@ -344,10 +346,9 @@ def adhoc_review(period_from: dt.date, period_to: dt.date) -> dict:
 # --- the data part --------------------------------------------------------------------------------------
 
 
-def review_filters(period_from: dt.date, period_to: dt.date, today: dt.date | None = None) -> Filters:
+def review_filters(period_from: dt.date, period_to: dt.date) -> Filters:
     """The KPI engine's filters for a review period: the whole organisation, by month, up to the period's end."""
-    today = today or dt.date.today()
-    return Filters(date_from=period_from, date_to=period_to, as_of=min(period_to, today))
+    return Filters(date_from=period_from, date_to=period_to, as_of=min(period_to, dt.date.today()))
 
 
 def evidence(database: Database, period_from: dt.date, period_to: dt.date) -> dict:
@@ -462,8 +463,8 @@ def build_inputs(database: Database, review: dict, data: dict | None = None) -> 
     """The 9.3.2 sections a) to f), c) 1-7, each filled from the data where it can speak and from the review's text."""
     data = data or evidence(database, review["period_from"], review["period_to"])
     texts = review.get("inputs") or {}
-    carried = [register.describe(a) for a in register.carried_actions(database, review)]
-    everything = [register.describe(a) for a in register.list_actions(database)]
+    carried = register.carried_actions(database, review)
+    everything = register.list_actions(database)
     builders = {
         "a": lambda: _actions_input(carried, data),
         "b": lambda: {},
@@ -525,27 +526,28 @@ def _table(title: str, columns: list[str], rows: list[list[object]]) -> dict:
 
 
 def _actions_input(carried: list[dict], data: dict) -> dict:
-    on = dt.date.fromisoformat(data["as_of"])
-    still_open = [a for a in carried if a["status"] in register.OPEN_STATUSES]
-    overdue = [a for a in still_open if a["due_on"] and dt.date.fromisoformat(a["due_on"]) < on]
-    finished = [a for a in carried if a["status"] not in register.OPEN_STATUSES]
+    """Input a) from the register rows of register.carried_actions."""
+    counts = register.register_effectiveness(carried, dt.date.fromisoformat(data["as_of"]))
+    still_open = counts["open"] + counts["in_progress"]
+    finished = counts["total"] - still_open
     summary = (
-        f"{len(carried)} action(s) from earlier reviews: {len(still_open)} still open ({len(overdue)} overdue), "
-        f"{len(finished)} done or verified."
+        f"{len(carried)} action(s) from earlier reviews: {still_open} still open ({counts['overdue']} overdue), "
+        f"{finished} done or verified."
         if carried
         else "No actions from earlier reviews in the register."
     )
+    described = [register.describe(a) for a in carried]
     return {
-        "actions": carried,
+        "actions": described,
         "has_data": bool(carried),
         "summary": summary,
         "facts": [
             _fact("Actions from earlier reviews", len(carried)),
-            _fact("Still open", len(still_open)),
-            _fact("Overdue", len(overdue)),
-            _fact("Done or verified", len(finished)),
+            _fact("Still open", still_open),
+            _fact("Overdue", counts["overdue"]),
+            _fact("Done or verified", finished),
         ],
-        "tables": [_actions_table("Actions from earlier reviews", carried)] if carried else [],
+        "tables": [_actions_table("Actions from earlier reviews", described)] if carried else [],
     }
 
 
@@ -719,10 +721,7 @@ def _resources_input(data: dict) -> dict:
 
 
 def _risks_input(everything: list[dict], data: dict) -> dict:
-    counts = register.register_effectiveness(
-        [a | {"due_on": dt.date.fromisoformat(a["due_on"]) if a["due_on"] else None} for a in everything],
-        dt.date.fromisoformat(data["as_of"]),
-    )
+    counts = register.register_effectiveness(everything, dt.date.fromisoformat(data["as_of"]))
     return {
         "facts": [
             _fact("Actions in the register", counts["total"]),

@@ -65,7 +65,7 @@ else:
         "Download the register (Excel)",
         lambda: pack.actions_xlsx(register, actions.action_history(db)),
         file_name="actions-register.xlsx",
-        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        mime=pack.MIME["xlsx"],
         icon=":material/download:",
         on_click="ignore",
         key="download-register",

@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from isokpi import auth, ui
+from isokpi.db import DatabaseError
 
 database, user = ui.start_page("Admin", role=auth.ADMIN, caption="Roles by e-mail, and the audit trail.")
 
@@ -32,12 +33,12 @@ if assign or remove:
     try:
         if assign:
             auth.assign_role(database, user, email, role)
-            st.success(f"{email.strip().lower()} is now {auth.ROLE_NAMES[role]}.")
+            st.success(f"{ui.plain(email.strip().lower())} is now {auth.ROLE_NAMES[role]}.")
         else:
             auth.remove_role(database, user, email)
-            st.success(f"Removed the assigned role of {email.strip().lower()}.")
-    except (ValueError, auth.AccessError) as error:
-        st.error(str(error))
+            st.success(f"Removed the assigned role of {ui.plain(email.strip().lower())}.")
+    except (ValueError, auth.AccessError, DatabaseError) as error:
+        st.error(ui.plain(error))
 
 st.subheader("Audit trail", anchor=False)
 trail = pd.DataFrame(auth.audit_trail(database))

@@ -74,8 +74,8 @@ if is_open:
     )
 else:
     st.success(
-        f"Closed on {current['closed_at']:%d %b %Y %H:%M} UTC by {current['closed_by']}: this is the record as it was "
-        "presented. Later uploads do not change it.",
+        f"Closed on {current['closed_at']:%d %b %Y %H:%M} UTC by {ui.plain(current['closed_by'])}: this is the record "
+        "as it was presented. Later uploads do not change it.",
         icon=":material/lock:",
     )
 
@@ -147,12 +147,7 @@ with inputs_tab:
             if section["facts"]:
                 columns = st.columns(min(len(section["facts"]), 6))
                 for index, fact in enumerate(section["facts"]):
-                    columns[index % len(columns)].metric(
-                        fact["label"],
-                        pack.safe_text(fact["value"])
-                        if isinstance(fact["value"], str)
-                        else review.format_value(fact["value"], fact["unit"]),
-                    )
+                    columns[index % len(columns)].metric(fact["label"], pack.fact_value(fact))
             for table in section["tables"]:
                 st.markdown(f"*{table['title']}*")
                 st.dataframe(pd.DataFrame(table["rows"], columns=table["columns"]), hide_index=True)
