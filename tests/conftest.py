@@ -9,12 +9,16 @@ it is skipped with the reason. `pytest -m "not ducklake"` runs the file backend 
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import shutil
 from pathlib import Path
 
 import pytest
+import streamlit as st
 
-from isokpi.db import DUCKLAKE_PREFIX, Database, Target, resolve_target
+from isokpi.db import DUCKLAKE_PREFIX, Database, Target, close_all, resolve_target
+from isokpi.demo import load_demo
 
 from . import pg
 
@@ -34,6 +38,15 @@ CHROMIUM_ARGS = [
 
 # Pages and the demo fill read these; tests choose their own database explicitly.
 os.environ.setdefault("ISOKPI_NO_DEMO", "1")
+
+# [auth] secrets that turn sign-in on for an AppTest (which sets at.user itself: the provider is never contacted).
+SIGN_IN = {
+    "redirect_uri": "http://localhost:8501/oauth2callback",
+    "cookie_secret": "x" * 32,
+    "client_id": "isokpi",
+    "client_secret": "secret",
+    "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration",
+}
 
 BACKENDS = ["duckdb", pytest.param("ducklake", marks=pytest.mark.ducklake)]
 BOTH_BACKENDS = {"test_store", "test_ingest", "test_mapping", "test_kpis", "test_concurrency"}
@@ -111,6 +124,44 @@ def write(tmp_path: Path):
         return path
 
     return _write
+
+
+@pytest.fixture(scope="session")
+def demo_database(tmp_path_factory):
+    """demo_database(as_of=today) -> the path of a new copy of the demo database ending on that day.
+
+    The demo is generated once per session and day (a few seconds); every call gets its own copy to write to.
+    """
+    built: dict[dt.date, Path] = {}
+
+    def copy(as_of: dt.date | None = None) -> Path:
+        as_of = as_of or dt.date.today()
+        if as_of not in built:
+            path = tmp_path_factory.mktemp(f"demo-{as_of}") / "demo.duckdb"
+            database = Database(resolve_target(path))
+            load_demo(database, as_of=as_of)
+            database.close()
+            built[as_of] = path
+        fresh = tmp_path_factory.mktemp("demo-copy") / "demo.duckdb"
+        shutil.copy(built[as_of], fresh)
+        return fresh
+
+    return copy
+
+
+@pytest.fixture
+def use_database(monkeypatch):
+    """use_database(path): the app's database ($ISOKPI_DB) becomes `path`, with no connection or cached result of
+    an earlier run left over; closed again after the test."""
+
+    def point(path: str | os.PathLike[str]) -> None:
+        monkeypatch.setenv("ISOKPI_DB", str(path))
+        close_all()
+        st.cache_resource.clear()
+        st.cache_data.clear()
+
+    yield point
+    close_all()
 
 
 @pytest.fixture(scope="session")

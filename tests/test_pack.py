@@ -16,7 +16,6 @@ from pptx.enum.chart import XL_CHART_TYPE
 from isokpi import actions, cli, cli_review, pack, review
 from isokpi.auth import QUALITY_LEAD, User
 from isokpi.db import Database, close_all, resolve_target
-from isokpi.demo import load_demo
 from isokpi.ingest import ingest_file
 from isokpi.kpis import kpi_series, period_label, scorecard
 from isokpi.pillars import PILLAR_NAMES
@@ -30,11 +29,10 @@ PILLAR_TITLES = [name for name in PILLAR_NAMES.values()]
 
 
 @pytest.fixture(scope="module")
-def pack_db(tmp_path_factory):
+def pack_db(demo_database):
     """Demo data with two reviews: #1 closed (hostile texts, actions), #2 open since #1's period ended."""
-    path = tmp_path_factory.mktemp("pack") / "demo.duckdb"
+    path = demo_database(AS_OF)
     database = Database(resolve_target(path))
-    load_demo(database, as_of=AS_OF)
     first = review.create_review(
         database,
         LEAD,

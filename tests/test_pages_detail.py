@@ -4,21 +4,18 @@ string, on an empty database, and with a survey group too small to show."""
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import html
 import json
 import re
 
 import numpy as np
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from isokpi import findings_view as fv
 from isokpi import survey_view as sv
 from isokpi import training_view as tv
-from isokpi.db import Database, close_all, open_database, resolve_target
-from isokpi.demo import load_demo
+from isokpi.db import Database, open_database, resolve_target
 from isokpi.ingest import ingest_file
 from isokpi.kpis import Filters, kpi_series
 
@@ -31,12 +28,8 @@ NOTHING = {"from": "2017-01-01", "to": "2017-12-31"}  # before the demo data sta
 
 
 @pytest.fixture(scope="module")
-def demo_file(tmp_path_factory):
-    path = tmp_path_factory.mktemp("pages-detail") / "demo.duckdb"
-    database = Database(resolve_target(path))
-    load_demo(database, as_of=dt.date.today())
-    database.close()
-    return path
+def demo_file(demo_database):
+    return demo_database()
 
 
 @pytest.fixture(scope="module")
@@ -58,14 +51,11 @@ def tiny_survey_file(tmp_path_factory):
 
 
 @pytest.fixture
-def open_page(monkeypatch):
+def open_page(use_database):
     """open_page(db_file, page, **query) -> the AppTest after one run of that page."""
 
     def run(path, page: str, **query: str) -> AppTest:
-        monkeypatch.setenv("ISOKPI_DB", str(path))
-        close_all()
-        st.cache_resource.clear()
-        st.cache_data.clear()
+        use_database(path)
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
         for name, value in query.items():
             at.query_params[name] = value
@@ -74,8 +64,7 @@ def open_page(monkeypatch):
         assert not at.exception, at.exception
         return at
 
-    yield run
-    close_all()
+    return run
 
 
 def charts(at: AppTest) -> list[dict]:

@@ -13,14 +13,11 @@ from streamlit.testing.v1 import AppTest
 from isokpi import charts, narrative, notes
 from isokpi.catalog import kpis_of_pillar
 from isokpi.db import Database, close_all, resolve_target
-from isokpi.demo import load_demo
 from isokpi.kpis import Filters, scorecard
 from isokpi.pillars import PILLAR_IDS, PILLAR_NAMES
 
-from .conftest import ROOT
+from .conftest import ROOT, SIGN_IN
 
-AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32, "client_id": "isokpi",
-        "client_secret": "secret", "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration"}  # fmt: skip
 KPI = "findings_closed_on_time_pct"
 
 
@@ -34,12 +31,11 @@ def headline_values(database: Database, filters: Filters) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
+def demo(demo_database):
     """One demo database for the module (the pages read "today", so the demo ends today), and the library's
     values for the filters the tests use, computed before the pages open the file."""
-    path = tmp_path_factory.mktemp("overview") / "demo.duckdb"
+    path = demo_database()
     database = Database(resolve_target(path))
-    load_demo(database, as_of=dt.date.today())
     expected = {
         "all": headline_values(database, Filters()),
         "Porto": headline_values(database, Filters(sites=("Porto",))),
@@ -50,28 +46,24 @@ def demo(tmp_path_factory):
 
 
 @pytest.fixture
-def open_app(tmp_path, monkeypatch):
+def open_app(tmp_path, use_database):
     """open_app(db_path, page, **query) -> a run AppTest of that page on its own copy of the database."""
-    close_all()
-    st.cache_resource.clear()
-    st.cache_data.clear()
+    copy = tmp_path / "app.duckdb"  # a test may prepare it before the first run
+    use_database(copy)
 
     def run(path, page: str, *, user: str | None = None, **query: str) -> AppTest:
-        copy = tmp_path / "app.duckdb"
         if not copy.exists():
             shutil.copy(path, copy)
-        monkeypatch.setenv("ISOKPI_DB", str(copy))
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
         if user is not None:
-            at.secrets["auth"] = AUTH
+            at.secrets["auth"] = SIGN_IN
             at.user = {"is_logged_in": True, "email": user, "name": user}
         for key, value in query.items():
             at.query_params[key] = value
         at.switch_page(f"pages/{page}.py")
         return at.run()
 
-    yield run
-    close_all()
+    return run
 
 
 def tiles(at: AppTest) -> dict[str, object]:

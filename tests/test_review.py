@@ -6,20 +6,14 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
-import shutil
-import subprocess
-import sys
 
 import pytest
 
 from isokpi import actions, review
 from isokpi.auth import QUALITY_LEAD, VIEWER, AccessError, User
 from isokpi.db import Database, resolve_target
-from isokpi.demo import load_demo
 from isokpi.ingest import ingest_file
 from isokpi.kpis import kpi_series, period_label
-
-from .conftest import ROOT
 
 LEAD = User("lead@example.com", "Lead", QUALITY_LEAD)
 AS_OF = dt.date(2026, 11, 25)
@@ -30,20 +24,9 @@ NEW_FINDINGS = "finding_id,audit_id,audit_type,standard,site,severity,raised_on,
 )
 
 
-@pytest.fixture(scope="module")
-def demo_file(tmp_path_factory):
-    path = tmp_path_factory.mktemp("review") / "demo.duckdb"
-    database = Database(resolve_target(path))
-    load_demo(database, as_of=AS_OF)
-    database.close()
-    return path
-
-
 @pytest.fixture
-def demo(demo_file, tmp_path):
-    copy_path = tmp_path / "demo.duckdb"
-    shutil.copy(demo_file, copy_path)
-    database = Database(resolve_target(copy_path))
+def demo(demo_database):
+    database = Database(resolve_target(demo_database(AS_OF)))
     yield database
     database.close()
 
@@ -209,11 +192,3 @@ def test_numbers_in_words_never_start_with_a_formula_character():
     assert review.format_value(31928.5, "hours") == "31,928 hours"
     assert review.format_value(7) == "7"
     assert review.format_value(None, "%") == "–"
-
-
-def test_the_review_library_never_imports_streamlit():
-    code = (
-        "import sys, isokpi.review, isokpi.actions, isokpi.pack, isokpi.cli_review; print('streamlit' in sys.modules)"
-    )
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
-    assert result.stdout.strip() == "False"

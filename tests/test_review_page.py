@@ -5,44 +5,25 @@ compared side by side; the register is filtered, edited and its history shown.""
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from isokpi import actions, review
 from isokpi.auth import QUALITY_LEAD, User
-from isokpi.db import Database, close_all, open_database, resolve_target
-from isokpi.demo import load_demo
+from isokpi.db import open_database
 from isokpi.ingest import ingest_file
 
-from .conftest import ROOT
+from .conftest import ROOT, SIGN_IN
 
 LEAD = User("lead@example.com", "Lead", QUALITY_LEAD)
 AS_OF = dt.date(2026, 11, 25)
-AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32, "client_id": "isokpi",
-        "client_secret": "secret", "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration"}  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def demo_file(tmp_path_factory):
-    path = tmp_path_factory.mktemp("review-page") / "demo.duckdb"
-    database = Database(resolve_target(path))
-    load_demo(database, as_of=AS_OF)
-    database.close()
-    return path
 
 
 @pytest.fixture
-def app(demo_file, tmp_path, monkeypatch):
+def app(demo_database, use_database):
     """make(page, viewer=False) -> a run AppTest on a copy of the demo database; `db` is the app's own Database."""
-    copy = tmp_path / "db.duckdb"
-    shutil.copy(demo_file, copy)
-    monkeypatch.setenv("ISOKPI_DB", str(copy))
-    close_all()
-    st.cache_resource.clear()
-    st.cache_data.clear()
+    use_database(demo_database(AS_OF))
 
     class App:
         db = open_database()  # the same process-wide Database the pages use
@@ -51,14 +32,13 @@ def app(demo_file, tmp_path, monkeypatch):
         def make(page: str, *, viewer: bool = False) -> AppTest:
             at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
             if viewer:
-                at.secrets["auth"] = AUTH
+                at.secrets["auth"] = SIGN_IN
                 at.secrets["isokpi"] = {"unknown_users": "viewer"}
                 at.user = {"is_logged_in": True, "email": "someone@example.com", "name": "Someone"}
             at.switch_page(f"pages/{page}.py")
             return at.run()
 
-    yield App
-    close_all()
+    return App
 
 
 def button(at: AppTest, label: str):

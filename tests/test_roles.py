@@ -2,31 +2,25 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import shutil
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from isokpi import auth
-from isokpi.db import Database, close_all, resolve_target
-from isokpi.demo import load_demo
+from isokpi.db import Database, resolve_target
 
-from .conftest import ROOT
+from .conftest import ROOT, SIGN_IN
 
 PAGES = ["overview", "pillar", "training", "findings", "surveys", "review", "actions", "data", "upload", "admin"]
 NEEDS = {"upload": auth.QUALITY_LEAD, "admin": auth.ADMIN}
-AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32, "client_id": "isokpi",
-        "client_secret": "secret", "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration"}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
-def demo_file(tmp_path_factory):
-    path = tmp_path_factory.mktemp("roles") / "demo.duckdb"
+def demo_file(demo_database):
+    path = demo_database()
     database = Database(resolve_target(path))
-    load_demo(database, as_of=dt.date.today())
     auth.assign_role(database, auth.User("local", "Local", auth.ADMIN), "lead@example.com", auth.QUALITY_LEAD)
     auth.assign_role(database, auth.User("local", "Local", auth.ADMIN), "boss@example.com", auth.ADMIN)
     database.close()
@@ -34,17 +28,14 @@ def demo_file(tmp_path_factory):
 
 
 @pytest.fixture
-def app(demo_file, tmp_path, monkeypatch):
+def app(demo_file, tmp_path, use_database):
     copy = tmp_path / "db.duckdb"
     shutil.copy(demo_file, copy)
-    monkeypatch.setenv("ISOKPI_DB", str(copy))
-    close_all()
-    st.cache_resource.clear()
-    st.cache_data.clear()
+    use_database(copy)
 
     def make(page: str, email: str | None, *, refuse_unknown: bool = False, verified: bool | None = None) -> AppTest:
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
-        at.secrets["auth"] = AUTH
+        at.secrets["auth"] = SIGN_IN
         at.secrets["isokpi"] = {"unknown_users": "refuse" if refuse_unknown else "viewer"}
         at.user = {"is_logged_in": True, "email": email, "name": email} if email else {"is_logged_in": False}
         if email and verified is not None:
@@ -52,8 +43,7 @@ def app(demo_file, tmp_path, monkeypatch):
         at.switch_page(f"pages/{page}.py")
         return at.run()
 
-    yield make
-    close_all()
+    return make
 
 
 def page_text(at: AppTest) -> str:

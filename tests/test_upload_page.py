@@ -8,13 +8,12 @@ import re
 
 import openpyxl
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from isokpi.db import Database, close_all, open_database, resolve_target
+from isokpi.db import Database, open_database, resolve_target
 from isokpi.ingest import ingest_file, list_batches
 
-from .conftest import ROOT
+from .conftest import ROOT, SIGN_IN
 
 HEADER = "Finding ID,Audit Type,Standard,Clause,Site,Severity,Raised On,Due On,Closed On,Status\n"
 GOOD = (
@@ -43,13 +42,10 @@ ACME_FEB = (ACME_HEADER + "A-3,2025-02-02,Observation,Open,Leeds\nA-4,2025-02-09
 
 
 @pytest.fixture
-def app(tmp_path, monkeypatch):
+def app(tmp_path, use_database):
     """open_page(page) -> AppTest on a database of this test's own (prepared first with `prepare(db)`)."""
     path = tmp_path / "app.duckdb"
-    monkeypatch.setenv("ISOKPI_DB", str(path))
-    close_all()
-    st.cache_resource.clear()
-    st.cache_data.clear()
+    use_database(path)
 
     class App:
         def prepare(self, work):
@@ -60,13 +56,7 @@ def app(tmp_path, monkeypatch):
         def open(self, page: str = "upload", *, viewer: bool = False) -> AppTest:
             at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
             if viewer:
-                at.secrets["auth"] = {
-                    "redirect_uri": "http://localhost:8501/oauth2callback",
-                    "cookie_secret": "x" * 32,
-                    "client_id": "isokpi",
-                    "client_secret": "secret",
-                    "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration",
-                }
+                at.secrets["auth"] = SIGN_IN
                 at.secrets["isokpi"] = {"unknown_users": "viewer"}
                 at.user = {"is_logged_in": True, "email": "someone@example.com", "name": "Someone"}
             at.switch_page(f"pages/{page}.py")
@@ -78,8 +68,7 @@ def app(tmp_path, monkeypatch):
         def db(self) -> Database:
             return open_database(str(path))  # the app's own connection (one per process)
 
-    yield App()
-    close_all()
+    return App()
 
 
 def run(what) -> AppTest:

@@ -3,9 +3,7 @@ Debian's Chromium driven by Playwright. Without /usr/bin/chromium these tests sk
 
 from __future__ import annotations
 
-import datetime as dt
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -16,9 +14,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-
-from isokpi.db import Database, resolve_target
-from isokpi.demo import load_demo
 
 from ..conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: F401  (shared with scripts/screenshots.py)
 
@@ -72,20 +67,14 @@ def streamlit_server(
 
 
 @pytest.fixture(scope="session")
-def demo_db(tmp_path_factory) -> Path:
-    """A demo database built once per session; tests that write get their own copy (see fresh_db)."""
-    path = tmp_path_factory.mktemp("browser") / "demo.duckdb"
-    database = Database(resolve_target(path))
-    load_demo(database, as_of=dt.date.today())
-    database.close()
-    return path
+def demo_db(demo_database) -> Path:
+    """One demo database for the servers that only read; tests that write take fresh_db."""
+    return demo_database()
 
 
 @pytest.fixture
-def fresh_db(demo_db, tmp_path) -> Path:
-    copy = tmp_path / "demo.duckdb"
-    shutil.copy(demo_db, copy)
-    return copy
+def fresh_db(demo_database) -> Path:
+    return demo_database()
 
 
 @pytest.fixture(scope="session")
