@@ -54,9 +54,9 @@ def app_server(env: dict[str, str], name: str, threads: int, rows: int, seconds:
     """One app process: `threads` uploaders and `threads` scorecard viewers for `seconds`."""
     try:
         os.environ.update(env)
-        from isokpi.db import open_database
         from isokpi.ingest import ingest_file
         from isokpi.kpis import Filters, scorecard
+        from isokpi.opening import open_database
 
         database = open_database()
         work = Path(tempfile.mkdtemp(prefix="isokpi-bench-"))
@@ -138,8 +138,8 @@ def _p95(values: list[float]) -> float | None:
 def prepare(env: dict[str, str]) -> float:
     """A new database with the demo data; returns the seconds the demo load took."""
     os.environ.update(env)
-    from isokpi.db import close_all, open_database
     from isokpi.demo import load_demo
+    from isokpi.opening import close_all, open_database
 
     started = time.perf_counter()
     load_demo(open_database(), as_of=AS_OF, user="bench")
@@ -150,7 +150,7 @@ def prepare(env: dict[str, str]) -> float:
 def second_process_message(env: dict[str, str]) -> str:
     """What a second process gets when it opens the file another process holds."""
     code = (
-        "from isokpi.db import open_database, DatabaseError\n"
+        "from isokpi.opening import open_database, DatabaseError\n"
         "try:\n    open_database()\n    print('opened')\nexcept DatabaseError as error:\n    print(error)\n"
     )
     import subprocess
@@ -169,7 +169,7 @@ def second_process_message(env: dict[str, str]) -> str:
 
 def _hold(env: dict[str, str], ready, release) -> None:
     os.environ.update(env)
-    from isokpi.db import open_database
+    from isokpi.opening import open_database
 
     open_database()
     ready.set()

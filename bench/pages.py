@@ -70,7 +70,7 @@ def main() -> None:
 
     scanner.scan_component_manifests = lambda *a, **k: []
 
-    from isokpi.db import open_database
+    from isokpi.opening import open_database
 
     database = open_database(args.db)
     counts = database.query(

@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))  # `python bench/scorecard.py` puts bench/, not th
 
 from isokpi.catalog import KPIS  # noqa: E402
 from isokpi.datasets import FAVOURABLE_FROM  # noqa: E402
-from isokpi.db import Database, close_all, open_database  # noqa: E402
+from isokpi.db import Database  # noqa: E402
 from isokpi.kpis import (  # noqa: E402
     Filters,
     compute_all_series,
@@ -50,6 +50,7 @@ from isokpi.kpis import (  # noqa: E402
     scorecard,
     staff_counts,
 )
+from isokpi.opening import close_all, open_database  # noqa: E402
 
 # pandas is imported only inside the functions that use it, so this script adds no DataFrames to the engine's
 # process, whose memory is one of the things measured. (DuckDB's client imports the pandas module itself on the

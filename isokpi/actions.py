@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+from isokpi.audit import record_event
 from isokpi.auth import QUALITY_LEAD, User, require
-from isokpi.db import Database, next_id
-from isokpi.ingest import now_utc, record_event
+from isokpi.db import Database, next_id, now_utc, quote
+from isokpi.errors import InputError
 from isokpi.pillars import PILLAR_IDS, PILLAR_NAMES
-from isokpi.validate import quote
 
 KINDS: dict[str, str] = {
     "improvement": "Improvement opportunity",
@@ -31,7 +31,7 @@ COLUMNS = (
 CHOICES: dict[str, tuple[str, ...]] = {"kind": tuple(KINDS), "status": tuple(STATUSES), "pillar": PILLAR_IDS}
 
 
-class ActionError(ValueError):
+class ActionError(InputError):
     """An action that cannot be saved as given; the message says which field and what is allowed."""
 
 

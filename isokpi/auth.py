@@ -11,10 +11,12 @@ configuration; signed-in users without a role are viewers or refused, as configu
 
 from __future__ import annotations
 
+import getpass
 from dataclasses import dataclass
 
-from isokpi.db import Database
-from isokpi.ingest import now_utc, record_event
+from isokpi.audit import record_event
+from isokpi.db import Database, now_utc
+from isokpi.errors import IsokpiError
 
 VIEWER, QUALITY_LEAD, ADMIN = "viewer", "quality_lead", "admin"
 ROLES = (VIEWER, QUALITY_LEAD, ADMIN)
@@ -22,7 +24,7 @@ ROLE_NAMES = {VIEWER: "Viewer", QUALITY_LEAD: "Quality lead", ADMIN: "Admin"}
 LOCAL_USER = "local"
 
 
-class AccessError(Exception):
+class AccessError(IsokpiError):
     """Not allowed; the message says which role is needed."""
 
 
@@ -111,9 +113,9 @@ def assigned_roles(database: Database) -> list[dict]:
     return database.query_dicts("SELECT email, role, granted_by, granted_at FROM user_roles ORDER BY email")
 
 
-def audit_trail(database: Database, limit: int | None = 1000) -> list[dict]:
-    """Who loaded, undid, edited, closed or assigned what, newest first (all of it with limit=None)."""
-    sql = "SELECT event_id, occurred_at, actor, action, subject, details FROM audit_log ORDER BY event_id DESC"
-    if limit is None:
-        return database.query_dicts(sql)
-    return database.query_dicts(sql + " LIMIT $limit", {"limit": limit})
+def os_user() -> str:
+    """Who runs the CLI, as the operating system names them, for the ledger and the audit trail."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from isokpi.errors import InputError
 from isokpi.pillars import PILLAR_IDS, PILLAR_NAMES
 
 HIGHER = "higher"
@@ -315,7 +316,7 @@ KPI_IDS: tuple[str, ...] = tuple(KPI_BY_ID)
 def kpis_of_pillar(pillar: str) -> list[Kpi]:
     """The catalog's KPIs of one pillar, in catalog order."""
     if pillar not in PILLAR_IDS:
-        raise ValueError(f"unknown pillar {pillar!r}: use one of {', '.join(PILLAR_IDS)}")
+        raise InputError(f"unknown pillar {pillar!r}: use one of {', '.join(PILLAR_IDS)}")
     return [kpi for kpi in KPIS if kpi.pillar == pillar]
 
 
@@ -324,6 +325,6 @@ def get_kpi(kpi_id: str) -> Kpi:
     try:
         return KPI_BY_ID[kpi_id]
     except KeyError:
-        raise ValueError(
+        raise InputError(
             f"unknown KPI {kpi_id!r}: run `python -m isokpi kpis` or see docs/kpis.md for the ids"
         ) from None

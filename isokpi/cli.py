@@ -13,12 +13,14 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from isokpi.errors import InputError, IsokpiError
+
 EXIT_OK, EXIT_ERROR, EXIT_REJECTED = 0, 1, 2
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
 
 
-class Rejected(Exception):
+class Rejected(InputError):
     """Input the user can fix: printed as is, exit code 2."""
 
 
@@ -138,18 +140,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exit_:
         return EXIT_REJECTED if exit_.code not in (0, None) else EXIT_OK
-    from isokpi.dates import DateFormatError
-    from isokpi.db import DatabaseError
-    from isokpi.mapping import MappingError
-
     try:
         return COMMANDS[args.command](args)
-    except (Rejected, MappingError, DateFormatError, ValueError) as error:
+    except IsokpiError as error:
         print(f"isokpi: {error}", file=sys.stderr)
-        return EXIT_REJECTED
-    except DatabaseError as error:
-        print(f"isokpi: {error}", file=sys.stderr)
-        return EXIT_ERROR
+        return error.exit_code
     except KeyboardInterrupt:
         print("isokpi: interrupted; nothing half-written (every load is one transaction)", file=sys.stderr)
         return EXIT_ERROR
@@ -160,7 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _open(args: argparse.Namespace):
-    from isokpi.db import open_database
+    from isokpi.opening import open_database
 
     return open_database(args.db)
 

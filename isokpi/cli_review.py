@@ -38,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
 @command("review-pack")
 def review_pack(args: argparse.Namespace) -> int:
     from isokpi import pack, review
-    from isokpi.db import open_database
+    from isokpi.opening import open_database
 
     if (args.date_from is None) != (args.date_to is None):
         raise Rejected("give both --from and --to for an ad hoc period, or --review ID for a stored review")

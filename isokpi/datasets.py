@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, field
 
 from isokpi.catalog import KPI_IDS
+from isokpi.errors import InputError
 from isokpi.pillars import PILLAR_IDS, PILLAR_NAMES
 
 # Column kinds. Each maps to one DuckDB type and one parsing rule in isokpi/validate.py.
@@ -677,4 +678,4 @@ def get_dataset(name: str) -> Dataset:
     try:
         return DATASETS[name]
     except KeyError:
-        raise ValueError(f"unknown dataset {name!r}: use one of {', '.join(DATASETS)}") from None
+        raise InputError(f"unknown dataset {name!r}: use one of {', '.join(DATASETS)}") from None

@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from isokpi.errors import InputError
+
 DMY, MDY, YMD = "DMY", "MDY", "YMD"
 ORDERS = (DMY, MDY, YMD)
 
@@ -33,7 +35,7 @@ _NAMED_FORMATS = (
 )
 
 
-class DateFormatError(ValueError):
+class DateFormatError(InputError):
     """The --date-format value is not one we understand."""
 
 

@@ -1,14 +1,15 @@
-"""The store: one DuckDB connection per process, a cursor per call, migrations applied on open.
+"""The store: a DuckDB connection, a cursor per call, bound values, writes in one transaction with retry.
 
-Two backends behave the same: an embedded DuckDB file (the default, `data/isokpi.duckdb`) and DuckLake
-with a PostgreSQL catalog (`ducklake:postgres:...`) for several app servers over one database. Nothing
-here relies on primary keys, unique constraints, sequences or indexes, which DuckLake does not have.
+It knows nothing of what is stored: isokpi.opening connects it, then applies the migrations and the crash
+recovery. Two backends behave the same: an embedded DuckDB file (the default, `data/isokpi.duckdb`) and
+DuckLake with a PostgreSQL catalog (`ducklake:postgres:...`) for several app servers over one database.
+Nothing here relies on primary keys, unique constraints, sequences or indexes, which DuckLake does not have.
 """
 
 from __future__ import annotations
 
-import atexit
 import contextlib
+import datetime as dt
 import importlib.util
 import logging
 import os
@@ -26,6 +27,8 @@ from typing import TypeVar
 
 import duckdb
 
+from isokpi.errors import IsokpiError
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = ROOT / "data" / "isokpi.duckdb"
 DUCKLAKE_PREFIX = "ducklake:"
@@ -35,9 +38,10 @@ WRITE_ATTEMPTS = 30  # DuckLake conflicts are per table and every load bumps `co
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
+_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
 
 
-class DatabaseError(Exception):
+class DatabaseError(IsokpiError):
     """A problem opening or using the database, with a message meant for people."""
 
 
@@ -143,6 +147,7 @@ class Database:
     """One DuckDB connection to a target; hand out a cursor per call (a connection is not thread-safe)."""
 
     def __init__(self, target: Target) -> None:
+        """Connect to `target` and lock the connection down; isokpi.opening.open_target also migrates it."""
         self.target = target
         self._write_lock = threading.Lock()
         self.write_retries = 0  # writes retried after a conflict with another writer (benchmarks, tests)
@@ -154,11 +159,6 @@ class Database:
         try:
             self.connection = self._connect()
             self._lock_down()
-            from isokpi.ingest import discard_unfinished_loads
-            from isokpi.migrations import migrate
-
-            migrate(self)
-            discard_unfinished_loads(self)
         except BaseException:
             self.close()
             raise
@@ -320,30 +320,16 @@ class Database:
         raise AssertionError("unreachable")
 
 
-_open: dict[Target, Database] = {}
-_open_lock = threading.Lock()
+def quote(identifier: str) -> str:
+    """Quote an identifier from our own declarations (never user text); anything else is refused."""
+    if not _IDENTIFIER.fullmatch(identifier):
+        raise ValueError(f"not an allowed identifier: {identifier!r}")
+    return f'"{identifier}"'
 
 
-def open_database(db: str | os.PathLike[str] | None = None) -> Database:
-    """The process-wide Database for `db` (see resolve_target), opened and migrated on first use."""
-    target = resolve_target(db)
-    with _open_lock:
-        database = _open.get(target)
-        if database is None:
-            database = Database(target)
-            _open[target] = database
-        return database
-
-
-def close_all() -> None:
-    """Close every open Database (tests and CLI exit)."""
-    with _open_lock:
-        for database in _open.values():
-            database.close()
-        _open.clear()
-
-
-atexit.register(close_all)
+def now_utc() -> dt.datetime:
+    """The time stored with every record: UTC, without a time zone (DuckDB TIMESTAMP)."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def bound(sql: str, params: dict[str, object]) -> dict[str, object]:

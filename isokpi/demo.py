@@ -20,9 +20,9 @@ import pandas as pd
 
 from isokpi.catalog import KPIS, get_kpi
 from isokpi.datasets import DATASETS
-from isokpi.db import Database
+from isokpi.db import Database, quote
+from isokpi.errors import InputError
 from isokpi.ingest import IngestResult, ingest_file, private_workdir
-from isokpi.validate import quote
 
 MONTHS_OF_HISTORY = 36  # full months before as_of's month; as_of's own month is added up to as_of
 
@@ -456,7 +456,7 @@ class DemoScale:
     def __post_init__(self) -> None:
         for name in ("training", "findings", "survey"):
             if not getattr(self, name) > 0:
-                raise ValueError(f"DemoScale.{name} must be more than 0, not {getattr(self, name)!r}")
+                raise InputError(f"DemoScale.{name} must be more than 0, not {getattr(self, name)!r}")
 
     @classmethod
     def uniform(cls, factor: float) -> DemoScale:

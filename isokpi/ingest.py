@@ -8,8 +8,6 @@ whose rows are all unchanged writes nothing at all, not even a batch.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
-import getpass
 import json
 import logging
 import shutil
@@ -20,11 +18,14 @@ from pathlib import Path
 
 import duckdb
 
-from isokpi.datasets import DATASETS, Dataset, get_dataset
-from isokpi.db import Database, next_id
+from isokpi.audit import record_event
+from isokpi.auth import os_user
+from isokpi.datasets import Dataset, get_dataset
+from isokpi.db import Database, next_id, now_utc, quote
+from isokpi.errors import InputError
 from isokpi.mapping import Mapping
 from isokpi.sources import SourceError, StagedFile, stage_file
-from isokpi.validate import Prepared, Problem, prepare, quote
+from isokpi.validate import Prepared, Problem, prepare
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ class _NothingChanged(Exception):
         self.counts = counts
 
 
-class UndoError(Exception):
+class UndoError(InputError):
     """The batch cannot be undone; the message says why and what to do."""
 
 
@@ -82,18 +83,6 @@ class IngestResult:
 
     def to_json(self) -> str:
         return json.dumps(self.as_dict(), ensure_ascii=False)
-
-
-def current_user() -> str:
-    """Who runs the CLI, for the ledger."""
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
-
-
-def now_utc() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 @contextlib.contextmanager
@@ -164,7 +153,7 @@ def _validate_and_load(
         _copy_validation(prepared, result)
         if not prepared.ok:
             return result
-        actor = user or current_user()
+        actor = user or os_user()
         report("writing")
         try:
             batch_id, counts = database.write(
@@ -331,70 +320,7 @@ def _merge(
     return batch_id, counts
 
 
-def record_event(
-    cursor: duckdb.DuckDBPyConnection,
-    actor: str,
-    action: str,
-    subject: str,
-    details: dict[str, object],
-    at: dt.datetime | None = None,
-) -> None:
-    """Append to the audit trail inside the caller's transaction."""
-    event_id = next_id(cursor, "audit")
-    cursor.execute(
-        "INSERT INTO audit_log VALUES ($id, $at, $actor, $action, $subject, $details)",
-        {
-            "id": event_id,
-            "at": at or now_utc(),
-            "actor": actor,
-            "action": action,
-            "subject": subject,
-            "details": json.dumps(details, default=str),
-        },
-    )
-
-
 # --- batches and undo ------------------------------------------------------------------------------
-
-
-def discard_unfinished_loads(database: Database) -> int:
-    """Delete what a load killed while committing left behind in a DuckDB file; return the rows deleted.
-
-    DuckDB 1.5.5 writes a large insert's row groups into the file before COMMIT and names them in the WAL.
-    When the process dies while that WAL is being written, the next open can bring those rows back without
-    the rest of their transaction: no batch record, no counter bump, no audit entry (duckdb/duckdb#25931).
-    Every batch's id is at most the batch counter, bumped in the same transaction, so versions of a higher
-    batch are such remains: they go, and what they had superseded is current again. Run on open, before
-    anything reads. Not on DuckLake, where a commit is one PostgreSQL transaction and other servers write.
-    """
-    if database.target.kind != "duckdb":
-        return 0
-
-    def work(cursor: duckdb.DuckDBPyConnection) -> dict[str, dict[str, int]]:
-        params = {"last": cursor.execute("SELECT value FROM counters WHERE name = 'batch'").fetchone()[0]}
-        left: dict[str, dict[str, int]] = {}
-        for dataset in DATASETS.values():
-            table = quote(dataset.versions_table)
-            # The batch id first in the filter: DuckDB skips row groups by their min/max, so a clean file costs
-            # a few milliseconds even with millions of rows.
-            rows, superseded = cursor.execute(
-                f"SELECT count(*) FILTER (_batch_id > $last), count(*) FILTER (_superseded_by > $last) FROM {table}"
-                " WHERE _batch_id > $last OR _superseded_by > $last",
-                params,
-            ).fetchone()
-            if rows or superseded:
-                cursor.execute(f"DELETE FROM {table} WHERE _batch_id > $last", params)
-                cursor.execute(f"UPDATE {table} SET _superseded_by = NULL WHERE _superseded_by > $last", params)
-                left[dataset.name] = {"rows_deleted": int(rows), "versions_restored": int(superseded)}
-        if left:
-            record_event(cursor, "isokpi", "discard_unfinished_load", "database file", left)
-        return left
-
-    left = database.write(work)
-    deleted = sum(counts["rows_deleted"] for counts in left.values())
-    if left:
-        log.warning("discarded %d rows of a load that was interrupted while committing: %s", deleted, left)
-    return deleted
 
 
 def list_batches(database: Database, dataset: str | None = None) -> list[dict]:
@@ -411,7 +337,7 @@ def list_batches(database: Database, dataset: str | None = None) -> list[dict]:
 
 def undo_batch(database: Database, batch_id: int, *, user: str | None = None) -> dict:
     """Restore the state before `batch_id`: its new rows go, the versions it replaced come back."""
-    actor = user or current_user()
+    actor = user or os_user()
 
     def work(cursor: duckdb.DuckDBPyConnection) -> dict:
         next_id(cursor, "batch")  # conflicts with a concurrent load, so neither sees half of the other

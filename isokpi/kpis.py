@@ -19,6 +19,7 @@ from isokpi import stats
 from isokpi.catalog import HIGHER, KPI_BY_ID, KPIS, Kpi, get_kpi, kpis_of_pillar
 from isokpi.datasets import FAVOURABLE_FROM, SCALE_RANGES
 from isokpi.db import Database, bound
+from isokpi.errors import InputError
 from isokpi.pillars import PILLAR_IDS, PILLAR_NAMES
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
@@ -43,9 +44,9 @@ class Filters:
 
     def __post_init__(self) -> None:
         if self.grain not in GRAINS:
-            raise ValueError(f"period {self.grain!r} is unknown: use month, quarter or year")
+            raise InputError(f"period {self.grain!r} is unknown: use month, quarter or year")
         if self.date_from and self.date_to and self.date_from > self.date_to:
-            raise ValueError(f"the date range starts ({self.date_from}) after it ends ({self.date_to}): swap them")
+            raise InputError(f"the date range starts ({self.date_from}) after it ends ({self.date_to}): swap them")
 
     @property
     def today(self) -> dt.date:

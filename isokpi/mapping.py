@@ -27,12 +27,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from isokpi.datasets import DATASETS, SCALES
+from isokpi.errors import InputError
 from isokpi.pillars import PILLAR_IDS
 
 WIDE_FIXED = ("question_id", "question_text", "pillar", "score")
 
 
-class MappingError(ValueError):
+class MappingError(InputError):
     """The mapping file is not valid; the message names the key and what is allowed."""
 
 

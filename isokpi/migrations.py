@@ -6,16 +6,13 @@ the current dataset declarations) so that an old database upgrades exactly as a 
 
 from __future__ import annotations
 
-import datetime as dt
-import random
-import time
+import contextlib
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from functools import partial
 
 import duckdb
 
-if TYPE_CHECKING:
-    from isokpi.db import Database
+from isokpi.db import Database, now_utc
 
 Migration = Callable[[duckdb.DuckDBPyConnection], None]
 MIGRATIONS: list[tuple[int, str, Migration]] = []
@@ -254,33 +251,36 @@ def applied(cursor: duckdb.DuckDBPyConnection) -> set[int]:
     return {row[0] for row in cursor.execute("SELECT id FROM schema_migrations").fetchall()}
 
 
-def migrate(database: Database) -> list[int]:
-    """Apply the migrations this database lacks, each with its record in one transaction; return their numbers."""
-    from isokpi.db import WriteConflict
+def _ensure_ledger(cursor: duckdb.DuckDBPyConnection) -> None:
+    if not applied(cursor):
+        cursor.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations "
+            "(id INTEGER NOT NULL, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
+        )
 
-    done: list[int] = []
-    for number, name, function in MIGRATIONS:
-        for attempt in range(MIGRATE_ATTEMPTS):
-            try:
-                with database._write_lock, database.transaction() as cursor:
-                    if not applied(cursor):
-                        cursor.execute(
-                            "CREATE TABLE IF NOT EXISTS schema_migrations "
-                            "(id INTEGER NOT NULL, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
-                        )
-                with database._write_lock, database.transaction() as cursor:
-                    if number in applied(cursor):
-                        break
-                    function(cursor)
-                    cursor.execute(
-                        "INSERT INTO schema_migrations VALUES ($id, $name, $at)",
-                        {"id": number, "name": name, "at": dt.datetime.now(dt.UTC).replace(tzinfo=None)},
-                    )
-                done.append(number)
-                break
-            except WriteConflict:
-                # Another server applied it at the same moment (DuckLake); look again after a pause.
-                if attempt == MIGRATE_ATTEMPTS - 1:
-                    raise
-                time.sleep(min(0.05 * 2**attempt, 1.0) * (0.5 + random.random()))
-    return done
+
+def _apply(cursor: duckdb.DuckDBPyConnection, number: int, name: str, function: Migration) -> bool:
+    """Apply one migration with its record, unless another server applied it first; True when applied here."""
+    if number in applied(cursor):
+        return False
+    function(cursor)
+    cursor.execute(
+        "INSERT INTO schema_migrations VALUES ($id, $name, $at)", {"id": number, "name": name, "at": now_utc()}
+    )
+    return True
+
+
+def migrate(database: Database) -> list[int]:
+    """Apply the migrations this database lacks, each with its record in one transaction; return their numbers.
+
+    Several servers opening a new DuckLake catalog at once conflict and take turns (Database.write retries).
+    """
+    with contextlib.closing(database.cursor()) as cursor:
+        if {number for number, _, _ in MIGRATIONS} <= applied(cursor):
+            return []  # the usual open: one read, no write
+    database.write(_ensure_ledger, attempts=MIGRATE_ATTEMPTS)
+    return [
+        number
+        for number, name, function in MIGRATIONS
+        if database.write(partial(_apply, number=number, name=name, function=function), attempts=MIGRATE_ATTEMPTS)
+    ]

@@ -10,14 +10,15 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from isokpi.audit import record_event
 from isokpi.catalog import get_kpi
-from isokpi.db import Database, next_id
-from isokpi.ingest import now_utc, record_event
+from isokpi.db import Database, next_id, now_utc
+from isokpi.errors import InputError
 
 MAX_LENGTH = 500
 
 
-class NoteError(ValueError):
+class NoteError(InputError):
     """A note that cannot be added or deleted; the message says why and what to do."""
 
 

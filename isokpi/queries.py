@@ -10,8 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from isokpi.datasets import DATASETS
-from isokpi.db import Database
-from isokpi.validate import quote
+from isokpi.db import Database, quote
 
 # A dataset whose newest record is older than this is flagged on the Data page.
 STALE_AFTER_DAYS = {"training": 45, "findings": 45, "survey": 120, "targets": 400}

@@ -16,11 +16,12 @@ from dataclasses import dataclass
 
 from isokpi import actions as register
 from isokpi import stats
+from isokpi.audit import record_event
 from isokpi.auth import QUALITY_LEAD, User, require
 from isokpi.catalog import HIGHER, KPI_BY_ID, KPIS
 from isokpi.datasets import STAKEHOLDERS
-from isokpi.db import Database, next_id
-from isokpi.ingest import now_utc, record_event
+from isokpi.db import Database, next_id, now_utc
+from isokpi.errors import InputError
 from isokpi.kpis import (
     MIN_POINTS_FOR_LIMITS,
     Filters,
@@ -37,7 +38,7 @@ from isokpi.pillars import PILLAR_NAMES
 RECORD_VERSION = 1
 
 
-class ReviewError(ValueError):
+class ReviewError(InputError):
     """A review that cannot be created, edited or closed as asked; the message says why and what to do."""
 
 

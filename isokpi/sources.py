@@ -19,6 +19,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from isokpi.errors import InputError
+
 MB = 1024 * 1024
 # A file bigger than this is refused before it is read (the upload page sets the same in config.toml).
 MAX_FILE_BYTES = int(os.environ.get("ISOKPI_MAX_FILE_MB", "1024")) * MB
@@ -41,7 +43,7 @@ ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls and other Office 97 files
 
 
-class SourceError(Exception):
+class SourceError(InputError):
     """The file is not a table we can read; the message says why and what to do."""
 
 

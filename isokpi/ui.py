@@ -19,8 +19,9 @@ import streamlit as st
 
 from isokpi import auth
 from isokpi.charts import PLOTLY_CONFIG
-from isokpi.db import Database, open_database
+from isokpi.db import Database
 from isokpi.kpis import Filters
+from isokpi.opening import open_database
 from isokpi.queries import dataset_summaries, filter_options
 from isokpi.templates import neutralise
 from isokpi.uploads import plain  # noqa: F401  (pages show user text through ui.plain)

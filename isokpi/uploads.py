@@ -27,7 +27,7 @@ from typing import BinaryIO
 import duckdb
 
 from isokpi.datasets import DATASETS, get_dataset, normalize_header
-from isokpi.db import Database, next_id
+from isokpi.db import Database, next_id, quote
 from isokpi.ingest import (
     IngestResult,
     check_staged,
@@ -38,7 +38,7 @@ from isokpi.ingest import (
 )
 from isokpi.mapping import WIDE_FIXED, Mapping, check_mapping, parse_mapping
 from isokpi.sources import GZIP_MAGIC, MB, OLE_MAGIC, ZIP_MAGIC, SourceError, list_sheets, stage_file
-from isokpi.validate import Prepared, Problem, match_headers, quote
+from isokpi.validate import Prepared, Problem, match_headers
 
 ALLOWED_SUFFIXES = (".csv", ".xlsx")
 PREVIEW_ROWS = 20

@@ -34,13 +34,12 @@ from isokpi.datasets import (
     normalize_header,
     normalize_token,
 )
-from isokpi.db import bound
+from isokpi.db import bound, quote
 from isokpi.mapping import Mapping, check_mapping
 from isokpi.sources import MAX_LINE_BYTES, StagedFile
 
 MAX_REPORTED = 1000
 KEY_SEPARATOR = "\x1f"
-_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
 TRUE_TOKENS = {"yes", "y", "true", "t", "1", "x", "mandatory", "required", "ja", "oui", "si"}
 FALSE_TOKENS = {"no", "n", "false", "f", "0", "optional", "not required", "nein", "non"}
 
@@ -74,13 +73,6 @@ class Prepared:
     @property
     def ok(self) -> bool:
         return self.problem_count == 0
-
-
-def quote(identifier: str) -> str:
-    """Quote an identifier from our own declarations (never user text)."""
-    if not _IDENTIFIER.fullmatch(identifier):
-        raise ValueError(f"not an allowed identifier: {identifier!r}")
-    return f'"{identifier}"'
 
 
 # --- headers ---------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from isokpi import auth, ui
+from isokpi import audit, auth, ui
 from isokpi.db import DatabaseError
 
 database, user = ui.start_page("Admin", role=auth.ADMIN, caption="Roles by e-mail, and the audit trail.")
@@ -41,7 +41,7 @@ if assign or remove:
         st.error(ui.plain(error))
 
 st.subheader("Audit trail", anchor=False)
-trail = pd.DataFrame(auth.audit_trail(database))
+trail = pd.DataFrame(audit.audit_trail(database))
 if trail.empty:
     st.caption("Nothing recorded yet.")
 else:
@@ -49,7 +49,7 @@ else:
     st.caption(f"The newest {len(trail):,} events; the download holds all of them.")
     st.download_button(
         "Download the audit trail (CSV)",
-        lambda: ui.csv_bytes(pd.DataFrame(auth.audit_trail(database, limit=None))),
+        lambda: ui.csv_bytes(pd.DataFrame(audit.audit_trail(database, limit=None))),
         file_name="isokpi-audit-trail.csv",
         mime="text/csv",
         icon=":material/download:",

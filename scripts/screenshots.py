@@ -17,8 +17,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from isokpi.db import Database, resolve_target  # noqa: E402
+from isokpi.db import resolve_target  # noqa: E402
 from isokpi.demo import load_demo  # noqa: E402
+from isokpi.opening import open_target  # noqa: E402
 from tests.browser.conftest import streamlit_server, wait_for_app  # noqa: E402
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
@@ -35,7 +36,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="isokpi-shots-") as tmp:
         db_path = Path(tmp) / "demo.duckdb"
-        database = Database(resolve_target(db_path))
+        database = open_target(resolve_target(db_path))
         load_demo(database, as_of=dt.date.today())
         database.close()
         with streamlit_server(db_path) as base, sync_playwright() as playwright:

@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 import streamlit as st
 
-from isokpi.db import DUCKLAKE_PREFIX, Database, Target, close_all, resolve_target
+from isokpi.db import DUCKLAKE_PREFIX, Target, resolve_target
 from isokpi.demo import load_demo
+from isokpi.opening import close_all, open_target
 
 from . import pg
 
@@ -109,7 +110,7 @@ def target_env(target: Target) -> dict[str, str]:
 @pytest.fixture
 def db(target: Target):
     """A new, migrated, locked-down database on each backend."""
-    database = Database(target)
+    database = open_target(target)
     yield database
     database.close()
 
@@ -138,7 +139,7 @@ def demo_database(tmp_path_factory):
         as_of = as_of or dt.date.today()
         if as_of not in built:
             path = tmp_path_factory.mktemp(f"demo-{as_of}") / "demo.duckdb"
-            database = Database(resolve_target(path))
+            database = open_target(resolve_target(path))
             load_demo(database, as_of=as_of)
             database.close()
             built[as_of] = path

@@ -1,6 +1,6 @@
 """Many servers, one database: separate processes (as N app servers would be) over one DuckLake catalog.
 
-Every process opens the catalog itself, as an app server does (isokpi.db.open_database with $ISOKPI_DB and
+Every process opens the catalog itself, as an app server does (isokpi.opening.open_database with $ISOKPI_DB and
 $ISOKPI_DATA_PATH). They start together at a barrier, so uploads really overlap.
 """
 
@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from isokpi.db import Database, Target
+from isokpi.db import Target
 from isokpi.ingest import ingest_file
+from isokpi.opening import open_target
 from isokpi.pillars import PILLAR_IDS
 
 from .conftest import target_env
@@ -62,7 +63,7 @@ def text_file(directory: Path, name: str, text: str) -> Path:
 
 def _open(env: dict[str, str]):
     os.environ.update(env)
-    from isokpi.db import open_database
+    from isokpi.opening import open_database
 
     return open_database()
 
@@ -164,7 +165,7 @@ def test_servers_opening_a_new_catalog_together_migrate_it_once(target: Target):
     processes = [SPAWN.Process(target=_open_only, args=(env, barrier, results)) for _ in range(6)]
     outcomes = _run(processes, results, 6)
     assert [kind for kind, _ in outcomes] == ["ok"] * 6, [detail for kind, detail in outcomes if kind != "ok"]
-    database = Database(target)
+    database = open_target(target)
     from isokpi.migrations import MIGRATIONS
 
     assert {detail for _, detail in outcomes} == {len(MIGRATIONS)}
@@ -178,7 +179,7 @@ def test_servers_opening_a_new_catalog_together_migrate_it_once(target: Target):
 def test_uploads_from_8_processes_and_8_readers_at_the_same_moment(target: Target, tmp_path: Path):
     env = target_env(target)
     # The catalog exists, as it does once the first server has started, with some findings and survey answers.
-    database = Database(target)
+    database = open_target(target)
     for dataset, text in (("findings", FINDINGS), ("survey", SURVEY)):
         assert ingest_file(database, dataset, text_file(tmp_path, dataset, text)).ok
     database.close()
@@ -227,7 +228,7 @@ def test_uploads_from_8_processes_and_8_readers_at_the_same_moment(target: Targe
     for _, read in reads:
         assert read["broken"] == []
         assert read["seen"][-1] == sum(sizes)
-    database = Database(target)
+    database = open_target(target)
     assert database.query("SELECT count(*) FROM training") == [(sum(sizes),)]
     landed_batches = sorted((load["batch_id"], load["counts"][0]) for load in loads.values() if load["batch_id"])
     assert [batch for batch, _ in landed_batches] == [3, 4, 5, 6, 7]  # 1 and 2 were findings and survey

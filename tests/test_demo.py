@@ -14,6 +14,7 @@ from isokpi.catalog import KPIS
 from isokpi.datasets import DATASETS
 from isokpi.db import Database, resolve_target
 from isokpi.demo import DemoScale, database_is_empty, load_demo, write_demo_files
+from isokpi.opening import open_target
 
 AS_OF = dt.date(2026, 11, 25)
 START = dt.date(2023, 11, 1)  # first day of the month 36 months before November 2026
@@ -26,7 +27,7 @@ DATASET_NAMES = ["training", "findings", "survey", "targets"]
 @pytest.fixture(scope="module")
 def loaded(tmp_path_factory):
     """One database with the scale-1 demo loaded, shared by the read-only tests below."""
-    database = Database(resolve_target(tmp_path_factory.mktemp("demo") / "t.duckdb"))
+    database = open_target(resolve_target(tmp_path_factory.mktemp("demo") / "t.duckdb"))
     results = load_demo(database, as_of=AS_OF)
     yield database, results
     database.close()
@@ -67,7 +68,7 @@ def test_row_counts_at_scale_one(loaded):
 
 
 def test_reloading_the_same_demo_changes_nothing(tmp_path):
-    database = Database(resolve_target(tmp_path / "t.duckdb"))
+    database = open_target(resolve_target(tmp_path / "t.duckdb"))
     try:
         load_demo(database, as_of=AS_OF)
         again = load_demo(database, as_of=AS_OF)
@@ -80,7 +81,7 @@ def test_reloading_the_same_demo_changes_nothing(tmp_path):
 
 
 def test_database_is_empty_until_the_demo_is_loaded(loaded, tmp_path):
-    database = Database(resolve_target(tmp_path / "empty.duckdb"))
+    database = open_target(resolve_target(tmp_path / "empty.duckdb"))
     try:
         assert database_is_empty(database) is True
     finally:
@@ -95,7 +96,7 @@ def test_load_demo_refuses_loudly_when_a_file_fails_validation(tmp_path, monkeyp
         return {"training": path}
 
     monkeypatch.setattr(demo, "write_demo_files", broken_files)
-    database = Database(resolve_target(tmp_path / "t.duckdb"))
+    database = open_target(resolve_target(tmp_path / "t.duckdb"))
     try:
         with pytest.raises(RuntimeError, match=r"demo training data failed validation \(1 problems\): row 2 hours"):
             load_demo(database, as_of=AS_OF)

@@ -15,9 +15,10 @@ from pptx.enum.chart import XL_CHART_TYPE
 
 from isokpi import actions, cli, cli_review, pack, review
 from isokpi.auth import QUALITY_LEAD, User
-from isokpi.db import Database, close_all, resolve_target
+from isokpi.db import resolve_target
 from isokpi.ingest import ingest_file
 from isokpi.kpis import kpi_series, period_label, scorecard
+from isokpi.opening import close_all, open_target
 from isokpi.pillars import PILLAR_NAMES
 from isokpi.templates import FORMULA_STARTS
 
@@ -32,7 +33,7 @@ PILLAR_TITLES = [name for name in PILLAR_NAMES.values()]
 def pack_db(demo_database):
     """Demo data with two reviews: #1 closed (hostile texts, actions), #2 open since #1's period ended."""
     path = demo_database(AS_OF)
-    database = Database(resolve_target(path))
+    database = open_target(resolve_target(path))
     first = review.create_review(
         database,
         LEAD,
@@ -63,7 +64,7 @@ def pack_db(demo_database):
 
 @pytest.fixture
 def demo(pack_db):
-    database = Database(resolve_target(pack_db))
+    database = open_target(resolve_target(pack_db))
     yield database
     database.close()
 
@@ -194,7 +195,7 @@ def test_html_escapes_and_neutralises_user_text(demo):
 
 def test_a_frozen_review_exports_the_same_after_new_data(pack_db, tmp_path):
     shutil.copy(pack_db, tmp_path / "copy.duckdb")
-    demo = Database(resolve_target(tmp_path / "copy.duckdb"))
+    demo = open_target(resolve_target(tmp_path / "copy.duckdb"))
     before_html = pack.html_text(review.review_record(demo, 1))
     before_deck = Presentation(io.BytesIO(pack.pptx_bytes(review.review_record(demo, 1))))
     path = tmp_path / "more.csv"

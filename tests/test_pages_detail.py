@@ -15,9 +15,10 @@ from streamlit.testing.v1 import AppTest
 from isokpi import findings_view as fv
 from isokpi import survey_view as sv
 from isokpi import training_view as tv
-from isokpi.db import Database, open_database, resolve_target
+from isokpi.db import resolve_target
 from isokpi.ingest import ingest_file
 from isokpi.kpis import Filters, kpi_series
+from isokpi.opening import open_database, open_target
 
 from .conftest import ROOT
 from .test_views import ENG_1, SURVEY_HEADER
@@ -35,7 +36,7 @@ def demo_file(demo_database):
 @pytest.fixture(scope="module")
 def empty_file(tmp_path_factory):
     path = tmp_path_factory.mktemp("pages-detail-empty") / "empty.duckdb"
-    Database(resolve_target(path)).close()
+    open_target(resolve_target(path)).close()
     return path
 
 
@@ -44,7 +45,7 @@ def tiny_survey_file(tmp_path_factory):
     """ENG-1 only: 6 respondents at Leeds, 3 at Porto."""
     directory = tmp_path_factory.mktemp("pages-detail-survey")
     (directory / "survey.csv").write_text(SURVEY_HEADER + ENG_1, encoding="utf-8")
-    database = Database(resolve_target(directory / "survey.duckdb"))
+    database = open_target(resolve_target(directory / "survey.duckdb"))
     assert ingest_file(database, "survey", directory / "survey.csv").ok
     database.close()
     return directory / "survey.duckdb"

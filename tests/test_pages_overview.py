@@ -12,8 +12,9 @@ from streamlit.testing.v1 import AppTest
 
 from isokpi import charts, narrative, notes
 from isokpi.catalog import kpis_of_pillar
-from isokpi.db import Database, close_all, resolve_target
+from isokpi.db import Database, resolve_target
 from isokpi.kpis import Filters, scorecard
+from isokpi.opening import close_all, open_target
 from isokpi.pillars import PILLAR_IDS, PILLAR_NAMES
 
 from .conftest import ROOT, SIGN_IN
@@ -35,7 +36,7 @@ def demo(demo_database):
     """One demo database for the module (the pages read "today", so the demo ends today), and the library's
     values for the filters the tests use, computed before the pages open the file."""
     path = demo_database()
-    database = Database(resolve_target(path))
+    database = open_target(resolve_target(path))
     expected = {
         "all": headline_values(database, Filters()),
         "Porto": headline_values(database, Filters(sites=("Porto",))),
@@ -118,7 +119,7 @@ def test_filters_matching_nothing_say_what_to_change(demo, open_app):
 
 def test_an_empty_database_says_what_to_upload(tmp_path, open_app):
     path = tmp_path / "empty.duckdb"
-    Database(resolve_target(path)).close()
+    open_target(resolve_target(path)).close()
     at = open_app(path, "overview")
     assert not at.exception
     assert at.title[0].value == "Overview"
@@ -168,7 +169,7 @@ def test_a_quality_lead_adds_a_note_that_shows_on_the_chart_and_is_stored(demo, 
     assert [a["text"] for a in spec["layout"]["annotations"]] == ["Auditor &lt;b&gt;training&lt;/b&gt; started"]
     assert "Auditor <b>training</b> started" in [t.value.split(": ", 1)[-1] for t in at.text]
     close_all()
-    database = Database(resolve_target(tmp_path / "app.duckdb"))
+    database = open_target(resolve_target(tmp_path / "app.duckdb"))
     try:
         assert database.query("SELECT kpi_id, period, text, created_by, deleted_at FROM notes") == [
             (KPI, newest, "Auditor <b>training</b> started", "local", None)
@@ -182,7 +183,7 @@ def test_a_quality_lead_adds_a_note_that_shows_on_the_chart_and_is_stored(demo, 
     assert not at.exception
     assert "annotations" not in json.loads(at.get_by_key(f"chart-{KPI}").proto.spec)["layout"]
     close_all()
-    database = Database(resolve_target(tmp_path / "app.duckdb"))
+    database = open_target(resolve_target(tmp_path / "app.duckdb"))
     try:
         assert database.query("SELECT deleted_by FROM notes") == [("local",)]
     finally:
@@ -204,7 +205,7 @@ def test_viewers_read_notes_but_cannot_add_or_delete(demo, open_app, tmp_path):
     period = expected["series"]["monitoring_review"][0].points[-6].period
     copy = tmp_path / "app.duckdb"
     shutil.copy(path, copy)
-    database = Database(resolve_target(copy))
+    database = open_target(resolve_target(copy))
     notes.add_note(database, "lead@example.com", KPI, period, "New calibration process")
     database.close()
     at = open_app(path, "pillar", user="viewer@example.com", pillar="monitoring_review")

@@ -11,9 +11,10 @@ import pytest
 
 from isokpi import actions, review
 from isokpi.auth import QUALITY_LEAD, VIEWER, AccessError, User
-from isokpi.db import Database, resolve_target
+from isokpi.db import resolve_target
 from isokpi.ingest import ingest_file
 from isokpi.kpis import kpi_series, period_label
+from isokpi.opening import open_target
 
 LEAD = User("lead@example.com", "Lead", QUALITY_LEAD)
 AS_OF = dt.date(2026, 11, 25)
@@ -26,7 +27,7 @@ NEW_FINDINGS = "finding_id,audit_id,audit_type,standard,site,severity,raised_on,
 
 @pytest.fixture
 def demo(demo_database):
-    database = Database(resolve_target(demo_database(AS_OF)))
+    database = open_target(resolve_target(demo_database(AS_OF)))
     yield database
     database.close()
 

@@ -11,8 +11,8 @@ from streamlit.testing.v1 import AppTest
 
 from isokpi import actions, review
 from isokpi.auth import QUALITY_LEAD, User
-from isokpi.db import open_database
 from isokpi.ingest import ingest_file
+from isokpi.opening import open_database
 
 from .conftest import ROOT, SIGN_IN
 

@@ -9,7 +9,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from isokpi import auth
-from isokpi.db import Database, resolve_target
+from isokpi.db import resolve_target
+from isokpi.opening import open_target
 
 from .conftest import ROOT, SIGN_IN
 
@@ -20,7 +21,7 @@ NEEDS = {"upload": auth.QUALITY_LEAD, "admin": auth.ADMIN}
 @pytest.fixture(scope="module")
 def demo_file(demo_database):
     path = demo_database()
-    database = Database(resolve_target(path))
+    database = open_target(resolve_target(path))
     auth.assign_role(database, auth.User("local", "Local", auth.ADMIN), "lead@example.com", auth.QUALITY_LEAD)
     auth.assign_role(database, auth.User("local", "Local", auth.ADMIN), "boss@example.com", auth.ADMIN)
     database.close()
@@ -83,7 +84,7 @@ def test_unknown_users_can_be_refused(app):
 
 
 def test_the_first_admin_comes_from_configuration(tmp_path):
-    database = Database(resolve_target(tmp_path / "a.duckdb"))
+    database = open_target(resolve_target(tmp_path / "a.duckdb"))
     settings = auth.AuthSettings.from_mapping({"first_admin": "Chief@Example.com", "unknown_users": "viewer"})
     assert auth.role_of(database, "chief@example.com", settings) == auth.ADMIN
     assert auth.role_of(database, "other@example.com", settings) == auth.VIEWER

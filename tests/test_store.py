@@ -14,18 +14,19 @@ import duckdb
 import pytest
 
 from isokpi import migrations
-from isokpi.db import Database, DatabaseBusyError, DatabaseError, Target, resolve_target
+from isokpi.db import DatabaseBusyError, DatabaseError, Target, resolve_target
 from isokpi.ingest import ingest_file
+from isokpi.opening import open_target
 
 from .conftest import ROOT, target_env, target_spec
 
 
 def test_a_new_database_records_every_migration_once(target):
-    database = Database(target)
+    database = open_target(target)
     applied = database.query("SELECT id, name FROM schema_migrations ORDER BY id")
     assert applied == [(number, name) for number, name, _ in migrations.MIGRATIONS]
     database.close()
-    again = Database(target)
+    again = open_target(target)
     assert again.query("SELECT count(*) FROM schema_migrations") == [(len(migrations.MIGRATIONS),)]
     assert again.query("SELECT name, count(*) FROM counters GROUP BY name HAVING count(*) > 1") == []
     again.close()
@@ -41,9 +42,9 @@ def test_an_older_database_upgrades_itself_when_opened(target, monkeypatch):
 
     try:
         monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:-1])
-        Database(target).close()
+        open_target(target).close()
         monkeypatch.undo()
-        upgraded = Database(target)
+        upgraded = open_target(target)
         assert calls == [1]
         assert upgraded.query("SELECT max(id) FROM schema_migrations") == [(10_000,)]
         assert "note" in [
@@ -62,10 +63,10 @@ def test_a_failing_migration_leaves_no_trace(target):
 
     try:
         with pytest.raises(duckdb.CatalogException):
-            Database(target)
+            open_target(target)
     finally:
         migrations.MIGRATIONS[:] = [m for m in migrations.MIGRATIONS if m[0] != 10_001]
-    database = Database(target)
+    database = open_target(target)
     tables = [row[0] for row in database.query("SELECT table_name FROM duckdb_tables()")]
     assert "half_done" not in tables
     assert database.query("SELECT max(id) FROM schema_migrations") == [(migrations.MIGRATIONS[-1][0],)]
@@ -98,7 +99,7 @@ def test_a_second_process_gets_a_plain_message_not_a_lock_error(tmp_path):
     try:
         assert holder.stdout.readline().strip() == "ready"
         with pytest.raises(DatabaseBusyError) as raised:
-            Database(resolve_target(path))
+            open_target(resolve_target(path))
         message = str(raised.value)
         assert f"in use by process {holder.pid}" in message
         assert "Upload page" in message and "stop the app" in message
@@ -143,10 +144,10 @@ def big_training_csv(path: Path, rows: int, hours: int) -> Path:
 def test_a_load_killed_mid_way_leaves_all_or_nothing(target, tmp_path):
     spec, env = target_spec(target), target_env(target)
     source = big_training_csv(tmp_path / "big.csv", 400_000, hours=2)
-    Database(target).close()
+    open_target(target).close()
     script = textwrap.dedent(
         f"""
-        from isokpi.db import open_database
+        from isokpi.opening import open_database
         from isokpi.ingest import ingest_file
         import isokpi.ingest as ingest
         original = ingest._merge
@@ -163,7 +164,7 @@ def test_a_load_killed_mid_way_leaves_all_or_nothing(target, tmp_path):
     assert child.stdout.readline().strip() == "merged"
     os.kill(child.pid, signal.SIGKILL)
     child.wait()
-    database = Database(target)
+    database = open_target(target)
     assert database.query("SELECT count(*) FROM training") == [(0,)]
     assert database.query("SELECT count(*) FROM batches") == [(0,)]
     database.close()
@@ -177,7 +178,7 @@ def test_a_load_killed_mid_way_leaves_all_or_nothing(target, tmp_path):
     time.sleep(2.0)
     child.kill()
     child.wait()
-    database = Database(target)
+    database = open_target(target)
     rows, batches = database.query("SELECT (SELECT count(*) FROM training), (SELECT count(*) FROM batches)")[0]
     assert (rows, batches) in ((0, 0), (400_000, 1))
     database.close()
@@ -189,7 +190,7 @@ def test_a_load_cut_short_while_its_commit_is_logged_is_discarded_on_open(tmp_pa
     of the load or none of it."""
     rows = 130_000  # more than one row group (122,880 rows): DuckDB writes them to the file before COMMIT
     path = tmp_path / "test.duckdb"
-    database = Database(resolve_target(path))
+    database = open_target(resolve_target(path))
     first = ingest_file(database, "training", big_training_csv(tmp_path / "first.csv", rows, hours=2))
     assert first.inserted == rows
     database.close()  # checkpointed: the first load is in the file itself
@@ -197,7 +198,7 @@ def test_a_load_cut_short_while_its_commit_is_logged_is_discarded_on_open(tmp_pa
     script = textwrap.dedent(
         f"""
         import os, signal
-        from isokpi.db import open_database
+        from isokpi.opening import open_database
         from isokpi.ingest import ingest_file
         result = ingest_file(open_database({str(path)!r}), "training", {str(second)!r})
         assert result.updated == {rows}, result
@@ -218,7 +219,7 @@ def test_a_load_cut_short_while_its_commit_is_logged_is_discarded_on_open(tmp_pa
         raw_state = raw.execute("SELECT (SELECT count(*) FROM training_versions), (SELECT count(*) FROM batches)")
         raw_partial += raw_state.fetchone() not in ((rows, 1), (2 * rows, 2))
         raw.close()
-        reopened = Database(resolve_target(copy))
+        reopened = open_target(resolve_target(copy))
         state = reopened.query(
             "SELECT (SELECT list(DISTINCT hours::DOUBLE) FROM training), (SELECT count(*) FROM training),"
             " (SELECT count(*) FROM batches), (SELECT value FROM counters WHERE name = 'batch')"
@@ -249,7 +250,7 @@ def test_a_catalog_that_does_not_answer_is_a_plain_message_without_the_password(
         "ducklake", "postgres:dbname=kpi host=127.0.0.1 port=1 user=isokpi password=s3cret", tmp_path / "lake"
     )
     with pytest.raises(DatabaseError) as raised:
-        Database(target)
+        open_target(target)
     message = str(raised.value)
     assert message.startswith("cannot open the DuckLake catalog postgres:dbname=kpi host=127.0.0.1 port=1")
     assert "s3cret" not in message and "password=***" in message
@@ -276,7 +277,7 @@ def test_snapshot_id_is_none_on_a_file_and_pins_what_a_review_showed_on_ducklake
 def test_quotes_in_the_connection_string_and_data_path_are_only_text(target, write):
     # libpq quotes a value in single quotes and escapes a quote inside with a backslash.
     odd = Target(target.kind, target.location + r" application_name='isokpi it\'s'", target.data_path / "o'brien lake")
-    database = Database(odd)
+    database = open_target(odd)
     result = ingest_file(
         database, "training", write("t.csv", "record_id,employee_id,department,course,hours\nT1,1,QA,Audit,2\n")
     )
@@ -289,7 +290,7 @@ def test_quotes_in_the_connection_string_and_data_path_are_only_text(target, wri
 @pytest.mark.ducklake
 @pytest.mark.parametrize("backend", ["ducklake"], indirect=True)
 def test_every_server_must_use_the_catalogs_data_path(target):
-    Database(target).close()
+    open_target(target).close()
     moved = Target(target.kind, target.location, target.data_path.parent / "elsewhere")
     with pytest.raises(DatabaseError, match="another directory than ISOKPI_DATA_PATH"):
-        Database(moved)
+        open_target(moved)

@@ -10,8 +10,9 @@ import openpyxl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from isokpi.db import Database, open_database, resolve_target
+from isokpi.db import Database, resolve_target
 from isokpi.ingest import ingest_file, list_batches
+from isokpi.opening import open_database, open_target
 
 from .conftest import ROOT, SIGN_IN
 
@@ -49,7 +50,7 @@ def app(tmp_path, use_database):
 
     class App:
         def prepare(self, work):
-            database = Database(resolve_target(path))
+            database = open_target(resolve_target(path))
             work(database)
             database.close()
 

@@ -13,9 +13,9 @@ import pytest
 
 from isokpi import cli
 from isokpi.datasets import DATASETS
-from isokpi.db import close_all
 from isokpi.ingest import ingest_file, list_batches
 from isokpi.mapping import Mapping, MappingError, parse_mapping
+from isokpi.opening import close_all
 from isokpi.sources import SourceError
 from isokpi.templates import template_csv
 from isokpi.uploads import (

@@ -17,9 +17,10 @@ from isokpi import stats
 from isokpi import survey_view as sv
 from isokpi import training_view as tv
 from isokpi.catalog import get_kpi
-from isokpi.db import Database, Target, resolve_target
+from isokpi.db import Target, resolve_target
 from isokpi.ingest import ingest_file
 from isokpi.kpis import Filters, Point, Series, kpi_series
+from isokpi.opening import open_target
 
 from .conftest import BACKENDS, ROOT
 
@@ -40,7 +41,7 @@ def loaded(request, tmp_path_factory, dataset: str, text: str):
         target = Target("ducklake", "postgres:" + dsn, (directory / "lake").resolve())
     else:
         target = resolve_target(directory / "test.duckdb")
-    database = Database(target)
+    database = open_target(target)
     path = directory / f"{dataset}.csv"
     path.write_text(text, encoding="utf-8")
     result = ingest_file(database, dataset, path)

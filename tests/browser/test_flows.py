@@ -14,9 +14,10 @@ from playwright.sync_api import expect
 from pptx import Presentation
 
 from isokpi import auth, narrative
-from isokpi.db import Database, resolve_target
+from isokpi.db import resolve_target
 from isokpi.ingest import ingest_file
 from isokpi.kpis import Filters, scorecard
+from isokpi.opening import open_target
 
 from .conftest import streamlit_server, wait_for_app
 
@@ -94,7 +95,7 @@ def test_upload_a_bad_then_a_good_file_and_the_overview_changes(fresh_db, tmp_pa
     # What the overview should show after the load, computed by the library on a copy.
     expected_copy = tmp_path / "expected.duckdb"
     shutil.copy(fresh_db, expected_copy)
-    copy = Database(resolve_target(expected_copy))
+    copy = open_target(resolve_target(expected_copy))
     assert ingest_file(copy, "findings", good).ok
     card = next(c for c in scorecard(copy, Filters()) if c.id == "monitoring_review")
     headline = narrative.headline(card)
@@ -128,7 +129,7 @@ def test_upload_a_bad_then_a_good_file_and_the_overview_changes(fresh_db, tmp_pa
 def test_a_template_and_a_review_pack_download_and_open(fresh_db, tmp_path, page):
     from isokpi.review import create_review
 
-    database = Database(resolve_target(fresh_db))
+    database = open_target(resolve_target(fresh_db))
     today = dt.date.today()
     create_review(database, auth.User("lead@example.com", "Lead", auth.QUALITY_LEAD), review_date=today,
                   period_from=today - dt.timedelta(days=365), period_to=today, title="Browser test review")  # fmt: skip

@@ -11,7 +11,8 @@ from contextlib import contextmanager
 import pytest
 
 from isokpi import auth
-from isokpi.db import Database, resolve_target
+from isokpi.db import resolve_target
+from isokpi.opening import open_target
 
 from .conftest import free_port, streamlit_server, wait_for, wait_for_app
 
@@ -38,7 +39,7 @@ def oidc_provider():
 
 @pytest.fixture
 def signin(fresh_db, tmp_path, chromium):
-    database = Database(resolve_target(fresh_db))
+    database = open_target(resolve_target(fresh_db))
     auth.assign_role(database, auth.User("setup", "Setup", auth.ADMIN), "lead@example.com", auth.QUALITY_LEAD)
     database.close()
     with oidc_provider() as provider:
