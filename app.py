@@ -3,6 +3,7 @@
 import streamlit as st
 
 from isokpi import auth, ui
+from isokpi.safety import plain
 
 st.set_page_config(page_title=ui.APP_TITLE, page_icon=ui.PAGE_ICON, layout="wide")
 
@@ -49,7 +50,7 @@ if user is not None and user.role is not None:
     }
     page = st.navigation({section: pages for section, pages in visible.items() if pages})
     with st.sidebar:
-        st.caption(f"Signed in as **{ui.plain(user.name)}** ({auth.ROLE_NAMES[user.role]})")
+        st.caption(f"Signed in as **{plain(user.name)}** ({auth.ROLE_NAMES[user.role]})")
         if ui.auth_configured() and st.button("Sign out", icon=":material/logout:"):
             st.logout()
 else:

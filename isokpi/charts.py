@@ -8,7 +8,6 @@ neutral is grey. Charts receive aggregates (a few hundred points at most), never
 from __future__ import annotations
 
 import datetime as dt
-import html
 import textwrap
 from collections.abc import Sequence
 
@@ -16,8 +15,10 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from isokpi import stats
-from isokpi.kpis import Series, period_last_day
-from isokpi.narrative import clamp, hover_format, period_name
+from isokpi.format import clamp, hover
+from isokpi.kpis import Series
+from isokpi.periods import period_last_day, period_name
+from isokpi.safety import plotly_text
 
 GOOD = "#1f6fb4"  # blue
 BAD = "#e07000"  # orange
@@ -34,27 +35,19 @@ NOTE_WIDTH = 40  # characters of a note shown on the chart; the whole note shows
 PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d", "toImage"], "responsive": True}
 
 
-def safe_markup(text: object) -> object:
-    """Text for plotly, which reads <tags> as markup: escaped, keeping only our own line breaks (<br>).
-    Unescaping first makes it safe to apply to text that was escaped already."""
-    if not isinstance(text, str):
-        return text
-    return html.escape(html.unescape(text), quote=False).replace("&lt;br&gt;", "<br>")
-
-
 def _sanitise_traces(figure: go.Figure) -> None:
     """Category labels, texts and names come from uploaded data (sites, departments, clauses, survey ids)."""
     for trace in figure.data:
         for attribute in ("x", "y", "text", "hovertext"):
             values = getattr(trace, attribute, None)
             if isinstance(values, tuple | list) and any(isinstance(v, str) for v in values):
-                setattr(trace, attribute, [safe_markup(v) for v in values])
+                setattr(trace, attribute, [plotly_text(v) for v in values])
             elif isinstance(values, str):
-                setattr(trace, attribute, safe_markup(values))
+                setattr(trace, attribute, plotly_text(values))
         if isinstance(getattr(trace, "name", None), str):
-            trace.name = safe_markup(trace.name)
+            trace.name = plotly_text(trace.name)
     for annotation in figure.layout.annotations:  # subplot titles (a department's name), notes
-        annotation.text = safe_markup(annotation.text)
+        annotation.text = plotly_text(annotation.text)
 
 
 def theme(figure: go.Figure, *, title: str, y_title: str = "", x_title: str = "", height: int = 360) -> go.Figure:
@@ -62,7 +55,7 @@ def theme(figure: go.Figure, *, title: str, y_title: str = "", x_title: str = ""
     that can hold uploaded data is escaped here, the one place every chart passes through."""
     _sanitise_traces(figure)
     figure.update_layout(
-        title={"text": safe_markup(title), "x": 0, "xanchor": "left", "font": {"size": 15}},
+        title={"text": plotly_text(title), "x": 0, "xanchor": "left", "font": {"size": 15}},
         font={"family": FONT, "size": 12, "color": "#262730"},
         paper_bgcolor="white",
         plot_bgcolor="white",
@@ -71,8 +64,8 @@ def theme(figure: go.Figure, *, title: str, y_title: str = "", x_title: str = ""
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1},
         hovermode="x unified",
     )
-    figure.update_xaxes(title=safe_markup(x_title), showgrid=False, linecolor=GRID)
-    figure.update_yaxes(title=safe_markup(y_title), gridcolor=GRID, zeroline=False)
+    figure.update_xaxes(title=plotly_text(x_title), showgrid=False, linecolor=GRID)
+    figure.update_yaxes(title=plotly_text(y_title), gridcolor=GRID, zeroline=False)
     return figure
 
 
@@ -80,14 +73,9 @@ def axis_title(series: Series) -> str:
     return series.kpi.unit
 
 
-def _plotly_text(text: str) -> str:
-    """Plotly reads <tags> in text as markup: escape user text so it shows as typed."""
-    return html.escape(text, quote=False).replace("\n", " ")
-
-
 def _wrapped_title(title: str, width: int = TITLE_WIDTH) -> tuple[str, int]:
     """The title broken into lines that fit the chart, and how many lines it took."""
-    lines = textwrap.wrap(_plotly_text(title), width=width) or [""]
+    lines = textwrap.wrap(plotly_text(title), width=width) or [""]
     return "<br>".join(lines), len(lines)
 
 
@@ -104,7 +92,7 @@ def xmr_chart(series: Series, *, title: str, notes: Sequence[tuple[dt.date, str]
     """Values, mean, process limits and target over time; special causes marked in the verdict colour; notes as
     dotted lines with their text (user text, escaped)."""
     kpi = series.kpi
-    hover = hover_format(kpi)
+    hover_template = hover(kpi.unit)
     shown = series.shown
     x = [p.period for p in shown]
     y = [p.value for p in shown]
@@ -135,8 +123,8 @@ def xmr_chart(series: Series, *, title: str, notes: Sequence[tuple[dt.date, str]
             continue
         lines = (
             (limits.mean, "mean", "solid"),
-            (clamp(kpi, limits.ucl), "process limits", "dot"),
-            (clamp(kpi, limits.lcl), "process limits", "dot"),
+            (clamp(limits.ucl, kpi.unit), "process limits", "dot"),
+            (clamp(limits.lcl, kpi.unit), "process limits", "dot"),
         )
         for number, (value, name, dash) in enumerate(lines):
             figure.add_trace(
@@ -150,13 +138,13 @@ def xmr_chart(series: Series, *, title: str, notes: Sequence[tuple[dt.date, str]
         figure.add_trace(
             go.Scatter(
                 x=x, y=targets, mode="lines", name="target", line={"color": TARGET, "dash": "dash", "width": 1.5},
-                line_shape="hv", hovertemplate=hover,
+                line_shape="hv", hovertemplate=hover_template,
             )
         )  # fmt: skip
     figure.add_trace(
         go.Scatter(
             x=x, y=y, mode="lines+markers", name="value", line={"color": NEUTRAL, "width": 2}, marker={"size": 6},
-            hovertemplate=hover,
+            hovertemplate=hover_template,
         )
     )  # fmt: skip
     marked = _signal_points(series)
@@ -174,7 +162,7 @@ def xmr_chart(series: Series, *, title: str, notes: Sequence[tuple[dt.date, str]
         figure.add_vline(x=period, line={"color": "#b0b7c3", "width": 1, "dash": "dot"})
         # Text runs into the chart, never past its edge (which would stretch the time axis).
         figure.add_annotation(
-            x=period, y=1 - 0.09 * (number % 4), yref="paper", text=_plotly_text(short), hovertext=_plotly_text(text),
+            x=period, y=1 - 0.09 * (number % 4), yref="paper", text=plotly_text(short), hovertext=plotly_text(text),
             showarrow=False, xanchor="left" if period < middle else "right", yanchor="top",
             font={"size": 11, "color": "#56606e"}, bgcolor="rgba(255,255,255,0.85)",
         )  # fmt: skip
@@ -210,8 +198,8 @@ def xmr_frame(series: Series) -> pd.DataFrame:
                 "n": None if point.suppressed else point.n,
                 "target": point.target,
                 "mean": limits.mean if limits else None,
-                "lcl": clamp(series.kpi, limits.lcl) if limits else None,
-                "ucl": clamp(series.kpi, limits.ucl) if limits else None,
+                "lcl": clamp(limits.lcl, series.kpi.unit) if limits else None,
+                "ucl": clamp(limits.ucl, series.kpi.unit) if limits else None,
                 "signal": "; ".join(rules.get(index, [])),
             }
         )

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from isokpi import format as fmt
 from isokpi.errors import InputError, IsokpiError
 
 EXIT_OK, EXIT_ERROR, EXIT_REJECTED = 0, 1, 2
@@ -298,16 +299,10 @@ def _docs(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _number(value: float | None, unit: str = "") -> str:
-    if value is None:
-        return "–"
-    text = f"{value:,.1f}" if abs(value) < 1000 else f"{value:,.0f}"
-    return text + ("%" if unit == "%" else "")
-
-
 @command("scorecard")
 def _scorecard(args: argparse.Namespace) -> int:
-    from isokpi.kpis import ROLLUP_RULE, period_label, scorecard, scorecard_dict
+    from isokpi.kpis import ROLLUP_RULE, scorecard, scorecard_dict
+    from isokpi.periods import period_label
 
     cards = scorecard(_open(args), _filters(args))
     if args.json:
@@ -322,8 +317,8 @@ def _scorecard(args: argparse.Namespace) -> int:
             when = period_label(latest.period, s.grain) if latest else ""
             trend = "" if s.trend.p_value is None else f"MK p={s.trend.p_value:.3f}"
             print(
-                f"  {s.kpi.name[:52]:52} {_number(latest.value if latest else None, s.kpi.unit):>8} {when:8} "
-                f"target {_number(s.target, s.kpi.unit):>7}  {s.variation:13} {s.assurance or '-':12} {trend}"
+                f"  {s.kpi.name[:52]:52} {fmt.short(latest.value if latest else None, s.kpi.unit):>8} {when:8} "
+                f"target {fmt.short(s.target, s.kpi.unit):>7}  {s.variation:13} {s.assurance or '-':12} {trend}"
             )
     print(f"\n{ROLLUP_RULE}")
     return EXIT_OK
@@ -332,7 +327,8 @@ def _scorecard(args: argparse.Namespace) -> int:
 @command("kpi")
 def _kpi(args: argparse.Namespace) -> int:
     from isokpi.catalog import get_kpi
-    from isokpi.kpis import kpi_series, period_label, series_dict
+    from isokpi.kpis import kpi_series, series_dict
+    from isokpi.periods import period_label
 
     get_kpi(args.kpi_id)  # unknown ids are rejected before the database is opened
     series = kpi_series(_open(args), args.kpi_id, _filters(args), baseline=args.baseline)
@@ -345,13 +341,13 @@ def _kpi(args: argparse.Namespace) -> int:
     for signal in series.signals:
         flagged.setdefault(signal.index, []).append(signal.rule)
     for index, point in enumerate(series.points):
-        value = "suppressed (<5)" if point.suppressed else _number(point.value, kpi.unit)
+        value = "suppressed (<5)" if point.suppressed else fmt.short(point.value, kpi.unit)
         print(
             f"  {period_label(point.period, series.grain):8} {value:>15}  n={point.n if point.n is not None else '-':<6} {', '.join(flagged.get(index, []))}"
         )
     if series.limits:
         print(
-            f"\nmean {_number(series.limits.mean)}  limits {_number(series.limits.lcl)} to {_number(series.limits.ucl)}"
+            f"\nmean {fmt.short(series.limits.mean, kpi.unit)}  limits {fmt.short(series.limits.lcl, kpi.unit)} to {fmt.short(series.limits.ucl, kpi.unit)}"
         )
     print(f"variation: {series.variation}; assurance: {series.assurance or 'no target'}")
     if series.trend.p_value is not None:

@@ -20,11 +20,10 @@ from isokpi.catalog import HIGHER, KPI_BY_ID, KPIS, Kpi, get_kpi, kpis_of_pillar
 from isokpi.datasets import FAVOURABLE_FROM, SCALE_RANGES
 from isokpi.db import Database, bound
 from isokpi.errors import InputError
+from isokpi.periods import GRAINS, MONTHS_PER, add_months, period_label, period_last_day, period_start
 from isokpi.pillars import PILLAR_IDS, PILLAR_NAMES
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
-GRAINS = ("month", "quarter", "year")
-MONTHS_PER = {"month": 1, "quarter": 3, "year": 12}
 # A point tells little from fewer than this many periods; verdicts need it.
 MIN_POINTS_FOR_LIMITS = 6
 
@@ -104,29 +103,6 @@ class Series:
 
 def meets(kpi: Kpi, value: float, target: float) -> bool:
     return value >= target if kpi.direction == HIGHER else value <= target
-
-
-def period_label(period: dt.date, grain: str) -> str:
-    """2025-03, 2025-Q1 or 2025."""
-    if grain == "month":
-        return f"{period:%Y-%m}"
-    if grain == "quarter":
-        return f"{period.year}-Q{(period.month - 1) // 3 + 1}"
-    return str(period.year)
-
-
-def period_start(day: dt.date, grain: str) -> dt.date:
-    months = MONTHS_PER[grain]
-    return dt.date(day.year, ((day.month - 1) // months) * months + 1, 1)
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    index = day.year * 12 + day.month - 1 + months
-    return dt.date(index // 12, index % 12 + 1, 1)
-
-
-def period_last_day(period: dt.date, grain: str) -> dt.date:
-    return add_months(period, MONTHS_PER[grain]) - dt.timedelta(days=1)
 
 
 # --- data bounds and periods ------------------------------------------------------------------------

@@ -2,45 +2,21 @@
 
 A sentence compares the latest value with the one about 12 months earlier and ends with the variation verdict
 ("a real improvement", "within normal variation"), because a line going up is not yet an improvement. Numbers
-are formatted once here, per unit, so a value reads the same on a tile, in a sentence and on a chart.
+are written by isokpi.format, so a value reads the same on a tile, in a sentence, on a chart and in a pack.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 from isokpi import stats
 from isokpi.catalog import HIGHER, Kpi
+from isokpi.format import clamp, difference, number, rounds_to_zero, short, unit_of, value, value_range
 from isokpi.kpis import CONCERNING, IMPROVING, MIN_POINTS_FOR_LIMITS, PillarCard, Point, Series, meets
+from isokpi.periods import months_between, period_name
 
 LOOKBACK_MONTHS = 12  # sentences compare with the value about a year earlier, at any period length
 MOST_RANGES = 2  # when a rule fired more often than this, name only its latest stretch
-
-# unit -> (decimals, suffix, suffix after exactly 1)
-UNIT_FORMATS: dict[str, tuple[int, str, str]] = {
-    "%": (1, "%", "%"),
-    "days": (0, " days", " day"),
-    "hours": (1, " hours", " hour"),
-    "findings": (0, " findings", " finding"),
-    "per 100 staff": (1, " per 100 staff", " per 100 staff"),
-    "per audit": (2, " per audit", " per audit"),
-    "index 0-100": (1, "", ""),
-    "NPS points": (0, " NPS points", " NPS point"),
-}
-# A gap on a tile stays short: percentage points as "pts", and a per-something rate as the bare number.
-DIFFERENCE_SUFFIX = {
-    "%": (" pts", " pt"),
-    "NPS points": (" pts", " pt"),
-    "per 100 staff": ("", ""),
-    "per audit": ("", ""),
-}
-# What a value of each unit can be: limits beyond these are drawn and described at the bound.
-UNIT_BOUNDS: dict[str, tuple[float | None, float | None]] = {
-    "%": (0.0, 100.0),
-    "index 0-100": (0.0, 100.0),
-    "NPS points": (-100.0, 100.0),
-}
 
 READING_GUIDE = (
     "Each sentence compares the latest value with the one about 12 months earlier. A real improvement or "
@@ -48,77 +24,6 @@ READING_GUIDE = (
     "7 in a row on one side of the mean, 6 rising or falling, or 2 of 3 beyond two sigma); anything else is "
     "normal variation, however the line looks."
 )
-
-
-# --- numbers and periods --------------------------------------------------------------------------------
-
-
-def _unit(kpi: Kpi) -> tuple[int, str, str]:
-    return UNIT_FORMATS.get(kpi.unit, (1, f" {kpi.unit}", f" {kpi.unit}"))
-
-
-def number(kpi: Kpi, value: float) -> str:
-    """The value's digits in the KPI's precision, without its unit: '61.0', '22', '1,250'."""
-    decimals = _unit(kpi)[0]
-    rounded = round(float(value), decimals)
-    return f"{rounded + 0.0:,.{decimals}f}"  # + 0.0 turns -0.0 into 0.0
-
-
-def _with_suffix(text: str, plural: str, singular: str) -> str:
-    return text + (singular if text == "1" else plural)
-
-
-def format_value(kpi: Kpi, value: float) -> str:
-    """'61.0%', '22 days', '3.4 hours', '20 NPS points', '70.7' (an index)."""
-    _, plural, singular = _unit(kpi)
-    return _with_suffix(number(kpi, value), plural, singular)
-
-
-def format_short(kpi: Kpi, value: float) -> str:
-    """The value with its unit only when the unit is a symbol: '61.0%', but '22' for days."""
-    return format_value(kpi, value) if _unit(kpi)[1] == "%" else number(kpi, value)
-
-
-def format_range(kpi: Kpi, low: float, high: float) -> str:
-    """'52.8% to 84.7%', but '18 to 41 days': a word unit is said once."""
-    if _unit(kpi)[1] == "%":
-        return f"{format_value(kpi, low)} to {format_value(kpi, high)}"
-    return f"{number(kpi, low)} to {format_value(kpi, high)}"
-
-
-def format_difference(kpi: Kpi, difference: float) -> str:
-    """The size of a gap, unsigned: '2.3 pts' (percentage points), '8 days'."""
-    plural, singular = DIFFERENCE_SUFFIX.get(kpi.unit, _unit(kpi)[1:])
-    return _with_suffix(number(kpi, abs(difference)), plural, singular)
-
-
-def hover_format(kpi: Kpi) -> str:
-    """A plotly hover template for the KPI's values: '%{y:.1f}%'."""
-    decimals, plural, _ = _unit(kpi)
-    return "%{y:,." + str(decimals) + "f}" + plural
-
-
-def clamp(kpi: Kpi, value: float) -> float:
-    """A limit as far as the unit allows: a share never below 0% or above 100%."""
-    low, high = UNIT_BOUNDS.get(kpi.unit, (0.0, None))
-    if low is not None and value < low:
-        return low
-    if high is not None and value > high:
-        return high
-    return value
-
-
-def period_name(period: dt.date, grain: str) -> str:
-    """'Oct 2026', 'Q3 2026' or '2026'."""
-    if grain == "month":
-        return f"{period:%b %Y}"
-    if grain == "quarter":
-        return f"Q{(period.month - 1) // 3 + 1} {period.year}"
-    return str(period.year)
-
-
-def _months_between(earlier: dt.date, later: dt.date) -> int:
-    return (later.year - earlier.year) * 12 + later.month - earlier.month
 
 
 def _span(months: int) -> str:
@@ -140,7 +45,7 @@ def comparison_point(series: Series) -> Point | None:
     if len(shown) < 2:
         return None
     latest = shown[-1]
-    return min(shown[:-1], key=lambda p: (abs(_months_between(p.period, latest.period) - LOOKBACK_MONTHS), p.period))
+    return min(shown[:-1], key=lambda p: (abs(months_between(p.period, latest.period) - LOOKBACK_MONTHS), p.period))
 
 
 def has_verdict(series: Series) -> bool:
@@ -159,15 +64,15 @@ def kpi_sentence(series: Series) -> str:
     earlier = comparison_point(series)
     if earlier is None:
         when = period_name(latest.period, series.grain)
-        return f"{kpi.name} was {format_value(kpi, latest.value)} in {when}: too few periods to judge a trend"
-    span = _span(_months_between(earlier.period, latest.period))
-    if number(kpi, earlier.value) == number(kpi, latest.value):
-        movement, moved = f"held at {format_value(kpi, latest.value)} over {span}", None
+        return f"{kpi.name} was {value(latest.value, kpi.unit)} in {when}: too few periods to judge a trend"
+    span = _span(months_between(earlier.period, latest.period))
+    if number(earlier.value, kpi.unit) == number(latest.value, kpi.unit):
+        movement, moved = f"held at {value(latest.value, kpi.unit)} over {span}", None
     else:
         rose = latest.value > earlier.value
         verb = "rose" if rose else "fell"
         movement, moved = (
-            f"{verb} from {format_range(kpi, earlier.value, latest.value)} over {span}",
+            f"{verb} from {value_range(earlier.value, latest.value, kpi.unit)} over {span}",
             rose == (kpi.direction == HIGHER),
         )
     return f"{kpi.name} {movement}{_verdict_tail(series, moved)}"
@@ -288,14 +193,14 @@ def displayed_limits(series: Series) -> tuple[float, float] | None:
     """The latest process limits as far as the unit allows (a share stays within 0% to 100%)."""
     if series.limits is None:
         return None
-    return clamp(series.kpi, series.limits.lcl), clamp(series.kpi, series.limits.ucl)
+    return clamp(series.limits.lcl, series.kpi.unit), clamp(series.limits.ucl, series.kpi.unit)
 
 
 def target_phrase(kpi: Kpi, target: float) -> str:
     """'the 90.0% target', 'the target of 30 days'."""
-    if _unit(kpi)[1] in ("%", ""):
-        return f"the {format_value(kpi, target)} target"
-    return f"the target of {format_value(kpi, target)}"
+    if unit_of(kpi.unit).is_symbol or not unit_of(kpi.unit).plural:
+        return f"the {value(target, kpi.unit)} target"
+    return f"the target of {value(target, kpi.unit)}"
 
 
 def assurance_explanation(series: Series) -> str:
@@ -310,7 +215,7 @@ def assurance_explanation(series: Series) -> str:
     goal = target_phrase(kpi, target)
     if limits is None or series.assurance is None:
         return f"Too few periods to place process limits against {goal}."
-    span = format_range(kpi, *limits)
+    span = value_range(*limits, kpi.unit)
     if not has_verdict(series):
         span += f", from only {len(series.shown)} periods, so read this with care"
     good_side, bad_side = ("above", "below") if kpi.direction == HIGHER else ("below", "above")
@@ -343,14 +248,14 @@ def target_gap(series: Series) -> TargetGap | None:
         return None
     kpi = series.kpi
     met = meets(kpi, latest.value, latest.target)
-    difference = latest.value - latest.target
-    target = format_short(kpi, latest.target)
-    side = "on" if difference == 0 else "above" if difference > 0 else "below"
-    if side == "on" or (met and number(kpi, abs(difference)) == number(kpi, 0)):
+    gap = latest.value - latest.target
+    target = short(latest.target, kpi.unit)
+    side = "on" if gap == 0 else "above" if gap > 0 else "below"
+    if side == "on" or (met and rounds_to_zero(gap, kpi.unit)):
         return TargetGap("on target", target, met, "on")
-    if number(kpi, abs(difference)) == number(kpi, 0):
+    if rounds_to_zero(gap, kpi.unit):
         return TargetGap(f"just {side} target", target, met, side)
-    return TargetGap(f"{format_difference(kpi, difference)} {side} target", target, met, side)
+    return TargetGap(f"{difference(gap, kpi.unit)} {side} target", target, met, side)
 
 
 # --- badges: the "Making Data Count" icons as words, a Material icon and a colour meaning ---------------------

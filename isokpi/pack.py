@@ -6,7 +6,6 @@ presented. Text that a spreadsheet could run as a formula is neutralised everywh
 from __future__ import annotations
 
 import datetime as dt
-import html
 import io
 import math
 import re
@@ -17,8 +16,9 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from isokpi import charts
-from isokpi.review import STATUS_LABELS, compare, format_value, kpi_finding, verdict_line
-from isokpi.templates import neutralise
+from isokpi import format as fmt
+from isokpi.review import STATUS_LABELS, compare, kpi_finding, verdict_line
+from isokpi.safety import export_text, html_text
 
 FORMATS = ("pptx", "html")
 MIME = {
@@ -28,23 +28,6 @@ MIME = {
 }
 CHART_WIDTH = 480  # px: two fit side by side in the HTML pack's sections on screen, one fits an A4 page when printed
 ACTIONS_PER_SLIDE = 12
-
-
-# Control characters XML (so PowerPoint and Excel files) cannot hold; pasted text sometimes carries them.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
-def safe_text(value: object) -> str:
-    """One line or cell of text for an export: None as empty, control characters dropped, formula starts
-    neutralised line by line."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int | float):
-        return format_value(value)
-    text = _CONTROL.sub("", str(value))
-    return "\n".join(str(neutralise(line)) for line in text.split("\n"))
 
 
 def _period(record: dict) -> str:
@@ -100,7 +83,7 @@ def _action_rows(actions: list[dict]) -> list[list[object]]:
 def fact_value(fact: dict) -> str:
     """A fact of a 9.3.2 input as text: numbers in words with their unit, text made safe."""
     value = fact["value"]
-    return format_value(value, fact.get("unit", "")) if isinstance(value, int | float) else safe_text(value)
+    return fmt.value(value, fact.get("unit", "")) if isinstance(value, int | float) else export_text(value)
 
 
 def chart_values(kpi: dict) -> tuple[list[str], list[float | None], list[float | None]]:
@@ -243,7 +226,7 @@ def _slide(deck, title: str, subtitle: str | None = None):
     slide = deck.slides.add_slide(deck.slide_layouts[5])  # "Title Only"
     heading = slide.shapes.title
     heading.left, heading.top, heading.width, heading.height = _inches(0.5), _inches(0.25), _inches(12.3), _inches(0.8)
-    heading.text = safe_text(title)
+    heading.text = export_text(title)
     for paragraph in heading.text_frame.paragraphs:
         for run in paragraph.runs:
             run.font.size = Pt(28)
@@ -270,7 +253,7 @@ def _textbox(
     frame.word_wrap = True
     for index, line in enumerate(lines):
         paragraph = frame.paragraphs[0] if index == 0 else frame.add_paragraph()
-        paragraph.text = safe_text(line)
+        paragraph.text = export_text(line)
         for run in paragraph.runs:
             run.font.size = Pt(size)
             run.font.bold = bold_first and index == 0
@@ -299,10 +282,10 @@ def _table(
         for index, share in enumerate(widths):
             table.columns[index].width = _inches(width * share)
     for column, name in enumerate(columns):
-        table.cell(0, column).text = safe_text(name)
+        table.cell(0, column).text = export_text(name)
     for r, row in enumerate(rows, start=1):
         for c, value in enumerate(row):
-            table.cell(r, c).text = safe_text(value)
+            table.cell(r, c).text = export_text(value)
     for cell_row in table.rows:
         for cell in cell_row.cells:
             for paragraph in cell.text_frame.paragraphs:
@@ -315,7 +298,7 @@ def _title_slide(deck, record: dict) -> None:
     slide = deck.slides.add_slide(deck.slide_layouts[0])
     title = slide.shapes.title
     title.left, title.top, title.width, title.height = _inches(0.8), _inches(1.8), _inches(11.7), _inches(1.8)
-    title.text = safe_text(record["review"]["title"])
+    title.text = export_text(record["review"]["title"])
     subtitle = slide.placeholders[1]
     subtitle.left, subtitle.top, subtitle.width, subtitle.height = (
         _inches(0.8),
@@ -323,7 +306,7 @@ def _title_slide(deck, record: dict) -> None:
         _inches(11.7),
         _inches(1.6),
     )
-    subtitle.text = safe_text(
+    subtitle.text = export_text(
         f"ISO 9001 9.3 management review · period {_period(record)} · held {_day(record['review']['review_date'])}\n"
         f"{_state(record)}"
     )
@@ -391,7 +374,7 @@ def _pillar_slide(deck, record: dict, pillar: dict) -> None:
         frame.name = f"chart {kpi['id']}"
         chart = frame.chart
         chart.has_title = True
-        chart.chart_title.text_frame.text = safe_text(f"{kpi['name']} ({kpi['unit']})")
+        chart.chart_title.text_frame.text = export_text(f"{kpi['name']} ({kpi['unit']})")
         chart.chart_title.text_frame.paragraphs[0].runs[0].font.size = Pt(11)
         chart.has_legend = True
         chart.legend.position = XL_LEGEND_POSITION.BOTTOM
@@ -471,7 +454,7 @@ def changed_rows(comparison: dict) -> list[list[str]]:
     changed = [row for row in comparison["kpis"] if row["change"] in ("improved", "worse")]
     changed.sort(key=lambda row: (row["change"] != "worse", row["name"]))
     return [
-        [row["name"], format_value(row["before"], row["unit"]), format_value(row["after"], row["unit"]), row["change"]]
+        [row["name"], fmt.value(row["before"], row["unit"]), fmt.value(row["after"], row["unit"]), row["change"]]
         for row in changed
     ]
 
@@ -569,19 +552,14 @@ def offline_plotlyjs() -> str:
     return _EXTERNAL_HOSTS.sub("", get_plotlyjs())
 
 
-def _e(value: object) -> str:
-    """Any text into HTML: formula starts neutralised, then escaped."""
-    return html.escape(safe_text(value), quote=True)
-
-
-def html_text(record: dict, previous: dict | None = None) -> str:
+def html_page(record: dict, previous: dict | None = None) -> str:
     """The pack as one self-contained HTML file: inline CSS and plotly.js, interactive charts, every 9.3.2 input,
     prints cleanly to PDF."""
     review = record["review"]
     body = [
-        f"<header><h1>{_e(review['title'])}</h1>",
-        f'<p class="meta">ISO 9001 9.3 management review · period {_e(_period(record))} · held '
-        f"{_e(_day(review['review_date']))} · {_e(_state(record))}</p></header>",
+        f"<header><h1>{html_text(review['title'])}</h1>",
+        f'<p class="meta">ISO 9001 9.3 management review · period {html_text(_period(record))} · held '
+        f"{html_text(_day(review['review_date']))} · {html_text(_state(record))}</p></header>",
         _html_nav(record),
         _html_scorecard(record),
         _html_completeness(record),
@@ -591,7 +569,7 @@ def html_text(record: dict, previous: dict | None = None) -> str:
         body.append(_html_comparison(compare(previous, record)))
     body.append(_html_actions(record))
     body.append(
-        f"<footer>Built {_e(_day(record['built_at']))} from the isokpi database; data up to {_e(_day(record['as_of']))}."
+        f"<footer>Built {html_text(_day(record['built_at']))} from the isokpi database; data up to {html_text(_day(record['as_of']))}."
         "</footer>"
     )
     # plotly.js goes in once, inline, and only when there is a chart to draw.
@@ -602,7 +580,7 @@ def html_text(record: dict, previous: dict | None = None) -> str:
         "<!doctype html>",
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{_e(review['title'])}</title>",
+        f"<title>{html_text(review['title'])}</title>",
         f"<style>{CSS}</style>",
         script,
         "</head><body>",
@@ -612,15 +590,16 @@ def html_text(record: dict, previous: dict | None = None) -> str:
 
 def _html_nav(record: dict) -> str:
     items = "".join(
-        f'<li><a href="#input-{_e(s["key"])}">{_e(s["clause"])} {_e(s["title"])}</a></li>' for s in record["sections"]
+        f'<li><a href="#input-{html_text(s["key"])}">{html_text(s["clause"])} {html_text(s["title"])}</a></li>'
+        for s in record["sections"]
     )
     return f'<nav aria-label="Contents"><strong>Inputs</strong><ol>{items}</ol></nav>'
 
 
 def _html_table(columns: list[str], rows: list[list[object]], caption: str | None = None) -> str:
-    head = "".join(f"<th>{_e(c)}</th>" for c in columns)
-    body = "".join("<tr>" + "".join(f"<td>{_e(v)}</td>" for v in row) + "</tr>" for row in rows)
-    cap = f"<caption>{_e(caption)}</caption>" if caption else ""
+    head = "".join(f"<th>{html_text(c)}</th>" for c in columns)
+    body = "".join("<tr>" + "".join(f"<td>{html_text(v)}</td>" for v in row) + "</tr>" for row in rows)
+    cap = f"<caption>{html_text(caption)}</caption>" if caption else ""
     return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -628,7 +607,7 @@ def _html_scorecard(record: dict) -> str:
     return (
         '<section id="scorecard"><h2>Pillar scorecard</h2>'
         + _html_table(SCORECARD_COLUMNS, _scorecard_rows(record))
-        + f'<p class="meta">{_e(record["scorecard"]["rule"])}</p></section>'
+        + f'<p class="meta">{html_text(record["scorecard"]["rule"])}</p></section>'
     )
 
 
@@ -636,7 +615,7 @@ def _html_completeness(record: dict) -> str:
     done = record["completeness"]["with_evidence"]
     missing = record["completeness"]["missing"]
     items = "".join(
-        f'<li><span class="evidence-no">Missing</span> {_e(m["clause"])} {_e(m["title"])}: {_e(m["reason"])}</li>'
+        f'<li><span class="evidence-no">Missing</span> {html_text(m["clause"])} {html_text(m["title"])}: {html_text(m["reason"])}</li>'
         for m in missing
     )
     return (
@@ -654,19 +633,21 @@ def _html_section(record: dict, section: dict) -> str:
         else '<span class="evidence-no">Missing</span>'
     )
     parts = [
-        f'<section id="input-{_e(section["key"])}" class="input{" long" if len(section["kpis"]) > 2 else ""}">',
-        f'<h2><span class="clause">{_e(section["clause"])}</span>{_e(section["title"])}</h2>',
-        f'<p>{evidence} · <span class="summary">{_e(section["summary"])}</span></p>',
+        f'<section id="input-{html_text(section["key"])}" class="input{" long" if len(section["kpis"]) > 2 else ""}">',
+        f'<h2><span class="clause">{html_text(section["clause"])}</span>{html_text(section["title"])}</h2>',
+        f'<p>{evidence} · <span class="summary">{html_text(section["summary"])}</span></p>',
     ]
     if section["missing"]:
-        parts.append(f'<p class="evidence-no">{_e(section["missing"])}</p>')
+        parts.append(f'<p class="evidence-no">{html_text(section["missing"])}</p>')
     if section["text"].strip():
-        parts.append(f'<div class="text">{_e(section["text"])}</div>')
+        parts.append(f'<div class="text">{html_text(section["text"])}</div>')
     if section["facts"]:
-        facts = "".join(f"<div><dt>{_e(f['label'])}</dt><dd>{_e(fact_value(f))}</dd></div>" for f in section["facts"])
+        facts = "".join(
+            f"<div><dt>{html_text(f['label'])}</dt><dd>{html_text(fact_value(f))}</dd></div>" for f in section["facts"]
+        )
         parts.append(f'<dl class="facts">{facts}</dl>')
     for table in section["tables"]:
-        parts.append(f"<h3>{_e(table['title'])}</h3>" + _html_table(table["columns"], table["rows"]))
+        parts.append(f"<h3>{html_text(table['title'])}</h3>" + _html_table(table["columns"], table["rows"]))
     if section["kpis"]:
         charts_html = "".join(_html_chart(kpi, f"chart-{section['key']}-{kpi['id']}") for kpi in section["kpis"])
         parts.append(f'<div class="charts">{charts_html}</div>')
@@ -676,12 +657,12 @@ def _html_section(record: dict, section: dict) -> str:
 
 def _html_chart(kpi: dict, div_id: str) -> str:
     if kpi["latest"] is None:
-        return f'<div class="chart"><h3>{_e(kpi["name"])}</h3><p>No data in the review period.</p></div>'
+        return f'<div class="chart"><h3>{html_text(kpi["name"])}</h3><p>No data in the review period.</p></div>'
     # A fixed width: two charts side by side on screen, one per row on paper, never clipped when printed.
     figure = trend_figure(kpi, height=320, width=CHART_WIDTH)
     config = charts.PLOTLY_CONFIG | {"responsive": False}
     plot = figure.to_html(full_html=False, include_plotlyjs=False, config=config, div_id=div_id)
-    return f'<div class="chart">{plot}<p class="kpi-line">{_e(verdict_line(kpi))}</p></div>'
+    return f'<div class="chart">{plot}<p class="kpi-line">{html_text(verdict_line(kpi))}</p></div>'
 
 
 def _html_comparison(comparison: dict) -> str:
@@ -690,7 +671,7 @@ def _html_comparison(comparison: dict) -> str:
     pillars = [[p["name"], p["before"] or "–", p["after"]] for p in comparison["pillars"]]
     return (
         '<section id="comparison"><h2>Compared with the previous review</h2>'
-        f"<p>Previous: {_e(previous['title'])} ({_e(_day(previous['review_date']))}). "
+        f"<p>Previous: {html_text(previous['title'])} ({html_text(_day(previous['review_date']))}). "
         f'<span class="improved">{len(comparison["improved"])} KPI(s) improved</span>, '
         f'<span class="worse">{len(comparison["worse"])} got worse</span>.</p>'
         + _html_table(["KPI", "Previous review", "This review", "Change"], rows)
@@ -751,7 +732,7 @@ def _fill(sheet, headers: list[str], rows: list[list[object]]) -> None:
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in rows:
-        sheet.append([safe_text(value) if isinstance(value, str) else value for value in row])
+        sheet.append([export_text(value) if isinstance(value, str) else value for value in row])
     for cells in sheet.iter_rows(min_row=2):
         for cell in cells:
             if isinstance(cell.value, dt.datetime):
@@ -776,7 +757,7 @@ def write_pack(record: dict, format_: str, path: str | Path, previous: dict | No
     if format_ == "pptx":
         path.write_bytes(pptx_bytes(record, previous))
     else:
-        path.write_text(html_text(record, previous), encoding="utf-8")
+        path.write_text(html_page(record, previous), encoding="utf-8")
     return path
 
 

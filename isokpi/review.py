@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from isokpi import actions as register
+from isokpi import format as fmt
 from isokpi import stats
 from isokpi.audit import record_event
 from isokpi.auth import QUALITY_LEAD, User, require
@@ -26,13 +27,11 @@ from isokpi.kpis import (
     MIN_POINTS_FOR_LIMITS,
     Filters,
     Series,
-    add_months,
-    period_label,
-    period_start,
     scorecard,
     scorecard_dict,
     series_dict,
 )
+from isokpi.periods import add_months, period_label, period_start
 from isokpi.pillars import PILLAR_NAMES
 
 RECORD_VERSION = 1
@@ -590,8 +589,8 @@ def _objectives_input(data: dict) -> dict:
         rows.append(
             [
                 kpi["name"],
-                format_value(kpi["latest"], kpi["unit"]),
-                format_value(kpi["target_latest"], kpi["unit"]),
+                fmt.value(kpi["latest"], kpi["unit"]),
+                fmt.value(kpi["target_latest"], kpi["unit"]),
                 met or "no target",
                 assurance_label(kpi),
             ]
@@ -892,38 +891,20 @@ ASSURANCE_LABELS = {
 STATUS_LABELS = {"open": "Open (draft)", "closed": "Closed and frozen", "draft": "Not stored (ad hoc)"}
 
 
-def format_value(value: float | int | None, unit: str = "") -> str:
-    """82.1%, 20.3 NPS points, 0.25 per audit, 1,204 hours. Negative numbers take a true minus sign (U+2212), so
-    no exported cell starts with '-' (which spreadsheets would read as a formula)."""
-    if value is None:
-        return "–"
-    number = float(value)
-    if isinstance(value, int) or abs(number) >= 1000:
-        text = f"{abs(number):,.0f}"
-    elif abs(number) < 1:
-        text = f"{abs(number):.2f}"
-    else:
-        text = f"{abs(number):,.1f}"
-    sign = "\u2212" if number < 0 and text.strip("0.,") else ""
-    if unit == "%":
-        return f"{sign}{text}%"
-    return f"{sign}{text}" + (f" {unit}" if unit else "")
-
-
 def kpi_finding(kpi: dict) -> str:
     """The finding in words, for a chart title: 'Customer NPS rose from 12 to 20.3 NPS points (2025-11 to 2026-10)'."""
     name, unit = kpi["name"], kpi["unit"]
     if kpi["latest"] is None:
         return f"{name}: no data in the period"
     if kpi["first_period"] == kpi["latest_period"]:
-        return f"{name} was {format_value(kpi['latest'], unit)} in {kpi['latest_period']}"
+        return f"{name} was {fmt.value(kpi['latest'], unit)} in {kpi['latest_period']}"
     first, latest = kpi["first"], kpi["latest"]
     verb = "held at" if abs(latest - first) < 1e-9 else ("rose from" if latest > first else "fell from")
     span = f"({kpi['first_period']} to {kpi['latest_period']})"
     if verb == "held at":
-        return f"{name} held at {format_value(latest, unit)} {span}"
-    start = format_value(first, "%" if unit == "%" else "")
-    return f"{name} {verb} {start} to {format_value(latest, unit)} {span}"
+        return f"{name} held at {fmt.value(latest, unit)} {span}"
+    start = fmt.value(first, "%" if unit == "%" else "")
+    return f"{name} {verb} {start} to {fmt.value(latest, unit)} {span}"
 
 
 def _too_few(kpi: dict) -> bool:
@@ -945,9 +926,7 @@ def assurance_label(kpi: dict) -> str:
 
 def verdict_line(kpi: dict) -> str:
     """Latest value, target and the two verdicts in one line."""
-    target = (
-        "no target" if kpi["target_latest"] is None else f"target {format_value(kpi['target_latest'], kpi['unit'])}"
-    )
-    latest = format_value(kpi["latest"], kpi["unit"])
+    target = "no target" if kpi["target_latest"] is None else f"target {fmt.value(kpi['target_latest'], kpi['unit'])}"
+    latest = fmt.value(kpi["latest"], kpi["unit"])
     when = f" ({kpi['latest_period']})" if kpi["latest_period"] else ""
     return f"Latest {latest}{when}, {target}; {variation_label(kpi)}; {assurance_label(kpi)}"

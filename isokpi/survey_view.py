@@ -18,7 +18,8 @@ from isokpi import stats
 from isokpi.charts import BAD, GOOD, NEUTRAL, theme
 from isokpi.datasets import STAKEHOLDERS
 from isokpi.db import Database
-from isokpi.kpis import Filters, Series, period_label
+from isokpi.kpis import Filters, Series
+from isokpi.periods import period_label
 from isokpi.pillars import PILLAR_IDS, PILLAR_NAMES
 from isokpi.training_view import Chart, view_frame
 

@@ -7,15 +7,7 @@ import io
 from pathlib import Path
 
 from isokpi.datasets import DATASETS, ENUM, TEXT, Dataset
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value: object) -> object:
-    """Text that a spreadsheet would run as a formula gets a leading apostrophe (formula injection)."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+from isokpi.safety import spreadsheet_cell
 
 
 def example_row(dataset: Dataset) -> list[str]:
@@ -27,7 +19,7 @@ def template_csv(dataset: Dataset) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(dataset.column_names)
-    writer.writerow([neutralise(value) for value in example_row(dataset)])
+    writer.writerow([spreadsheet_cell(value) for value in example_row(dataset)])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
@@ -40,7 +32,7 @@ def template_xlsx(dataset: Dataset) -> bytes:
     sheet = workbook.active
     sheet.title = dataset.name
     sheet.append(dataset.column_names)
-    sheet.append([neutralise(value) for value in example_row(dataset)])
+    sheet.append([spreadsheet_cell(value) for value in example_row(dataset)])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for column_cells in sheet.columns:

@@ -17,11 +17,13 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from isokpi import kpis, stats
+from isokpi import kpis
 from isokpi.charts import BAD, GRID, NEUTRAL, theme, xmr_chart
 from isokpi.datasets import FAVOURABLE_FROM, SCALE_RANGES
 from isokpi.db import Database, bound
-from isokpi.kpis import Filters, Series, period_label
+from isokpi.kpis import Filters, Series
+from isokpi.narrative import kpi_sentence
+from isokpi.periods import period_label
 
 GROUPS = ("department", "site")
 PERIODS_PER_YEAR = {"month": 12, "quarter": 4, "year": 1}
@@ -29,11 +31,6 @@ PER_PERIOD = {"month": "a month", "quarter": "a quarter", "year": "a year"}
 LAST_YEAR = {"month": "over the last 12 months", "quarter": "over the last 4 quarters", "year": "in the last year"}
 EXPIRING_WITHIN_DAYS = 60  # as in training_matrix.sql
 MATRIX_STATES = ("valid", "expiring", "expired", "overdue", "planned")
-VERDICT_WORDS = {
-    stats.IMPROVEMENT: "a real improvement",
-    stats.CONCERN: "a real deterioration",
-    stats.COMMON_CAUSE: "within normal variation",
-}
 
 
 # --- running view queries (shared by the findings and survey views) -------------------------------------------
@@ -107,38 +104,6 @@ class Chart:
 # --- words ----------------------------------------------------------------------------------------------------
 
 
-def format_value(value: float, unit: str) -> str:
-    """A KPI value as a reader says it: 93%, 1.8 hours, +42 NPS points, 3 findings."""
-    if unit == "%":
-        return f"{value:.0f}%"
-    if unit == "NPS points":
-        return f"{value:+.0f}"
-    if unit in ("hours", "days"):
-        return f"{value:.1f} {unit}"
-    return f"{value:g} {unit}" if float(value).is_integer() else f"{value:.2f} {unit}"
-
-
-def series_title(series: Series) -> str:
-    """A KPI chart's title: where it went from and to, and whether that is more than noise."""
-    shown = series.shown
-    name = series.kpi.name
-    if not shown:
-        return f"{name}: no values for these filters"
-    last = shown[-1]
-    last_text = f"{format_value(last.value, series.kpi.unit)} in {period_label(last.period, series.grain)}"
-    if len(shown) == 1:
-        return f"{name}: {last_text}"
-    first = shown[0]
-    first_text = f"{format_value(first.value, series.kpi.unit)} in {period_label(first.period, series.grain)}"
-    verdict = (
-        VERDICT_WORDS[series.variation] if len(shown) >= kpis.MIN_POINTS_FOR_LIMITS else "too few periods to judge"
-    )
-    if format_value(first.value, series.kpi.unit) == format_value(last.value, series.kpi.unit):
-        return f"{name} was {first_text} and again {last_text}: {verdict}"
-    verb = "rose" if last.value > first.value else "fell"
-    return f"{name} {verb} from {first_text} to {last_text}: {verdict}"
-
-
 def series_frame(series: Series) -> pd.DataFrame:
     """A KPI series as the table behind its chart (suppressed points keep no value)."""
     return pd.DataFrame(
@@ -160,7 +125,7 @@ def series_frame(series: Series) -> pd.DataFrame:
 def kpi_chart(database: Database, filters: Filters, kpi_id: str) -> Chart:
     """A catalog KPI as a process-behaviour chart titled with its finding, with its series for the headline tile."""
     series = kpis.kpi_series(database, kpi_id, filters)
-    figure = xmr_chart(series, title=series_title(series)) if series.shown else None
+    figure = xmr_chart(series, title=kpi_sentence(series)) if series.shown else None
     return Chart(series_frame(series), figure, series=series)
 
 

@@ -23,8 +23,7 @@ from isokpi.db import Database
 from isokpi.kpis import Filters
 from isokpi.opening import open_database
 from isokpi.queries import dataset_summaries, filter_options
-from isokpi.templates import neutralise
-from isokpi.uploads import plain  # noqa: F401  (pages show user text through ui.plain)
+from isokpi.safety import plain, spreadsheet_cell
 
 APP_TITLE = "isokpi"
 PAGE_ICON = "📈"  # an emoji: a Material favicon would be fetched from Google's servers
@@ -265,7 +264,7 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
     safe = frame.copy()
     for column in safe.columns:
         if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
-            safe[column] = safe[column].map(neutralise)
+            safe[column] = safe[column].map(spreadsheet_cell)
     buffer = io.StringIO()
     safe.to_csv(buffer, index=False)
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")

@@ -492,15 +492,3 @@ def find_saved_mapping(
 
 
 # --- text shown on the page --------------------------------------------------------------------------------------
-
-
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#!|<>~$:])")
-
-
-def plain(text: object) -> str:
-    """User text (file names, headers, values in messages) made safe to show in Streamlit markdown: no links,
-    images, formatting or directives."""
-    escaped = _MARKDOWN.sub(r"\\\1", " ".join(str(text).split()))
-    # A list or heading marker at the start: "- x", "+ x", "= x", "1. x".
-    escaped = re.sub(r"^(\d+)([.)])", r"\1\\\2", escaped)
-    return re.sub(r"^([-+=])", r"\\\1", escaped)

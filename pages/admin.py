@@ -5,6 +5,7 @@ import streamlit as st
 
 from isokpi import audit, auth, ui
 from isokpi.db import DatabaseError
+from isokpi.safety import plain
 
 database, user = ui.start_page("Admin", role=auth.ADMIN, caption="Roles by e-mail, and the audit trail.")
 
@@ -33,12 +34,12 @@ if assign or remove:
     try:
         if assign:
             auth.assign_role(database, user, email, role)
-            st.success(f"{ui.plain(email.strip().lower())} is now {auth.ROLE_NAMES[role]}.")
+            st.success(f"{plain(email.strip().lower())} is now {auth.ROLE_NAMES[role]}.")
         else:
             auth.remove_role(database, user, email)
-            st.success(f"Removed the assigned role of {ui.plain(email.strip().lower())}.")
+            st.success(f"Removed the assigned role of {plain(email.strip().lower())}.")
     except (ValueError, auth.AccessError, DatabaseError) as error:
-        st.error(ui.plain(error))
+        st.error(plain(error))
 
 st.subheader("Audit trail", anchor=False)
 trail = pd.DataFrame(audit.audit_trail(database))

@@ -6,6 +6,7 @@ import streamlit as st
 
 from isokpi import ui
 from isokpi.queries import dataset_summaries
+from isokpi.safety import plain
 
 database, user = ui.start_page("Data", caption="What is loaded, how far it reaches, and when it was last refreshed.")
 ui.demo_notice(database)
@@ -27,8 +28,8 @@ for column, summary in zip(columns, summaries, strict=True):
             st.caption(f"{summary.first:%d %b %Y} – {summary.last:%d %b %Y}")
         if summary.last_loaded_at:
             st.caption(
-                f"Last load {summary.last_loaded_at:%d %b %Y %H:%M} UTC by {ui.plain(summary.last_loaded_by)}: "
-                f"{ui.plain(summary.last_file)}"
+                f"Last load {summary.last_loaded_at:%d %b %Y %H:%M} UTC by {plain(summary.last_loaded_by)}: "
+                f"{plain(summary.last_file)}"
             )
         if summary.is_stale(today):
             st.warning(

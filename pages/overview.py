@@ -3,8 +3,10 @@ whether the change is real or noise."""
 
 import streamlit as st
 
+from isokpi import format as fmt
 from isokpi import kpis, narrative, ui
 from isokpi.demo import database_is_empty
+from isokpi.periods import period_name
 
 db, user = ui.start_page("Overview", caption="Is our management system improving? One tile per leadership pillar.")
 ui.demo_notice(db)
@@ -39,14 +41,14 @@ with st.grid(4, min_column_width=200, gap="small"):
                 st.caption("No data for these filters.")
                 continue
             gap = narrative.target_gap(headline)
-            latest = narrative.period_name(headline.latest.period, headline.grain)
+            latest = period_name(headline.latest.period, headline.grain)
             st.caption(
                 f"**{headline.kpi.name}**" + (f" · target {gap.target}" if gap else ""),
                 help=f"{headline.kpi.definition} Latest value: {latest}.",
             )
             st.metric(
                 headline.kpi.name,
-                narrative.format_short(headline.kpi, headline.latest.value),
+                fmt.short(headline.latest.value, headline.kpi.unit),
                 delta=gap.text if gap else None,
                 delta_color=("blue" if gap.met else "orange") if gap else "gray",
                 delta_arrow=ARROWS[gap.side] if gap else "off",

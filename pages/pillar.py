@@ -3,7 +3,9 @@
 import streamlit as st
 
 from isokpi import charts, kpis, narrative, notes, ui
+from isokpi.periods import period_name
 from isokpi.pillars import PILLAR_IDS, PILLAR_NAMES, PILLAR_QUESTIONS
+from isokpi.safety import plain
 
 db, user = ui.start_page("Pillar")
 ui.demo_notice(db)
@@ -81,10 +83,10 @@ for series in card.series:
             continue
         with st.expander(f"Notes ({len(kpi_notes)})", icon=":material/sticky_note_2:", expanded=bool(kpi_notes)):
             for note in kpi_notes:
-                when = narrative.period_name(note.period, "month")
+                when = period_name(note.period, "month")
                 text_column, button_column = st.columns([6, 1], vertical_alignment="center")
                 text_column.text(f"{when}: {note.text}")
-                text_column.caption(f"{ui.plain(note.created_by)}, {note.created_at:%d %b %Y}")
+                text_column.caption(f"{plain(note.created_by)}, {note.created_at:%d %b %Y}")
                 if can_edit and button_column.button(
                     "Delete", key=f"delete-note-{note.note_id}", icon=":material/delete:", type="tertiary"
                 ):
@@ -100,7 +102,7 @@ for series in card.series:
                     period = period_column.selectbox(
                         "Period",
                         [point.period for point in reversed(series.points)],
-                        format_func=lambda day: narrative.period_name(day, filters.grain),
+                        format_func=lambda day: period_name(day, filters.grain),
                         key=f"note-period-{kpi.id}",
                     )
                     text = text_column.text_input(

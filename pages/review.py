@@ -6,9 +6,11 @@ import pandas as pd
 import streamlit as st
 
 from isokpi import actions, pack, review, ui
+from isokpi import format as fmt
 from isokpi.auth import QUALITY_LEAD
 from isokpi.db import DatabaseError
 from isokpi.pillars import PILLAR_IDS, PILLAR_NAMES
+from isokpi.safety import plain
 
 db, user = ui.start_page(
     "Management review",
@@ -62,7 +64,7 @@ previous = review.review_record(db, before["review_id"], evidence_of=ui.cached(r
 is_open = current["status"] == "open"
 editable = is_open and can_edit
 
-st.subheader(ui.plain(record["review"]["title"]), anchor=False)
+st.subheader(plain(record["review"]["title"]), anchor=False)
 st.caption(
     f"Held {current['review_date']:%d %b %Y} · period {current['period_from']:%d %b %Y} to "
     f"{current['period_to']:%d %b %Y} · data up to {record['as_of']}"
@@ -74,14 +76,14 @@ if is_open:
     )
 else:
     st.success(
-        f"Closed on {current['closed_at']:%d %b %Y %H:%M} UTC by {ui.plain(current['closed_by'])}: this is the record "
+        f"Closed on {current['closed_at']:%d %b %Y %H:%M} UTC by {plain(current['closed_by'])}: this is the record "
         "as it was presented. Later uploads do not change it.",
         icon=":material/lock:",
     )
 
 downloads = [
     ("PowerPoint pack", lambda: pack.pptx_bytes(record, previous), "pptx", ":material/slideshow:"),
-    ("HTML pack (prints to PDF)", lambda: pack.html_text(record, previous), "html", ":material/html:"),
+    ("HTML pack (prints to PDF)", lambda: pack.html_page(record, previous), "html", ":material/html:"),
     ("Actions register (Excel)", lambda: pack.actions_xlsx(pack.register_rows(record)), "xlsx", ":material/table:"),
 ]
 # Files are made only when a button is clicked (data is a callable): the HTML pack embeds plotly.js (~5 MB).
@@ -129,7 +131,7 @@ with inputs_tab:
             try:
                 changed = review.save_texts(db, user, chosen, texts)
             except (review.ReviewError, ValueError, DatabaseError) as error:
-                st.error(ui.plain(error), icon=":material/error:")
+                st.error(plain(error), icon=":material/error:")
             else:
                 st.toast(f"Saved: {', '.join(changed)}" if changed else "Nothing changed.", icon=":material/check:")
                 st.rerun()
@@ -227,8 +229,8 @@ with compare_tab:
                 )  # fmt: skip
         frame = pd.DataFrame(
             [
-                {"KPI": row["name"], "Previous review": review.format_value(row["before"], row["unit"]),
-                 "This review": review.format_value(row["after"], row["unit"]), "Change": row["change"]}
+                {"KPI": row["name"], "Previous review": fmt.value(row["before"], row["unit"]),
+                 "This review": fmt.value(row["after"], row["unit"]), "Change": row["change"]}
                 for row in comparison["kpis"]
             ]
         )  # fmt: skip
@@ -260,6 +262,6 @@ if editable:
                 try:
                     review.close_review(db, user, chosen)
                 except (review.ReviewError, DatabaseError) as error:
-                    st.error(ui.plain(error), icon=":material/error:")
+                    st.error(plain(error), icon=":material/error:")
                 else:
                     st.rerun()

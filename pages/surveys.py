@@ -2,7 +2,9 @@
 
 import streamlit as st
 
+from isokpi import format as fmt
 from isokpi import ui
+from isokpi.safety import plain
 from isokpi.survey_view import (
     SMALL_GROUP,
     favourable_chart,
@@ -12,7 +14,7 @@ from isokpi.survey_view import (
     responses_chart,
     suppressed_periods,
 )
-from isokpi.training_view import format_value, kpi_chart, latest_value
+from isokpi.training_view import kpi_chart, latest_value
 
 db, user = ui.start_page(
     "Surveys",
@@ -48,7 +50,7 @@ with tiles[2].container(border=True):
     period, value, change = latest_value(nps.series)
     st.metric(
         f"Customer NPS, {period}" if period else "Customer NPS",
-        format_value(value, "NPS points") if value is not None else "–",
+        fmt.short(value, "NPS points"),
         None if change is None else f"{change:+.0f} points",
         help=nps.series.kpi.definition,
     )
@@ -79,7 +81,7 @@ else:
     ui.chart(favourable.figure, favourable.frame, name=f"favourable-{stakeholder}", key="favourable")
     st.caption(
         "Favourable: 4-5 of 5, 3-4 of 4, 5-7 of 7. Bars: 95% confidence interval from respondents' own shares; "
-        "hover for n (respondents). " + ui.plain(favourable.note)
+        "hover for n (respondents). " + plain(favourable.note)
     )
 
     st.subheader("How people answered", anchor=False)
@@ -92,7 +94,7 @@ else:
         ui.chart(distribution.figure, distribution.frame, name=f"answers-{wave}", key="likert")
         st.caption(
             "Neutral answers are split across the centre line. A 4-point scale has no neutral; a 7-point scale's "
-            "'somewhat' answers count as agree or disagree. " + ui.plain(distribution.note)
+            "'somewhat' answers count as agree or disagree. " + plain(distribution.note)
         )
 
 # --- customer NPS ------------------------------------------------------------------------------------------------

@@ -2,10 +2,10 @@
 
 import streamlit as st
 
+from isokpi import format as fmt
 from isokpi import ui
 from isokpi.training_view import (
     EXPIRING_WITHIN_DAYS,
-    format_value,
     hours_chart,
     kpi_chart,
     latest_hours,
@@ -67,12 +67,12 @@ for tile, chart, label in (
     with tile.container(border=True):
         st.metric(
             f"{label}, {period}" if period else label,
-            format_value(value, "%") if value is not None else "–",
+            fmt.short(value, "%"),
             None if change is None else f"{change:+.1f} pts",
             help=chart.series.kpi.definition,
         )
         target = chart.series.target
-        st.caption(f"Target {format_value(target, '%')}" if target is not None else "No target")
+        st.caption(f"Target {fmt.value(target, '%')}" if target is not None else "No target")
 
 # --- hours per employee -----------------------------------------------------------------------------------------
 st.subheader("Hours per employee", anchor=False)

@@ -12,6 +12,7 @@ from isokpi.db import DatabaseError
 from isokpi.ingest import UndoError, list_batches, undo_batch
 from isokpi.mapping import WIDE_FIXED, MappingError
 from isokpi.pillars import PILLAR_IDS, PILLAR_NAMES
+from isokpi.safety import plain
 from isokpi.sources import SourceError
 from isokpi.templates import template_csv, template_xlsx
 
@@ -40,7 +41,7 @@ STEPS = {
     "writing": "Writing every row in one transaction",
 }
 WIDE_OWN = (*WIDE_FIXED, "scale")  # in a wide export these come from the question columns and the scale
-md = uploads.plain
+md = plain
 
 
 def remembered(name, key, compute):

@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from isokpi import actions, pack, review
 from isokpi.auth import QUALITY_LEAD, VIEWER, AccessError, User
 from isokpi.db import now_utc
-from isokpi.templates import FORMULA_STARTS
+from isokpi.safety import FORMULA_STARTS
 
 LEAD = User("lead@example.com", "Lead", QUALITY_LEAD)
 OTHER = User("other@example.com", "Other lead", QUALITY_LEAD)

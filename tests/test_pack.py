@@ -17,10 +17,11 @@ from isokpi import actions, cli, cli_review, pack, review
 from isokpi.auth import QUALITY_LEAD, User
 from isokpi.db import resolve_target
 from isokpi.ingest import ingest_file
-from isokpi.kpis import kpi_series, period_label, scorecard
+from isokpi.kpis import kpi_series, scorecard
 from isokpi.opening import close_all, open_target
+from isokpi.periods import period_label
 from isokpi.pillars import PILLAR_NAMES
-from isokpi.templates import FORMULA_STARTS
+from isokpi.safety import FORMULA_STARTS
 
 LEAD = User("lead@example.com", "Lead", QUALITY_LEAD)
 AS_OF = dt.date(2026, 11, 25)
@@ -156,7 +157,7 @@ def test_pptx_text_is_neutralised_everywhere(demo):
 
 def test_html_has_every_input_embeds_plotly_once_and_fetches_nothing(demo):
     first, second = records(demo)
-    page = pack.html_text(second, first)
+    page = pack.html_page(second, first)
     for key in ["a", "b", "c1", "c2", "c3", "c4", "c5", "c6", "c7", "d", "e", "f"]:
         assert f'<section id="input-{key}"' in page
     headings = re.findall(r'<h2><span class="clause">([^<]+)</span>', page)
@@ -184,7 +185,7 @@ def test_html_has_every_input_embeds_plotly_once_and_fetches_nothing(demo):
 
 def test_html_escapes_and_neutralises_user_text(demo):
     first, _ = records(demo)
-    page = pack.html_text(first)
+    page = pack.html_page(first)
     assert "<script>alert" not in page and "<b>Hire</b>" not in page
     assert "&lt;script&gt;alert(&#x27;b&#x27;)&lt;/script&gt; new site in Leeds" in page
     assert "&lt;b&gt;Hire&lt;/b&gt; an auditor" in page
@@ -196,7 +197,7 @@ def test_html_escapes_and_neutralises_user_text(demo):
 def test_a_frozen_review_exports_the_same_after_new_data(pack_db, tmp_path):
     shutil.copy(pack_db, tmp_path / "copy.duckdb")
     demo = open_target(resolve_target(tmp_path / "copy.duckdb"))
-    before_html = pack.html_text(review.review_record(demo, 1))
+    before_html = pack.html_page(review.review_record(demo, 1))
     before_deck = Presentation(io.BytesIO(pack.pptx_bytes(review.review_record(demo, 1))))
     path = tmp_path / "more.csv"
     path.write_text(
@@ -208,7 +209,7 @@ def test_a_frozen_review_exports_the_same_after_new_data(pack_db, tmp_path):
     assert result.ok and result.inserted == 5
     live = review.build_record(demo, review.adhoc_review(dt.date(2025, 5, 1), dt.date(2026, 4, 30)))
     assert live["series"]["major_ncs_per_audit"] != review.review_record(demo, 1)["series"]["major_ncs_per_audit"]
-    assert pack.html_text(review.review_record(demo, 1)) == before_html
+    assert pack.html_page(review.review_record(demo, 1)) == before_html
     after_deck = Presentation(io.BytesIO(pack.pptx_bytes(review.review_record(demo, 1))))
     assert [slide_texts(s) for s in after_deck.slides] == [slide_texts(s) for s in before_deck.slides]
     demo.close()
@@ -282,7 +283,7 @@ def test_html_pack_draws_its_charts_offline_and_prints_to_pdf(demo, tmp_path, pl
     """In a real Chromium: no request leaves the file, every chart is drawn, and it prints to a multi-page PDF."""
     first, second = records(demo)
     path = tmp_path / "pack.html"
-    path.write_text(pack.html_text(second, first), encoding="utf-8")
+    path.write_text(pack.html_page(second, first), encoding="utf-8")
     page = playwright_browser.new_page(viewport={"width": 1200, "height": 900})
     requests, errors = [], []
     page.on("request", lambda r: requests.append(r.url))

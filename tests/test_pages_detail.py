@@ -13,6 +13,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from isokpi import findings_view as fv
+from isokpi import format as fmt
 from isokpi import survey_view as sv
 from isokpi import training_view as tv
 from isokpi.db import resolve_target
@@ -129,7 +130,7 @@ def test_training_page_on_the_demo_database(demo_file, open_page):
     assert shown["Staff on record"] == f"{tv.staff_on_record(database, Filters()):,}"
     mandatory = kpi_series(database, "mandatory_training_completion_pct", Filters()).latest
     label = f"Mandatory training on time, {mandatory.period:%Y-%m}"
-    assert shown[label] == f"{mandatory.value:.0f}%"
+    assert shown[label] == fmt.short(mandatory.value, "%")
 
 
 def test_training_page_follows_a_site_filter_in_the_query_string(demo_file, open_page):
@@ -203,7 +204,7 @@ def test_surveys_page_on_the_demo_database(demo_file, open_page):
     assert metrics(at) == {
         "Survey waves": f"{len(waves):,}",
         "Responses": f"{int(waves['respondents'].sum()):,}",
-        f"Customer NPS, {nps.period:%Y-%m}": f"{nps.value:+.0f}",
+        f"Customer NPS, {nps.period:%Y-%m}": fmt.short(nps.value, "NPS points"),
     }
     # The latest employee wave is preselected for the distribution of answers.
     assert at.selectbox(key="wave").value == sv.likert_waves(waves, "employee")[-1]

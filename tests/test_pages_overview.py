@@ -11,6 +11,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from isokpi import charts, narrative, notes
+from isokpi import format as fmt
 from isokpi.catalog import kpis_of_pillar
 from isokpi.db import Database, resolve_target
 from isokpi.kpis import Filters, scorecard
@@ -27,7 +28,7 @@ def headline_values(database: Database, filters: Filters) -> dict[str, str]:
     values = {}
     for card in scorecard(database, filters):
         headline = narrative.headline(card)
-        values[card.id] = narrative.format_short(headline.kpi, headline.latest.value)
+        values[card.id] = fmt.short(headline.latest.value, headline.kpi.unit)
     return values
 
 

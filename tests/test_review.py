@@ -13,8 +13,9 @@ from isokpi import actions, review
 from isokpi.auth import QUALITY_LEAD, VIEWER, AccessError, User
 from isokpi.db import resolve_target
 from isokpi.ingest import ingest_file
-from isokpi.kpis import kpi_series, period_label
+from isokpi.kpis import kpi_series
 from isokpi.opening import open_target
+from isokpi.periods import period_label
 
 LEAD = User("lead@example.com", "Lead", QUALITY_LEAD)
 AS_OF = dt.date(2026, 11, 25)
@@ -183,13 +184,3 @@ def test_compare_says_what_improved_and_what_got_worse_by_direction(demo):
     assert rows["customer_csat_pct"]["change"] == "unchanged"
     assert rows["customer_nps"]["after"] - rows["customer_nps"]["before"] == pytest.approx(5)
     assert [p["before"] == p["after"] for p in comparison["pillars"]] == [True] * 8
-
-
-def test_numbers_in_words_never_start_with_a_formula_character():
-    assert review.format_value(-12.5, "NPS points") == "\u221212.5 NPS points"
-    assert review.format_value(-0.001, "%") == "0.00%"
-    assert review.format_value(82.14, "%") == "82.1%"
-    assert review.format_value(0.25, "per audit") == "0.25 per audit"
-    assert review.format_value(31928.5, "hours") == "31,928 hours"
-    assert review.format_value(7) == "7"
-    assert review.format_value(None, "%") == "–"

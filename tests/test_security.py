@@ -6,7 +6,7 @@ import datetime as dt
 
 from isokpi.ingest import ingest_file
 from isokpi.kpis import Filters, kpi_series
-from isokpi.templates import neutralise
+from isokpi.safety import spreadsheet_cell as neutralise
 from isokpi.ui import csv_bytes
 
 HOSTILE = [

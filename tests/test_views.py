@@ -13,13 +13,12 @@ import pandas as pd
 import pytest
 
 from isokpi import findings_view as fv
-from isokpi import stats
+from isokpi import narrative, stats
 from isokpi import survey_view as sv
 from isokpi import training_view as tv
-from isokpi.catalog import get_kpi
 from isokpi.db import Target, resolve_target
 from isokpi.ingest import ingest_file
-from isokpi.kpis import Filters, Point, Series, kpi_series
+from isokpi.kpis import Filters, kpi_series
 from isokpi.opening import open_target
 
 from .conftest import BACKENDS, ROOT
@@ -176,17 +175,9 @@ def test_matrix_figure_is_a_heatmap_of_the_share_needing_action(training_db):
     assert heatmap.text[1][0] == "1 expiring"
 
 
-def test_series_title_states_the_change_and_whether_it_is_real():
-    kpi = get_kpi("mandatory_training_completion_pct")
-    two = Series(kpi, "month", [Point(dt.date(2025, 1, 1), 80.0, 10), Point(dt.date(2025, 2, 1), 90.0, 10)])
-    assert tv.series_title(two) == (
-        "Mandatory training completed on time rose from 80% in 2025-01 to 90% in 2025-02: too few periods to judge"
-    )
-    six = Series(kpi, "month", [Point(dt.date(2025, m, 1), 90.0 - m, 10) for m in range(1, 7)], variation=stats.CONCERN)
-    assert tv.series_title(six).endswith("fell from 89% in 2025-01 to 84% in 2025-06: a real deterioration")
-    assert (
-        tv.series_title(Series(kpi, "month", [])) == "Mandatory training completed on time: no values for these filters"
-    )
+def test_a_kpi_chart_is_titled_with_the_same_sentence_as_the_pillar_page(training_db):
+    chart = tv.kpi_chart(training_db, Filters(as_of=AS_OF), "mandatory_training_completion_pct")
+    assert chart.figure.layout.title.text.replace("<br>", " ") == narrative.kpi_sentence(chart.series)
 
 
 def test_view_queries_bind_filter_values_as_parameters(training_db):
