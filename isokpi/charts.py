@@ -200,10 +200,13 @@ def xmr_frame(series: Series) -> pd.DataFrame:
                 "mean": limits.mean if limits else None,
                 "lcl": clamp(limits.lcl, series.kpi.unit) if limits else None,
                 "ucl": clamp(limits.ucl, series.kpi.unit) if limits else None,
+                "ci_low": point.ci[0] if point.ci else None,
+                "ci_high": point.ci[1] if point.ci else None,
                 "signal": "; ".join(rules.get(index, [])),
             }
         )
-    return pd.DataFrame(rows, columns=["period", "value", "n", "target", "mean", "lcl", "ucl", "signal"])
+    columns = ["period", "value", "n", "target", "mean", "lcl", "ucl", "ci_low", "ci_high", "signal"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def _segment_spans(series: Series) -> list[tuple[int, int, stats.XmR]]:

@@ -1,5 +1,9 @@
 """`python -m isokpi`: a stable command-line contract for automation and acceptance checks.
 
+    python -m isokpi review-pack --format pptx|html --out FILE [--review ID | --from DATE --to DATE] [--db PATH]
+    (without --review or --from/--to the newest review; with none stored, the period since the last review or the
+    last 12 months up to today; a closed review is exported from its frozen record)
+
 Exit codes: 0 done, 2 input rejected (the file, mapping or arguments), 1 anything else. Bad input never
 ends in a traceback.
 """
@@ -101,9 +105,17 @@ def build_parser() -> argparse.ArgumentParser:
     docs = sub.add_parser("docs", help="regenerate docs/datasets.md and docs/kpis.md from the declarations")
     docs.add_argument("--out", default=str(Path(__file__).resolve().parent.parent / "docs"))
 
-    from isokpi import cli_review
-
-    cli_review.register(sub)
+    pack = with_db(
+        sub.add_parser("review-pack", help="the management review pack (ISO 9001 9.3) as PowerPoint or HTML")
+    )
+    pack.add_argument(
+        "--format", required=True, choices=("pptx", "html"), help="pptx (native, editable charts) or html"
+    )
+    pack.add_argument("--out", required=True, metavar="FILE", help="file to write")
+    which = pack.add_mutually_exclusive_group()
+    which.add_argument("--review", type=int, metavar="ID", help="a stored review (a closed one exports as frozen)")
+    which.add_argument("--from", dest="date_from", type=_date, help="first day of an ad hoc period (YYYY-MM-DD)")
+    pack.add_argument("--to", dest="date_to", type=_date, help="last day of the ad hoc period (YYYY-MM-DD)")
     return parser
 
 
@@ -384,3 +396,54 @@ def _kpis(args: argparse.Namespace) -> int:
     for kpi in KPIS:
         print(f"{kpi.id:44} {kpi.pillar:21} {kpi.unit:14} {kpi.direction:6} {kpi.name}")
     return EXIT_OK
+
+
+@command("review-pack")
+def review_pack(args: argparse.Namespace) -> int:
+    from isokpi import pack, review
+
+    if (args.date_from is None) != (args.date_to is None):
+        raise Rejected("give both --from and --to for an ad hoc period, or --review ID for a stored review")
+    if args.review is not None and args.date_to is not None:
+        raise Rejected("--to belongs to an ad hoc period: use --review ID or --from DATE --to DATE, not both")
+    out = Path(args.out)
+    if not out.parent.is_dir():
+        raise Rejected(f"{out.parent}: no such directory for --out")
+    database = _open(args)
+    record, previous = _records(database, args)
+    pack.write_pack(record, args.format, out, previous)
+    missing = record["completeness"]["missing"]
+    print(
+        f"{out}: {record['review']['title']} ({review.STATUS_LABELS.get(record['review']['status'], '')}), "
+        f"period {record['review']['period_from']} to {record['review']['period_to']}; "
+        + (
+            f"inputs without evidence: {', '.join(m['clause'] for m in missing)}"
+            if missing
+            else "every input has evidence"
+        )
+    )
+    return EXIT_OK
+
+
+def _records(database, args: argparse.Namespace) -> tuple[dict, dict | None]:
+    """The record to export and the previous review's (for the comparison), or Rejected."""
+    from isokpi import review
+
+    if args.date_from is not None:
+        return review.build_record(database, review.adhoc_review(args.date_from, args.date_to)), None
+    if args.review is not None:
+        chosen = review.get_review(database, args.review)
+        if chosen is None:
+            known = [str(r["review_id"]) for r in review.list_reviews(database)]
+            hint = f"stored reviews: {', '.join(known)}" if known else "no review is stored yet: use --from and --to"
+            raise Rejected(f"review {args.review} does not exist ({hint})")
+    else:
+        reviews = review.list_reviews(database)
+        if not reviews:
+            period_from, period_to = review.default_period(database, dt.date.today())
+            return review.build_record(database, review.adhoc_review(period_from, period_to)), None
+        chosen = reviews[0]
+    record = review.review_record(database, chosen["review_id"])
+    before = review.previous_review(database, chosen)
+    previous = review.review_record(database, before["review_id"]) if before else None
+    return record, previous

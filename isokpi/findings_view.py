@@ -20,7 +20,7 @@ from isokpi.charts import BAD, GOOD, NEUTRAL, TARGET, theme
 from isokpi.db import Database
 from isokpi.kpis import Filters
 from isokpi.periods import period_label
-from isokpi.training_view import LAST_YEAR, PERIODS_PER_YEAR, Chart, state_day, view_frame
+from isokpi.views import LAST_YEAR, PERIODS_PER_YEAR, Chart, state_day, view_frame
 
 AGE_BUCKETS = ("0-30 days", "31-60 days", "61-90 days", "91-180 days", "over 180 days")
 SEVERITIES = ("major_nc", "minor_nc", "observation", "ofi")

@@ -10,10 +10,8 @@ import collections
 import concurrent.futures
 import contextlib
 import datetime as dt
-import functools
 import threading
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from isokpi import stats
 from isokpi.catalog import HIGHER, KPI_BY_ID, KPIS, Kpi, get_kpi, kpis_of_pillar
@@ -22,8 +20,8 @@ from isokpi.db import Database, bound
 from isokpi.errors import InputError
 from isokpi.periods import GRAINS, MONTHS_PER, add_months, period_label, period_last_day, period_start
 from isokpi.pillars import PILLAR_IDS, PILLAR_NAMES
+from isokpi.sql import load_sql
 
-SQL_DIR = Path(__file__).resolve().parent / "sql"
 # A point tells little from fewer than this many periods; verdicts need it.
 MIN_POINTS_FOR_LIMITS = 6
 
@@ -139,11 +137,6 @@ def periods(database: Database, filters: Filters) -> list[dt.date]:
 # --- SQL -------------------------------------------------------------------------------------------
 
 
-@functools.cache
-def _sql(name: str) -> str:
-    return (SQL_DIR / name).read_text(encoding="utf-8")
-
-
 KNOWN_STAFF = (
     "known_staff AS (SELECT unnest(CAST($staff_periods AS DATE[])) AS period, "
     "unnest(CAST($staff_counts AS BIGINT[])) AS staff)"
@@ -152,15 +145,15 @@ KNOWN_STAFF = (
 
 def kpi_sql(kpi: Kpi | str) -> str:
     """The full query of one KPI (or of kpis/<name>.sql): the shared CTEs, then its own SQL."""
-    own = _sql(f"kpis/{kpi.sql_file if isinstance(kpi, Kpi) else kpi + '.sql'}").strip()
-    ctes = [_sql("common.sql").strip()]
+    own = load_sql(f"kpis/{kpi.sql_file if isinstance(kpi, Kpi) else kpi + '.sql'}").strip()
+    ctes = [load_sql("common.sql").strip()]
     if "known_staff" in own:
         ctes.append(KNOWN_STAFF)
     return "WITH " + ",\n".join(ctes) + ",\nkpi AS (\n" + own + "\n)\nSELECT * FROM kpi"
 
 
 def uses_staff(kpi: Kpi) -> bool:
-    return "known_staff" in _sql(f"kpis/{kpi.sql_file}")
+    return "known_staff" in load_sql(f"kpis/{kpi.sql_file}")
 
 
 def staff_counts(database: Database, filters: Filters, period_list: list[dt.date]) -> dict[str, list]:

@@ -21,7 +21,7 @@ from isokpi.db import Database
 from isokpi.kpis import Filters, Series
 from isokpi.periods import period_label
 from isokpi.pillars import PILLAR_IDS, PILLAR_NAMES
-from isokpi.training_view import Chart, view_frame
+from isokpi.views import Chart, view_frame
 
 SMALL_GROUP = f"fewer than {stats.MIN_GROUP_SIZE} respondents"
 AGREEMENT = ("strongly_disagree", "disagree", "neutral", "agree", "strongly_agree")

@@ -1,141 +1,26 @@
 """The Training page's aggregates and charts: hours per employee by group, the training matrix, headline numbers.
 
-Also the small helpers the findings and survey views share: running a view query (isokpi/sql/views/) after the
-filtered CTEs of common.sql, the day stock measures are taken on, and the plain sentence a KPI chart is titled with.
-No streamlit here.
+No streamlit here; the queries run through isokpi.views.
 """
 
 from __future__ import annotations
 
-import contextlib
-import datetime as dt
 import math
-import re
 from dataclasses import dataclass
 
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from isokpi import kpis
-from isokpi.charts import BAD, GRID, NEUTRAL, theme, xmr_chart
-from isokpi.datasets import FAVOURABLE_FROM, SCALE_RANGES
-from isokpi.db import Database, bound
-from isokpi.kpis import Filters, Series
-from isokpi.narrative import kpi_sentence
+from isokpi.charts import BAD, GRID, NEUTRAL, theme
+from isokpi.db import Database
+from isokpi.kpis import Filters
 from isokpi.periods import period_label
+from isokpi.views import PER_PERIOD, PERIODS_PER_YEAR, Chart, view_frame
 
 GROUPS = ("department", "site")
-PERIODS_PER_YEAR = {"month": 12, "quarter": 4, "year": 1}
-PER_PERIOD = {"month": "a month", "quarter": "a quarter", "year": "a year"}
-LAST_YEAR = {"month": "over the last 12 months", "quarter": "over the last 4 quarters", "year": "in the last year"}
 EXPIRING_WITHIN_DAYS = 60  # as in training_matrix.sql
 MATRIX_STATES = ("valid", "expiring", "expired", "overdue", "planned")
-
-
-# --- running view queries (shared by the findings and survey views) -------------------------------------------
-
-
-def state_day(filters: Filters) -> dt.date:
-    """The day stock measures (open findings, the training matrix, staff) are taken on: the end of the date range,
-    at the latest the data's today."""
-    return min(filters.today, filters.date_to) if filters.date_to else filters.today
-
-
-def view_sql(name: str, fragments: tuple[str, ...] = ()) -> str:
-    """common.sql's CTEs, then any CTE fragments of isokpi/sql/views/, then the view's own query."""
-    ctes = [kpis._sql("common.sql").strip(), *(kpis._sql(f"views/{fragment}.sql").strip() for fragment in fragments)]
-    return (
-        "WITH "
-        + ",\n".join(ctes)
-        + ",\nview AS (\n"
-        + kpis._sql(f"views/{name}.sql").strip()
-        + "\n)\nSELECT * FROM view"
-    )
-
-
-def uses_periods(name: str, fragments: tuple[str, ...] = ()) -> bool:
-    """Whether a view reads common.sql's period spine (directly or through staff): only then are the periods
-    worth working out (it scans every dataset)."""
-    code = "\n".join(kpis._sql(f"views/{part}.sql") for part in (name, *fragments))
-    code = re.sub(r"--[^\n]*", "", code)
-    return re.search(r"\b(FROM|JOIN)\s+(spine|staff)\b", code, flags=re.IGNORECASE) is not None
-
-
-def view_params(database: Database, filters: Filters, *, with_periods: bool = True) -> dict[str, object]:
-    """Every parameter a view may name, from the filters; bound() keeps those the query uses."""
-    scales = list(SCALE_RANGES)
-    return {
-        "grain": filters.grain,
-        "periods": kpis.periods(database, filters) if with_periods else [],
-        "as_of": filters.today,
-        "day": state_day(filters),
-        "date_from": filters.date_from,
-        "date_to": filters.date_to,
-        "sites": list(filters.sites),
-        "departments": list(filters.departments),
-        "standards": list(filters.standards),
-        "scales": scales,
-        "favourable_from": [float(FAVOURABLE_FROM[scale]) for scale in scales],
-    }
-
-
-def view_frame(
-    database: Database, name: str, filters: Filters, *, fragments: tuple[str, ...] = (), **extra: object
-) -> pd.DataFrame:
-    """Run the view `name` for these filters (extra values are bound too) and return its few rows."""
-    sql = view_sql(name, fragments)
-    params = bound(sql, {**view_params(database, filters, with_periods=uses_periods(name, fragments)), **extra})
-    with contextlib.closing(database.cursor()) as cursor:
-        return cursor.execute(sql, params).df()
-
-
-@dataclass
-class Chart:
-    """An aggregate and the figure drawn from it, built together so a page caches both (building a plotly figure
-    costs more than the query behind it). figure is None when there is nothing to draw."""
-
-    frame: pd.DataFrame
-    figure: go.Figure | None
-    note: str = ""
-    series: Series | None = None
-
-
-# --- words ----------------------------------------------------------------------------------------------------
-
-
-def series_frame(series: Series) -> pd.DataFrame:
-    """A KPI series as the table behind its chart (suppressed points keep no value)."""
-    return pd.DataFrame(
-        [
-            {
-                "period": period_label(p.period, series.grain),
-                "value": p.value,
-                "n": p.n,
-                "target": p.target,
-                "ci_low": p.ci[0] if p.ci else None,
-                "ci_high": p.ci[1] if p.ci else None,
-            }
-            for p in series.points
-        ],
-        columns=["period", "value", "n", "target", "ci_low", "ci_high"],
-    )
-
-
-def kpi_chart(database: Database, filters: Filters, kpi_id: str) -> Chart:
-    """A catalog KPI as a process-behaviour chart titled with its finding, with its series for the headline tile."""
-    series = kpis.kpi_series(database, kpi_id, filters)
-    figure = xmr_chart(series, title=kpi_sentence(series)) if series.shown else None
-    return Chart(series_frame(series), figure, series=series)
-
-
-def latest_value(series: Series) -> tuple[str, float | None, float | None]:
-    """(period label, latest value, change from the value before) of a series, for a metric tile."""
-    shown = series.shown
-    if not shown:
-        return "", None, None
-    change = shown[-1].value - shown[-2].value if len(shown) > 1 else None
-    return period_label(shown[-1].period, series.grain), shown[-1].value, change
 
 
 # --- hours per employee -------------------------------------------------------------------------------------

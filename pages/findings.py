@@ -12,7 +12,7 @@ from isokpi.findings_view import (
     repeats_chart,
     severity_chart,
 )
-from isokpi.training_view import state_day
+from isokpi.views import state_day
 
 db, user = ui.start_page(
     "Findings and corrective actions",

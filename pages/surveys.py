@@ -14,7 +14,7 @@ from isokpi.survey_view import (
     responses_chart,
     suppressed_periods,
 )
-from isokpi.training_view import kpi_chart, latest_value
+from isokpi.views import kpi_chart, latest_value
 
 db, user = ui.start_page(
     "Surveys",

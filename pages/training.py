@@ -4,16 +4,8 @@ import streamlit as st
 
 from isokpi import format as fmt
 from isokpi import ui
-from isokpi.training_view import (
-    EXPIRING_WITHIN_DAYS,
-    hours_chart,
-    kpi_chart,
-    latest_hours,
-    latest_value,
-    matrix_chart,
-    staff_on_record,
-    state_day,
-)
+from isokpi.training_view import EXPIRING_WITHIN_DAYS, hours_chart, latest_hours, matrix_chart, staff_on_record
+from isokpi.views import kpi_chart, latest_value, state_day
 
 db, user = ui.start_page(
     "Training",

@@ -3,7 +3,6 @@ every 9.3.2 input and nothing from a CDN, formulas neutralised everywhere, and `
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import io
 import re
@@ -13,7 +12,7 @@ import pytest
 from pptx import Presentation
 from pptx.enum.chart import XL_CHART_TYPE
 
-from isokpi import actions, cli, cli_review, pack, review
+from isokpi import actions, cli, pack, review
 from isokpi.auth import QUALITY_LEAD, User
 from isokpi.db import resolve_target
 from isokpi.ingest import ingest_file
@@ -219,20 +218,10 @@ def test_a_frozen_review_exports_the_same_after_new_data(pack_db, tmp_path):
 
 
 @pytest.fixture
-def run_cli(pack_db, tmp_path, monkeypatch):
-    """`python -m isokpi ...` in-process on a copy of the pack database, with review-pack wired in as cli.py will."""
+def run_cli(pack_db, tmp_path):
+    """`python -m isokpi ...` in-process on a copy of the pack database."""
     copy = tmp_path / "cli.duckdb"
     shutil.copy(pack_db, copy)
-    original = cli.build_parser
-
-    def build_parser():
-        parser = original()
-        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-        if "review-pack" not in sub.choices:
-            cli_review.register(sub)
-        return parser
-
-    monkeypatch.setattr(cli, "build_parser", build_parser)
     close_all()
     yield lambda *argv: cli.main([*argv, "--db", str(copy)])
     close_all()

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from isokpi import findings_view as fv
-from isokpi import narrative, stats
+from isokpi import narrative, stats, views
 from isokpi import survey_view as sv
 from isokpi import training_view as tv
 from isokpi.db import Target, resolve_target
@@ -176,7 +176,7 @@ def test_matrix_figure_is_a_heatmap_of_the_share_needing_action(training_db):
 
 
 def test_a_kpi_chart_is_titled_with_the_same_sentence_as_the_pillar_page(training_db):
-    chart = tv.kpi_chart(training_db, Filters(as_of=AS_OF), "mandatory_training_completion_pct")
+    chart = views.kpi_chart(training_db, Filters(as_of=AS_OF), "mandatory_training_completion_pct")
     assert chart.figure.layout.title.text.replace("<br>", " ") == narrative.kpi_sentence(chart.series)
 
 
@@ -476,7 +476,7 @@ def test_survey_charts_stay_small(survey_db):
 
 
 def test_suppressed_periods_of_a_survey_kpi(survey_db):
-    nps = tv.kpi_chart(survey_db, TODAY, "customer_nps")
+    nps = views.kpi_chart(survey_db, TODAY, "customer_nps")
     assert sv.suppressed_periods(nps.series) == ["2025-04"]
     assert nps.figure is None  # the only month had 4 respondents: nothing to draw
 
