@@ -29,6 +29,10 @@ SQL_TYPES = {
     ENUM: "VARCHAR",
 }
 
+# How a yes/no column's values are read (case-insensitive).
+YES_TOKENS = frozenset({"yes", "y", "true", "t", "1", "x", "mandatory", "required", "ja", "oui", "si"})
+NO_TOKENS = frozenset({"no", "n", "false", "f", "0", "optional", "not required", "nein", "non"})
+
 # Excel's own limit for a cell; a longer field is a broken export, not a finding description.
 MAX_TEXT_LENGTH = 32_767
 
@@ -85,6 +89,17 @@ class Column:
 
 
 @dataclass(frozen=True)
+class Rule:
+    """A check across columns: when `condition` (SQL over the typed row) holds, report `message` at `column`,
+    showing the value of `value_sql`."""
+
+    column: str
+    condition: str
+    message: str
+    value_sql: str
+
+
+@dataclass(frozen=True)
 class Dataset:
     name: str
     title: str
@@ -93,6 +108,7 @@ class Dataset:
     key: tuple[str, ...]
     # The date that places a row in a period (for freshness and date ranges).
     date_column: str
+    rules: tuple[Rule, ...] = ()  # checks across columns, after every column's own
 
     @property
     def column_names(self) -> list[str]:
@@ -274,6 +290,14 @@ TRAINING = Dataset(
             aliases=("effectiveness evaluation", "training effectiveness", "evaluation", "effective"),
             values=EFFECTIVENESS,
             example="effective",
+        ),
+    ),
+    rules=(
+        Rule(
+            "completed_on",
+            "status = 'completed' AND _d_completed_on IS NULL",
+            "status is completed but completed_on is empty: add the completion date",
+            "''",
         ),
     ),
 )
@@ -486,6 +510,26 @@ FINDINGS = Dataset(
             example="effective",
         ),
     ),
+    rules=(
+        Rule(
+            "closed_on",
+            "closed_on < raised_on",
+            "closed_on is before raised_on: a finding cannot close before it is raised; correct either date",
+            "closed_on",
+        ),
+        Rule(
+            "closed_on",
+            "status IN ('closed', 'verified') AND _d_closed_on IS NULL",
+            "status is closed or verified but closed_on is empty: add the date it closed (days to close depend on it)",
+            "''",
+        ),
+        Rule(
+            "due_on",
+            "due_on < raised_on",
+            "due_on is before raised_on: the action cannot be due before the finding is raised; correct either date",
+            "due_on",
+        ),
+    ),
 )
 
 PILLAR_VALUES = {pillar: (PILLAR_NAMES[pillar],) for pillar in PILLAR_IDS}
@@ -514,6 +558,11 @@ SCALE_RANGES = {"likert4": (1, 4), "likert5": (1, 5), "likert7": (1, 7), "nps10"
 FAVOURABLE_FROM = {"likert4": 3, "likert5": 4, "likert7": 5, "nps10": 9, "csat5": 4}
 
 STAKEHOLDERS = ("employee", "customer", "supplier", "investor")
+# An answer without a stakeholder belongs to the one its survey_type names ("customer_nps"), else to this one.
+DEFAULT_STAKEHOLDER = "employee"
+_SCALE_LOWS = " ".join(f"WHEN '{scale}' THEN {low}" for scale, (low, _) in SCALE_RANGES.items())
+_SCALE_HIGHS = " ".join(f"WHEN '{scale}' THEN {high}" for scale, (_, high) in SCALE_RANGES.items())
+_SCALES_TEXT = ", ".join(f"{scale} {low}-{high}" for scale, (low, high) in SCALE_RANGES.items())
 
 SURVEY = Dataset(
     name="survey",
@@ -619,6 +668,15 @@ SURVEY = Dataset(
             example="",
         ),
     ),
+    rules=(
+        Rule(
+            "score",
+            f"isfinite(score) AND scale IS NOT NULL AND (score <> floor(score) OR score < CASE scale {_SCALE_LOWS} END "
+            f"OR score > CASE scale {_SCALE_HIGHS} END)",
+            f"score is outside its scale: {_SCALES_TEXT}, whole numbers only",
+            "_raw_score",
+        ),
+    ),
 )
 
 TARGETS = Dataset(
@@ -666,6 +724,14 @@ TARGETS = Dataset(
             description="Who owns the KPI.",
             aliases=("kpi owner", "responsible", "accountable"),
             example="Quality Manager",
+        ),
+    ),
+    rules=(
+        Rule(
+            "period_end",
+            "period_end < period_start",
+            "period_end is before period_start: correct either date",
+            "period_end",
         ),
     ),
 )

@@ -98,6 +98,10 @@ def datasets_markdown() -> str:
                 f"| `{column.name}` | {'yes' if column.required else ''} | {column.kind} | {allowed} | {', '.join(column.aliases)} |"
             )
         lines.append("")
+        if dataset.rules:
+            lines += ["Checks across columns (a row that breaks one is reported with this message):", ""]
+            lines += [f"- `{rule.column}`: {rule.message}" for rule in dataset.rules]
+            lines.append("")
     return "\n".join(lines)
 
 

@@ -22,13 +22,15 @@ from isokpi import dates
 from isokpi.datasets import (
     BOOL,
     DATE,
+    DEFAULT_STAKEHOLDER,
     ENUM,
     ID,
     MAX_TEXT_LENGTH,
+    NO_TOKENS,
     NUMBER,
-    SCALE_RANGES,
     STAKEHOLDERS,
     TEXT,
+    YES_TOKENS,
     Column,
     Dataset,
     normalize_header,
@@ -40,8 +42,6 @@ from isokpi.sources import MAX_LINE_BYTES, StagedFile
 
 MAX_REPORTED = 1000
 KEY_SEPARATOR = "\x1f"
-TRUE_TOKENS = {"yes", "y", "true", "t", "1", "x", "mandatory", "required", "ja", "oui", "si"}
-FALSE_TOKENS = {"no", "n", "false", "f", "0", "optional", "not required", "nein", "non"}
 
 
 @dataclass(frozen=True)
@@ -536,9 +536,9 @@ def _parse_value(column: Column, raw: str, order: str | None) -> tuple[str | Non
         return value, None, None, None
     if column.kind == BOOL:
         token = raw.strip().lower()
-        if token in TRUE_TOKENS:
+        if token in YES_TOKENS:
             return None, None, True, None
-        if token in FALSE_TOKENS:
+        if token in NO_TOKENS:
             return None, None, False, None
         return None, None, None, f"{raw!r} is not yes or no: use yes/no, true/false or 1/0"
     parsed = dates.parse_date(raw, None if order == "mixed" else order)
@@ -695,7 +695,10 @@ def _default_stakeholder(cursor: duckdb.DuckDBPyConnection) -> None:
             "UPDATE typed SET stakeholder = $s WHERE stakeholder IS NULL AND _d_stakeholder IS NULL AND contains(lower(survey_type), $s)",
             {"s": stakeholder},
         )
-    cursor.execute("UPDATE typed SET stakeholder = 'employee' WHERE stakeholder IS NULL AND _d_stakeholder IS NULL")
+    cursor.execute(
+        "UPDATE typed SET stakeholder = $s WHERE stakeholder IS NULL AND _d_stakeholder IS NULL",
+        {"s": DEFAULT_STAKEHOLDER},
+    )
 
 
 @dataclass(frozen=True)
@@ -766,72 +769,10 @@ def _checks(
                 f"longer than {MAX_TEXT_LENGTH:,} characters (Excel's limit for a cell): shorten it"
             )
             add(f"length({name}) > $max_text", column, f"left({name}, 60) || '…'", f"${message}_long")
-    for number, rule in enumerate(RULES.get(dataset.name, ())):
+    for number, rule in enumerate(dataset.rules):
         params[f"rule_{number}"] = rule.message
         add(rule.condition, dataset.column(rule.column), rule.value_sql, f"$rule_{number}")
     return checks, params
-
-
-@dataclass(frozen=True)
-class Rule:
-    """A check across columns: when `condition` holds, report `message` at `column`."""
-
-    column: str
-    condition: str
-    message: str
-    value_sql: str
-
-
-_SCALE_BOUNDS = " ".join(f"WHEN '{scale}' THEN {low}" for scale, (low, _) in SCALE_RANGES.items())
-_SCALE_TOPS = " ".join(f"WHEN '{scale}' THEN {high}" for scale, (_, high) in SCALE_RANGES.items())
-
-RULES: dict[str, tuple[Rule, ...]] = {
-    "findings": (
-        Rule(
-            "closed_on",
-            "closed_on < raised_on",
-            "closed_on is before raised_on: a finding cannot close before it is raised; correct either date",
-            "closed_on",
-        ),
-        Rule(
-            "closed_on",
-            "status IN ('closed', 'verified') AND _d_closed_on IS NULL",
-            "status is closed or verified but closed_on is empty: add the date it closed (days to close depend on it)",
-            "''",
-        ),
-        Rule(
-            "due_on",
-            "due_on < raised_on",
-            "due_on is before raised_on: the action cannot be due before the finding is raised; correct either date",
-            "due_on",
-        ),
-    ),
-    "training": (
-        Rule(
-            "completed_on",
-            "status = 'completed' AND _d_completed_on IS NULL",
-            "status is completed but completed_on is empty: add the completion date",
-            "''",
-        ),
-    ),
-    "survey": (
-        Rule(
-            "score",
-            f"isfinite(score) AND scale IS NOT NULL AND (score <> floor(score) OR score < CASE scale {_SCALE_BOUNDS} END "
-            f"OR score > CASE scale {_SCALE_TOPS} END)",
-            "score is outside its scale: likert4 takes 1-4, likert5 1-5, likert7 1-7, nps10 0-10, csat5 1-5, whole numbers only",
-            "_raw_score",
-        ),
-    ),
-    "targets": (
-        Rule(
-            "period_end",
-            "period_end < period_start",
-            "period_end is before period_start: correct either date",
-            "period_end",
-        ),
-    ),
-}
 
 
 def _row_problems(
