@@ -54,6 +54,7 @@ def app_server(env: dict[str, str], name: str, threads: int, rows: int, seconds:
     """One app process: `threads` uploaders and `threads` scorecard viewers for `seconds`."""
     try:
         os.environ.update(env)
+        from isokpi.auth import system_user
         from isokpi.ingest import ingest_file
         from isokpi.kpis import Filters, scorecard
         from isokpi.opening import open_database
@@ -68,7 +69,7 @@ def app_server(env: dict[str, str], name: str, threads: int, rows: int, seconds:
             number = 0
             while time.monotonic() < deadline:
                 path = training_file(work, f"{name}-{thread}-{number}", rows)
-                result = ingest_file(database, "training", path, user=name, source="bench")
+                result = ingest_file(database, "training", path, actor=system_user(name), source="bench")
                 path.unlink()
                 if result.batch_id is None:
                     errors.append(f"upload {path.name}: {[p.message for p in result.errors]}")
@@ -138,11 +139,12 @@ def _p95(values: list[float]) -> float | None:
 def prepare(env: dict[str, str]) -> float:
     """A new database with the demo data; returns the seconds the demo load took."""
     os.environ.update(env)
+    from isokpi.auth import system_user
     from isokpi.demo import load_demo
     from isokpi.opening import close_all, open_database
 
     started = time.perf_counter()
-    load_demo(open_database(), as_of=AS_OF, user="bench")
+    load_demo(open_database(), as_of=AS_OF, actor=system_user("bench"))
     close_all()
     return time.perf_counter() - started
 

@@ -119,3 +119,17 @@ def os_user() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "unknown"
+
+
+def cli_user(claimed: str | None = None) -> User:
+    """Whoever runs the command line. They can open the database file itself, so they act as admin; the OS
+    user is what the ledger records, and a name given with --user is kept beside it as a claim, not as fact."""
+    name = os_user()
+    claimed = " ".join((claimed or "").split())
+    recorded = f"{name} (claims to be {claimed})" if claimed and claimed != name else name
+    return User(recorded, recorded, ADMIN)
+
+
+def system_user(what: str) -> User:
+    """isokpi itself acting (the first run's demo data, a benchmark): recorded as such in the ledger."""
+    return User(what, what, ADMIN)

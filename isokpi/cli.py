@@ -72,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ingest.add_argument("--mapping", help="a mapping TOML file (columns, constants, wide survey questions)")
     ingest.add_argument("--check", action="store_true", help="validate and count only; write nothing")
-    ingest.add_argument("--user", help="who loads (default: the OS user)")
+    ingest.add_argument("--user", help="who you load for: recorded beside the OS user as a claim")
     ingest.add_argument("--json", action="store_true", help="print one JSON object")
 
     batches = with_db(sub.add_parser("batches", help="list loaded batches, newest first"))
@@ -81,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     undo = with_db(sub.add_parser("undo", help="restore the state before a batch"))
     undo.add_argument("batch_id", type=int, metavar="BATCH_ID")
-    undo.add_argument("--user")
+    undo.add_argument("--user", help="who you undo for: recorded beside the OS user as a claim")
     undo.add_argument("--json", action="store_true")
 
     templates = sub.add_parser("templates", help="write a CSV and an .xlsx template per dataset")
@@ -197,6 +197,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 @command("ingest")
 def _ingest(args: argparse.Namespace) -> int:
+    from isokpi.auth import cli_user
     from isokpi.datasets import get_dataset
     from isokpi.ingest import ingest_file
     from isokpi.mapping import load_mapping
@@ -213,7 +214,7 @@ def _ingest(args: argparse.Namespace) -> int:
         sheet=args.sheet,
         mapping=mapping,
         date_format=args.date_format,
-        user=args.user,
+        actor=cli_user(args.user),
         check_only=args.check,
     )
     if args.json:
@@ -274,10 +275,11 @@ def _batches(args: argparse.Namespace) -> int:
 
 @command("undo")
 def _undo(args: argparse.Namespace) -> int:
+    from isokpi.auth import cli_user
     from isokpi.ingest import UndoError, undo_batch
 
     try:
-        outcome = undo_batch(_open(args), args.batch_id, user=args.user)
+        outcome = undo_batch(_open(args), args.batch_id, actor=cli_user(args.user))
     except UndoError as error:
         raise Rejected(str(error)) from None
     if args.json:

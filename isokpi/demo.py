@@ -18,6 +18,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from isokpi.auth import User
 from isokpi.catalog import KPIS, get_kpi
 from isokpi.datasets import DATASETS
 from isokpi.db import Database, quote
@@ -498,14 +499,15 @@ def load_demo(
     seed: int = 7,
     scale: DemoScale = DemoScale(),
     as_of: dt.date | None = None,
-    user: str = "demo",
+    actor: User | None = None,
 ) -> dict[str, IngestResult]:
-    """Write the demo files privately and load each through the normal ingest, one batch per dataset."""
+    """Write the demo files privately and load each through the normal ingest, one batch per dataset, as `actor`
+    (default: whoever runs the command line)."""
     results: dict[str, IngestResult] = {}
     with private_workdir(database) as workdir:
         paths = write_demo_files(workdir, seed=seed, scale=scale, as_of=as_of)
         for name, path in paths.items():
-            result = ingest_file(database, name, path, source="demo", user=user)
+            result = ingest_file(database, name, path, source="demo", actor=actor)
             if not result.ok:
                 shown = "; ".join(f"row {p.row} {p.column} {p.value!r}: {p.message}" for p in result.errors[:5])
                 raise RuntimeError(f"demo {name} data failed validation ({result.error_count} problems): {shown}")

@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 
 from isokpi.audit import record_event
-from isokpi.auth import os_user
+from isokpi.auth import QUALITY_LEAD, User, cli_user, require
 from isokpi.datasets import Dataset, get_dataset
 from isokpi.db import Database, next_id, now_utc, quote
 from isokpi.errors import InputError
@@ -104,15 +104,19 @@ def ingest_file(
     sheet: str | None = None,
     mapping: Mapping | None = None,
     date_format: str | None = None,
-    user: str | None = None,
+    actor: User | None = None,
     source: str = "cli",
     check_only: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> IngestResult:
     """Validate the file at `path` as `dataset_name` and, unless check_only or invalid, load it as one batch.
 
-    `progress` hears each step as it starts: "staging", "validating", "writing".
+    `actor` loads it (quality leads; None: whoever runs the command line). `progress` hears each step as it
+    starts: "staging", "validating", "writing".
     """
+    actor = actor or cli_user()
+    if not check_only:
+        require(actor, QUALITY_LEAD)
     report = progress or (lambda step: None)
     dataset = get_dataset(dataset_name)
     name = file_name or Path(path).name
@@ -127,7 +131,7 @@ def ingest_file(
             return result
         result.sha256 = staged.sha256
         return _validate_and_load(
-            database, dataset, staged, result, mapping, date_format, user, source, check_only, report
+            database, dataset, staged, result, mapping, date_format, actor.email, source, check_only, report
         )
 
 
@@ -138,7 +142,7 @@ def _validate_and_load(
     result: IngestResult,
     mapping: Mapping | None,
     date_format: str | None,
-    user: str | None,
+    user: str,
     source: str,
     check_only: bool,
     report: Callable[[str], None],
@@ -153,7 +157,6 @@ def _validate_and_load(
         _copy_validation(prepared, result)
         if not prepared.ok:
             return result
-        actor = user or os_user()
         report("writing")
         try:
             batch_id, counts = database.write(
@@ -163,7 +166,7 @@ def _validate_and_load(
                     staged,
                     result.rows_read,
                     prepared.duplicate_rows,
-                    actor,
+                    user,
                     source,
                     prepared.present,
                 ),
@@ -335,9 +338,12 @@ def list_batches(database: Database, dataset: str | None = None) -> list[dict]:
     )
 
 
-def undo_batch(database: Database, batch_id: int, *, user: str | None = None) -> dict:
-    """Restore the state before `batch_id`: its new rows go, the versions it replaced come back."""
-    actor = user or os_user()
+def undo_batch(database: Database, batch_id: int, *, actor: User | None = None) -> dict:
+    """Restore the state before `batch_id` (quality leads; None: whoever runs the command line): its new rows
+    go, the versions it replaced come back."""
+    actor = actor or cli_user()
+    require(actor, QUALITY_LEAD)
+    who = actor.email
 
     def work(cursor: duckdb.DuckDBPyConnection) -> dict:
         next_id(cursor, "batch")  # conflicts with a concurrent load, so neither sees half of the other
@@ -365,11 +371,11 @@ def undo_batch(database: Database, batch_id: int, *, user: str | None = None) ->
         at = now_utc()
         cursor.execute(
             "UPDATE batches SET status = 'undone', undone_by = $user, undone_at = $at WHERE batch_id = $id",
-            {"user": actor, "at": at, "id": batch_id},
+            {"user": who, "at": at, "id": batch_id},
         )
         record_event(
             cursor,
-            actor,
+            who,
             "undo",
             f"batch {batch_id}",
             {"dataset": dataset_name, "removed": removed, "restored": restored},

@@ -18,19 +18,34 @@ stakeholder = "employee"
 "I understand our quality objectives" = "vision_strategy"
 ```
 With [questions], each question column becomes one `survey` row per respondent, question_id = header.
+
+Saved mappings are kept in table `mappings` with the normalised headers of the file they were saved from. The
+next file is recognised by those headers: `find_saved_mapping` takes a mapping whose file had exactly the same
+set of headers (order, case, spaces and punctuation ignored), or, failing that, one whose file's headers are all
+in the new file (the same export after the system gained a column); among several, the one with more headers in
+common, then the newest.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from isokpi.datasets import DATASETS, SCALES
+import duckdb
+
+from isokpi.audit import record_event
+from isokpi.auth import QUALITY_LEAD, User, require
+from isokpi.datasets import DATASETS, SCALES, get_dataset, normalize_header
+from isokpi.db import Database, next_id, now_utc
 from isokpi.errors import InputError
 from isokpi.pillars import PILLAR_IDS
 
 WIDE_FIXED = ("question_id", "question_text", "pillar", "score")
+MAX_NAME_LENGTH = 100  # of a saved mapping
 
 
 class MappingError(InputError):
@@ -137,3 +152,165 @@ def check_mapping(mapping: Mapping, source: str = "mapping", dataset: str | None
             raise MappingError(f"{source}: a wide survey needs scale = one of {', '.join(SCALES)}")
     if mapping.scale is not None and mapping.scale not in SCALES:
         raise MappingError(f"{source}: scale {mapping.scale!r} is unknown; use one of {', '.join(SCALES)}")
+
+
+def header_set(headers: tuple[str, ...] | list[str]) -> list[str]:
+    """The normalised, sorted, distinct non-empty headers: how saved mappings recognise a file."""
+    return sorted({normalize_header(h) for h in headers} - {""})
+
+
+# --- saved mappings: the TOML of a --mapping file, kept in table `mappings` -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SavedMapping:
+    mapping_id: int
+    name: str
+    dataset: str
+    toml: str
+    headers: tuple[str, ...]
+    created_by: str
+    created_at: dt.datetime
+
+    @property
+    def mapping(self) -> Mapping:
+        return parse_mapping(self.toml, f"saved mapping {self.name!r}")
+
+    @property
+    def file_name(self) -> str:
+        """A download name: the mapping's name reduced to letters, digits and dashes."""
+        slug = re.sub(r"[^a-z0-9]+", "-", self.name.lower()).strip("-") or f"mapping-{self.mapping_id}"
+        return f"{slug}.toml"
+
+
+_COLUMNS = "mapping_id, name, dataset, toml, headers, created_by, created_at"
+
+
+def _saved(row: dict) -> SavedMapping:
+    return SavedMapping(
+        int(row["mapping_id"]),
+        row["name"],
+        row["dataset"],
+        row["toml"],
+        tuple(row["headers"]),
+        row["created_by"],
+        row["created_at"],
+    )
+
+
+def list_mappings(database: Database, dataset: str | None = None) -> list[SavedMapping]:
+    """Saved mappings not deleted, newest first."""
+    rows = database.query_dicts(
+        f"SELECT {_COLUMNS} FROM mappings WHERE deleted_at IS NULL AND ($dataset IS NULL OR dataset = $dataset) "
+        "ORDER BY mapping_id DESC",
+        {"dataset": dataset},
+    )
+    return [_saved(row) for row in rows]
+
+
+def save_mapping(
+    database: Database,
+    actor: User,
+    name: str,
+    dataset: str,
+    mapping: Mapping,
+    headers: tuple[str, ...] | list[str],
+) -> SavedMapping:
+    """Save `mapping` under `name` for `dataset` (quality leads), remembering the headers of the file it was
+    made for. A saved mapping of the same dataset with the same name (ignoring case) is replaced. Recorded in
+    the audit trail.
+    """
+    require(actor, QUALITY_LEAD)
+    user = actor.email
+    name = " ".join(name.split())
+    if not name:
+        raise MappingError("give the mapping a name, for example the system the export comes from")
+    if len(name) > MAX_NAME_LENGTH:
+        raise MappingError(f"a mapping name has at most {MAX_NAME_LENGTH} characters")
+    get_dataset(dataset)
+    mapping = dataclasses.replace(mapping, dataset=dataset)
+    check_mapping(mapping, "mapping", dataset)
+    toml = mapping.to_toml()
+    parse_mapping(toml)  # what we store reads back as a --mapping file
+    normalised = header_set(headers)
+    if not normalised:
+        raise MappingError("the file has no headers to recognise it by")
+
+    def work(cursor: duckdb.DuckDBPyConnection) -> SavedMapping:
+        at = now_utc()
+        replaced = [
+            row[0]
+            for row in cursor.execute(
+                "SELECT mapping_id FROM mappings WHERE deleted_at IS NULL AND dataset = $dataset AND lower(name) = lower($name)",
+                {"dataset": dataset, "name": name},
+            ).fetchall()
+        ]
+        if replaced:
+            cursor.execute(
+                "UPDATE mappings SET deleted_at = $at WHERE deleted_at IS NULL AND dataset = $dataset AND lower(name) = lower($name)",
+                {"at": at, "dataset": dataset, "name": name},
+            )
+        mapping_id = next_id(cursor, "mapping")
+        cursor.execute(
+            "INSERT INTO mappings VALUES ($id, $name, $dataset, $toml, $headers, $user, $at, NULL)",
+            {
+                "id": mapping_id,
+                "name": name,
+                "dataset": dataset,
+                "toml": toml,
+                "headers": normalised,
+                "user": user,
+                "at": at,
+            },
+        )
+        record_event(
+            cursor,
+            user,
+            "save_mapping",
+            f"mapping {mapping_id}",
+            {"name": name, "dataset": dataset, "replaced": replaced},
+            at,
+        )
+        return SavedMapping(mapping_id, name, dataset, toml, tuple(normalised), user, at)
+
+    return database.write(work)
+
+
+def delete_mapping(database: Database, actor: User, mapping_id: int) -> SavedMapping:
+    """Delete a saved mapping (quality leads; kept in the table with deleted_at set); recorded in the audit trail."""
+    require(actor, QUALITY_LEAD)
+    user = actor.email
+
+    def work(cursor: duckdb.DuckDBPyConnection) -> SavedMapping:
+        row = cursor.execute(
+            f"SELECT {_COLUMNS} FROM mappings WHERE mapping_id = $id AND deleted_at IS NULL", {"id": mapping_id}
+        ).fetchone()
+        if row is None:
+            raise MappingError(f"there is no saved mapping {mapping_id}")
+        saved = _saved(dict(zip(_COLUMNS.split(", "), row, strict=True)))
+        at = now_utc()
+        cursor.execute("UPDATE mappings SET deleted_at = $at WHERE mapping_id = $id", {"at": at, "id": mapping_id})
+        record_event(
+            cursor, user, "delete_mapping", f"mapping {mapping_id}", {"name": saved.name, "dataset": saved.dataset}, at
+        )
+        return saved
+
+    return database.write(work)
+
+
+def find_saved_mapping(
+    database: Database, dataset: str | None, headers: tuple[str, ...] | list[str]
+) -> SavedMapping | None:
+    """The saved mapping made for a file with these headers (see the module docstring), of `dataset` or any."""
+    wanted = set(header_set(headers))
+    if not wanted:
+        return None
+    best: tuple[tuple[int, int, int], SavedMapping] | None = None
+    for saved in list_mappings(database, dataset):
+        theirs = set(saved.headers)
+        if not theirs <= wanted:
+            continue
+        rank = (int(theirs == wanted), len(theirs), saved.mapping_id)
+        if best is None or rank > best[0]:
+            best = (rank, saved)
+    return best[1] if best else None

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from isokpi.audit import record_event
+from isokpi.auth import QUALITY_LEAD, User, require
 from isokpi.catalog import get_kpi
 from isokpi.db import Database, next_id, now_utc
 from isokpi.errors import InputError
@@ -41,8 +42,10 @@ def _clean_text(text: object) -> str:
     return cleaned
 
 
-def add_note(database: Database, user_email: str, kpi_id: str, period: dt.date, text: str) -> Note:
-    """Attach a note to one period of a KPI; returns the stored note."""
+def add_note(database: Database, actor: User, kpi_id: str, period: dt.date, text: str) -> Note:
+    """Attach a note to one period of a KPI (quality leads); returns the stored note."""
+    require(actor, QUALITY_LEAD)
+    user_email = actor.email
     try:
         get_kpi(kpi_id)
     except ValueError as error:
@@ -94,8 +97,10 @@ def list_notes(database: Database, kpi_ids: Iterable[str]) -> list[Note]:
     return [Note(*row) for row in rows]
 
 
-def delete_note(database: Database, user_email: str, note_id: int) -> None:
-    """Mark a note deleted (it stays in the table with who deleted it and when)."""
+def delete_note(database: Database, actor: User, note_id: int) -> None:
+    """Mark a note deleted (quality leads; it stays in the table with who deleted it and when)."""
+    require(actor, QUALITY_LEAD)
+    user_email = actor.email
 
     def work(cursor) -> None:
         row = cursor.execute("SELECT kpi_id, deleted_at FROM notes WHERE note_id = $id", {"id": note_id}).fetchone()

@@ -41,7 +41,7 @@ def _database() -> Database:
         from isokpi.demo import database_is_empty, load_demo
 
         if database_is_empty(database):
-            load_demo(database, user="first run")
+            load_demo(database, actor=auth.system_user("isokpi (first run)"))
     return database
 
 

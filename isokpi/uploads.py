@@ -5,18 +5,12 @@ isokpi.sources.stage_file reads the file, isokpi.validate.prepare validates it, 
 steps of `--check`) and ingest_file loads it. The page adds only what a browser upload needs: a size and type
 check before anything is written, a private temporary copy that is deleted afterwards, and saved mappings.
 
-Saved mappings are the TOML of `--mapping FILE.toml` (isokpi.mapping), kept in table `mappings` with the
-normalised headers of the file they were saved from. The next file is recognised by those headers:
-`find_saved_mapping` takes a mapping whose file had exactly the same set of headers (order, case, spaces and
-punctuation ignored), or, failing that, one whose file's headers are all in the new file (the same export
-after the system gained a column); among several, the one with more headers in common, then the newest.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import datetime as dt
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -26,23 +20,21 @@ from typing import BinaryIO
 
 import duckdb
 
-from isokpi.datasets import DATASETS, get_dataset, normalize_header
-from isokpi.db import Database, next_id, quote
+from isokpi.auth import User
+from isokpi.datasets import DATASETS, Column, Dataset, get_dataset, normalize_header
+from isokpi.db import Database, quote
 from isokpi.ingest import (
     IngestResult,
     check_staged,
     ingest_file,
-    now_utc,
     private_workdir,
-    record_event,
 )
-from isokpi.mapping import WIDE_FIXED, Mapping, check_mapping, parse_mapping
+from isokpi.mapping import WIDE_FIXED, Mapping, check_mapping
 from isokpi.sources import GZIP_MAGIC, MB, OLE_MAGIC, ZIP_MAGIC, SourceError, list_sheets, stage_file
 from isokpi.validate import Prepared, Problem, match_headers
 
 ALLOWED_SUFFIXES = (".csv", ".xlsx")
 PREVIEW_ROWS = 20
-MAX_NAME_LENGTH = 100
 COPY_CHUNK = 4 * MB
 
 Upload = bytes | BinaryIO  # the page passes Streamlit's UploadedFile (a BytesIO)
@@ -149,11 +141,6 @@ def inspect_upload(
     return Inspection(file_name, staged.sha256, staged.headers, staged.header_row, sheets, staged.sheet)
 
 
-def header_set(headers: tuple[str, ...] | list[str]) -> list[str]:
-    """The normalised, sorted, distinct non-empty headers: how saved mappings recognise a file."""
-    return sorted({normalize_header(h) for h in headers} - {""})
-
-
 def detect_dataset(headers: tuple[str, ...] | list[str]) -> str | None:
     """The dataset whose columns the headers name most (by name or alias); None on a tie or no match.
 
@@ -188,6 +175,60 @@ def unmatched_headers(dataset_name: str, headers: tuple[str, ...] | list[str]) -
     """Headers that are no column of the dataset by name or alias: in a wide survey, the question columns."""
     lookup = get_dataset(dataset_name).header_lookup()
     return [h for h in headers if normalize_header(h) and normalize_header(h) not in lookup]
+
+
+# --- what the page preselects --------------------------------------------------------------------------------
+
+# Besides a header of the file, a dataset column can come from nowhere, or be one value for every row.
+NOT_IN_FILE, SAME_VALUE = "\x00not-in-file", "\x00same-value"
+WIDE_OWN = (*WIDE_FIXED, "scale")  # in a wide export these come from the question columns and the scale
+
+
+def looks_wide(dataset_name: str, headers: tuple[str, ...] | list[str]) -> bool:
+    """A survey export with no question and score columns is wide: one row per respondent, a column per question."""
+    if dataset_name != "survey":
+        return False
+    named = suggest_mapping(dataset_name, headers)
+    return "question_id" not in named and "score" not in named
+
+
+def mappable_columns(dataset: Dataset, wide: bool) -> list[Column]:
+    """The columns the page asks about, required ones first; a wide export supplies its question columns itself."""
+    shown = [c for c in dataset.columns if not (wide and c.name in (*WIDE_OWN, "response_id"))]
+    return sorted(shown, key=lambda c: not c.required)
+
+
+def missing_required(columns: list[Column], suggested: dict[str, str]) -> list[str]:
+    """Required columns no header names (by name or alias)."""
+    return [c.name for c in columns if c.required and c.name not in suggested]
+
+
+def column_default(
+    column: Column, headers: list[str], suggested: dict[str, str], base: Mapping | None, wide: bool
+) -> tuple[str, str | None]:
+    """What the page preselects for a column: (a header, NOT_IN_FILE or SAME_VALUE; the constant for SAME_VALUE).
+
+    A saved mapping's choice first, then the header that names the column; in a wide export the survey's id,
+    type and date are usually one value for the whole file.
+    """
+    name = column.name
+    if base is not None and name in base.columns:
+        wanted = normalize_header(base.columns[name])
+        return next((h for h in headers if normalize_header(h) == wanted), suggested.get(name, NOT_IN_FILE)), None
+    if base is not None and name in base.constants:
+        return SAME_VALUE, base.constants[name]
+    if wide and column.required and name not in suggested:
+        return SAME_VALUE, None
+    return suggested.get(name, NOT_IN_FILE), None
+
+
+def question_defaults(dataset_name: str, headers: list[str], base: Mapping | None) -> tuple[list[str], dict[str, str]]:
+    """The question columns to preselect in a wide export, and the pillar a saved mapping gave each header."""
+    if base is None:
+        return unmatched_headers(dataset_name, headers), {}
+    saved = {normalize_header(q): pillar for q, pillar in base.questions.items()}
+    pillars = {h: saved[normalize_header(h)] for h in headers if normalize_header(h) in saved}
+    return list(pillars), pillars
 
 
 def build_mapping(
@@ -314,7 +355,7 @@ def load_upload(
     file_name: str,
     dataset_name: str,
     *,
-    user: str,
+    actor: User,
     sheet: str | None = None,
     mapping: Mapping | None = None,
     date_format: str | None = None,
@@ -332,163 +373,10 @@ def load_upload(
             sheet=sheet,
             mapping=mapping,
             date_format=date_format,
-            user=user,
+            actor=actor,
             source="upload",
             progress=progress,
         )
-
-
-# --- saved mappings -------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SavedMapping:
-    mapping_id: int
-    name: str
-    dataset: str
-    toml: str
-    headers: tuple[str, ...]
-    created_by: str
-    created_at: dt.datetime
-
-    @property
-    def mapping(self) -> Mapping:
-        return parse_mapping(self.toml, f"saved mapping {self.name!r}")
-
-    @property
-    def file_name(self) -> str:
-        """A download name: the mapping's name reduced to letters, digits and dashes."""
-        slug = re.sub(r"[^a-z0-9]+", "-", self.name.lower()).strip("-") or f"mapping-{self.mapping_id}"
-        return f"{slug}.toml"
-
-
-_COLUMNS = "mapping_id, name, dataset, toml, headers, created_by, created_at"
-
-
-def _saved(row: dict) -> SavedMapping:
-    return SavedMapping(
-        int(row["mapping_id"]),
-        row["name"],
-        row["dataset"],
-        row["toml"],
-        tuple(row["headers"]),
-        row["created_by"],
-        row["created_at"],
-    )
-
-
-def list_mappings(database: Database, dataset: str | None = None) -> list[SavedMapping]:
-    """Saved mappings not deleted, newest first."""
-    rows = database.query_dicts(
-        f"SELECT {_COLUMNS} FROM mappings WHERE deleted_at IS NULL AND ($dataset IS NULL OR dataset = $dataset) "
-        "ORDER BY mapping_id DESC",
-        {"dataset": dataset},
-    )
-    return [_saved(row) for row in rows]
-
-
-def save_mapping(
-    database: Database,
-    name: str,
-    dataset: str,
-    mapping: Mapping,
-    headers: tuple[str, ...] | list[str],
-    user: str,
-) -> SavedMapping:
-    """Save `mapping` under `name` for `dataset`, remembering the headers of the file it was made for.
-
-    A saved mapping of the same dataset with the same name (ignoring case) is replaced. Recorded in the audit trail.
-    """
-    name = " ".join(name.split())
-    if not name:
-        raise ValueError("give the mapping a name, for example the system the export comes from")
-    if len(name) > MAX_NAME_LENGTH:
-        raise ValueError(f"a mapping name has at most {MAX_NAME_LENGTH} characters")
-    get_dataset(dataset)
-    mapping = dataclasses.replace(mapping, dataset=dataset)
-    check_mapping(mapping, "mapping", dataset)
-    toml = mapping.to_toml()
-    parse_mapping(toml)  # what we store reads back as a --mapping file
-    normalised = header_set(headers)
-    if not normalised:
-        raise ValueError("the file has no headers to recognise it by")
-
-    def work(cursor: duckdb.DuckDBPyConnection) -> SavedMapping:
-        at = now_utc()
-        replaced = [
-            row[0]
-            for row in cursor.execute(
-                "SELECT mapping_id FROM mappings WHERE deleted_at IS NULL AND dataset = $dataset AND lower(name) = lower($name)",
-                {"dataset": dataset, "name": name},
-            ).fetchall()
-        ]
-        if replaced:
-            cursor.execute(
-                "UPDATE mappings SET deleted_at = $at WHERE deleted_at IS NULL AND dataset = $dataset AND lower(name) = lower($name)",
-                {"at": at, "dataset": dataset, "name": name},
-            )
-        mapping_id = next_id(cursor, "mapping")
-        cursor.execute(
-            "INSERT INTO mappings VALUES ($id, $name, $dataset, $toml, $headers, $user, $at, NULL)",
-            {
-                "id": mapping_id,
-                "name": name,
-                "dataset": dataset,
-                "toml": toml,
-                "headers": normalised,
-                "user": user,
-                "at": at,
-            },
-        )
-        record_event(
-            cursor,
-            user,
-            "save_mapping",
-            f"mapping {mapping_id}",
-            {"name": name, "dataset": dataset, "replaced": replaced},
-            at,
-        )
-        return SavedMapping(mapping_id, name, dataset, toml, tuple(normalised), user, at)
-
-    return database.write(work)
-
-
-def delete_mapping(database: Database, mapping_id: int, user: str) -> SavedMapping:
-    """Delete a saved mapping (kept in the table with deleted_at set); recorded in the audit trail."""
-
-    def work(cursor: duckdb.DuckDBPyConnection) -> SavedMapping:
-        row = cursor.execute(
-            f"SELECT {_COLUMNS} FROM mappings WHERE mapping_id = $id AND deleted_at IS NULL", {"id": mapping_id}
-        ).fetchone()
-        if row is None:
-            raise ValueError(f"there is no saved mapping {mapping_id}")
-        saved = _saved(dict(zip(_COLUMNS.split(", "), row, strict=True)))
-        at = now_utc()
-        cursor.execute("UPDATE mappings SET deleted_at = $at WHERE mapping_id = $id", {"at": at, "id": mapping_id})
-        record_event(
-            cursor, user, "delete_mapping", f"mapping {mapping_id}", {"name": saved.name, "dataset": saved.dataset}, at
-        )
-        return saved
-
-    return database.write(work)
-
-
-def find_saved_mapping(
-    database: Database, dataset: str | None, headers: tuple[str, ...] | list[str]
-) -> SavedMapping | None:
-    """The saved mapping made for a file with these headers (see the module docstring), of `dataset` or any."""
-    wanted = set(header_set(headers))
-    if not wanted:
-        return None
-    best: tuple[tuple[int, int, int], SavedMapping] | None = None
-    for saved in list_mappings(database, dataset):
-        theirs = set(saved.headers)
-        if not theirs <= wanted:
-            continue
-        rank = (int(theirs == wanted), len(theirs), saved.mapping_id)
-        if best is None or rank > best[0]:
-            best = (rank, saved)
-    return best[1] if best else None
 
 
 # --- text shown on the page --------------------------------------------------------------------------------------

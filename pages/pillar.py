@@ -91,7 +91,7 @@ for series in card.series:
                     "Delete", key=f"delete-note-{note.note_id}", icon=":material/delete:", type="tertiary"
                 ):
                     try:
-                        notes.delete_note(db, user.email, note.note_id)
+                        notes.delete_note(db, user, note.note_id)
                     except notes.NoteError as error:
                         st.error(f"The note was not deleted: {error}.", icon=":material/error:")
                     else:
@@ -113,7 +113,7 @@ for series in card.series:
                     )
                     if st.form_submit_button("Add note", icon=":material/add_comment:", key=f"add-note-{kpi.id}"):
                         try:
-                            notes.add_note(db, user.email, kpi.id, period, text)
+                            notes.add_note(db, user, kpi.id, period, text)
                         except notes.NoteError as error:
                             st.error(f"The note was not added: {error}.", icon=":material/error:")
                         else:

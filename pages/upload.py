@@ -5,16 +5,14 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from isokpi import auth, ui, uploads
-from isokpi.datasets import DATASETS, DATE, ENUM, SCALES, normalize_header
-from isokpi.dates import DateFormatError
-from isokpi.db import DatabaseError
-from isokpi.ingest import UndoError, list_batches, undo_batch
-from isokpi.mapping import WIDE_FIXED, MappingError
+from isokpi import auth, mapping, ui, uploads
+from isokpi.datasets import DATASETS, DATE, ENUM, SCALES
+from isokpi.errors import IsokpiError
+from isokpi.ingest import list_batches, undo_batch
 from isokpi.pillars import PILLAR_IDS, PILLAR_NAMES
-from isokpi.safety import plain
-from isokpi.sources import SourceError
+from isokpi.safety import plain as md
 from isokpi.templates import template_csv, template_xlsx
+from isokpi.uploads import NOT_IN_FILE, SAME_VALUE
 
 db, user = ui.start_page(
     "Upload",
@@ -25,10 +23,7 @@ db, user = ui.start_page(
 
 LIMIT_MB = int(st.get_option("server.maxUploadSize"))
 MAX_BYTES = LIMIT_MB * 1024 * 1024
-# What the CLI turns into a message and exit code 2 (or 1): shown as an error, never a traceback.
-REJECTED = (MappingError, DateFormatError, SourceError, DatabaseError)
 DETECT = "detect"
-NOT_IN_FILE, SAME_VALUE = "\x00not-in-file", "\x00same-value"
 DATE_ORDERS = {
     "auto": "Auto (from the values)",
     "DMY": "Day first (31/12/2025)",
@@ -40,8 +35,20 @@ STEPS = {
     "validating": "Validating every row",
     "writing": "Writing every row in one transaction",
 }
-WIDE_OWN = (*WIDE_FIXED, "scale")  # in a wide export these come from the question columns and the scale
-md = plain
+BATCH_COLUMNS = {
+    "batch_id": "Batch",
+    "dataset": "Dataset",
+    "file_name": "File",
+    "loaded_by": "Loaded by",
+    "loaded_at": "Loaded at (UTC)",
+    "rows_read": "Rows read",
+    "inserted": "Inserted",
+    "updated": "Updated",
+    "unchanged": "Unchanged",
+    "status": "Status",
+    "undone_by": "Undone by",
+    "undone_at": "Undone at (UTC)",
+}
 
 
 def remembered(name, key, compute):
@@ -80,30 +87,320 @@ def constant_input(column, default, key):
     return st.text_input(label, value=default or "", key=key)
 
 
-def column_choice(column, headers, auto, base, wide, ctx, label=None):
+def column_choice(column, headers, suggested, base, wide, ctx, label=None):
     """(header, constant) for one dataset column: the file column it comes from, or one value for every row."""
-    name = column.name
-    options = ([] if name in auto else [NOT_IN_FILE]) + headers + [SAME_VALUE]
-    default, constant = auto.get(name, NOT_IN_FILE), None
-    if base is not None and name in base.columns:
-        wanted = normalize_header(base.columns[name])
-        default = next((h for h in headers if normalize_header(h) == wanted), default)
-    elif base is not None and name in base.constants:
-        default, constant = SAME_VALUE, base.constants[name]
-    elif wide and column.required and name not in auto:
-        default = SAME_VALUE  # survey id, type and date of a wide export are usually one value for the file
-    accepted = ", ".join((name, *column.aliases[:5]))
+    options = ([] if column.name in suggested else [NOT_IN_FILE]) + headers + [SAME_VALUE]
+    default, constant = uploads.column_default(column, headers, suggested, base, wide)
     choice = st.selectbox(
-        label or (f"{name} (required)" if column.required else name),
+        label or (f"{column.name} (required)" if column.required else column.name),
         options,
         index=options.index(default) if default in options else 0,
         format_func=option_label,
-        help=f"{column.description} Recognised headers: {accepted}.",
-        key=f"map-{ctx}-{name}",
+        help=f"{column.description} Recognised headers: {', '.join((column.name, *column.aliases[:5]))}.",
+        key=f"map-{ctx}-{column.name}",
     )
     if choice == SAME_VALUE:
-        return None, constant_input(column, constant, f"const-{ctx}-{name}")
+        return None, constant_input(column, constant, f"const-{ctx}-{column.name}")
     return (None if choice == NOT_IN_FILE else choice), None
+
+
+def inspect(uploaded, file_name):
+    """The file's headers, after the sheet picker for a workbook."""
+    inspection = remembered(
+        "inspect",
+        (uploaded.file_id, None),
+        lambda: uploads.inspect_upload(db, uploaded, file_name, max_bytes=MAX_BYTES),
+    )
+    if not inspection.sheets:
+        return inspection, None
+    sheets = list(inspection.sheets)
+    sheet = st.selectbox("Sheet", sheets, index=sheets.index(inspection.sheet), key=f"upload-sheet-{uploaded.file_id}")
+    if sheet != inspection.sheet:
+        inspection = remembered(
+            "inspect-sheet",
+            (uploaded.file_id, sheet),
+            lambda: uploads.inspect_upload(db, uploaded, file_name, sheet=sheet, max_bytes=MAX_BYTES),
+        )
+    return inspection, sheet
+
+
+def choose_dataset(choice, headers):
+    """(dataset name, saved mapping for these headers); (None, None) when the headers cannot tell."""
+    saved = mapping.find_saved_mapping(db, None if choice == DETECT else choice, headers)
+    if choice != DETECT:
+        return choice, saved
+    dataset_name = saved.dataset if saved else uploads.detect_dataset(headers)
+    if dataset_name is None:
+        st.warning(
+            "The headers do not tell which dataset this file is: choose the dataset above.", icon=":material/help:"
+        )
+        return None, None
+    st.caption(f"Dataset detected from the headers: {DATASETS[dataset_name].title} ({dataset_name}).")
+    return dataset_name, saved
+
+
+def use_saved(saved, file_id):
+    """The saved mapping to start from, unless the user turns it off."""
+    if saved is None:
+        return None
+    st.info(
+        f"Applied the saved mapping **{md(saved.name)}** (saved by {md(saved.created_by)} on "
+        f"{saved.created_at:%d %b %Y}): this file has the headers of the one it was made for.",
+        icon=":material/auto_fix_high:",
+    )
+    if st.toggle("Use the saved mapping", value=True, key=f"use-saved-{file_id}-{saved.mapping_id}"):
+        return saved.mapping
+    return None
+
+
+def date_order(base, ctx):
+    orders = list(DATE_ORDERS)
+    order = st.radio(
+        "Date order",
+        orders,
+        index=orders.index(base.date_format) if base and base.date_format in orders else 0,
+        format_func=DATE_ORDERS.get,
+        horizontal=True,
+        help="Auto reads the order from the file's own values (a day over 12 tells) and asks when it cannot tell.",
+        key=f"date-order-{ctx}",
+    )
+    return None if order == "auto" else order
+
+
+def wide_settings(dataset, headers, base, ctx):
+    """A wide survey export's respondent column, question columns with their pillars, and scale; None until
+    every question has a pillar."""
+    with st.container(border=True):
+        st.markdown("**Wide survey export**")
+        st.caption(
+            "Each question column becomes one survey row per respondent, with question_id = the column name. "
+            "Empty answers give no row."
+        )
+        defaults, saved_pillars = uploads.question_defaults(dataset.name, headers, base)
+        suggested = uploads.suggest_mapping(dataset.name, headers)
+        respondent = column_choice(
+            dataset.column("response_id"),
+            headers,
+            suggested,
+            base,
+            True,
+            ctx,
+            label="Respondent id column (response_id)",
+        )
+        picked = st.multiselect("Question columns", headers, default=defaults, key=f"questions-{ctx}")
+        questions = {}
+        for header in picked:
+            pillar = saved_pillars.get(header)
+            questions[header] = st.selectbox(
+                f"Pillar of {md(header)}",
+                PILLAR_IDS,
+                index=PILLAR_IDS.index(pillar) if pillar in PILLAR_IDS else None,
+                format_func=PILLAR_NAMES.get,
+                placeholder="Choose the pillar this question evidences",
+                key=f"pillar-{ctx}-{headers.index(header)}",
+            )
+        scales = list(SCALES)
+        default_scale = base.scale if base and base.scale in scales else "likert5"
+        scale = st.selectbox("Scale of every question", scales, index=scales.index(default_scale), key=f"scale-{ctx}")
+    if not picked:
+        st.warning("Choose the question columns of the export.", icon=":material/checklist:")
+        return None
+    if any(pillar is None for pillar in questions.values()):
+        st.warning(
+            "Choose a pillar for every question column: the preview and the report follow.", icon=":material/checklist:"
+        )
+        return None
+    return respondent, questions, scale
+
+
+def save_form(full, dataset_name, headers, saved, ctx):
+    name_column, button_column = st.columns([3, 1], vertical_alignment="bottom")
+    name = name_column.text_input(
+        "Save this mapping as",
+        value=saved.name if saved else "",
+        placeholder="the system the export comes from, e.g. HR learning system",
+        key=f"save-name-{ctx}",
+    )
+    if button_column.button("Save mapping", icon=":material/save:", key=f"save-{ctx}"):
+        try:
+            stored = mapping.save_mapping(db, user, name, dataset_name, full, headers)
+        except IsokpiError as error:
+            st.error(md(error), icon=":material/error:")
+        else:
+            st.success(
+                f"Saved as **{md(stored.name)}**: the next {dataset_name} file with these headers maps itself.",
+                icon=":material/save:",
+            )
+
+
+def mapping_settings(dataset, inspection, headers, base, saved, wide_choice, date_format, ctx):
+    """The column mapping the file loads with (None when the headers say it all)."""
+    respondent, questions, scale = wide_choice or (None, {}, None)
+    suggested = uploads.suggest_mapping(dataset.name, headers, questions=list(questions))
+    columns = uploads.mappable_columns(dataset, wide_choice is not None)
+    missing = uploads.missing_required(columns, suggested)
+    chosen, constants = {}, {}
+    if wide_choice is not None:
+        chosen["response_id"], constants["response_id"] = respondent
+    with st.expander(
+        "Column mapping" + (f": {len(missing)} required column(s) not found by name" if missing else ""),
+        expanded=bool(missing) or wide_choice is not None or base is not None,
+        icon=":material/table_convert:",
+    ):
+        st.caption(
+            "Which column of the file holds each dataset column, or one value for every row. Suggestions come "
+            "from the column names and their usual aliases; required columns come first."
+        )
+        grid = st.columns(2)
+        for index, column in enumerate(columns):
+            with grid[index % 2]:
+                chosen[column.name], constants[column.name] = column_choice(
+                    column, headers, suggested, base, wide_choice is not None, ctx
+                )
+        full = uploads.build_mapping(dataset.name, chosen, constants, questions, scale, date_format)
+        save_form(full, dataset.name, inspection.headers, saved if base else None, ctx)
+    return full if uploads.needs_mapping(full, headers) else None
+
+
+def problems_table(result, file_name):
+    st.error(
+        f"{result.error_count:,} problem(s) in {md(file_name)}: nothing is loaded until they are fixed. "
+        "Correct the file and upload it again, or change the mapping or the date order above.",
+        icon=":material/error:",
+    )
+    problems = pd.DataFrame([p.as_dict() for p in result.errors], columns=["row", "column", "value", "message"])
+    st.dataframe(
+        problems,
+        hide_index=True,
+        column_config={
+            "row": st.column_config.NumberColumn("Row", width="small", help="As the spreadsheet numbers it"),
+            "column": st.column_config.TextColumn("Column", width="small"),
+            "value": st.column_config.TextColumn("Value", width="small"),
+            "message": st.column_config.TextColumn("Message", width="large"),
+        },
+        key="problems",
+    )
+    if result.error_count > len(result.errors):
+        st.caption(f"The first {len(result.errors):,} of {result.error_count:,} problems are listed.")
+    st.download_button(
+        "Download the problems (CSV)",
+        ui.csv_bytes(problems),
+        file_name=f"{file_name.rsplit('.', 1)[0]}-problems.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        on_click="ignore",
+        key="download-problems",
+    )
+
+
+def report_section(report, file_name):
+    """The preview and the validation report; True when Load is pressed."""
+    st.subheader("Preview", anchor=False)
+    if report.preview.rows:
+        st.caption(
+            f"The first {len(report.preview.rows)} rows as they will be stored: dataset columns, parsed dates, "
+            "normalised values; row is the row number in the spreadsheet. A value that does not pass shows empty: "
+            "the report below says why."
+        )
+        st.dataframe(pd.DataFrame(report.preview.rows, columns=report.preview.columns), hide_index=True, key="preview")
+    else:
+        st.caption("No rows to preview: the report below says why.")
+    result = report.result
+    st.subheader("Validation report", anchor=False)
+    with st.container(border=True):
+        counts = st.columns(4)
+        counts[0].metric("Rows read", f"{result.rows_read:,}")
+        labels = ("To insert", "To update", "Unchanged")
+        for column, label, value in zip(
+            counts[1:], labels, (result.inserted, result.updated, result.unchanged), strict=True
+        ):
+            column.metric(label, f"{value:,}" if result.ok else "–")
+        if not result.ok:
+            problems_table(result, file_name)
+        elif not report.can_load:
+            st.info(
+                "Every row is already loaded with these values: loading would change nothing.",
+                icon=":material/check_circle:",
+            )
+        for warning in result.warnings:
+            st.caption(f"Note: {md(warning)}")
+        return st.button("Load", type="primary", icon=":material/upload:", disabled=not report.can_load, key="load")
+
+
+def load_file(uploaded, file_name, settings):
+    with st.status(f"Loading {md(file_name)}…", expanded=True) as status:
+        try:
+            loaded = uploads.load_upload(
+                db,
+                uploaded,
+                file_name,
+                **settings,
+                actor=user,
+                max_bytes=MAX_BYTES,
+                progress=lambda step: status.write(STEPS[step]),
+            )
+        except IsokpiError as error:
+            status.update(label="Nothing was loaded", state="error")
+            st.error(md(error), icon=":material/error:")
+            return
+        if not loaded.ok:
+            status.update(label="Nothing was loaded", state="error")
+            first = loaded.errors[0]
+            st.error(
+                f"{loaded.error_count:,} problem(s) appeared while loading; the first: row {first.row}: {md(first.message)}",
+                icon=":material/error:",
+            )
+            return
+        status.update(label="Loaded" if loaded.loaded else "Nothing to change", state="complete")
+    if loaded.loaded:
+        flash(
+            "success",
+            f"Loaded {md(file_name)} as batch {loaded.batch_id}: {loaded.inserted:,} rows inserted, "
+            f"{loaded.updated:,} updated, {loaded.unchanged:,} unchanged. Every dashboard page shows the new data.",
+        )
+    else:
+        flash("success", f"Nothing changed: every row of {md(file_name)} was already loaded.")
+    ui.data_changed()
+    st.rerun()
+
+
+def settings_and_report(uploaded, file_name, choice):
+    """Every setting the file loads with, then its validation report: (settings, report), or None while a
+    setting is missing."""
+    inspection, sheet = inspect(uploaded, file_name)
+    headers = list(dict.fromkeys(h for h in inspection.headers if h.strip()))
+    dataset_name, saved = choose_dataset(choice, inspection.headers)
+    if dataset_name is None:
+        return None
+    dataset = DATASETS[dataset_name]
+    base = use_saved(saved, uploaded.file_id)
+    ctx = f"{uploaded.file_id}-{sheet}-{dataset_name}-{saved.mapping_id if base else 0}"
+    date_format = date_order(base, ctx)
+    wide = dataset_name == "survey" and st.toggle(
+        "One row per respondent (a wide export: one column per question)",
+        value=base.is_wide if base else uploads.looks_wide(dataset_name, headers),
+        key=f"wide-{ctx}",
+    )
+    ctx = f"{ctx}-{int(wide)}"
+    wide_choice = wide_settings(dataset, headers, base, ctx) if wide else None
+    if wide and wide_choice is None:
+        return None
+    chosen = mapping_settings(dataset, inspection, headers, base, saved, wide_choice, date_format, ctx)
+    settings = {"dataset_name": dataset_name, "sheet": sheet, "mapping": chosen, "date_format": date_format}
+    key = (
+        uploaded.file_id,
+        sheet,
+        dataset_name,
+        chosen.to_toml() if chosen else None,
+        date_format,
+        ui.data_version(db),
+    )
+    report = remembered(
+        "report",
+        key,
+        lambda: uploads.validate_upload(db, uploaded, file_name, **settings, max_bytes=MAX_BYTES),
+    )
+    return settings, report
 
 
 def load_section():
@@ -126,291 +423,13 @@ def load_section():
         )
         return
     file_name = uploads.display_name(uploaded.name)
-
     try:
-        inspection = remembered(
-            "inspect",
-            (uploaded.file_id, None),
-            lambda: uploads.inspect_upload(db, uploaded, file_name, max_bytes=MAX_BYTES),
-        )
-        sheet = None
-        if inspection.sheets:
-            sheets = list(inspection.sheets)
-            sheet = st.selectbox(
-                "Sheet",
-                sheets,
-                index=sheets.index(inspection.sheet),
-                key=f"upload-sheet-{uploaded.file_id}",
-            )
-            if sheet != inspection.sheet:
-                inspection = remembered(
-                    "inspect-sheet",
-                    (uploaded.file_id, sheet),
-                    lambda: uploads.inspect_upload(db, uploaded, file_name, sheet=sheet, max_bytes=MAX_BYTES),
-                )
-        headers = list(dict.fromkeys(h for h in inspection.headers if h.strip()))
-
-        saved = uploads.find_saved_mapping(db, None if choice == DETECT else choice, inspection.headers)
-        if choice == DETECT:
-            dataset_name = saved.dataset if saved else uploads.detect_dataset(inspection.headers)
-            if dataset_name is None:
-                st.warning(
-                    "The headers do not tell which dataset this file is: choose the dataset above.",
-                    icon=":material/help:",
-                )
-                return
-            st.caption(f"Dataset detected from the headers: {DATASETS[dataset_name].title} ({dataset_name}).")
-        else:
-            dataset_name = choice
-        dataset = DATASETS[dataset_name]
-
-        base = None
-        if saved is not None:
-            st.info(
-                f"Applied the saved mapping **{md(saved.name)}** (saved by {md(saved.created_by)} on "
-                f"{saved.created_at:%d %b %Y}): this file has the headers of the one it was made for.",
-                icon=":material/auto_fix_high:",
-            )
-            if st.toggle("Use the saved mapping", value=True, key=f"use-saved-{uploaded.file_id}-{saved.mapping_id}"):
-                base = saved.mapping
-        ctx = f"{uploaded.file_id}-{sheet}-{dataset_name}-{saved.mapping_id if base else 0}"
-
-        orders = list(DATE_ORDERS)
-        order = st.radio(
-            "Date order",
-            orders,
-            index=orders.index(base.date_format) if base and base.date_format in orders else 0,
-            format_func=DATE_ORDERS.get,
-            horizontal=True,
-            help="Auto reads the order from the file's own values (a day over 12 tells) and asks when it cannot tell.",
-            key=f"date-order-{ctx}",
-        )
-        date_format = None if order == "auto" else order
-
-        wide = False
-        if dataset_name == "survey":
-            plain_match = uploads.suggest_mapping(dataset_name, headers)
-            wide = st.toggle(
-                "One row per respondent (a wide export: one column per question)",
-                value=base.is_wide if base else ("question_id" not in plain_match and "score" not in plain_match),
-                key=f"wide-{ctx}",
-            )
-        ctx = f"{ctx}-{int(wide)}"
-
-        questions, scale = {}, None
-        if wide:
-            with st.container(border=True):
-                st.markdown("**Wide survey export**")
-                st.caption(
-                    "Each question column becomes one survey row per respondent, with question_id = the column name. "
-                    "Empty answers give no row."
-                )
-                saved_pillars = {normalize_header(q): p for q, p in base.questions.items()} if base else {}
-                default_questions = (
-                    [h for h in headers if normalize_header(h) in saved_pillars]
-                    if base
-                    else uploads.unmatched_headers(dataset_name, headers)
-                )
-                respondent = column_choice(
-                    dataset.column("response_id"),
-                    headers,
-                    plain_match,
-                    base,
-                    wide,
-                    ctx,
-                    label="Respondent id column (response_id)",
-                )
-                picked = st.multiselect("Question columns", headers, default=default_questions, key=f"questions-{ctx}")
-                for header in picked:
-                    pillar = saved_pillars.get(normalize_header(header))
-                    questions[header] = st.selectbox(
-                        f"Pillar of {md(header)}",
-                        PILLAR_IDS,
-                        index=PILLAR_IDS.index(pillar) if pillar in PILLAR_IDS else None,
-                        format_func=PILLAR_NAMES.get,
-                        placeholder="Choose the pillar this question evidences",
-                        key=f"pillar-{ctx}-{headers.index(header)}",
-                    )
-                scales = list(SCALES)
-                scale = st.selectbox(
-                    "Scale of every question",
-                    scales,
-                    index=scales.index(base.scale) if base and base.scale in scales else scales.index("likert5"),
-                    key=f"scale-{ctx}",
-                )
-            if not picked:
-                st.warning("Choose the question columns of the export.", icon=":material/checklist:")
-                return
-            if any(pillar is None for pillar in questions.values()):
-                st.warning(
-                    "Choose a pillar for every question column: the preview and the report follow.",
-                    icon=":material/checklist:",
-                )
-                return
-
-        auto = uploads.suggest_mapping(dataset_name, headers, questions=list(questions))
-        mappable = [c for c in dataset.columns if not (wide and c.name in (*WIDE_OWN, "response_id"))]
-        missing = [c.name for c in mappable if c.required and c.name not in auto]
-        chosen, constants = {}, {}
-        if wide:
-            chosen["response_id"], constants["response_id"] = respondent
-        with st.expander(
-            "Column mapping" + (f": {len(missing)} required column(s) not found by name" if missing else ""),
-            expanded=bool(missing) or wide or base is not None,
-            icon=":material/table_convert:",
-        ):
-            st.caption(
-                "Which column of the file holds each dataset column, or one value for every row. Suggestions come "
-                "from the column names and their usual aliases; required columns come first."
-            )
-            grid = st.columns(2)
-            for index, column in enumerate(sorted(mappable, key=lambda c: not c.required)):
-                with grid[index % 2]:
-                    chosen[column.name], constants[column.name] = column_choice(column, headers, auto, base, wide, ctx)
-            full = uploads.build_mapping(dataset_name, chosen, constants, questions, scale, date_format)
-            name_column, button_column = st.columns([3, 1], vertical_alignment="bottom")
-            mapping_name = name_column.text_input(
-                "Save this mapping as",
-                value=saved.name if base else "",
-                placeholder="the system the export comes from, e.g. HR learning system",
-                key=f"save-name-{ctx}",
-            )
-            if button_column.button("Save mapping", icon=":material/save:", key=f"save-{ctx}"):
-                try:
-                    stored = uploads.save_mapping(db, mapping_name, dataset_name, full, inspection.headers, user.email)
-                except (ValueError, DatabaseError) as error:
-                    st.error(md(error), icon=":material/error:")
-                else:
-                    st.success(
-                        f"Saved as **{md(stored.name)}**: the next {dataset_name} file with these headers maps itself.",
-                        icon=":material/save:",
-                    )
-        mapping = full if uploads.needs_mapping(full, headers) else None
-
-        report = remembered(
-            "report",
-            (
-                uploaded.file_id,
-                sheet,
-                dataset_name,
-                mapping.to_toml() if mapping else None,
-                date_format,
-                ui.data_version(db),
-            ),
-            lambda: uploads.validate_upload(
-                db,
-                uploaded,
-                file_name,
-                dataset_name,
-                sheet=sheet,
-                mapping=mapping,
-                date_format=date_format,
-                max_bytes=MAX_BYTES,
-            ),
-        )
-    except REJECTED as error:
+        prepared = settings_and_report(uploaded, file_name, choice)
+    except IsokpiError as error:
         st.error(md(error), icon=":material/block:")
         return
-
-    st.subheader("Preview", anchor=False)
-    if report.preview.rows:
-        st.caption(
-            f"The first {len(report.preview.rows)} rows as they will be stored: dataset columns, parsed dates, "
-            "normalised values; row is the row number in the spreadsheet. A value that does not pass shows empty: "
-            "the report below says why."
-        )
-        st.dataframe(pd.DataFrame(report.preview.rows, columns=report.preview.columns), hide_index=True, key="preview")
-    else:
-        st.caption("No rows to preview: the report below says why.")
-
-    result = report.result
-    st.subheader("Validation report", anchor=False)
-    with st.container(border=True):
-        counts = st.columns(4)
-        counts[0].metric("Rows read", f"{result.rows_read:,}")
-        for column, label, value in zip(
-            counts[1:],
-            ("To insert", "To update", "Unchanged"),
-            (result.inserted, result.updated, result.unchanged),
-            strict=True,
-        ):
-            column.metric(label, f"{value:,}" if result.ok else "–")
-        if not result.ok:
-            st.error(
-                f"{result.error_count:,} problem(s) in {md(file_name)}: nothing is loaded until they are fixed. "
-                "Correct the file and upload it again, or change the mapping or the date order above.",
-                icon=":material/error:",
-            )
-            problems = pd.DataFrame([p.as_dict() for p in result.errors], columns=["row", "column", "value", "message"])
-            st.dataframe(
-                problems,
-                hide_index=True,
-                column_config={
-                    "row": st.column_config.NumberColumn("Row", width="small", help="As the spreadsheet numbers it"),
-                    "column": st.column_config.TextColumn("Column", width="small"),
-                    "value": st.column_config.TextColumn("Value", width="small"),
-                    "message": st.column_config.TextColumn("Message", width="large"),
-                },
-                key="problems",
-            )
-            if result.error_count > len(result.errors):
-                st.caption(f"The first {len(result.errors):,} of {result.error_count:,} problems are listed.")
-            st.download_button(
-                "Download the problems (CSV)",
-                ui.csv_bytes(problems),
-                file_name=f"{file_name.rsplit('.', 1)[0]}-problems.csv",
-                mime="text/csv",
-                icon=":material/download:",
-                on_click="ignore",
-                key="download-problems",
-            )
-        elif not report.can_load:
-            st.info(
-                "Every row is already loaded with these values: loading would change nothing.",
-                icon=":material/check_circle:",
-            )
-        for warning in result.warnings:
-            st.caption(f"Note: {md(warning)}")
-        load = st.button("Load", type="primary", icon=":material/upload:", disabled=not report.can_load, key="load")
-
-    if load:
-        with st.status(f"Loading {md(file_name)}…", expanded=True) as status:
-            try:
-                loaded = uploads.load_upload(
-                    db,
-                    uploaded,
-                    file_name,
-                    dataset_name,
-                    user=user.email,
-                    sheet=sheet,
-                    mapping=mapping,
-                    date_format=date_format,
-                    max_bytes=MAX_BYTES,
-                    progress=lambda step: status.write(STEPS[step]),
-                )
-            except REJECTED as error:
-                status.update(label="Nothing was loaded", state="error")
-                st.error(md(error), icon=":material/error:")
-                return
-            if not loaded.ok:
-                status.update(label="Nothing was loaded", state="error")
-                st.error(
-                    f"{loaded.error_count:,} problem(s) appeared while loading; the first: row "
-                    f"{loaded.errors[0].row}: {md(loaded.errors[0].message)}",
-                    icon=":material/error:",
-                )
-                return
-            status.update(label="Loaded" if loaded.loaded else "Nothing to change", state="complete")
-        if loaded.loaded:
-            flash(
-                "success",
-                f"Loaded {md(file_name)} as batch {loaded.batch_id}: {loaded.inserted:,} rows inserted, "
-                f"{loaded.updated:,} updated, {loaded.unchanged:,} unchanged. Every dashboard page shows the new data.",
-            )
-        else:
-            flash("success", f"Nothing changed: every row of {md(file_name)} was already loaded.")
-        ui.data_changed()
-        st.rerun()
+    if prepared is not None and report_section(prepared[1], file_name):
+        load_file(uploaded, file_name, prepared[0])
 
 
 def undo(batch_id):
@@ -419,8 +438,8 @@ def undo(batch_id):
         flash("error", "Undo needs the Quality lead role.")
         return
     try:
-        outcome = undo_batch(db, batch_id, user=user.email)
-    except (UndoError, DatabaseError) as error:
+        outcome = undo_batch(db, batch_id, actor=user)
+    except IsokpiError as error:
         flash("error", f"Batch {batch_id} was not undone: {md(error)}")
     else:
         ui.data_changed()
@@ -436,22 +455,9 @@ def history_section():
     if not batches:
         st.caption("No files loaded yet.")
         return
-    columns = {
-        "batch_id": "Batch",
-        "dataset": "Dataset",
-        "file_name": "File",
-        "loaded_by": "Loaded by",
-        "loaded_at": "Loaded at (UTC)",
-        "rows_read": "Rows read",
-        "inserted": "Inserted",
-        "updated": "Updated",
-        "unchanged": "Unchanged",
-        "status": "Status",
-        "undone_by": "Undone by",
-        "undone_at": "Undone at (UTC)",
-    }
-    frame = pd.DataFrame(batches)[list(columns)].rename(columns=columns)
-    st.dataframe(frame, hide_index=True, key="batches")
+    st.dataframe(
+        pd.DataFrame(batches)[list(BATCH_COLUMNS)].rename(columns=BATCH_COLUMNS), hide_index=True, key="batches"
+    )
     loaded = {b["batch_id"]: b for b in batches if b["status"] == "loaded"}
     if not loaded:
         return
@@ -472,12 +478,7 @@ def history_section():
         )
         confirmed = st.checkbox(f"Yes, undo batch {batch_id}", key="undo-confirm")
         st.button(
-            "Undo batch",
-            icon=":material/undo:",
-            disabled=not confirmed,
-            on_click=undo,
-            args=(batch_id,),
-            key="undo",
+            "Undo batch", icon=":material/undo:", disabled=not confirmed, on_click=undo, args=(batch_id,), key="undo"
         )
 
 
@@ -486,15 +487,15 @@ def delete_saved(mapping_id):
         flash("error", "Deleting a saved mapping needs the Quality lead role.")
         return
     try:
-        gone = uploads.delete_mapping(db, mapping_id, user.email)
-    except (ValueError, DatabaseError) as error:
+        gone = mapping.delete_mapping(db, user, mapping_id)
+    except IsokpiError as error:
         flash("error", md(error))
     else:
         flash("success", f"Deleted the saved mapping {md(gone.name)}.")
 
 
 def mappings_section():
-    saved_mappings = uploads.list_mappings(db)
+    saved_mappings = mapping.list_mappings(db)
     if not saved_mappings:
         st.caption(
             "No saved mappings yet. Map a file's columns under Load a file and save the mapping under a name: the "

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from isokpi.auth import QUALITY_LEAD, User
 from isokpi.db import Target
 from isokpi.ingest import ingest_file
 from isokpi.opening import open_target
@@ -84,7 +85,7 @@ def _upload(env: dict[str, str], path: str, user: str, barrier, results) -> None
         database = _open(env)
         barrier.wait(timeout=TIMEOUT_S)
         started = time.perf_counter()
-        result = ingest_file(database, "training", path, user=user, source="upload")
+        result = ingest_file(database, "training", path, actor=User(user, user, QUALITY_LEAD), source="upload")
         results.put(
             (
                 "ok",

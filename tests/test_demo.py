@@ -10,6 +10,7 @@ import duckdb
 import pytest
 
 import isokpi.demo as demo
+from isokpi.auth import os_user
 from isokpi.catalog import KPIS
 from isokpi.datasets import DATASETS
 from isokpi.db import Database, resolve_target
@@ -54,7 +55,7 @@ def test_load_demo_loads_every_dataset_as_one_clean_batch(loaded):
         assert result.inserted == result.rows_read > 0
         assert result.batch_id is not None
     batches = database.query("SELECT dataset, source, loaded_by, inserted FROM batches ORDER BY batch_id")
-    assert batches == [(name, "demo", "demo", results[name].inserted) for name in DATASET_NAMES]
+    assert batches == [(name, "demo", os_user(), results[name].inserted) for name in DATASET_NAMES]
 
 
 def test_row_counts_at_scale_one(loaded):

@@ -8,10 +8,12 @@ import gzip
 import openpyxl
 import pytest
 
-from isokpi.auth import os_user
+from isokpi.auth import QUALITY_LEAD, User, os_user
 from isokpi.ingest import UndoError, ingest_file, list_batches, undo_batch
 
 FINDINGS_HEADER = "finding_id,audit_type,standard,clause,site,severity,raised_on,due_on,closed_on,status\n"
+
+ANA = User("ana", "Ana", QUALITY_LEAD)
 
 
 def findings_rows(n: int, *, start: int = 1, status: str = "open") -> str:
@@ -42,7 +44,7 @@ def test_a_clean_file_loads_every_row_with_canonical_values(db, write):
         "F-001,Internal,ISO 9001:2015,8.5.1,Leeds,Major NC,2025-01-10,2025-02-10,2025-02-01,Closed,Procedure\n"
         "F-002,internal audit,9001,7.2, Leeds ,Minor,2025-01-12,2025-02-12,,In progress,Training\n",
     )
-    result = ingest_file(db, "findings", path, user="ana")
+    result = ingest_file(db, "findings", path, actor=ANA)
     assert (result.ok, result.batch_id, result.rows_read, result.inserted) == (True, 1, 2, 2)
     assert table(
         db,
@@ -99,7 +101,7 @@ def test_an_updated_export_updates_rows_and_undo_restores_the_previous_statuses(
         ("F-0003", "open"),
         ("F-0004", "open"),
     ]
-    outcome = undo_batch(db, result.batch_id, user="ana")
+    outcome = undo_batch(db, result.batch_id, actor=ANA)
     assert (outcome["removed"], outcome["restored"]) == (3, 2)
     assert table(db, "SELECT finding_id, status FROM findings ORDER BY 1") == [
         ("F-0001", "open"),

@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from isokpi import charts, narrative, notes
 from isokpi import format as fmt
+from isokpi.auth import QUALITY_LEAD, User
 from isokpi.catalog import kpis_of_pillar
 from isokpi.db import Database, resolve_target
 from isokpi.kpis import Filters, scorecard
@@ -207,7 +208,7 @@ def test_viewers_read_notes_but_cannot_add_or_delete(demo, open_app, tmp_path):
     copy = tmp_path / "app.duckdb"
     shutil.copy(path, copy)
     database = open_target(resolve_target(copy))
-    notes.add_note(database, "lead@example.com", KPI, period, "New calibration process")
+    notes.add_note(database, User("lead@example.com", "Lead", QUALITY_LEAD), KPI, period, "New calibration process")
     database.close()
     at = open_app(path, "pillar", user="viewer@example.com", pillar="monitoring_review")
     assert not at.exception
@@ -221,7 +222,18 @@ def test_the_chart_download_holds_the_series_with_limits_and_signals(demo):
     _, expected = demo
     series = expected["series"]["monitoring_review"][0]
     frame = charts.xmr_frame(series)
-    assert list(frame.columns) == ["period", "value", "n", "target", "mean", "lcl", "ucl", "signal"]
+    assert list(frame.columns) == [
+        "period",
+        "value",
+        "n",
+        "target",
+        "mean",
+        "lcl",
+        "ucl",
+        "ci_low",
+        "ci_high",
+        "signal",
+    ]
     assert len(frame) == len(series.points)
     assert list(frame["period"]) == [point.period for point in series.points]
     assert frame["ucl"].iloc[-1] == pytest.approx(min(series.limits.ucl, 100.0))

@@ -12,28 +12,38 @@ import openpyxl
 import pytest
 
 from isokpi import cli
+from isokpi.auth import QUALITY_LEAD, User
 from isokpi.datasets import DATASETS
 from isokpi.ingest import ingest_file, list_batches
-from isokpi.mapping import Mapping, MappingError, parse_mapping
+from isokpi.mapping import (
+    Mapping,
+    MappingError,
+    delete_mapping,
+    find_saved_mapping,
+    list_mappings,
+    parse_mapping,
+    save_mapping,
+)
 from isokpi.opening import close_all
 from isokpi.sources import SourceError
 from isokpi.templates import template_csv
 from isokpi.uploads import (
     build_mapping,
     check_file,
-    delete_mapping,
     detect_dataset,
-    find_saved_mapping,
     inspect_upload,
-    list_mappings,
     load_upload,
     needs_mapping,
     private_upload,
-    save_mapping,
     suggest_mapping,
     unmatched_headers,
     validate_upload,
 )
+
+
+def lead(email: str) -> User:
+    return User(email, email, QUALITY_LEAD)
+
 
 FINDINGS = (
     b"Finding ID,Audit Type,Standard,Clause,Site,Severity,Raised On,Due On,Closed On,Status\n"
@@ -293,7 +303,7 @@ def test_an_unreadable_upload_reports_the_sources_message(db):
 
 def test_load_reports_its_steps_and_records_the_user(db):
     steps: list[str] = []
-    result = load_upload(db, FINDINGS, "f.csv", "findings", user="ana@example.com", progress=steps.append)
+    result = load_upload(db, FINDINGS, "f.csv", "findings", actor=lead("ana@example.com"), progress=steps.append)
     assert steps == ["staging", "validating", "writing"]
     assert (result.batch_id, result.inserted) == (1, 2)
     batch = list_batches(db)[0]
@@ -308,7 +318,7 @@ def test_load_reports_its_steps_and_records_the_user(db):
 
 def test_a_saved_mapping_is_found_for_a_file_with_the_same_headers(db):
     headers = ("Ref", "When", "Grade", "State", "Plant")
-    saved = save_mapping(db, "  Acme   QMS ", "findings", ACME_MAPPING, headers, "ana@example.com")
+    saved = save_mapping(db, lead("ana@example.com"), "  Acme   QMS ", "findings", ACME_MAPPING, headers)
     assert (saved.mapping_id, saved.name, saved.headers) == (1, "Acme QMS", ("grade", "plant", "ref", "state", "when"))
     assert saved.mapping == Mapping(**{**ACME_MAPPING.__dict__, "dataset": "findings"})
     assert db.query("SELECT name, dataset, headers, created_by, deleted_at FROM mappings") == [
@@ -323,23 +333,25 @@ def test_a_saved_mapping_is_found_for_a_file_with_the_same_headers(db):
     assert find_saved_mapping(db, "findings", headers[:-1]) is None  # a header is missing
     assert find_saved_mapping(db, "training", headers) is None
 
-    exact = save_mapping(db, "Acme with auditor", "findings", ACME_MAPPING, [*headers, "Auditor"], "ana@example.com")
+    exact = save_mapping(
+        db, lead("ana@example.com"), "Acme with auditor", "findings", ACME_MAPPING, [*headers, "Auditor"]
+    )
     assert find_saved_mapping(db, "findings", [*headers, "Auditor"]) == exact
     assert find_saved_mapping(db, "findings", headers) == saved
 
 
 def test_saving_under_the_same_name_replaces_and_delete_hides(db):
-    first = save_mapping(db, "Acme", "findings", ACME_MAPPING, ["Ref", "When"], "ana")
-    second = save_mapping(db, "ACME", "findings", ACME_MAPPING, ["Ref", "When", "Grade"], "ben")
+    first = save_mapping(db, lead("ana"), "Acme", "findings", ACME_MAPPING, ["Ref", "When"])
+    second = save_mapping(db, lead("ben"), "ACME", "findings", ACME_MAPPING, ["Ref", "When", "Grade"])
     assert [m.mapping_id for m in list_mappings(db)] == [second.mapping_id]
     assert db.query("SELECT mapping_id, deleted_at IS NOT NULL FROM mappings ORDER BY 1") == [(first.mapping_id, True), (second.mapping_id, False)]  # fmt: skip
-    other = save_mapping(db, "Acme", "survey", WIDE_MAPPING, ["Respondent"], "ana")
+    other = save_mapping(db, lead("ana"), "Acme", "survey", WIDE_MAPPING, ["Respondent"])
     assert [m.dataset for m in list_mappings(db)] == ["survey", "findings"]
-    assert delete_mapping(db, second.mapping_id, "ana").name == "ACME"
+    assert delete_mapping(db, lead("ana"), second.mapping_id).name == "ACME"
     assert [m.mapping_id for m in list_mappings(db)] == [other.mapping_id]
     assert find_saved_mapping(db, "findings", ["Ref", "When", "Grade"]) is None
-    with pytest.raises(ValueError, match="there is no saved mapping"):
-        delete_mapping(db, second.mapping_id, "ana")
+    with pytest.raises(MappingError, match="there is no saved mapping"):
+        delete_mapping(db, lead("ana"), second.mapping_id)
     assert [row[0] for row in db.query("SELECT action FROM audit_log ORDER BY event_id")] == [
         "save_mapping", "save_mapping", "save_mapping", "delete_mapping"
     ]  # fmt: skip
@@ -347,13 +359,13 @@ def test_saving_under_the_same_name_replaces_and_delete_hides(db):
 
 @pytest.mark.parametrize(("name", "message"), [("  ", "give the mapping a name"), ("x" * 101, "at most 100")])
 def test_a_mapping_needs_a_name(db, name, message):
-    with pytest.raises(ValueError, match=message):
-        save_mapping(db, name, "findings", ACME_MAPPING, ["Ref"], "ana")
+    with pytest.raises(MappingError, match=message):
+        save_mapping(db, lead("ana"), name, "findings", ACME_MAPPING, ["Ref"])
     assert list_mappings(db) == []
 
 
 def test_a_saved_mapping_downloads_as_the_clis_mapping_file(db, tmp_path, capsys, cli_db):
-    saved = save_mapping(db, "Pulse survey (HR)", "survey", WIDE_MAPPING, ["Respondent"], "ana")
+    saved = save_mapping(db, lead("ana"), "Pulse survey (HR)", "survey", WIDE_MAPPING, ["Respondent"])
     assert saved.file_name == "pulse-survey-hr.toml"
     mapping_file = tmp_path / saved.file_name
     mapping_file.write_text(saved.toml, encoding="utf-8")
@@ -366,11 +378,11 @@ def test_a_saved_mapping_downloads_as_the_clis_mapping_file(db, tmp_path, capsys
 
 
 def test_the_acme_export_loads_through_its_saved_mapping(db):
-    saved = save_mapping(db, "Acme", "findings", ACME_MAPPING, ["Ref", "When", "Grade", "State", "Plant"], "ana")
+    saved = save_mapping(db, lead("ana"), "Acme", "findings", ACME_MAPPING, ["Ref", "When", "Grade", "State", "Plant"])
     report = validate_upload(db, ACME, "acme.csv", "findings", mapping=saved.mapping)
     assert report.result.ok, report.result.errors
     assert [row[:3] for row in report.preview.rows] == [(2, "A-1", "internal"), (3, "A-2", "internal")]
-    assert load_upload(db, ACME, "acme.csv", "findings", user="ana", mapping=saved.mapping).inserted == 2
+    assert load_upload(db, ACME, "acme.csv", "findings", actor=lead("ana"), mapping=saved.mapping).inserted == 2
     assert db.query("SELECT finding_id, severity, status, site FROM findings ORDER BY 1") == [
         ("A-1", "minor_nc", "open", "Leeds"),
         ("A-2", "major_nc", "in_progress", "Porto"),
