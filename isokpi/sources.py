@@ -37,6 +37,9 @@ MAX_LINE_BYTES = 2 * MB
 DELIMITERS = (",", ";", "\t", "|")
 SNIFF_BYTES = 256 * 1024
 CHUNK = 4 * MB
+# Python's csv module (sniffing, blank-row rewriting) reads a field as long as a line may be (DuckDB's limit),
+# not only its default 128 KB: a long field is then reported at its row, not as "no separator".
+csv.field_size_limit(max(csv.field_size_limit(), MAX_LINE_BYTES))
 
 GZIP_MAGIC = b"\x1f\x8b"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -134,7 +137,7 @@ def _stage_text(path: Path, work_dir: Path, file_name: str) -> StagedFile:
     delimiter, headers = _sniff(text_sample, file_name)
     if blank:
         # Written to a new file and renamed over the staged name: a hard-linked original stays untouched.
-        _keep_blank_rows(target, delimiter, len(headers))
+        _keep_blank_rows(target, delimiter, len(headers), file_name)
     return StagedFile(target, file_name, sha256, tuple(headers), 1, delimiter, encoding)
 
 
@@ -214,13 +217,19 @@ def _has_blank_line(path: Path) -> bool:
     return _sha256_and_utf8(path)[2]
 
 
-def _keep_blank_rows(path: Path, delimiter: str, width: int) -> None:
+def _keep_blank_rows(path: Path, delimiter: str, width: int, file_name: str) -> None:
     """Rewrite empty lines as rows of empty cells, so every record keeps its line's row number."""
     rewritten = path.with_suffix(".rows.csv")
     with path.open(encoding="utf-8", newline="") as text, rewritten.open("w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
-        for row in csv.reader(text, delimiter=delimiter):
-            writer.writerow(row if row else [""] * width)
+        try:
+            for row in csv.reader(text, delimiter=delimiter):
+                writer.writerow(row if row else [""] * width)
+        except csv.Error as error:
+            raise SourceError(
+                f"{file_name}: the file cannot be read as a table ({error}): a value is far too long or a quote is "
+                "not closed. Export it again as CSV (or .xlsx)."
+            ) from None
     rewritten.replace(path)
 
 

@@ -471,3 +471,13 @@ def test_an_export_without_an_optional_column_keeps_its_stored_values(db, write)
     ]
     undo_batch(db, result.batch_id)
     assert table(db, "SELECT finding_id, status FROM findings ORDER BY 1") == [("F-0001", "open"), ("F-0002", "open")]
+
+
+def test_a_giant_field_after_a_blank_line_is_reported_not_raised(db, write):
+    # Blank lines make isokpi rewrite the file with Python's csv module, whose default field limit is 128 KB.
+    content = "record_id;employee_id;department;course;hours\nT1;1;QA;" + "z" * 200_000 + ";2\n\nT2;1;QA;Audit;2\n"
+    result = ingest_file(db, "training", write("giant.csv", content))
+    assert not result.ok
+    assert [(p.row, p.column) for p in result.errors] == [(2, "course")]
+    assert "longer than 32,767 characters" in result.errors[0].message
+    assert db.query("SELECT count(*) FROM batches") == [(0,)]
