@@ -353,3 +353,60 @@ def values_period(cards: list[PillarCard]) -> str | None:
         f"Latest values: {period_name(max(latest), grain)}, the last complete {grain} with data; a survey KPI shows its "
         "latest survey wave."
     )
+
+
+# --- a KPI as the review record keeps it (JSON): the words of the review page and the packs -----------------------
+
+VARIATION_LABELS = {
+    stats.IMPROVEMENT: "improving signal",
+    stats.CONCERN: "concerning signal",
+    stats.COMMON_CAUSE: "common cause (noise)",
+}
+ASSURANCE_LABELS = {
+    stats.PASS: "will meet target",
+    stats.FAIL: "will miss target",
+    stats.INCONSISTENT: "may or may not meet target",
+    None: "no target",
+}
+
+
+def kpi_finding(kpi: dict) -> str:
+    """The finding in words, for a chart title: 'Customer NPS rose from 12 to 20.3 NPS points (2025-11 to 2026-10)'."""
+    name, unit = kpi["name"], kpi["unit"]
+    if kpi["latest"] is None:
+        return f"{name}: no data in the period"
+    if kpi["first_period"] == kpi["latest_period"]:
+        return f"{name} was {value(kpi['latest'], unit)} in {kpi['latest_period']}"
+    first, latest = kpi["first"], kpi["latest"]
+    verb = "held at" if abs(latest - first) < 1e-9 else ("rose from" if latest > first else "fell from")
+    span = f"({kpi['first_period']} to {kpi['latest_period']})"
+    if verb == "held at":
+        return f"{name} held at {value(latest, unit)} {span}"
+    start = value(first, "%" if unit == "%" else "")
+    return f"{name} {verb} {start} to {value(latest, unit)} {span}"
+
+
+def too_few(kpi: dict) -> bool:
+    """Fewer shown points than verdicts need."""
+    return sum(1 for p in kpi["points"] if p["value"] is not None) < MIN_POINTS_FOR_LIMITS
+
+
+def variation_label(kpi: dict) -> str:
+    """The variation verdict in words; a series too short for signals says so instead of claiming noise."""
+    if too_few(kpi):
+        return f"too few months for signals (needs {MIN_POINTS_FOR_LIMITS})"
+    return VARIATION_LABELS.get(kpi["variation"], kpi["variation"])
+
+
+def assurance_label(kpi: dict) -> str:
+    if kpi["assurance"] is None:
+        return "no target" if kpi["target_latest"] is None else "too few months to judge against the target"
+    return ASSURANCE_LABELS[kpi["assurance"]]
+
+
+def verdict_line(kpi: dict) -> str:
+    """Latest value, target and the two verdicts in one line."""
+    target = "no target" if kpi["target_latest"] is None else f"target {value(kpi['target_latest'], kpi['unit'])}"
+    latest = value(kpi["latest"], kpi["unit"])
+    when = f" ({kpi['latest_period']})" if kpi["latest_period"] else ""
+    return f"Latest {latest}{when}, {target}; {variation_label(kpi)}; {assurance_label(kpi)}"

@@ -17,7 +17,8 @@ import plotly.graph_objects as go
 
 from isokpi import charts
 from isokpi import format as fmt
-from isokpi.review import STATUS_LABELS, compare, kpi_finding, verdict_line
+from isokpi.narrative import kpi_finding, verdict_line
+from isokpi.review import STATUS_LABELS, compare
 from isokpi.safety import export_text, html_text
 
 FORMATS = ("pptx", "html")

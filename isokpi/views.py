@@ -80,6 +80,13 @@ def view_frame(
         return cursor.execute(sql, params).df()
 
 
+def view_rows(database: Database, name: str, filters: Filters, **extra: object) -> list[dict]:
+    """view_frame's rows as dicts, for the few rows a caller reads value by value."""
+    sql = view_sql(name)
+    params = bound(sql, {**view_params(database, filters, with_periods=uses_periods(name)), **extra})
+    return database.query_dicts(sql, params)
+
+
 @dataclass
 class Chart:
     """An aggregate and the figure drawn from it, built together so a page caches both (building a plotly figure

@@ -5,7 +5,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from isokpi import actions, pack, review, ui
+from isokpi import actions, narrative, pack, review, review_inputs, ui
 from isokpi import format as fmt
 from isokpi.auth import QUALITY_LEAD
 from isokpi.db import DatabaseError
@@ -58,9 +58,11 @@ labels = {
 }
 chosen = st.selectbox("Review", list(labels), format_func=labels.get, key="review", bind="query-params")
 current = review.get_review(db, chosen)
-record = review.review_record(db, chosen, evidence_of=ui.cached(review.evidence))
+record = review.review_record(db, chosen, evidence_of=ui.cached(review_inputs.evidence))
 before = review.previous_review(db, current)
-previous = review.review_record(db, before["review_id"], evidence_of=ui.cached(review.evidence)) if before else None
+previous = (
+    review.review_record(db, before["review_id"], evidence_of=ui.cached(review_inputs.evidence)) if before else None
+)
 is_open = current["status"] == "open"
 editable = is_open and can_edit
 
@@ -115,7 +117,7 @@ with inputs_tab:
             st.markdown("**Texts for the meeting**")
             texts = {
                 key: st.text_area(
-                    f"{review.SPEC_BY_KEY[key].clause} {review.SPEC_BY_KEY[key].title}",
+                    f"{review_inputs.SPEC_BY_KEY[key].clause} {review_inputs.SPEC_BY_KEY[key].title}",
                     value=current["inputs"].get(key, ""),
                     key=f"text-{key}",
                     help=help_text,
@@ -165,7 +167,7 @@ with inputs_tab:
                         name=f"review-{chosen}-{kpi['id']}",
                         key=f"chart-{section['key']}-{kpi['id']}",
                     )
-                    st.caption(review.verdict_line(kpi))
+                    st.caption(narrative.verdict_line(kpi))
 
 with decisions_tab:
     outputs = record["actions"]

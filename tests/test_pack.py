@@ -12,7 +12,7 @@ import pytest
 from pptx import Presentation
 from pptx.enum.chart import XL_CHART_TYPE
 
-from isokpi import actions, cli, pack, review
+from isokpi import actions, cli, pack, review, review_inputs
 from isokpi.auth import QUALITY_LEAD, User
 from isokpi.db import resolve_target
 from isokpi.ingest import ingest_file
@@ -113,7 +113,7 @@ def test_pptx_holds_the_expected_slides(demo):
 def test_pptx_charts_are_native_and_carry_the_scorecards_numbers(demo):
     _, second = records(demo)
     deck = Presentation(io.BytesIO(pack.pptx_bytes(second)))
-    filters = review.review_filters(dt.date(2026, 5, 1), AS_OF)
+    filters = review_inputs.review_filters(dt.date(2026, 5, 1), AS_OF)
     cards = scorecard(demo, filters)
     checked = 0
     for card, slide in zip(cards, list(deck.slides)[2:10], strict=True):

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from isokpi import actions, review
+from isokpi import actions, review, review_inputs
 from isokpi.auth import QUALITY_LEAD, VIEWER, AccessError, User
 from isokpi.db import resolve_target
 from isokpi.ingest import ingest_file
@@ -85,7 +85,7 @@ def test_every_932_input_is_filled_from_the_kpi_engine(demo):
     record = review.review_record(demo, review_id)
     assert [s["key"] for s in record["sections"]] == KEYS
     assert [s["clause"] for s in record["sections"]][2:9] == [f"9.3.2 c) {n}" for n in range(1, 8)]
-    filters = review.review_filters(dt.date(2025, 11, 1), AS_OF)
+    filters = review_inputs.review_filters(dt.date(2025, 11, 1), AS_OF)
     for key, kpi_ids in [("c1", ["customer_nps", "customer_csat_pct"]), ("c4", ["overdue_open_findings"])]:
         shown = {kpi["id"]: kpi for kpi in section(record, key)["kpis"]}
         for kpi_id in kpi_ids:
@@ -124,7 +124,7 @@ def test_completeness_lists_the_inputs_without_evidence_until_they_are_written(d
     assert [m["key"] for m in review.review_record(demo, review_id)["completeness"]["missing"]] == ["a"]
     review.save_texts(demo, LEAD, review_id, {"a": "First review: no earlier actions."})
     after = review.review_record(demo, review_id)
-    assert after["completeness"] == review.completeness(after["sections"])
+    assert after["completeness"] == review_inputs.completeness(after["sections"])
     assert after["completeness"]["complete"] is True
     assert section(after, "b")["summary"] == "New customer contract in Leeds."
 
@@ -152,7 +152,7 @@ def test_closing_freezes_the_record_and_a_later_upload_changes_nothing(demo, tmp
     upload_new_findings(demo, tmp_path)
     actions.update_action(demo, LEAD, action_id, status="done", title="Cut days to close to 20")
 
-    live = review.evidence(demo, dt.date(2025, 11, 1), AS_OF)
+    live = review_inputs.evidence(demo, dt.date(2025, 11, 1), AS_OF)
     assert live["facts"]["findings"]["major_nc"] == majors_before + 20  # the data did change...
     assert live["series"]["major_ncs_per_audit"] != closed["series"]["major_ncs_per_audit"]
     assert review.review_record(demo, review_id) == closed  # ...the closed review did not

@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from isokpi import actions, review
+from isokpi import actions, review, review_inputs
 from isokpi.auth import QUALITY_LEAD, User
 from isokpi.ingest import ingest_file
 from isokpi.opening import open_database
@@ -151,7 +151,7 @@ def test_a_closed_review_shows_exactly_as_it_was_after_new_data_is_loaded(app, t
         encoding="utf-8",
     )
     assert ingest_file(app.db, "findings", path).inserted == 8
-    live = review.evidence(app.db, dt.date(2025, 11, 1), AS_OF)
+    live = review_inputs.evidence(app.db, dt.date(2025, 11, 1), AS_OF)
     assert live["facts"]["findings"]["major_nc"] == int(majors) + 8  # the data changed
 
     at.run()
