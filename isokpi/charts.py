@@ -8,6 +8,7 @@ neutral is grey. Charts receive aggregates (a few hundred points at most), never
 from __future__ import annotations
 
 import datetime as dt
+import re
 import textwrap
 from collections.abc import Sequence
 
@@ -17,6 +18,7 @@ import plotly.graph_objects as go
 from isokpi import stats
 from isokpi.format import clamp, hover
 from isokpi.kpis import Series
+from isokpi.narrative import kpi_finding
 from isokpi.periods import period_last_day, period_name
 from isokpi.safety import plotly_text
 
@@ -242,3 +244,91 @@ def _signal_points(series: Series) -> list[tuple[dt.date, float, str, str]]:
         label = period_name(point.period, series.grain)
         marked.append((point.period, point.value, colour, f"{label}: {'; '.join(texts)}"))
     return marked
+
+
+# --- a KPI chart from a review record (the Review page and the HTML pack) ---------------------------------------
+
+
+def record_chart(kpi: dict, *, height: int = 300, width: int | None = None) -> go.Figure:
+    """A KPI's trend from its record: values, mean and process limits, target; special causes coloured.
+    Months are categories, so a single month reads as that month rather than as a time axis."""
+    periods = [p["period"] for p in kpi["points"]]
+    values = [p["value"] for p in kpi["points"]]
+    targets = [p["target"] for p in kpi["points"]]
+    figure = go.Figure()
+    figure.add_trace(
+        go.Scatter(
+            x=periods,
+            y=values,
+            mode="lines+markers",
+            name=kpi["unit"],
+            line={"color": NEUTRAL, "width": 2},
+            marker={"size": 6},
+            connectgaps=False,
+        )
+    )
+    if kpi.get("mean") is not None:
+        for value, name, dash in (
+            (kpi["mean"], "mean", "solid"),
+            (kpi["ucl"], "process limits", "dot"),
+            (kpi["lcl"], "", "dot"),
+        ):
+            figure.add_trace(
+                go.Scatter(
+                    x=periods,
+                    y=[value] * len(periods),
+                    mode="lines",
+                    name=name or "process limits",
+                    showlegend=bool(name),
+                    line={"color": LIMIT, "dash": dash, "width": 1},
+                    hoverinfo="skip",
+                )
+            )
+    if any(target is not None for target in targets):
+        figure.add_trace(
+            go.Scatter(
+                x=periods,
+                y=targets,
+                mode="lines",
+                name="target",
+                line={"color": TARGET, "dash": "dash", "width": 1.5},
+            )
+        )
+    flagged = _record_signals(kpi)
+    if flagged:
+        figure.add_trace(
+            go.Scatter(
+                x=[period for period, _, _ in flagged],
+                y=[value for _, value, _ in flagged],
+                mode="markers",
+                name="special cause",
+                marker={"size": 10, "color": [colour for _, _, colour in flagged]},
+            )
+        )
+    # The finding is the title; its period goes on a second line so it fits beside another chart.
+    finding = kpi_finding(kpi)
+    span = re.search(r" (\([^()]* to [^()]*\))$", finding)  # "(2025-11 to 2026-10)" goes on its own line
+    lines = [*textwrap.wrap(finding[: span.start()], 52), span.group(1)] if span else textwrap.wrap(finding, 52)
+    theme(figure, title="<br>".join(lines), y_title=kpi["unit"], height=height)
+    figure.update_layout(
+        title={"font": {"size": 13}},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.16, "xanchor": "left", "x": 0},
+        margin={"l": 56, "r": 16, "t": 30 + 17 * len(lines), "b": 64},
+        width=width,
+        xaxis={"type": "category", "tickangle": 0, "nticks": 6},
+    )
+    return figure
+
+
+def _record_signals(kpi: dict) -> list[tuple[str, float, str]]:
+    values = {p["period"]: p["value"] for p in kpi["points"]}
+    flagged = {}
+    for signal in kpi.get("signals", []):
+        good = (signal["side"] == "high") == (kpi["direction"] == "higher")
+        if values.get(signal["period"]) is not None:
+            flagged[signal["period"]] = (
+                signal["period"],
+                values[signal["period"]],
+                GOOD if good else BAD,
+            )
+    return list(flagged.values())

@@ -402,7 +402,7 @@ def _kpis(args: argparse.Namespace) -> int:
 
 @command("review-pack")
 def review_pack(args: argparse.Namespace) -> int:
-    from isokpi import pack, review
+    from isokpi import pack_html, pack_pptx, review
 
     if (args.date_from is None) != (args.date_to is None):
         raise Rejected("give both --from and --to for an ad hoc period, or --review ID for a stored review")
@@ -413,7 +413,10 @@ def review_pack(args: argparse.Namespace) -> int:
         raise Rejected(f"{out.parent}: no such directory for --out")
     database = _open(args)
     record, previous = _records(database, args)
-    pack.write_pack(record, args.format, out, previous)
+    if args.format == "pptx":
+        out.write_bytes(pack_pptx.pptx_bytes(record, previous))
+    else:
+        out.write_text(pack_html.html_page(record, previous), encoding="utf-8")
     missing = record["completeness"]["missing"]
     print(
         f"{out}: {record['review']['title']} ({review.STATUS_LABELS.get(record['review']['status'], '')}), "

@@ -5,7 +5,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from isokpi import actions, pack, ui
+from isokpi import actions, pack, pack_xlsx, ui
 from isokpi.auth import QUALITY_LEAD
 from isokpi.db import DatabaseError
 from isokpi.pillars import PILLAR_IDS, PILLAR_NAMES
@@ -63,7 +63,7 @@ else:
     st.dataframe(frame, hide_index=True)
     st.download_button(
         "Download the register (Excel)",
-        lambda: pack.actions_xlsx(register, actions.action_history(db)),
+        lambda: pack_xlsx.actions_xlsx(register, actions.action_history(db)),
         file_name="actions-register.xlsx",
         mime=pack.MIME["xlsx"],
         icon=":material/download:",

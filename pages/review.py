@@ -5,7 +5,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from isokpi import actions, narrative, pack, review, review_inputs, ui
+from isokpi import actions, charts, narrative, pack, pack_html, pack_pptx, pack_xlsx, review, review_inputs, ui
 from isokpi import format as fmt
 from isokpi.auth import QUALITY_LEAD
 from isokpi.db import DatabaseError
@@ -84,9 +84,14 @@ else:
     )
 
 downloads = [
-    ("PowerPoint pack", lambda: pack.pptx_bytes(record, previous), "pptx", ":material/slideshow:"),
-    ("HTML pack (prints to PDF)", lambda: pack.html_page(record, previous), "html", ":material/html:"),
-    ("Actions register (Excel)", lambda: pack.actions_xlsx(pack.register_rows(record)), "xlsx", ":material/table:"),
+    ("PowerPoint pack", lambda: pack_pptx.pptx_bytes(record, previous), "pptx", ":material/slideshow:"),
+    ("HTML pack (prints to PDF)", lambda: pack_html.html_page(record, previous), "html", ":material/html:"),
+    (
+        "Actions register (Excel)",
+        lambda: pack_xlsx.actions_xlsx(pack.register_rows(record)),
+        "xlsx",
+        ":material/table:",
+    ),
 ]
 # Files are made only when a button is clicked (data is a callable): the HTML pack embeds plotly.js (~5 MB).
 for column, (label, make, suffix, icon) in zip(st.columns(3), downloads, strict=True):
@@ -162,7 +167,7 @@ with inputs_tab:
                         st.caption(f"{kpi['name']}: no data in the review period.")
                         continue
                     ui.chart(
-                        pack.trend_figure(kpi),
+                        charts.record_chart(kpi),
                         pack.points_frame(kpi),
                         name=f"review-{chosen}-{kpi['id']}",
                         key=f"chart-{section['key']}-{kpi['id']}",

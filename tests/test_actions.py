@@ -11,7 +11,7 @@ import re
 import pytest
 from openpyxl import load_workbook
 
-from isokpi import actions, pack, review
+from isokpi import actions, pack, pack_xlsx, review
 from isokpi.auth import QUALITY_LEAD, VIEWER, AccessError, User
 from isokpi.db import now_utc
 from isokpi.safety import FORMULA_STARTS
@@ -204,7 +204,7 @@ def test_register_workbook_neutralises_formulas_and_keeps_dates(db):
     actions.update_action(db, LEAD, action_id, notes="+cmd|' /C calc'!A0")
     actions.create_action(db, LEAD, title="Pasted\x0b with a vertical tab\x1b", kind="improvement")
     described = [actions.describe(a) for a in actions.list_actions(db)]
-    workbook = load_workbook(io.BytesIO(pack.actions_xlsx(described, actions.action_history(db))))
+    workbook = load_workbook(io.BytesIO(pack_xlsx.actions_xlsx(described, actions.action_history(db))))
     sheet = workbook["Actions register"]
     header = [cell.value for cell in sheet[1]]
     row = dict(zip(header, [cell.value for cell in sheet[2]], strict=True))

@@ -12,7 +12,7 @@ import pytest
 from pptx import Presentation
 from pptx.enum.chart import XL_CHART_TYPE
 
-from isokpi import actions, cli, pack, review, review_inputs
+from isokpi import actions, cli, pack_html, pack_pptx, review, review_inputs
 from isokpi.auth import QUALITY_LEAD, User
 from isokpi.db import resolve_target
 from isokpi.ingest import ingest_file
@@ -88,7 +88,7 @@ def slide_texts(slide) -> list[str]:
 
 def test_pptx_holds_the_expected_slides(demo):
     first, second = records(demo)
-    deck = Presentation(io.BytesIO(pack.pptx_bytes(second, first)))
+    deck = Presentation(io.BytesIO(pack_pptx.pptx_bytes(second, first)))
     titles = [slide.shapes.title.text for slide in deck.slides]
     pillars = {p["name"]: p["status"] for p in second["scorecard"]["pillars"]}
     assert titles == [
@@ -112,7 +112,7 @@ def test_pptx_holds_the_expected_slides(demo):
 
 def test_pptx_charts_are_native_and_carry_the_scorecards_numbers(demo):
     _, second = records(demo)
-    deck = Presentation(io.BytesIO(pack.pptx_bytes(second)))
+    deck = Presentation(io.BytesIO(pack_pptx.pptx_bytes(second)))
     filters = review_inputs.review_filters(dt.date(2026, 5, 1), AS_OF)
     cards = scorecard(demo, filters)
     checked = 0
@@ -146,7 +146,7 @@ def test_pptx_charts_are_native_and_carry_the_scorecards_numbers(demo):
 
 def test_pptx_text_is_neutralised_everywhere(demo):
     first, _ = records(demo)
-    deck = Presentation(io.BytesIO(pack.pptx_bytes(first)))
+    deck = Presentation(io.BytesIO(pack_pptx.pptx_bytes(first)))
     texts = [text for slide in deck.slides for text in slide_texts(slide)]
     assert "'=cmd|' /C calc'!A0" in texts and "'@SUM(A1)" in texts and "'-risk register reviewed & updated" in texts
     assert "'+44 20 7946 0000" in texts and "'@ann" in texts
@@ -156,7 +156,7 @@ def test_pptx_text_is_neutralised_everywhere(demo):
 
 def test_html_has_every_input_embeds_plotly_once_and_fetches_nothing(demo):
     first, second = records(demo)
-    page = pack.html_page(second, first)
+    page = pack_html.html_page(second, first)
     for key in ["a", "b", "c1", "c2", "c3", "c4", "c5", "c6", "c7", "d", "e", "f"]:
         assert f'<section id="input-{key}"' in page
     headings = re.findall(r'<h2><span class="clause">([^<]+)</span>', page)
@@ -169,7 +169,7 @@ def test_html_has_every_input_embeds_plotly_once_and_fetches_nothing(demo):
         "9.3.2 f)",
     ]
     assert "cdn" not in page.lower()
-    plotly_js = pack.offline_plotlyjs()
+    plotly_js = pack_html.offline_plotlyjs()
     assert page.count(plotly_js) == 1 and len(plotly_js) > 1_000_000  # inline, once
     ours = page.replace(plotly_js, "")  # the links inside plotly.js are only for its own logo and map charts
     assert not re.search(r"""\b(src|href)\s*=\s*["']?(https?:)?//""", ours)
@@ -184,7 +184,7 @@ def test_html_has_every_input_embeds_plotly_once_and_fetches_nothing(demo):
 
 def test_html_escapes_and_neutralises_user_text(demo):
     first, _ = records(demo)
-    page = pack.html_page(first)
+    page = pack_html.html_page(first)
     assert "<script>alert" not in page and "<b>Hire</b>" not in page
     assert "&lt;script&gt;alert(&#x27;b&#x27;)&lt;/script&gt; new site in Leeds" in page
     assert "&lt;b&gt;Hire&lt;/b&gt; an auditor" in page
@@ -196,8 +196,8 @@ def test_html_escapes_and_neutralises_user_text(demo):
 def test_a_frozen_review_exports_the_same_after_new_data(pack_db, tmp_path):
     shutil.copy(pack_db, tmp_path / "copy.duckdb")
     demo = open_target(resolve_target(tmp_path / "copy.duckdb"))
-    before_html = pack.html_page(review.review_record(demo, 1))
-    before_deck = Presentation(io.BytesIO(pack.pptx_bytes(review.review_record(demo, 1))))
+    before_html = pack_html.html_page(review.review_record(demo, 1))
+    before_deck = Presentation(io.BytesIO(pack_pptx.pptx_bytes(review.review_record(demo, 1))))
     path = tmp_path / "more.csv"
     path.write_text(
         "finding_id,audit_type,standard,severity,raised_on,status\n"
@@ -208,8 +208,8 @@ def test_a_frozen_review_exports_the_same_after_new_data(pack_db, tmp_path):
     assert result.ok and result.inserted == 5
     live = review.build_record(demo, review.adhoc_review(dt.date(2025, 5, 1), dt.date(2026, 4, 30)))
     assert live["series"]["major_ncs_per_audit"] != review.review_record(demo, 1)["series"]["major_ncs_per_audit"]
-    assert pack.html_page(review.review_record(demo, 1)) == before_html
-    after_deck = Presentation(io.BytesIO(pack.pptx_bytes(review.review_record(demo, 1))))
+    assert pack_html.html_page(review.review_record(demo, 1)) == before_html
+    after_deck = Presentation(io.BytesIO(pack_pptx.pptx_bytes(review.review_record(demo, 1))))
     assert [slide_texts(s) for s in after_deck.slides] == [slide_texts(s) for s in before_deck.slides]
     demo.close()
 
@@ -272,7 +272,7 @@ def test_html_pack_draws_its_charts_offline_and_prints_to_pdf(demo, tmp_path, pl
     """In a real Chromium: no request leaves the file, every chart is drawn, and it prints to a multi-page PDF."""
     first, second = records(demo)
     path = tmp_path / "pack.html"
-    path.write_text(pack.html_page(second, first), encoding="utf-8")
+    path.write_text(pack_html.html_page(second, first), encoding="utf-8")
     page = playwright_browser.new_page(viewport={"width": 1200, "height": 900})
     requests, errors = [], []
     page.on("request", lambda r: requests.append(r.url))
