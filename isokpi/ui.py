@@ -21,6 +21,7 @@ from isokpi import auth
 from isokpi.charts import PLOTLY_CONFIG
 from isokpi.db import Database
 from isokpi.kpis import Filters
+from isokpi.navigation import page_of
 from isokpi.opening import open_database
 from isokpi.queries import dataset_summaries, filter_options
 from isokpi.safety import plain, spreadsheet_cell
@@ -160,11 +161,14 @@ def _sign_in_screen() -> None:
 # --- the top of every page ----------------------------------------------------------------------------
 
 
-def start_page(title: str, *, role: str = auth.VIEWER, caption: str | None = None) -> tuple[Database, auth.User]:
-    """Open the database, check who is here and that their role allows this page, and title it.
+def start_page(script: str, *, caption: str | None = None) -> tuple[Database, auth.User]:
+    """Open the database, check who is here and that their role allows this page (the page passes its __file__;
+    its heading and role come from isokpi.navigation), and title it.
 
     Stops the script (nothing below runs) when nobody is signed in or the role is too low.
     """
+    spec = page_of(script)
+    title, role = spec.heading, spec.role
     # app.py sets this too; a page opened directly after a restart runs without app.py.
     st.set_page_config(page_title=f"{title} · {APP_TITLE}", page_icon=PAGE_ICON, layout="wide")
     if not auth_configured() and not _listening_locally():

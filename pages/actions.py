@@ -11,7 +11,7 @@ from isokpi.db import DatabaseError
 from isokpi.pillars import PILLAR_IDS, PILLAR_NAMES
 
 db, user = ui.start_page(
-    "Actions",
+    __file__,
     caption="Decisions and actions from management reviews (ISO 9001 9.3.3): improvement opportunities, changes to "
     "the system and resource needs. Every change is kept with who made it and when.",
 )

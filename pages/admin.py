@@ -7,7 +7,7 @@ from isokpi import audit, auth, ui
 from isokpi.db import DatabaseError
 from isokpi.safety import plain
 
-database, user = ui.start_page("Admin", role=auth.ADMIN, caption="Roles by e-mail, and the audit trail.")
+database, user = ui.start_page(__file__, caption="Roles by e-mail, and the audit trail.")
 
 st.subheader("Roles", anchor=False)
 if not ui.auth_configured():

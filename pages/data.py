@@ -8,7 +8,7 @@ from isokpi import ui
 from isokpi.queries import dataset_summaries
 from isokpi.safety import plain
 
-database, user = ui.start_page("Data", caption="What is loaded, how far it reaches, and when it was last refreshed.")
+database, user = ui.start_page(__file__, caption="What is loaded, how far it reaches, and when it was last refreshed.")
 ui.demo_notice(database)
 
 today = dt.date.today()

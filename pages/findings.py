@@ -15,7 +15,7 @@ from isokpi.findings_view import (
 from isokpi.views import state_day
 
 db, user = ui.start_page(
-    "Findings and corrective actions",
+    __file__,
     caption="Are audit findings closed swiftly, and are the same problems coming back? (ISO 9001 9.2, 10.2)",
 )
 ui.demo_notice(db)

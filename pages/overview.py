@@ -8,7 +8,7 @@ from isokpi import kpis, narrative, ui
 from isokpi.demo import database_is_empty
 from isokpi.periods import period_name
 
-db, user = ui.start_page("Overview", caption="Is our management system improving? One tile per leadership pillar.")
+db, user = ui.start_page(__file__, caption="Is our management system improving? One tile per leadership pillar.")
 ui.demo_notice(db)
 filters = ui.sidebar_filters(db)
 cards = ui.cached(kpis.scorecard)(db, filters)

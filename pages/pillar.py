@@ -7,7 +7,7 @@ from isokpi.periods import period_name
 from isokpi.pillars import PILLAR_IDS, PILLAR_NAMES, PILLAR_QUESTIONS
 from isokpi.safety import plain
 
-db, user = ui.start_page("Pillar")
+db, user = ui.start_page(__file__)
 ui.demo_notice(db)
 filters = ui.sidebar_filters(db)
 with st.sidebar:

@@ -13,7 +13,7 @@ from isokpi.pillars import PILLAR_IDS, PILLAR_NAMES
 from isokpi.safety import plain
 
 db, user = ui.start_page(
-    "Management review",
+    __file__,
     caption="ISO 9001 9.3: the inputs a) to f) filled from the data, which are missing, the decisions taken, and the "
     "pack to take away. Closing a review freezes what it presented.",
 )

@@ -17,7 +17,7 @@ from isokpi.survey_view import (
 from isokpi.views import kpi_chart, latest_value
 
 db, user = ui.start_page(
-    "Surveys",
+    __file__,
     caption="What employees, customers, suppliers and investors say, with how sure we can be. (ISO 9001 7.3, 9.1.2)",
 )
 ui.demo_notice(db)

@@ -8,7 +8,7 @@ from isokpi.training_view import EXPIRING_WITHIN_DAYS, hours_chart, latest_hours
 from isokpi.views import kpi_chart, latest_value, state_day
 
 db, user = ui.start_page(
-    "Training",
+    __file__,
     caption="Are people trained on time, do qualifications stay valid, and does training work? (ISO 9001 7.2)",
 )
 ui.demo_notice(db)

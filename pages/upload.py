@@ -15,8 +15,7 @@ from isokpi.templates import template_csv, template_xlsx
 from isokpi.uploads import NOT_IN_FILE, SAME_VALUE
 
 db, user = ui.start_page(
-    "Upload",
-    role=auth.QUALITY_LEAD,
+    __file__,
     caption="Load CSV or Excel exports: preview them, map their columns, check every row, load them as one batch. "
     "Undo a batch under History.",
 )
