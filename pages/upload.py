@@ -18,11 +18,12 @@ from isokpi.templates import template_csv, template_xlsx
 db, user = ui.start_page(
     "Upload",
     role=auth.QUALITY_LEAD,
+    uploads=True,
     caption="Load CSV or Excel exports: preview them, map their columns, check every row, load them as one batch. "
     "Undo a batch under History.",
 )
 
-LIMIT_MB = int(st.get_option("server.maxUploadSize"))
+LIMIT_MB = min(int(st.get_option("server.maxUploadSize")), uploads.MAX_UPLOAD_MB)
 MAX_BYTES = LIMIT_MB * 1024 * 1024
 # What the CLI turns into a message and exit code 2 (or 1): shown as an error, never a traceback.
 REJECTED = (MappingError, DateFormatError, SourceError, DatabaseError)
