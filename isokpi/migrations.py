@@ -284,3 +284,19 @@ def migrate(database: Database) -> list[int]:
                     raise
                 time.sleep(min(0.05 * 2**attempt, 1.0) * (0.5 + random.random()))
     return done
+
+
+@migration(3)
+def create_user_subjects(cursor: duckdb.DuckDBPyConnection) -> None:
+    # The provider account (OpenID Connect issuer + subject) that holds an e-mail address: linked at its first
+    # sign-in with the address verified, after which the role given to the address follows that account only.
+    cursor.execute(
+        """
+        CREATE TABLE user_subjects (
+            issuer VARCHAR NOT NULL,
+            subject VARCHAR NOT NULL,
+            email VARCHAR NOT NULL,
+            linked_at TIMESTAMP NOT NULL
+        )
+        """
+    )

@@ -109,7 +109,8 @@ def auth_configured() -> bool:
         return False
 
 
-def _settings() -> auth.AuthSettings:
+def settings() -> auth.AuthSettings:
+    """The [isokpi] section of secrets.toml."""
     try:
         section = st.secrets.get("isokpi", {})
     except Exception:
@@ -143,13 +144,8 @@ def current_user(db: Database) -> auth.User | None:
         return auth.User(auth.LOCAL_USER, "Local user", role)
     if not st.user.get("is_logged_in", False):
         return None
-    email = str(st.user.get("email") or "").lower()
-    name = str(st.user.get("name") or email)
-    if st.user.get("email_verified") is False:
-        # An address the provider has not verified cannot claim a role given to that address.
-        settings = _settings()
-        return auth.User(email, name, auth.VIEWER if settings.unknown_users == auth.VIEWER else None)
-    return auth.User(email, name, auth.role_of(db, email, _settings()))
+    identity = auth.Identity.from_claims(st.user)
+    return auth.sign_in(db, identity, str(st.user.get("name") or identity.email), settings())
 
 
 def allowed_now(db: Database, role: str) -> bool:
