@@ -1,18 +1,16 @@
-"""The isokpi app frame: page config, who is signed in, navigation, and the page the URL asks for."""
+"""The isokpi app frame: page config, who is signed in, navigation, and the page the URL asks for.
+
+`streamlit run app.py` first imports this file to find `app`, the server it runs (Streamlit's own, with
+isokpi's gate in front of its routes: isokpi/gate.py), then runs this file as the script of every session.
+"""
 
 import streamlit as st
 
-from isokpi import auth, navigation, ui
-from isokpi.safety import plain
-
-st.set_page_config(page_title=ui.APP_TITLE, page_icon=ui.PAGE_ICON, layout="wide")
-
-database = ui.database()
-user = ui.current_user(database)
-
 
 def menu(shown) -> dict[str, list]:
-    """The pages of navigation.PAGES that `shown(spec)` keeps, by section, as st.Page entries."""
+    """The pages of isokpi.navigation.PAGES that `shown(spec)` keeps, by section, as st.Page entries."""
+    from isokpi import navigation
+
     sections: dict[str, list] = {}
     for spec in navigation.PAGES:
         if shown(spec):
@@ -24,13 +22,53 @@ def menu(shown) -> dict[str, list]:
     return sections
 
 
-if user is not None and user.role is not None:
-    # Pages a user cannot use are left out of the menu; each page still checks the role itself.
-    page = st.navigation(menu(lambda spec: user.can(spec.role)))
-    with st.sidebar:
-        st.caption(f"Signed in as **{plain(user.name)}** ({auth.ROLE_NAMES[user.role]})")
-        if ui.auth_configured() and st.button("Sign out", icon=":material/logout:"):
-            st.logout()
-else:
-    page = st.navigation(menu(lambda spec: True), position="hidden")
-page.run()
+def main() -> None:
+    # Imported here: the server imports this file before Streamlit's runtime exists, and ui's caches need it.
+    from isokpi import auth, ui
+    from isokpi.safety import plain
+
+    st.set_page_config(page_title=ui.APP_TITLE, page_icon=ui.PAGE_ICON, layout="wide")
+    database = ui.database()
+    user = ui.current_user(database)
+    if user is not None and user.role is not None:
+        # Pages a user cannot use are left out of the menu; each page still checks the role itself.
+        page = st.navigation(menu(lambda spec: user.can(spec.role)))
+        with st.sidebar:
+            st.caption(f"Signed in as **{plain(user.name)}** ({auth.ROLE_NAMES[user.role]})")
+            if ui.auth_configured() and st.button("Sign out", icon=":material/logout:"):
+                st.logout()
+    else:
+        page = st.navigation(menu(lambda spec: True), position="hidden")
+    page.run()
+
+
+def local_mode() -> bool:
+    from isokpi import ui
+
+    return not ui.auth_configured()
+
+
+def max_upload_bytes() -> int:
+    from isokpi.uploads import MAX_UPLOAD_MB
+
+    return min(int(st.get_option("server.maxUploadSize")), MAX_UPLOAD_MB) * 1024 * 1024
+
+
+if __name__ == "__main__":  # a session's script run
+    main()
+else:  # imported by `streamlit run app.py`
+    from starlette.middleware import Middleware
+
+    from isokpi.gate import Gate
+
+    app = st.App(
+        __file__,
+        middleware=[
+            Middleware(
+                Gate,
+                allowed_hosts=lambda: st.get_option("server.allowedHosts"),
+                local_mode=local_mode,
+                max_upload_bytes=max_upload_bytes,
+            )
+        ],
+    )

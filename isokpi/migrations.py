@@ -240,6 +240,22 @@ def create_notes_mappings_reviews_actions_roles(cursor: duckdb.DuckDBPyConnectio
     )
 
 
+@migration(3)
+def create_user_subjects(cursor: duckdb.DuckDBPyConnection) -> None:
+    # The provider account (OpenID Connect issuer + subject) that holds an e-mail address: linked at its first
+    # sign-in with the address verified, after which the role given to the address follows that account only.
+    cursor.execute(
+        """
+        CREATE TABLE user_subjects (
+            issuer VARCHAR NOT NULL,
+            subject VARCHAR NOT NULL,
+            email VARCHAR NOT NULL,
+            linked_at TIMESTAMP NOT NULL
+        )
+        """
+    )
+
+
 def applied(cursor: duckdb.DuckDBPyConnection) -> set[int]:
     """Numbers of the migrations recorded in this database (empty for a new one)."""
     exists = cursor.execute(

@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from isokpi import auth
+from isokpi import auth, gate
 from isokpi.charts import PLOTLY_CONFIG
 from isokpi.db import Database
 from isokpi.kpis import Filters
@@ -110,7 +110,8 @@ def auth_configured() -> bool:
         return False
 
 
-def _settings() -> auth.AuthSettings:
+def settings() -> auth.AuthSettings:
+    """The [isokpi] section of secrets.toml."""
     try:
         section = st.secrets.get("isokpi", {})
     except Exception:
@@ -128,19 +129,24 @@ def _listening_locally() -> bool:
         return False
 
 
+def _request_from_this_machine() -> bool:
+    """False when the browser asked for this page under a name other than localhost or a loopback address: a web
+    page whose own name resolves to 127.0.0.1 (DNS rebinding). No Host at all (AppTest) is not a browser."""
+    host = st.context.headers.get("Host")
+    return host is None or gate.is_loopback_host(host)
+
+
 def current_user(db: Database) -> auth.User | None:
-    """The signed-in user with their role; None when nobody is signed in yet (sign-in mode)."""
+    """The signed-in user with their role; None when nobody is signed in yet (sign-in mode).
+
+    In local mode the local user is admin only on a page this machine asked for by a loopback name."""
     if not auth_configured():
-        return auth.User(auth.LOCAL_USER, "Local user", auth.ADMIN)
+        role = auth.ADMIN if _request_from_this_machine() else None
+        return auth.User(auth.LOCAL_USER, "Local user", role)
     if not st.user.get("is_logged_in", False):
         return None
-    email = str(st.user.get("email") or "").lower()
-    name = str(st.user.get("name") or email)
-    if st.user.get("email_verified") is False:
-        # An address the provider has not verified cannot claim a role given to that address.
-        settings = _settings()
-        return auth.User(email, name, auth.VIEWER if settings.unknown_users == auth.VIEWER else None)
-    return auth.User(email, name, auth.role_of(db, email, _settings()))
+    identity = auth.Identity.from_claims(st.user)
+    return auth.sign_in(db, identity, str(st.user.get("name") or identity.email), settings())
 
 
 def allowed_now(db: Database, role: str) -> bool:
@@ -161,16 +167,32 @@ def _sign_in_screen() -> None:
 # --- the top of every page ----------------------------------------------------------------------------
 
 
-def start_page(script: str, *, caption: str | None = None) -> tuple[Database, auth.User]:
+def _clear_for_uploads(allowed: bool) -> None:
+    """Tell the gate (isokpi/gate.py) whether this session may send files: only while a quality lead is on a page
+    with a file uploader. Every other session's uploads are refused before Streamlit reads them."""
+    from streamlit import runtime
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    context = get_script_run_ctx()
+    if context is None:
+        return
+    is_active = runtime.get_instance().is_active_session if runtime.exists() else None
+    gate.CLEARED.set(context.session_id, allowed, is_active=is_active)
+
+
+def start_page(script: str, *, caption: str | None = None, uploads: bool = False) -> tuple[Database, auth.User]:
     """Open the database, check who is here and that their role allows this page (the page passes its __file__;
     its heading and role come from isokpi.navigation), and title it.
 
-    Stops the script (nothing below runs) when nobody is signed in or the role is too low.
+    Stops the script (nothing below runs) when nobody is signed in or the role is too low. A page with a file
+    uploader passes uploads=True: the session may then send files, if the user is a quality lead.
     """
     spec = page_of(script)
     title, role = spec.heading, spec.role
     # app.py sets this too; a page opened directly after a restart runs without app.py.
     st.set_page_config(page_title=f"{title} · {APP_TITLE}", page_icon=PAGE_ICON, layout="wide")
+    if not uploads:
+        _clear_for_uploads(False)
     if not auth_configured() and not _listening_locally():
         st.error(
             "Sign-in is not configured, so isokpi runs in local mode and must listen on this machine only. "
@@ -178,8 +200,18 @@ def start_page(script: str, *, caption: str | None = None) -> tuple[Database, au
             icon=":material/lock:",
         )
         st.stop()
+    if not auth_configured() and not _request_from_this_machine():
+        st.error(
+            "isokpi runs in local mode (sign-in is not configured) and answers only to localhost and 127.0.0.1, "
+            f"not to {plain(gate.host_name(st.context.headers.get('Host')) or 'this name')}. Open it at "
+            f"http://localhost:{st.get_option('server.port')}, or turn sign-in on (README: Turning sign-in on).",
+            icon=":material/lock:",
+        )
+        st.stop()
     db = database()
     user = current_user(db)
+    if uploads:  # set once per run: a quality lead's upload is never refused in the middle of a rerun
+        _clear_for_uploads(user is not None and user.can(auth.QUALITY_LEAD))
     if user is None:
         _sign_in_screen()
     if user.role is None:

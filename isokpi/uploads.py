@@ -36,6 +36,10 @@ from isokpi.validate import Prepared, Problem, match_headers
 ALLOWED_SUFFIXES = (".csv", ".xlsx")
 PREVIEW_ROWS = 20
 COPY_CHUNK = 4 * MB
+# The largest file the page takes, whatever server.maxUploadSize says (.streamlit/config.toml sets the same).
+# About a million training rows as CSV; Excel's own sheet limit is 1,048,576 rows. Larger loads are split.
+MAX_UPLOAD_MB = 100
+MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * MB
 
 Upload = bytes | BinaryIO  # the page passes Streamlit's UploadedFile (a BytesIO)
 
@@ -54,7 +58,8 @@ def check_file(file_name: str, size: int, head: bytes, max_bytes: int | None = N
         raise SourceError(
             f"{file_name}: only .csv and .xlsx files can be uploaded. Save the export as CSV or as an Excel .xlsx workbook."
         )
-    if max_bytes is not None and size > max_bytes:
+    max_bytes = MAX_UPLOAD_BYTES if max_bytes is None else min(max_bytes, MAX_UPLOAD_BYTES)
+    if size > max_bytes:
         raise SourceError(
             f"{file_name}: {size / MB:,.1f} MB is over the {max_bytes / MB:,.0f} MB upload limit. "
             "Split the export (for example one file per year) and load the parts one after another."

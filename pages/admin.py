@@ -4,10 +4,12 @@ import pandas as pd
 import streamlit as st
 
 from isokpi import audit, auth, ui
-from isokpi.db import DatabaseError
+from isokpi.errors import IsokpiError
 from isokpi.safety import plain
 
-database, user = ui.start_page(__file__, caption="Roles by e-mail, and the audit trail.")
+database, user = ui.start_page(
+    __file__, caption="Roles by e-mail, the sign-in accounts that hold them, and the audit trail."
+)
 
 st.subheader("Roles", anchor=False)
 if not ui.auth_configured():
@@ -19,6 +21,10 @@ if not ui.auth_configured():
 assigned = auth.assigned_roles(database)
 if assigned:
     st.dataframe(pd.DataFrame(assigned), hide_index=True)
+    st.caption(
+        "issuer and subject: the sign-in account that holds the address (empty until the address is first used "
+        "to sign in). Addresses match exactly as the provider sends them, the domain in any case."
+    )
 else:
     st.caption(
         "No roles assigned yet: signed-in users get the default role set in secrets.toml ([isokpi] unknown_users)."
@@ -34,12 +40,39 @@ if assign or remove:
     try:
         if assign:
             auth.assign_role(database, user, email, role)
-            st.success(f"{plain(email.strip().lower())} is now {auth.ROLE_NAMES[role]}.")
+            st.success(f"{plain(auth.normalize_email(email))} is now {auth.ROLE_NAMES[role]}.")
         else:
             auth.remove_role(database, user, email)
-            st.success(f"Removed the assigned role of {plain(email.strip().lower())}.")
-    except (ValueError, auth.AccessError, DatabaseError) as error:
+            st.success(f"Removed the assigned role of {plain(auth.normalize_email(email))}.")
+    except IsokpiError as error:
         st.error(plain(error))
+
+st.subheader("Sign-in accounts", anchor=False)
+st.caption(
+    "The first sign-in with a verified address links the address to that provider account (issuer + subject). "
+    "From then on the role given to the address goes to that account only, whatever e-mail it later sends; "
+    "another account claiming the address gets no role. Unlink an address when its person got a new account."
+)
+trusted = ui.settings().verified_email_issuers
+if trusted:
+    st.caption(
+        "Providers whose addresses count as verified without an email_verified claim ([isokpi] "
+        f"verified_email_issuers): {', '.join(ui.plain(issuer) for issuer in trusted)}."
+    )
+linked = auth.linked_accounts(database)
+if linked:
+    st.dataframe(pd.DataFrame(linked), hide_index=True)
+    with st.form("unlink-account", border=True):
+        address = st.selectbox("Address", [account["email"] for account in linked])
+        unlink = st.form_submit_button("Unlink the account from this address", icon=":material/link_off:")
+    if unlink:
+        try:
+            auth.unlink_account(database, user, address)
+            st.success(f"{ui.plain(address)} is free: the next verified sign-in with it links its account.")
+        except IsokpiError as error:
+            st.error(ui.plain(error))
+else:
+    st.caption("No account has signed in with a verified address yet.")
 
 st.subheader("Audit trail", anchor=False)
 trail = pd.DataFrame(audit.audit_trail(database))

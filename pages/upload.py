@@ -16,11 +16,12 @@ from isokpi.uploads import NOT_IN_FILE, SAME_VALUE
 
 db, user = ui.start_page(
     __file__,
+    uploads=True,
     caption="Load CSV or Excel exports: preview them, map their columns, check every row, load them as one batch. "
     "Undo a batch under History.",
 )
 
-LIMIT_MB = int(st.get_option("server.maxUploadSize"))
+LIMIT_MB = min(int(st.get_option("server.maxUploadSize")), uploads.MAX_UPLOAD_MB)
 MAX_BYTES = LIMIT_MB * 1024 * 1024
 DETECT = "detect"
 DATE_ORDERS = {

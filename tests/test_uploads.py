@@ -109,6 +109,15 @@ def test_a_file_over_the_limit_is_refused_before_anything_is_written(db):
     assert files_under(db.upload_root) == before
 
 
+def test_the_upload_limit_in_code_holds_whatever_the_server_allows():
+    size = 100 * 1024 * 1024 + 1
+    with pytest.raises(SourceError, match=r"huge\.csv: 100\.0 MB is over the 100 MB upload limit"):
+        check_file("huge.csv", size, b"a,b\n1,2", max_bytes=200 * 1024 * 1024)
+    with pytest.raises(SourceError, match="over the 100 MB upload limit"):
+        check_file("huge.csv", size, b"a,b\n1,2")
+    check_file("fits.csv", 100 * 1024 * 1024, b"a,b\n1,2")
+
+
 def test_the_upload_is_a_private_file_inside_upload_root_deleted_afterwards(db):
     with private_upload(db, io.BytesIO(b"a,b\n1,2\n"), "../../etc/evil name.csv") as path:
         assert path.parent.parent == db.upload_root

@@ -3,12 +3,14 @@ Debian's Chromium driven by Playwright. Without /usr/bin/chromium these tests sk
 
 from __future__ import annotations
 
+import http.client
 import os
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -43,12 +45,20 @@ def wait_for(url: str, timeout: float = 60) -> None:
 
 @contextmanager
 def streamlit_server(
-    db_path: Path, *, port: int | None = None, secrets: Path | None = None, env: dict[str, str] | None = None
+    db_path: Path,
+    *,
+    port: int | None = None,
+    secrets: Path | None = None,
+    env: dict[str, str] | None = None,
+    script: Path = ROOT / "app.py",
+    options: tuple[str, ...] = (),
 ) -> Iterator[str]:
-    """`streamlit run app.py` on a free port (or `port`); yields its base URL; stops it afterwards."""
+    """`streamlit run app.py` (or `script`) on a free port (or `port`), with extra command-line `options`;
+    yields its base URL; stops it afterwards."""
     port = port or free_port()
-    command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
-               "--server.headless", "true", "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]  # fmt: skip
+    command = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
+               "--server.headless", "true", "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+               *options]  # fmt: skip
     if secrets is not None:
         command += ["--secrets.files", str(secrets)]
     environment = {**os.environ, "ISOKPI_DB": str(db_path), "ISOKPI_NO_DEMO": "1", **(env or {})}
@@ -115,3 +125,54 @@ def wait_for_app(page, timeout: float = 30_000) -> None:
         timeout=timeout,
     )
     page.wait_for_timeout(300)
+
+
+def record_sessions(page) -> list[str]:
+    """The Streamlit session id of every websocket connection `page` opens from now on, newest last (read from
+    the server's NewSession messages)."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    sessions: list[str] = []
+
+    def frame(payload) -> None:
+        if isinstance(payload, bytes):
+            message = ForwardMsg.FromString(payload)
+            if message.HasField("new_session"):
+                sessions.append(message.new_session.initialize.session_id)
+
+    page.on("websocket", lambda socket: socket.on("framereceived", frame))
+    return sessions
+
+
+def request(base: str, method: str, path: str, *, host: str | None = None, headers=None, body=None):
+    """One HTTP request to the server at `base` with the Host header given (default: the server's own);
+    returns (status, body text)."""
+    address = base.removeprefix("http://")
+    connection = http.client.HTTPConnection(*address.split(":"), timeout=30)
+    try:
+        connection.request(method, path, body=body, headers={"Host": host or address, **(headers or {})})
+        response = connection.getresponse()
+        return response.status, response.read().decode("utf-8", "replace")
+    finally:
+        connection.close()
+
+
+def put_file(base: str, session_id: str, context, content: bytes = b"a,b\n1,2\n") -> tuple[int, str]:
+    """Send a file to Streamlit's upload route for `session_id` as the browser `context` would (its XSRF
+    cookie and token); returns (status, body text)."""
+    xsrf = next(cookie["value"] for cookie in context.cookies() if cookie["name"] == "_streamlit_xsrf")
+    boundary = uuid.uuid4().hex
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="export.csv"\r\n'
+            "Content-Type: text/csv\r\n\r\n"
+        ).encode()
+        + content
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    headers = {
+        "Content-Type": f"multipart/form-data; boundary={boundary}",
+        "X-Xsrftoken": xsrf,
+        "Cookie": f"_streamlit_xsrf={xsrf}",
+    }
+    return request(base, "PUT", f"/_stcore/upload_file/{session_id}/{uuid.uuid4()}", headers=headers, body=body)

@@ -1,11 +1,13 @@
-"""Sign-in through a real OpenID Connect provider (a local oidc-provider-mock), and the first direct visit
-to /upload after a restart, which Streamlit runs without app.py: the page must refuse a viewer itself."""
+"""Sign-in through a real OpenID Connect provider (a local oidc-provider-mock): the first direct visit to
+/upload after a restart, which Streamlit runs without app.py, so the page must refuse a viewer itself; roles
+that follow the provider account, not an e-mail claim; uploads refused to every session but a quality lead's."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
+import urllib.request
 from contextlib import contextmanager
 
 import pytest
@@ -14,11 +16,15 @@ from isokpi import auth
 from isokpi.db import resolve_target
 from isokpi.opening import open_target
 
-from .conftest import free_port, streamlit_server, wait_for, wait_for_app
+from .conftest import free_port, put_file, record_sessions, streamlit_server, wait_for, wait_for_app
 
 USERS = [
-    {"sub": "vera", "email": "viewer@example.com", "name": "Vera Viewer"},
-    {"sub": "lee", "email": "lead@example.com", "name": "Lee Lead"},
+    {"sub": "vera", "email": "viewer@example.com", "email_verified": True, "name": "Vera Viewer"},
+    {"sub": "lee", "email": "lead@example.com", "email_verified": True, "name": "Lee Lead"},
+    # Una's provider sends no email_verified claim; una@example.com was given the quality-lead role.
+    {"sub": "una", "email": "una@example.com", "name": "Una Unverified"},
+    # A later account that claims (and has verified) the address Lee signed in with first.
+    {"sub": "mallory", "email": "lead@example.com", "email_verified": True, "name": "Mallory"},
 ]
 
 
@@ -37,10 +43,22 @@ def oidc_provider():
         process.wait(timeout=10)
 
 
+def set_claims(provider: str, claims: dict) -> None:
+    """Change what the provider says about a user from the next sign-in on (oidc-provider-mock's PUT /users)."""
+    sub = claims["sub"]
+    body = json.dumps({key: value for key, value in claims.items() if key != "sub"}).encode()
+    put = urllib.request.Request(
+        f"{provider}/users/{sub}", data=body, method="PUT", headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(put, timeout=10) as response:
+        assert response.status == 204
+
+
 @pytest.fixture
 def signin(fresh_db, tmp_path, chromium):
     database = open_target(resolve_target(fresh_db))
-    auth.assign_role(database, auth.User("setup", "Setup", auth.ADMIN), "lead@example.com", auth.QUALITY_LEAD)
+    for email in ("lead@example.com", "una@example.com"):
+        auth.assign_role(database, auth.User("setup", "Setup", auth.ADMIN), email, auth.QUALITY_LEAD)
     database.close()
     with oidc_provider() as provider:
         port = free_port()
@@ -58,7 +76,7 @@ server_metadata_url = "{provider}/.well-known/openid-configuration"
 unknown_users = "viewer"
 """
         )
-        yield fresh_db, port, secrets
+        yield fresh_db, port, secrets, provider
 
 
 def sign_in(page, base: str, who: str) -> None:
@@ -71,7 +89,7 @@ def sign_in(page, base: str, who: str) -> None:
 
 
 def test_a_viewer_signs_in_and_the_first_direct_visit_to_upload_shows_no_upload_widget(signin, playwright_browser):
-    db_path, port, secrets = signin
+    db_path, port, secrets, _ = signin
     context = playwright_browser.new_context()
     page = context.new_page()
     with streamlit_server(db_path, port=port, secrets=secrets) as base:
@@ -86,16 +104,18 @@ def test_a_viewer_signs_in_and_the_first_direct_visit_to_upload_shows_no_upload_
     with streamlit_server(db_path, port=port, secrets=secrets) as base:
         context = playwright_browser.new_context(storage_state=state)
         page = context.new_page()
+        sessions = record_sessions(page)
         page.goto(f"{base}/upload")
         wait_for_app(page)
         page.get_by_text("This page needs the Quality lead role").wait_for(timeout=30_000)
         assert page.locator('[data-testid="stFileUploader"]').count() == 0
         assert page.locator('input[type="file"]').count() == 0
+        assert put_file(base, sessions[-1], context)[0] == 403  # nor can it send a file by hand
         context.close()
 
 
 def test_a_quality_lead_gets_the_upload_page(signin, playwright_browser):
-    db_path, port, secrets = signin
+    db_path, port, secrets, _ = signin
     with streamlit_server(db_path, port=port, secrets=secrets) as base:
         context = playwright_browser.new_context()
         page = context.new_page()
@@ -103,4 +123,65 @@ def test_a_quality_lead_gets_the_upload_page(signin, playwright_browser):
         page.goto(f"{base}/upload")
         wait_for_app(page)
         page.locator('[data-testid="stFileUploader"]').first.wait_for(timeout=30_000)
+        context.close()
+
+
+def signed_in_role(playwright_browser, base: str, who: str) -> str:
+    """Sign `who` in with a fresh browser and return the role the sidebar names."""
+    context = playwright_browser.new_context()
+    page = context.new_page()
+    sign_in(page, base, who)
+    caption = page.get_by_text("Signed in as").inner_text()
+    context.close()
+    return caption.rsplit("(", 1)[1].rstrip(")")
+
+
+def test_a_user_without_email_verified_gets_no_assigned_role(signin, playwright_browser):
+    db_path, port, secrets, _ = signin
+    with streamlit_server(db_path, port=port, secrets=secrets) as base:
+        assert signed_in_role(playwright_browser, base, "una") == "Viewer"  # not the Quality lead of una@example.com
+    database = open_target(resolve_target(db_path))
+    assert database.query("SELECT count(*) FROM user_subjects") == [(0,)]
+    database.close()
+
+
+def test_the_role_stays_with_the_account_when_its_e_mail_changes_and_not_with_the_address(signin, playwright_browser):
+    db_path, port, secrets, provider = signin
+    with streamlit_server(db_path, port=port, secrets=secrets) as base:
+        assert signed_in_role(playwright_browser, base, "lee") == "Quality lead"
+        set_claims(provider, {**USERS[1], "email": "lee.lead@new.example.com"})
+        assert signed_in_role(playwright_browser, base, "lee") == "Quality lead"
+        assert signed_in_role(playwright_browser, base, "mallory") == "Viewer"
+    database = open_target(resolve_target(db_path))
+    assert database.query("SELECT issuer, subject, email FROM user_subjects") == [(provider, "lee", "lead@example.com")]
+    database.close()
+
+
+def test_only_a_quality_lead_on_the_upload_page_can_send_a_file(signin, playwright_browser):
+    db_path, port, secrets, _ = signin
+    with streamlit_server(db_path, port=port, secrets=secrets) as base:
+        context = playwright_browser.new_context()
+        page = context.new_page()
+        sessions = record_sessions(page)
+        page.goto(f"{base}/upload")
+        wait_for_app(page)
+        page.get_by_role("button", name="Sign in").wait_for()
+        assert put_file(base, sessions[-1], context)[0] == 403  # signed out
+
+        sign_in(page, base, "vera")
+        page.goto(f"{base}/upload")  # not in a viewer's menu: Streamlit shows the overview instead
+        wait_for_app(page)
+        page.get_by_text("Signed in as").wait_for()
+        assert page.locator('input[type="file"]').count() == 0
+        assert put_file(base, sessions[-1], context)[0] == 403  # a viewer
+        context.close()
+
+        context = playwright_browser.new_context()
+        page = context.new_page()
+        sessions = record_sessions(page)
+        sign_in(page, base, "lee")
+        page.goto(f"{base}/upload")
+        wait_for_app(page)
+        page.locator('[data-testid="stFileUploader"]').first.wait_for(timeout=30_000)
+        assert put_file(base, sessions[-1], context) == (204, "")
         context.close()
