@@ -65,11 +65,11 @@ def main() -> None:
     os.environ["ISOKPI_NO_DEMO"] = "1"
     os.environ["STREAMLIT_LOGGER_LEVEL"] = "error"  # AppTest's bare-mode warnings, once per run
     sys.path.insert(0, str(ROOT))
-    import streamlit as st
     import streamlit.components.v2.manifest_scanner as scanner
 
     scanner.scan_component_manifests = lambda *a, **k: []
 
+    from isokpi.cache import RESULTS
     from isokpi.opening import open_database
 
     database = open_database(args.db)
@@ -81,7 +81,7 @@ def main() -> None:
     print(f"{'page':10} {'cold s':>8} {'warm s':>8} {'charts':>7} {'max points':>11}")
     rows = []
     for page in PAGES:
-        st.cache_data.clear()
+        RESULTS.clear()  # every kept result gone: the page computes from the database
         cold, charts, points = run_page(page)
         warm = statistics.median(run_page(page)[0] for _ in range(args.repeat))
         rows.append((page, cold, warm, charts, points))

@@ -44,6 +44,7 @@ from isokpi.db import Database  # noqa: E402
 from isokpi.kpis import (  # noqa: E402
     Filters,
     compute_all_series,
+    context,
     kpi_series,
     load_targets,
     periods,
@@ -191,9 +192,8 @@ def engine_run(path: Path) -> dict:
 def kpi_breakdown(database: Database, filters: Filters) -> list[tuple[str, float]]:
     """Warm seconds (median of 3) of each piece of compute_all_series, one at a time: its period, target and staff
     look-ups, then every dataset KPI as it computes them (with the periods, targets and staff passed in)."""
-    period_list = periods(database, filters)
-    targets = load_targets(database)
-    staff = staff_counts(database, filters, period_list)
+    shared = context(database, filters, with_staff=True)
+    period_list = shared.periods
     pieces: list[tuple[str, Callable[[], object]]] = [
         ("periods() (data_range over all 3 views)", lambda: periods(database, filters)),
         ("load_targets()", lambda: load_targets(database)),
@@ -201,7 +201,7 @@ def kpi_breakdown(database: Database, filters: Filters) -> list[tuple[str, float
     ]
 
     def series_of(kpi_id: str) -> Callable[[], object]:
-        return lambda: kpi_series(database, kpi_id, filters, _period_list=period_list, _targets=targets, _staff=staff)
+        return lambda: kpi_series(database, kpi_id, filters, context=shared)
 
     pieces += [(kpi.id, series_of(kpi.id)) for kpi in KPIS if not kpi.derived]
     return [(name, statistics.median([timed(work) for _ in range(3)])) for name, work in pieces]

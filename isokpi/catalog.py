@@ -12,6 +12,7 @@ from isokpi.pillars import PILLAR_IDS, PILLAR_NAMES
 
 HIGHER = "higher"
 LOWER = "lower"
+KM_MEDIAN = "km_median"
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,9 @@ class Kpi:
     ci: str | None = None  # survey confidence interval: "mean" (respondent-level t), "nps", "wilson"
     # A total over the period (hours, findings raised): its monthly target grows with the period's length.
     per_month: bool = False
+    # How the value comes from the SQL's rows: "row" (its value column), or "km_median" (per-period counts of
+    # findings closed and still open by days open, turned into a Kaplan-Meier median in Python).
+    value_from: str = "row"
 
     @property
     def sql_file(self) -> str:
@@ -190,6 +194,7 @@ KPIS: tuple[Kpi, ...] = (
         30.0,
         ("findings",),
         "Kaplan-Meier median days from raised to closed of findings raised in the period; still-open ones count as censored.",
+        value_from=KM_MEDIAN,
     ),
     Kpi(
         "overdue_open_findings",

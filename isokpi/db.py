@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import importlib.util
+import itertools
 import logging
 import os
 import random
@@ -39,6 +40,7 @@ WRITE_ATTEMPTS = 30  # DuckLake conflicts are per table and every load bumps `co
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
+_SERIALS = itertools.count(1)
 
 
 class DatabaseError(IsokpiError):
@@ -149,6 +151,7 @@ class Database:
     def __init__(self, target: Target) -> None:
         """Connect to `target` and lock the connection down; isokpi.opening.open_target also migrates it."""
         self.target = target
+        self.serial = next(_SERIALS)  # tells this connection from a later one to another file at the same path
         self._write_lock = threading.Lock()
         self.write_retries = 0  # writes retried after a conflict with another writer (benchmarks, tests)
         # Uploads are copied here before DuckDB reads them; the locked-down connection may read nothing else.

@@ -6,15 +6,14 @@ the XmR limits, special-cause signals, Mann-Kendall trend and verdicts are compu
 
 from __future__ import annotations
 
-import collections
 import concurrent.futures
 import contextlib
 import datetime as dt
-import threading
 from dataclasses import dataclass, field
 
 from isokpi import stats
-from isokpi.catalog import HIGHER, KPI_BY_ID, KPIS, Kpi, get_kpi, kpis_of_pillar
+from isokpi.cache import cached
+from isokpi.catalog import HIGHER, KM_MEDIAN, KPI_BY_ID, KPIS, Kpi, get_kpi, kpis_of_pillar
 from isokpi.datasets import FAVOURABLE_FROM, SCALE_RANGES
 from isokpi.db import Database, bound
 from isokpi.errors import InputError
@@ -218,6 +217,22 @@ def load_targets(database: Database) -> list[TargetRow]:
     ]
 
 
+@dataclass(frozen=True)
+class Context:
+    """What the KPIs of one computation share, looked up once: the periods, the targets in force, and the staff
+    on record per period (None: counted by each staff-based KPI that needs it)."""
+
+    periods: list[dt.date]
+    targets: list[TargetRow]
+    staff: dict[str, list] | None = None
+
+
+def context(database: Database, filters: Filters, *, with_staff: bool = False) -> Context:
+    period_list = periods(database, filters)
+    staff = staff_counts(database, filters, period_list) if with_staff and period_list else None
+    return Context(period_list, load_targets(database), staff)
+
+
 def target_for(kpi: Kpi, period: dt.date, grain: str, rows: list[TargetRow], sites: tuple[str, ...]) -> float | None:
     """The target in force for a period: a site's own when exactly that site is shown, else the company's;
     the one that started last before the period ends; else the catalog default. Targets of period totals
@@ -245,7 +260,7 @@ def target_for(kpi: Kpi, period: dt.date, grain: str, rows: list[TargetRow], sit
 
 
 def _points(kpi: Kpi, rows: list[dict], filters: Filters, targets: list[TargetRow]) -> list[Point]:
-    if kpi.id == "median_days_to_close":
+    if kpi.value_from == KM_MEDIAN:
         rows = _km_medians(rows)
     points = []
     for row in rows:
@@ -325,13 +340,12 @@ def kpi_series(
     *,
     baseline: int | None = None,
     rebase_at: tuple[dt.date, ...] = (),
-    _period_list: list[dt.date] | None = None,
-    _targets: list[TargetRow] | None = None,
-    _staff: dict[str, list] | None = None,
+    context: Context | None = None,
 ) -> Series:
-    """One KPI as a series with its statistics."""
+    """One KPI as a series with its statistics; `context` shares the look-ups of several KPIs' computation."""
     kpi = get_kpi(kpi_id)
-    targets = load_targets(database) if _targets is None else _targets
+    shared = context or Context(periods(database, filters), load_targets(database))
+    targets = shared.targets
     if kpi.derived:
         # The other KPIs as all_series keeps them: a baseline or rebase changes only this series' statistics.
         others = [series for series in all_series(database, filters).values() if not series.kpi.derived]
@@ -340,8 +354,8 @@ def kpi_series(
             baseline=baseline,
             rebase_at=rebase_at,
         )
-    period_list = periods(database, filters) if _period_list is None else _period_list
-    rows = _rows(database, kpi, filters, period_list, _staff) if period_list else []
+    period_list = shared.periods
+    rows = _rows(database, kpi, filters, period_list, shared.staff) if period_list else []
     in_range = set(period_list)
     rows = [row for row in rows if row["period"] in in_range]
     return analyse(
@@ -367,45 +381,27 @@ def _on_target_points(kpi: Kpi, others: list[Series], filters: Filters, targets:
     ]
 
 
-_RESULTS: collections.OrderedDict[tuple, dict[str, Series]] = collections.OrderedDict()
-_RESULTS_LOCK = threading.Lock()
-RESULTS_KEPT = 32
-
-
-def all_series(database: Database, filters: Filters = Filters(), *, workers: int = 2) -> dict[str, Series]:
-    """Every KPI of the catalog. Results are kept per database, data version and filters, so asking again
-    before the data changes costs nothing; the dataset KPIs are computed concurrently on separate cursors."""
-    key = (database.target, database.data_version(), filters, filters.today)
-    with _RESULTS_LOCK:
-        if key in _RESULTS:
-            _RESULTS.move_to_end(key)
-            return _RESULTS[key]
-    result = compute_all_series(database, filters, workers=workers)
-    with _RESULTS_LOCK:
-        _RESULTS[key] = result
-        while len(_RESULTS) > RESULTS_KEPT:
-            _RESULTS.popitem(last=False)
-    return result
-
-
 def compute_all_series(database: Database, filters: Filters = Filters(), *, workers: int = 2) -> dict[str, Series]:
-    """Every KPI of the catalog, computed now (all_series without its memory)."""
-    period_list = periods(database, filters)
-    targets = load_targets(database)
-    staff = staff_counts(database, filters, period_list) if period_list else None
+    """Every KPI of the catalog, computed now (all_series without its memory); the dataset KPIs concurrently on
+    separate cursors, sharing one Context."""
+    shared = context(database, filters, with_staff=True)
     plain = [kpi for kpi in KPIS if not kpi.derived]
 
     def one(kpi: Kpi) -> Series:
-        return kpi_series(database, kpi.id, filters, _period_list=period_list, _targets=targets, _staff=staff)
+        return kpi_series(database, kpi.id, filters, context=shared)
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
         computed = list(pool.map(one, plain))
     result = {series.kpi.id: series for series in computed}
     for kpi in KPIS:
         if kpi.derived:
-            points = _on_target_points(kpi, computed, filters, targets)
+            points = _on_target_points(kpi, computed, filters, shared.targets)
             result[kpi.id] = analyse(Series(kpi, filters.grain, points))
     return {kpi.id: result[kpi.id] for kpi in KPIS}
+
+
+# Every KPI of the catalog; asked again before the data changes, it costs nothing.
+all_series = cached(compute_all_series)
 
 
 # --- scorecard -------------------------------------------------------------------------------------

@@ -11,13 +11,11 @@ import datetime as dt
 import io
 import ipaddress
 import os
-from collections.abc import Callable
-from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from isokpi import auth, gate
+from isokpi import auth, cache, gate
 from isokpi.charts import PLOTLY_CONFIG
 from isokpi.db import Database
 from isokpi.kpis import Filters
@@ -57,29 +55,9 @@ def data_version(db: Database) -> int:
     return db.data_version()
 
 
-_CACHED: dict[str, Callable[..., Any]] = {}
-
-
-@st.cache_data(show_spinner=False, max_entries=512, ttl=3600)
-def _run_cached(_db: Database, version: int, name: str, args: tuple, kwargs: dict) -> Any:
-    return _CACHED[name](_db, *args, **kwargs)
-
-
-def cached(function: Callable[..., Any]) -> Callable[..., Any]:
-    """Wrap a library call `function(db, *args)` in st.cache_data, keyed by its name, the data version and its
-    arguments (filter values, never DataFrames), so a load on any server shows at once."""
-    name = f"{function.__module__}.{function.__qualname__}"
-    _CACHED[name] = function
-
-    def call(db: Database, *args: Any, **kwargs: Any) -> Any:
-        return _run_cached(db, data_version(db), name, args, kwargs)
-
-    return call
-
-
-def data_changed() -> None:
-    """After an upload or undo: every cached query is stale."""
-    st.cache_data.clear()
+# Pages wrap library calls in the library's one cache (isokpi.cache), keyed by the data version: a load on any
+# server shows at once, with nothing to clear.
+cached = cache.cached
 
 
 def shows_demo_data(db: Database) -> bool:
@@ -236,15 +214,10 @@ def start_page(script: str, *, caption: str | None = None, uploads: bool = False
 # --- filters in the sidebar, kept in the URL --------------------------------------------------------------
 
 
-@st.cache_data(show_spinner=False, ttl=600)
-def _options(_db: Database, version: int) -> dict[str, list[str]]:
-    return filter_options(_db)
-
-
 def sidebar_filters(db: Database, *, standards: bool = True, grain: bool = True) -> Filters:
     """Date range, site, department, standard and period in the sidebar; every choice lives in the URL
     query string, so a link opens the same view and a reload keeps it."""
-    options = _options(db, data_version(db))
+    options = cached(filter_options)(db)
     with st.sidebar:
         st.subheader("Filters", anchor=False)
         # Without min_value Streamlit stops ten years back, and drops an older ?from= from a link.

@@ -360,7 +360,6 @@ def load_file(uploaded, file_name, settings):
         )
     else:
         flash("success", f"Nothing changed: every row of {md(file_name)} was already loaded.")
-    ui.data_changed()
     st.rerun()
 
 
@@ -442,7 +441,6 @@ def undo(batch_id):
     except IsokpiError as error:
         flash("error", f"Batch {batch_id} was not undone: {md(error)}")
     else:
-        ui.data_changed()
         flash(
             "success",
             f"Batch {batch_id} ({outcome['dataset']}) undone: {outcome['removed']:,} row versions removed, "

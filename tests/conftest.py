@@ -1,7 +1,7 @@
 """Shared fixtures: a fresh database per test on each backend, and helpers to write input files.
 
-Tests of the store, ingest, mapping and the KPI engine that take `db` (or `target`) run twice: on an
-embedded DuckDB file and on DuckLake with a PostgreSQL catalog (BOTH_BACKENDS); the others run on the file,
+Tests marked both_backends (the store, ingest, mapping, the KPI engine, concurrency) that take `db` (or `target`)
+run twice: on an embedded DuckDB file and on DuckLake with a PostgreSQL catalog; the others run on the file,
 which keeps the suite inside CI's time. The DuckLake run needs a PostgreSQL server (see tests/pg.py:
 $ISOKPI_TEST_PG, a server on 127.0.0.1:55432, or a throwaway cluster started for the session); without one
 it is skipped with the reason. `pytest -m "not ducklake"` runs the file backend only.
@@ -50,7 +50,6 @@ SIGN_IN = {
 }
 
 BACKENDS = ["duckdb", pytest.param("ducklake", marks=pytest.mark.ducklake)]
-BOTH_BACKENDS = {"test_store", "test_ingest", "test_mapping", "test_kpis", "test_concurrency"}
 
 
 def pytest_generate_tests(metafunc):
@@ -59,8 +58,8 @@ def pytest_generate_tests(metafunc):
     explicit = any("backend" in str(marker.args[0]) for marker in metafunc.definition.iter_markers("parametrize"))
     if explicit:
         return
-    module = metafunc.module.__name__.rsplit(".", 1)[-1]
-    metafunc.parametrize("backend", BACKENDS if module in BOTH_BACKENDS else ["duckdb"], indirect=True)
+    both = metafunc.definition.get_closest_marker("both_backends") is not None
+    metafunc.parametrize("backend", BACKENDS if both else ["duckdb"], indirect=True)
 
 
 @pytest.fixture(scope="session")

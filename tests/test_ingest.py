@@ -11,6 +11,8 @@ import pytest
 from isokpi.auth import QUALITY_LEAD, User, os_user
 from isokpi.ingest import UndoError, ingest_file, list_batches, undo_batch
 
+pytestmark = pytest.mark.both_backends  # every test here runs on the DuckDB file and on DuckLake
+
 FINDINGS_HEADER = "finding_id,audit_type,standard,clause,site,severity,raised_on,due_on,closed_on,status\n"
 
 ANA = User("ana", "Ana", QUALITY_LEAD)

@@ -16,6 +16,8 @@ from isokpi.pillars import PILLAR_IDS
 
 from .conftest import ROOT
 
+pytestmark = pytest.mark.both_backends  # every test here runs on the DuckDB file and on DuckLake
+
 AS_OF = dt.date(2025, 7, 1)
 JUNE = Filters(as_of=AS_OF)
 

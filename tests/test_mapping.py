@@ -7,6 +7,8 @@ import pytest
 from isokpi.ingest import ingest_file
 from isokpi.mapping import MappingError, parse_mapping
 
+pytestmark = pytest.mark.both_backends  # every test here runs on the DuckDB file and on DuckLake
+
 WIDE = """Respondent,Submitted,Plant,I understand our quality objectives,I get the resources I need,How likely are you to recommend us?
 R1,2025-03-03,Leeds,5,4,
 R2,2025-03-04,Porto,2,,

@@ -20,6 +20,8 @@ from isokpi.opening import open_target
 
 from .conftest import ROOT, target_env, target_spec
 
+pytestmark = pytest.mark.both_backends  # every test here runs on the DuckDB file and on DuckLake
+
 
 def test_a_new_database_records_every_migration_once(target):
     database = open_target(target)

@@ -1,0 +1,70 @@
+"""Results kept per data version: a library call asked again before the data changes costs nothing.
+
+One cache for the KPI engine, the page views and the review's evidence, keyed by the function, the database, its
+data version (which changes with every load and undo, on any server), today's date and the arguments (filter
+values, never DataFrames); the database as this process opened it, so a file replaced and opened again is
+another database. Two sessions that ask for the same result at once compute it once. Results are shared,
+not copied: callers treat them as read-only.
+"""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import functools
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from isokpi.db import Database
+
+T = TypeVar("T")
+ENTRIES = 256
+
+
+class ResultCache:
+    """The newest ENTRIES results, with one computation at a time per key."""
+
+    def __init__(self, entries: int = ENTRIES) -> None:
+        self.entries = entries
+        self._results: collections.OrderedDict[tuple, Any] = collections.OrderedDict()
+        self._lock = threading.Lock()
+        self._computing: dict[tuple, threading.Lock] = {}
+
+    def get(self, key: tuple, compute: Callable[[], T]) -> T:
+        with self._lock:
+            if key in self._results:
+                self._results.move_to_end(key)
+                return self._results[key]
+            computing = self._computing.setdefault(key, threading.Lock())
+        with computing:  # a second caller of the same key waits for the first one's result
+            with self._lock:
+                if key in self._results:
+                    return self._results[key]
+            value = compute()
+            with self._lock:
+                self._results[key] = value
+                self._computing.pop(key, None)
+                while len(self._results) > self.entries:
+                    self._results.popitem(last=False)
+            return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._results.clear()
+
+
+RESULTS = ResultCache()
+
+
+def cached(function: Callable[..., T]) -> Callable[..., T]:
+    """`function(database, *args, **kwargs)` with its result kept per data version (see the module docstring)."""
+    name = f"{function.__module__}.{function.__qualname__}"
+
+    @functools.wraps(function)
+    def call(database: Database, *args: Any, **kwargs: Any) -> T:
+        key = (name, database.serial, database.data_version(), dt.date.today(), args, tuple(sorted(kwargs.items())))
+        return RESULTS.get(key, lambda: function(database, *args, **kwargs))
+
+    call.compute = function  # type: ignore[attr-defined]  # the same call, computed now (benchmarks)
+    return call
