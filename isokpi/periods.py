@@ -24,22 +24,18 @@ def period_last_day(period: dt.date, grain: str) -> dt.date:
     return add_months(period, MONTHS_PER[grain]) - dt.timedelta(days=1)
 
 
+def quarter(period: dt.date) -> int:
+    return (period.month - 1) // 3 + 1
+
+
 def period_label(period: dt.date, grain: str) -> str:
     """For files and JSON: 2025-03, 2025-Q1 or 2025."""
-    if grain == "month":
-        return f"{period:%Y-%m}"
-    if grain == "quarter":
-        return f"{period.year}-Q{(period.month - 1) // 3 + 1}"
-    return str(period.year)
+    return {"month": f"{period:%Y-%m}", "quarter": f"{period.year}-Q{quarter(period)}", "year": str(period.year)}[grain]
 
 
 def period_name(period: dt.date, grain: str) -> str:
     """For people: 'Oct 2026', 'Q3 2026' or '2026'."""
-    if grain == "month":
-        return f"{period:%b %Y}"
-    if grain == "quarter":
-        return f"Q{(period.month - 1) // 3 + 1} {period.year}"
-    return str(period.year)
+    return {"month": f"{period:%b %Y}", "quarter": f"Q{quarter(period)} {period.year}", "year": str(period.year)}[grain]
 
 
 def months_between(earlier: dt.date, later: dt.date) -> int:

@@ -40,14 +40,6 @@ CHROMIUM_ARGS = [
 # Pages and the demo fill read these; tests choose their own database explicitly.
 os.environ.setdefault("ISOKPI_NO_DEMO", "1")
 
-# [auth] secrets that turn sign-in on for an AppTest (which sets at.user itself: the provider is never contacted).
-SIGN_IN = {
-    "redirect_uri": "http://localhost:8501/oauth2callback",
-    "cookie_secret": "x" * 32,
-    "client_id": "isokpi",
-    "client_secret": "secret",
-    "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration",
-}
 
 BACKENDS = ["duckdb", pytest.param("ducklake", marks=pytest.mark.ducklake)]
 

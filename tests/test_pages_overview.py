@@ -19,7 +19,8 @@ from isokpi.kpis import Filters, scorecard
 from isokpi.opening import close_all, open_target
 from isokpi.pillars import PILLAR_IDS, PILLAR_NAMES
 
-from .conftest import ROOT, SIGN_IN
+from .apptest import SIGN_IN
+from .conftest import ROOT
 
 KPI = "findings_closed_on_time_pct"
 

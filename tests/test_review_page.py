@@ -14,7 +14,7 @@ from isokpi.auth import QUALITY_LEAD, User
 from isokpi.ingest import ingest_file
 from isokpi.opening import open_database
 
-from .conftest import ROOT, SIGN_IN
+from .apptest import app_page
 
 LEAD = User("lead@example.com", "Lead", QUALITY_LEAD)
 AS_OF = dt.date(2026, 11, 25)
@@ -30,13 +30,7 @@ def app(demo_database, use_database):
 
         @staticmethod
         def make(page: str, *, viewer: bool = False) -> AppTest:
-            at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-            if viewer:
-                at.secrets["auth"] = SIGN_IN
-                at.secrets["isokpi"] = {"unknown_users": "viewer"}
-                at.user = {"is_logged_in": True, "email": "someone@example.com", "name": "Someone"}
-            at.switch_page(f"pages/{page}.py")
-            return at.run()
+            return app_page(page, viewer=viewer).run()
 
     return App
 

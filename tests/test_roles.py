@@ -14,7 +14,8 @@ from isokpi.db import resolve_target
 from isokpi.opening import open_target
 from isokpi.safety import plain
 
-from .conftest import ROOT, SIGN_IN
+from .apptest import SIGN_IN
+from .conftest import ROOT
 
 ISSUER = "https://login.example.com"
 PAGES = ["overview", "pillar", "training", "findings", "surveys", "review", "actions", "data", "upload", "admin"]

@@ -14,7 +14,7 @@ from isokpi.db import Database, resolve_target
 from isokpi.ingest import ingest_file, list_batches
 from isokpi.opening import open_database, open_target
 
-from .conftest import ROOT, SIGN_IN
+from .apptest import app_page
 
 HEADER = "Finding ID,Audit Type,Standard,Clause,Site,Severity,Raised On,Due On,Closed On,Status\n"
 GOOD = (
@@ -55,13 +55,7 @@ def app(tmp_path, use_database):
             database.close()
 
         def open(self, page: str = "upload", *, viewer: bool = False) -> AppTest:
-            at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-            if viewer:
-                at.secrets["auth"] = SIGN_IN
-                at.secrets["isokpi"] = {"unknown_users": "viewer"}
-                at.user = {"is_logged_in": True, "email": "someone@example.com", "name": "Someone"}
-            at.switch_page(f"pages/{page}.py")
-            at.run()
+            at = app_page(page, viewer=viewer).run()
             assert not at.exception, at.exception
             return at
 
