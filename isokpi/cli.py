@@ -310,6 +310,11 @@ def _number(value: float | None, unit: str = "") -> str:
     return text + ("%" if unit == "%" else "")
 
 
+def _p_text(p_value: float) -> str:
+    """'=0.042' or '<0.001': a small p-value is small, never 0."""
+    return "<0.001" if p_value < 0.001 else f"={p_value:.3f}"
+
+
 @command("scorecard")
 def _scorecard(args: argparse.Namespace) -> int:
     from isokpi.kpis import ROLLUP_RULE, period_label, scorecard, scorecard_dict
@@ -325,10 +330,10 @@ def _scorecard(args: argparse.Namespace) -> int:
         for s in card.series:
             latest = s.latest
             when = period_label(latest.period, s.grain) if latest else ""
-            trend = "" if s.trend.p_value is None else f"MK p={s.trend.p_value:.3f}"
+            trend = "" if s.trend.p_value is None else f"MK p{_p_text(s.trend.p_value)}"
             print(
                 f"  {s.kpi.name[:52]:52} {_number(latest.value if latest else None, s.kpi.unit):>8} {when:8} "
-                f"target {_number(s.target, s.kpi.unit):>7}  {s.variation:13} {s.assurance or '-':12} {trend}"
+                f"target {_number(s.target, s.kpi.unit):>7}  {s.variation or 'withheld':13} {s.assurance or '-':12} {trend}"
             )
     print(f"\n{ROLLUP_RULE}")
     return EXIT_OK
@@ -337,7 +342,7 @@ def _scorecard(args: argparse.Namespace) -> int:
 @command("kpi")
 def _kpi(args: argparse.Namespace) -> int:
     from isokpi.catalog import get_kpi
-    from isokpi.kpis import kpi_series, period_label, series_dict
+    from isokpi.kpis import MIN_POINTS_FOR_LIMITS, kpi_series, period_label, series_dict
 
     get_kpi(args.kpi_id)  # unknown ids are rejected before the database is opened
     series = kpi_series(_open(args), args.kpi_id, _filters(args), baseline=args.baseline)
@@ -351,6 +356,7 @@ def _kpi(args: argparse.Namespace) -> int:
         flagged.setdefault(signal.index, []).append(signal.rule)
     for index, point in enumerate(series.points):
         value = "suppressed (<5)" if point.suppressed else _number(point.value, kpi.unit)
+        value += " (provisional)" if point.provisional else ""
         print(
             f"  {period_label(point.period, series.grain):8} {value:>15}  n={point.n if point.n is not None else '-':<6} {', '.join(flagged.get(index, []))}"
         )
@@ -358,10 +364,16 @@ def _kpi(args: argparse.Namespace) -> int:
         print(
             f"\nmean {_number(series.limits.mean)}  limits {_number(series.limits.lcl)} to {_number(series.limits.ucl)}"
         )
-    print(f"variation: {series.variation}; assurance: {series.assurance or 'no target'}")
+    if series.variation is None:
+        print(
+            f"variation and assurance: withheld, {series.limit_points} point(s) set the limits "
+            f"({MIN_POINTS_FOR_LIMITS} needed)"
+        )
+    else:
+        print(f"variation: {series.variation}; assurance: {series.assurance or 'no target'}")
     if series.trend.p_value is not None:
         print(
-            f"Mann-Kendall tau {series.trend.tau:.3f}, p {series.trend.p_value:.4f}, Sen slope {series.trend.sen_slope:.3f} per {series.grain}"
+            f"Mann-Kendall tau {series.trend.tau:.3f}, p{_p_text(series.trend.p_value)}, Sen slope {series.trend.sen_slope:.3f} per {series.grain}"
         )
     return EXIT_OK
 

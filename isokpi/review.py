@@ -926,7 +926,9 @@ def kpi_finding(kpi: dict) -> str:
 
 
 def _too_few(kpi: dict) -> bool:
-    return sum(1 for p in kpi["points"] if p["value"] is not None) < MIN_POINTS_FOR_LIMITS
+    """No verdict: withheld (variation None, under MIN_POINTS_FOR_LIMITS limit-setting points), or, in a record
+    frozen before verdicts were withheld, fewer points with a value than that."""
+    return kpi["variation"] is None or sum(1 for p in kpi["points"] if p["value"] is not None) < MIN_POINTS_FOR_LIMITS
 
 
 def variation_label(kpi: dict) -> str:

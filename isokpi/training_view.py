@@ -124,15 +124,13 @@ def series_title(series: Series) -> str:
     name = series.kpi.name
     if not shown:
         return f"{name}: no values for these filters"
-    last = shown[-1]
+    last = series.latest or shown[-1]  # a provisional period is shown, not judged
     last_text = f"{format_value(last.value, series.kpi.unit)} in {period_label(last.period, series.grain)}"
     if len(shown) == 1:
         return f"{name}: {last_text}"
     first = shown[0]
     first_text = f"{format_value(first.value, series.kpi.unit)} in {period_label(first.period, series.grain)}"
-    verdict = (
-        VERDICT_WORDS[series.variation] if len(shown) >= kpis.MIN_POINTS_FOR_LIMITS else "too few periods to judge"
-    )
+    verdict = VERDICT_WORDS[series.variation] if series.variation is not None else "too few periods to judge"
     if format_value(first.value, series.kpi.unit) == format_value(last.value, series.kpi.unit):
         return f"{name} was {first_text} and again {last_text}: {verdict}"
     verb = "rose" if last.value > first.value else "fell"

@@ -320,9 +320,18 @@ def test_severity_mix_per_period_leaves_out_cancelled_findings(findings_db):
     assert fv.severity_title(frame, "month") == "1 major and 5 minor nonconformities among the 7 findings raised"
 
 
-def test_repeats_per_period_match_the_repeat_finding_kpi(findings_db):
+def test_repeats_per_period_match_the_repeat_finding_kpi(findings_db, tmp_path):
     filters = Filters(date_from=dt.date(2025, 3, 1), as_of=AS_OF)
-    frame = fv.repeats(findings_db, filters)
+    # Findings from December 2024 only: no period before December 2025 looks back 12 months within the data, so
+    # neither the chart nor the KPI has a rate for them (a repeat of something older cannot be seen).
+    assert fv.repeats(findings_db, filters).empty
+    assert kpi_series(findings_db, "repeat_finding_rate_pct", filters).points == []
+    # With a suggestion on record since March 2024 the look-back of March 2025 on lies within the data.
+    database = Database(resolve_target(tmp_path / "repeats.duckdb"))
+    path = tmp_path / "findings.csv"
+    path.write_text(FINDINGS + "F0,A9,internal,ISO 9001,4.1,Porto,Quality,ofi,2024-03-01,,,open,,\n", encoding="utf-8")
+    assert ingest_file(database, "findings", path).ok
+    frame = fv.repeats(database, filters)
     # F2 and F1 follow F7 on 8.5.1 at Leeds, F3 follows F6 on 7.2, F9 names F6 as repeat_of.
     assert rows(frame, ["period", "ncs", "repeats", "rate_pct"]) == [
         ("2025-03-01", 2, 0, 0.0),
@@ -330,9 +339,10 @@ def test_repeats_per_period_match_the_repeat_finding_kpi(findings_db):
         ("2025-05-01", 2, 2, 100.0),
         ("2025-06-01", 1, 1, 100.0),
     ]
-    kpi = kpi_series(findings_db, "repeat_finding_rate_pct", filters)
+    kpi = kpi_series(database, "repeat_finding_rate_pct", filters)
     assert [round(p.value, 2) for p in kpi.points] == [0.0, 100.0, 100.0, 100.0]
     assert fv.repeats_title(frame, "month") == "4 of 6 nonconformities (67%) repeated an earlier one"
+    database.close()
 
 
 def test_most_repeated_clause_and_site_pairs(findings_db):
