@@ -98,9 +98,10 @@ def build_parser() -> argparse.ArgumentParser:
     docs = sub.add_parser("docs", help="regenerate docs/datasets.md and docs/kpis.md from the declarations")
     docs.add_argument("--out", default=str(Path(__file__).resolve().parent.parent / "docs"))
 
-    from isokpi import cli_review
+    from isokpi import cli_review, spc_cli
 
     cli_review.register(sub)
+    spc_cli.register(sub)
     return parser
 
 
