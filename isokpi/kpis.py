@@ -456,10 +456,20 @@ def kpi_series(
 
 def _on_target_points(kpi: Kpi, others: list[Series], filters: Filters, targets: list[TargetRow]) -> list[Point]:
     """kpis_on_target_pct: per period, the share of KPIs with a value and a target that meet it (provisional values
-    left out); a period of the others' where none has both is a gap."""
+    left out); a period of the others' where none has both is a gap.
+
+    The share starts once every dataset KPI with data has its first value: before that (a look-back KPI's first
+    year, a dataset loaded later) it would be a share of fewer, different KPIs, and a change of that set would read
+    as a change of the organisation. Survey KPIs come and go with their waves and do not hold the start back.
+    """
+    firsts = (next((p.period for p in series.points if p.value is not None), None) for series in others)
+    start = max(
+        (first for first, series in zip(firsts, others, strict=True) if first and not series.kpi.survey),
+        default=dt.date.min,
+    )
     tallies: dict[dt.date, list[bool]] = {}
     for series in others:
-        for point in series.points:
+        for point in (p for p in series.points if p.period >= start):
             tallies.setdefault(point.period, [])
             if point.value is not None and not point.suppressed and not point.provisional and point.target is not None:
                 tallies[point.period].append(meets(series.kpi, point.value, point.target))

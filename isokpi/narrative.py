@@ -258,7 +258,21 @@ def _stretch_name(series: Series, first: int, last: int) -> str:
 
 
 def variation_explanation(series: Series) -> str:
-    """Why the variation verdict is what it is: the latest point's class, which rules fired, and when."""
+    """Why the variation verdict is what it is: the latest point's class, which rules fired, and when; and which
+    periods are provisional."""
+    text = _variation_reason(series)
+    provisional = [p for p in series.shown if p.provisional]
+    if provisional:
+        names = _join([period_name(p.period, series.grain) for p in provisional])
+        one = len(provisional) == 1
+        text += (
+            f" {names} {'is' if one else 'are'} provisional: {'its' if one else 'their'} data is still arriving, so "
+            f"{'it is' if one else 'they are'} shown but not judged."
+        )
+    return text
+
+
+def _variation_reason(series: Series) -> str:
     shown = series.shown
     if not shown:
         if any(p.suppressed for p in series.points):

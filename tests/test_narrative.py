@@ -319,3 +319,13 @@ def test_limits_from_few_periods_give_no_assurance_verdict():
         "the 70.0% target yet."
     )
     assert narrative.assurance_badge(three).label == "No target verdict"
+
+
+def test_a_provisional_period_is_said_to_be_shown_but_not_judged():
+    points = [Point(add_months(START, i), v, 40, 85.0) for i, v in enumerate(STEADY)]
+    points.append(Point(add_months(START, 12), 20.0, 3, 85.0, provisional=True))
+    late = analyse(Series(get_kpi("training_effectiveness_pct"), "month", points))
+    assert late.latest.period == add_months(START, 11) and late.variation == stats.COMMON_CAUSE
+    assert narrative.variation_explanation(late).endswith(
+        " Nov 2025 is provisional: its data is still arriving, so it is shown but not judged."
+    )
