@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import html
 import math
-import statistics
 import subprocess
 import sys
 
@@ -414,11 +413,17 @@ def test_favourable_per_pillar_and_wave_with_a_respondent_level_interval(survey_
         ("ENG-2", "communication", 5, 60.0, False),
         ("ENG-2", "resources", 7, 42.86, False),
     ]
-    shares = [1.0 if score >= 4 else 0.0 for score in CULTURE.values()]
-    low, high = stats.mean_ci(100 * 5 / 9, 100 * statistics.stdev(shares), 9)
+    # One answer per respondent, 5 of 9 favourable: the ratio variance 9/8 * (20/9) / 81 gives 8 effective answers,
+    # and the Wilson interval on them is centred on the 55.6% shown (the interval of the favourable KPIs).
+    # z = 1.959964: centre (5/9 + z^2/16) / (1 + z^2/8) = 0.537533, half width 0.283594.
+    low, high = stats.clustered_share_ci(5, 9, 9, (5, 5, 9))
+    assert (low, high) == pytest.approx((0.253939, 0.821127), abs=1e-6)
     culture = frame.iloc[0]
-    assert (round(culture["ci_low"], 6), round(culture["ci_high"], 6)) == (round(low, 6), round(high, 6))
-    assert (frame.iloc[1]["ci_low"], frame.iloc[1]["ci_high"]) == (100.0, 100.0)
+    assert (culture["ci_low"], culture["ci_high"]) == pytest.approx((100 * low, 100 * high))
+    # All 9 favourable: the interval keeps a width below 100% instead of collapsing to it.
+    training = frame.iloc[1]
+    assert training["ci_high"] == 100.0
+    assert training["ci_low"] == pytest.approx(100 * stats.proportion_ci(9, 9)[0]) and training["ci_low"] < 75
     assert sv.favourable_title(frame) == (
         "In ENG-2, Communication had the most favourable answers (60%) and Resource Allocation the fewest (43%)"
     )
