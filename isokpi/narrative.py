@@ -136,8 +136,9 @@ def _join(words: list[str]) -> str:
 
 
 def comparison_point(series: Series) -> Point | None:
-    """The shown point nearest to 12 months before the latest (the first point of a shorter series)."""
-    shown = series.shown
+    """The shown point nearest to 12 months before the latest (the first point of a shorter series); provisional
+    points are left out, as the sentence speaks of the latest settled value."""
+    shown = [p for p in series.shown if not p.provisional]
     if len(shown) < 2:
         return None
     latest = shown[-1]

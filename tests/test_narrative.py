@@ -326,6 +326,11 @@ def test_a_provisional_period_is_said_to_be_shown_but_not_judged():
     points.append(Point(add_months(START, 12), 20.0, 3, 85.0, provisional=True))
     late = analyse(Series(get_kpi("training_effectiveness_pct"), "month", points))
     assert late.latest.period == add_months(START, 11) and late.variation == stats.COMMON_CAUSE
+    # The sentence runs to Oct 2025, the latest settled point, not to the provisional November.
+    assert narrative.comparison_point(late).period == START
+    assert narrative.kpi_sentence(late) == (
+        "Training judged effective rose from 60.0% to 61.0% over 11 months: within normal variation"
+    )
     assert narrative.variation_explanation(late).endswith(
         " Nov 2025 is provisional: its data is still arriving, so it is shown but not judged."
     )
