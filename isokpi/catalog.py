@@ -30,7 +30,8 @@ class Kpi:
     derived: bool = False  # computed from the other KPIs, not from a dataset
     sql: str = ""  # file in isokpi/sql/kpis/ (default: the id); several KPIs can share one with parameters
     sql_params: tuple[tuple[str, str], ...] = ()
-    ci: str | None = None  # survey confidence interval: "mean" (respondent-level t), "nps", "wilson"
+    # Survey confidence interval: "share" (of answers, clustered in respondents), "mean" (respondent-level t), "nps".
+    ci: str | None = None
     # A total over the period (hours, findings raised): its monthly target grows with the period's length.
     per_month: bool = False
     # How the value comes from the SQL's rows: "row" (its value column), or "km_median" (per-period counts of
@@ -63,7 +64,7 @@ def _favourable(pillar: str, clause: str, target: float) -> Kpi:
         survey=True,
         sql="survey_favourable",
         sql_params=(("pillar", pillar),),
-        ci="mean",
+        ci="share",
     )
 
 
@@ -229,7 +230,7 @@ KPIS: tuple[Kpi, ...] = (
         LOWER,
         10.0,
         ("findings",),
-        "Share of nonconformities raised in the period that repeat an earlier one: an explicit repeat_of, "
+        "Share of nonconformities raised in the period that repeat an earlier one of another audit: an explicit repeat_of, "
         "or the same clause of the same standard at the same site within 12 months.",
     ),
     Kpi(
@@ -269,7 +270,7 @@ KPIS: tuple[Kpi, ...] = (
         ("survey",),
         "Share of csat5 answers of customer surveys in the period that are 4 or 5.",
         survey=True,
-        ci="wilson",
+        ci="share",
     ),
     Kpi(
         "supplier_favourable_pct",
@@ -284,7 +285,7 @@ KPIS: tuple[Kpi, ...] = (
         survey=True,
         sql="stakeholder_favourable",
         sql_params=(("stakeholder", "supplier"),),
-        ci="mean",
+        ci="share",
     ),
     Kpi(
         "investor_favourable_pct",
@@ -299,7 +300,7 @@ KPIS: tuple[Kpi, ...] = (
         survey=True,
         sql="stakeholder_favourable",
         sql_params=(("stakeholder", "investor"),),
-        ci="mean",
+        ci="share",
     ),
     Kpi(
         "external_audit_ncs_per_audit",

@@ -97,7 +97,6 @@ def xmr_chart(series: Series, *, title: str, notes: Sequence[tuple[dt.date, str]
     hover_template = hover(kpi.unit)
     shown = series.shown
     x = [p.period for p in shown]
-    y = [p.value for p in shown]
     figure = go.Figure()
     if any(p.ci for p in shown):
         lower = [p.ci[0] if p.ci else None for p in shown]
@@ -143,12 +142,24 @@ def xmr_chart(series: Series, *, title: str, notes: Sequence[tuple[dt.date, str]
                 line_shape="hv", hovertemplate=hover_template,
             )
         )  # fmt: skip
+    # Every period of the series, so that a period without a value breaks the line as it breaks the rules.
     figure.add_trace(
         go.Scatter(
-            x=x, y=y, mode="lines+markers", name="value", line={"color": NEUTRAL, "width": 2}, marker={"size": 6},
-            hovertemplate=hover_template,
+            x=[p.period for p in series.points], y=[None if p.suppressed else p.value for p in series.points],
+            mode="lines+markers", name="value", line={"color": NEUTRAL, "width": 2}, marker={"size": 6},
+            hovertemplate=hover_template, connectgaps=False,
         )
     )  # fmt: skip
+    provisional = [p for p in shown if p.provisional]
+    if provisional:
+        figure.add_trace(
+            go.Scatter(
+                x=[p.period for p in provisional], y=[p.value for p in provisional], mode="markers",
+                name="provisional", marker={"size": 10, "color": "white", "line": {"width": 2, "color": NEUTRAL}},
+                text=[f"{period_name(p.period, series.grain)}: provisional, data still arriving" for p in provisional],
+                hovertemplate="%{text}<extra></extra>",
+            )
+        )  # fmt: skip
     marked = _signal_points(series)
     if marked:
         figure.add_trace(
@@ -188,8 +199,8 @@ def xmr_frame(series: Series) -> pd.DataFrame:
         for index in range(start, end):
             limits_at[index] = limits
     rules: dict[int, list[str]] = {}
-    for signal in series.signals:
-        rules.setdefault(signal.index, []).append(RULE_TEXT[signal.rule])
+    for mark in series.marks:
+        rules.setdefault(mark.index, []).append(RULE_TEXT[mark.rule])
     rows = []
     for index, point in enumerate(series.points):
         limits = limits_at.get(index)
@@ -204,45 +215,45 @@ def xmr_frame(series: Series) -> pd.DataFrame:
                 "ucl": clamp(limits.ucl, series.kpi.unit) if limits else None,
                 "ci_low": point.ci[0] if point.ci else None,
                 "ci_high": point.ci[1] if point.ci else None,
+                "special_cause": point.special_cause,
+                "provisional": point.provisional,
                 "signal": "; ".join(rules.get(index, [])),
             }
         )
-    columns = ["period", "value", "n", "target", "mean", "lcl", "ucl", "ci_low", "ci_high", "signal"]
-    return pd.DataFrame(rows, columns=columns)
+    return pd.DataFrame(rows, columns=FRAME_COLUMNS)
+
+
+FRAME_COLUMNS = [
+    "period", "value", "n", "target", "mean", "lcl", "ucl", "ci_low", "ci_high", "special_cause", "provisional", "signal"
+]  # fmt: skip
 
 
 def _segment_spans(series: Series) -> list[tuple[int, int, stats.XmR]]:
-    spans = []
-    for number, limits in enumerate(series.segments):
-        start = limits.baseline[0] if number else 0
-        end = series.segments[number + 1].baseline[0] if number + 1 < len(series.segments) else len(series.points)
-        spans.append((start, end, limits))
-    return spans
+    """Each rebase group's rows [start, end) with its limits (a group without limits has no span)."""
+    return [(limits.span[0], limits.span[1], limits) for limits in series.segments]
 
 
 RULE_TEXT = {
     stats.OUTSIDE_LIMITS: "outside the process limits",
+    stats.TREND_OF_7: "7 or more rising or falling in a row",
+    stats.TWO_OF_THREE: "2 of 3 beyond two sigma on one side of the mean",
     stats.RUN_OF_7: "7 or more in a row on one side of the mean",
-    stats.TREND_OF_6: "6 or more rising or falling in a row",
-    stats.TWO_OF_THREE: "2 of 3 beyond two sigma",
 }
 
 
 def _signal_points(series: Series) -> list[tuple[dt.date, float, str, str]]:
+    """Special-cause points in the colour of their class, with every rule that marks them."""
     rules: dict[int, list[str]] = {}
-    sides: dict[int, str] = {}
-    for signal in series.signals:
-        rules.setdefault(signal.index, []).append(RULE_TEXT[signal.rule])
-        sides[signal.index] = signal.side
+    for mark in series.marks:
+        rules.setdefault(mark.index, []).append(RULE_TEXT[mark.rule])
     marked = []
-    for index, texts in sorted(rules.items()):
-        point = series.points[index]
+    for signal in series.signals:
+        point = series.points[signal.index]
         if point.value is None:
             continue
-        good = (sides[index] == stats.HIGH) == (series.kpi.direction == stats.HIGHER)
-        colour = GOOD if good else BAD
+        colour = GOOD if point.special_cause == stats.IMPROVEMENT else BAD
         label = period_name(point.period, series.grain)
-        marked.append((point.period, point.value, colour, f"{label}: {'; '.join(texts)}"))
+        marked.append((point.period, point.value, colour, f"{label}: {'; '.join(rules.get(signal.index, []))}"))
     return marked
 
 

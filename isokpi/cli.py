@@ -1,5 +1,7 @@
 """`python -m isokpi`: a stable command-line contract for automation and acceptance checks.
 
+    python -m isokpi spc FILE.csv --direction higher|lower [--target X] [--baseline N] [--screen-outliers] [--json]
+    (Making Data Count SPC on any series, with the code the scorecard uses: stats.spc)
     python -m isokpi review-pack --format pptx|html --out FILE [--review ID | --from DATE --to DATE] [--db PATH]
     (without --review or --from/--to the newest review; with none stored, the period since the last review or the
     last 12 months up to today; a closed review is exported from its frozen record)
@@ -13,6 +15,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import math
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -116,6 +119,21 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--review", type=int, metavar="ID", help="a stored review (a closed one exports as frozen)")
     which.add_argument("--from", dest="date_from", type=_date, help="first day of an ad hoc period (YYYY-MM-DD)")
     pack.add_argument("--to", dest="date_to", type=_date, help="last day of the ad hoc period (YYYY-MM-DD)")
+    spc = sub.add_parser(
+        "spc",
+        help="Making Data Count SPC on any series: limits, special causes and verdicts of a period,value CSV",
+        description="XmR limits, special-cause rules and the variation and assurance verdicts of the series in "
+        "FILE.csv (columns period,value: ISO dates, one row per period, in order; an empty value is a period "
+        "without data). Fewer than 12 points setting the limits: the limits are given, the verdicts are not.",
+    )
+    spc.add_argument("file", metavar="FILE.csv")
+    spc.add_argument("--direction", required=True, choices=("higher", "lower"), help="which way is better")
+    spc.add_argument("--target", type=float, help="the target, for the assurance verdict")
+    spc.add_argument("--baseline", type=int, metavar="N", help="limits from the first N points")
+    spc.add_argument(
+        "--screen-outliers", action="store_true", help="leave moving ranges of 3.267 x their mean or more out"
+    )
+    spc.add_argument("--json", action="store_true", help="print one JSON object, values unrounded")
     return parser
 
 
@@ -313,6 +331,11 @@ def _docs(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _p_text(p_value: float) -> str:
+    """'=0.042' or '<0.001': a small p-value is small, never 0."""
+    return "<0.001" if p_value < 0.001 else f"={p_value:.3f}"
+
+
 @command("scorecard")
 def _scorecard(args: argparse.Namespace) -> int:
     from isokpi.kpis import ROLLUP_RULE, scorecard, scorecard_dict
@@ -329,10 +352,10 @@ def _scorecard(args: argparse.Namespace) -> int:
         for s in card.series:
             latest = s.latest
             when = period_label(latest.period, s.grain) if latest else ""
-            trend = "" if s.trend.p_value is None else f"MK p={s.trend.p_value:.3f}"
+            trend = "" if s.trend.p_value is None else f"MK p{_p_text(s.trend.p_value)}"
             print(
                 f"  {s.kpi.name[:52]:52} {fmt.short(latest.value if latest else None, s.kpi.unit):>8} {when:8} "
-                f"target {fmt.short(s.target, s.kpi.unit):>7}  {s.variation:13} {s.assurance or '-':12} {trend}"
+                f"target {fmt.short(s.target, s.kpi.unit):>7}  {s.variation or 'withheld':13} {s.assurance or '-':12} {trend}"
             )
     print(f"\n{ROLLUP_RULE}")
     return EXIT_OK
@@ -341,7 +364,7 @@ def _scorecard(args: argparse.Namespace) -> int:
 @command("kpi")
 def _kpi(args: argparse.Namespace) -> int:
     from isokpi.catalog import get_kpi
-    from isokpi.kpis import kpi_series, series_dict
+    from isokpi.kpis import MIN_POINTS_FOR_LIMITS, kpi_series, series_dict
     from isokpi.periods import period_label
 
     get_kpi(args.kpi_id)  # unknown ids are rejected before the database is opened
@@ -356,6 +379,7 @@ def _kpi(args: argparse.Namespace) -> int:
         flagged.setdefault(signal.index, []).append(signal.rule)
     for index, point in enumerate(series.points):
         value = "suppressed (<5)" if point.suppressed else fmt.short(point.value, kpi.unit)
+        value += " (provisional)" if point.provisional else ""
         print(
             f"  {period_label(point.period, series.grain):8} {value:>15}  n={point.n if point.n is not None else '-':<6} {', '.join(flagged.get(index, []))}"
         )
@@ -363,10 +387,16 @@ def _kpi(args: argparse.Namespace) -> int:
         print(
             f"\nmean {fmt.short(series.limits.mean, kpi.unit)}  limits {fmt.short(series.limits.lcl, kpi.unit)} to {fmt.short(series.limits.ucl, kpi.unit)}"
         )
-    print(f"variation: {series.variation}; assurance: {series.assurance or 'no target'}")
+    if series.variation is None:
+        print(
+            f"variation and assurance: withheld, {series.limit_points} point(s) set the limits "
+            f"({MIN_POINTS_FOR_LIMITS} needed)"
+        )
+    else:
+        print(f"variation: {series.variation}; assurance: {series.assurance or 'no target'}")
     if series.trend.p_value is not None:
         print(
-            f"Mann-Kendall tau {series.trend.tau:.3f}, p {series.trend.p_value:.4f}, Sen slope {series.trend.sen_slope:.3f} per {series.grain}"
+            f"Mann-Kendall tau {series.trend.tau:.3f}, p{_p_text(series.trend.p_value)}, Sen slope {series.trend.sen_slope:.3f} per {series.grain}"
         )
     return EXIT_OK
 
@@ -452,3 +482,46 @@ def _records(database, args: argparse.Namespace) -> tuple[dict, dict | None]:
     before = review.previous_review(database, chosen)
     previous = review.review_record(database, before["review_id"]) if before else None
     return record, previous
+
+
+def _digits(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.6g}"
+
+
+@command("spc")
+def _spc(args: argparse.Namespace) -> int:
+    from isokpi import stats
+    from isokpi.series_file import read_series, spc_dict
+
+    if args.target is not None and not math.isfinite(args.target):
+        raise Rejected(f"--target {args.target!r} is not a finite number")
+    if args.baseline is not None and args.baseline < 1:
+        raise Rejected(f"--baseline {args.baseline} must be 1 or more points (12 or more for verdicts)")
+    periods, values = read_series(args.file)
+    result = stats.spc(
+        values, args.direction, target=args.target, baseline=args.baseline, screen_outliers=args.screen_outliers
+    )
+    if args.json:
+        print(json.dumps(spc_dict(periods, result)))
+        return EXIT_OK
+    print(f"{'period':10}  {'value':>12} {'mean':>12} {'lpl':>12} {'upl':>12}  {'special cause':13}  rule")
+    for period, point in zip(periods, result.points, strict=True):
+        print(
+            f"{period.isoformat():10}  {_digits(point.value):>12} {_digits(point.mean):>12} {_digits(point.lpl):>12} "
+            f"{_digits(point.upl):>12}  {point.special_cause or 'no value':13}  {point.rule or ''}"
+        )
+    limits = result.limits
+    if limits is None:
+        print("\nno limits: the latest points have no two consecutive values to take a moving range from")
+    else:
+        print(
+            f"\nmean {_digits(limits.mean)}, process limits {_digits(limits.lcl)} to {_digits(limits.ucl)}, "
+            f"from {limits.points} point(s)"
+        )
+    if limits is None:
+        print("variation and assurance: withheld, as there are no limits")
+    elif result.variation is None:
+        print(f"variation and assurance: withheld, fewer than {stats.MIN_LIMIT_POINTS} points set the limits")
+    else:
+        print(f"variation: {result.variation}; assurance: {result.assurance or 'no target given'}")
+    return EXIT_OK

@@ -1,7 +1,13 @@
 """The KPI engine: series per period from DuckDB aggregates, targets in force, and the statistics on them.
 
 Each KPI's SQL (isokpi/sql/kpis/) returns one row per period; only those few rows reach Python, where
-the XmR limits, special-cause signals, Mann-Kendall trend and verdicts are computed (isokpi.stats).
+the XmR limits, special-cause signals, Mann-Kendall trend and verdicts are computed (isokpi.stats.spc, the same
+code as `python -m isokpi spc`).
+
+A dataset KPI's series covers every period from its first value on: a period without data is a gap, which breaks
+moving ranges and runs. A survey KPI's series has a point per period with a survey wave. Mann-Kendall and Sen's
+slope place points on the calendar, so the slope is per period (month, quarter, year) in both. A trailing period
+whose outcomes are still arriving (PROVISIONAL_SHARE) is shown as provisional and kept out of the statistics.
 """
 
 from __future__ import annotations
@@ -9,7 +15,9 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import datetime as dt
-from dataclasses import dataclass, field
+import math
+import statistics
+from dataclasses import dataclass, field, replace
 
 from isokpi import stats
 from isokpi.cache import cached
@@ -17,12 +25,17 @@ from isokpi.catalog import HIGHER, KM_MEDIAN, KPI_BY_ID, KPIS, Kpi, get_kpi, kpi
 from isokpi.datasets import FAVOURABLE_FROM, SCALE_RANGES
 from isokpi.db import Database, bound
 from isokpi.errors import InputError
-from isokpi.periods import GRAINS, MONTHS_PER, add_months, period_label, period_last_day, period_start
+from isokpi.periods import GRAINS, MONTHS_PER, add_months, months_between, period_label, period_last_day, period_start
 from isokpi.pillars import PILLAR_IDS, PILLAR_NAMES
 from isokpi.sql import load_sql
 
-# A point tells little from fewer than this many periods; verdicts need it.
-MIN_POINTS_FOR_LIMITS = 6
+# Fewer limit-setting points than this: the limits are drawn, the variation and assurance verdicts withheld.
+MIN_POINTS_FOR_LIMITS = stats.MIN_LIMIT_POINTS
+# A trailing period is provisional while the share of its items whose outcome is known yet (evaluated training,
+# reviewed corrective actions) is under this fraction of the series' median share.
+PROVISIONAL_SHARE = 0.8
+# What a mean of scores can be: its t interval is clipped to the scale (share and NPS intervals stay inside by design).
+MEAN_BOUNDS = {"index 0-100": (0.0, 100.0)}
 
 
 @dataclass(frozen=True)
@@ -57,6 +70,8 @@ class Point:
     target: float | None = None
     ci: tuple[float, float] | None = None
     suppressed: bool = False  # fewer than 5 respondents: never shown
+    provisional: bool = False  # outcomes still arriving: shown, but kept out of limits, signals, trend and verdicts
+    special_cause: str | None = None  # the point's class (stats.spc); None for a gap or a point kept out
 
     @property
     def label(self) -> str:
@@ -68,22 +83,29 @@ class Series:
     kpi: Kpi
     grain: str
     points: list[Point]
-    limits: stats.XmR | None = None
-    segments: list[stats.XmR] = field(default_factory=list)
-    signals: list[stats.Signal] = field(default_factory=list)
+    limits: stats.XmR | None = None  # the latest rebase group's limits
+    segments: list[stats.XmR] = field(default_factory=list)  # every rebase group's limits, in order
+    signals: list[stats.Signal] = field(default_factory=list)  # one per special-cause point: the rule of its class
+    marks: list[stats.Signal] = field(default_factory=list)  # every point each rule marks
     trend: stats.Trend = field(default_factory=lambda: stats.Trend(None, None, None, 0))
-    variation: str = stats.COMMON_CAUSE
-    assurance: str | None = None
+    variation: str | None = None  # the latest point's class; None when withheld (fewer than 12 limit-setting points)
+    assurance: str | None = None  # None without a target or when withheld
 
     @property
     def shown(self) -> list[Point]:
-        """Points with a value that may be shown."""
+        """Points with a value that may be shown (provisional ones included)."""
         return [p for p in self.points if p.value is not None and not p.suppressed]
 
     @property
     def latest(self) -> Point | None:
-        shown = self.shown
-        return shown[-1] if shown else None
+        """The latest point the verdicts speak for: shown and not provisional."""
+        settled = [p for p in self.shown if not p.provisional]
+        return settled[-1] if settled else None
+
+    @property
+    def limit_points(self) -> int:
+        """How many points set the latest limits (verdicts need MIN_POINTS_FOR_LIMITS)."""
+        return self.limits.points if self.limits else 0
 
     @property
     def target(self) -> float | None:
@@ -259,26 +281,54 @@ def target_for(kpi: Kpi, period: dt.date, grain: str, rows: list[TargetRow], sit
 # --- series ----------------------------------------------------------------------------------------
 
 
-def _points(kpi: Kpi, rows: list[dict], filters: Filters, targets: list[TargetRow]) -> list[Point]:
+def _points(
+    kpi: Kpi, rows: list[dict], filters: Filters, targets: list[TargetRow], period_list: list[dt.date]
+) -> list[Point]:
+    """One point per row, and for a dataset KPI one per period without a row too (a gap), from its first row on."""
     if kpi.value_from == KM_MEDIAN:
         rows = _km_medians(rows)
+    by_period = {row["period"]: row for row in rows}
+    spine = sorted(by_period) if kpi.survey else period_list
+    provisional = _provisional_periods(rows)
     points = []
-    for row in rows:
+    for period in spine:
+        row = by_period.get(period, {"period": period, "value": None, "n": None})
         value = row["value"]
         n = None if row.get("n") is None else int(row["n"])
         suppressed = kpi.survey and stats.suppress_small(n)
         ci = None if suppressed or value is None else _interval(kpi, row)
         points.append(
             Point(
-                period=row["period"],
+                period=period,
                 value=None if suppressed or value is None else float(value),
                 n=n,
-                target=target_for(kpi, row["period"], filters.grain, targets, filters.sites),
+                target=target_for(kpi, period, filters.grain, targets, filters.sites),
                 ci=ci,
                 suppressed=suppressed,
+                provisional=period in provisional,
             )
         )
-    return points
+    first = next((i for i, p in enumerate(points) if p.period in by_period), len(points))
+    return points[first:]
+
+
+def _provisional_periods(rows: list[dict]) -> set[dt.date]:
+    """Trailing periods whose outcomes are still arriving: counting back from the latest, while the share of a
+    period's items with an outcome (n of eligible) is under PROVISIONAL_SHARE of the median share of all periods."""
+    shares = [
+        (row["period"], int(row["n"] or 0) / int(row["eligible"]))
+        for row in sorted(rows, key=lambda row: row["period"])
+        if row.get("eligible")
+    ]
+    if not shares:
+        return set()
+    typical = statistics.median(share for _, share in shares)
+    provisional = set()
+    for period, share in reversed(shares):
+        if share >= PROVISIONAL_SHARE * typical:
+            break
+        provisional.add(period)
+    return provisional
 
 
 def _km_medians(rows: list[dict]) -> list[dict]:
@@ -297,39 +347,58 @@ def _km_medians(rows: list[dict]) -> list[dict]:
 
 
 def _interval(kpi: Kpi, row: dict) -> tuple[float, float] | None:
+    """The 95% interval of a survey point, within what the KPI's unit allows."""
+    low, high = MEAN_BOUNDS.get(kpi.unit, (-math.inf, math.inf))
     if kpi.ci == "mean" and row.get("sd") is not None:
-        return stats.mean_ci(float(row["value"]), float(row["sd"]), int(row["n"]))
+        interval = stats.mean_ci(float(row["value"]), float(row["sd"]), int(row["n"]))
+        return None if interval is None else (max(low, interval[0]), min(high, interval[1]))
     if kpi.ci == "nps":
         return stats.nps_ci(int(row["promoters"]), int(row["detractors"]), int(row["answers"]))
-    if kpi.ci == "wilson":
-        interval = stats.proportion_ci(int(row["successes"]), int(row["answers"]))
+    if kpi.ci == "share":
+        sums = (float(row["sum_ss"]), float(row["sum_sa"]), float(row["sum_aa"]))
+        interval = stats.clustered_share_ci(float(row["successes"]), float(row["answers"]), int(row["n"]), sums)
         return None if interval is None else (100 * interval[0], 100 * interval[1])
     return None
 
 
-def analyse(series: Series, *, baseline: int | None = None, rebase_at: tuple[dt.date, ...] = ()) -> Series:
-    """Fill in limits, signals, trend and verdicts from the series' points."""
-    values = [p.value if not p.suppressed else None for p in series.points]
-    usable = [v for v in values if v is not None]
-    series.trend = stats.mann_kendall(values)
-    if len(usable) < 2:
-        return series
-    rebase_indexes = [i for i, p in enumerate(series.points) if p.period in rebase_at]
-    if rebase_indexes:
-        series.segments = stats.xmr_segments(values, rebase_indexes)
-        limits = series.segments
-    else:
-        window = (0, min(baseline, len(values))) if baseline else None
-        single = stats.xmr_limits(values, window)
-        series.segments = [single] if single else []
-        limits = single
-    series.limits = series.segments[-1] if series.segments else None
-    if series.limits is None:
-        return series
-    if len(usable) >= MIN_POINTS_FOR_LIMITS:
-        series.signals = stats.special_causes(values, limits, rebase_indexes)
-        series.variation = stats.variation_verdict(values, series.signals, series.kpi.direction, limits)
-    series.assurance = stats.assurance_verdict(series.limits, series.target, series.kpi.direction)
+def analyse(
+    series: Series,
+    *,
+    baseline: int | None = None,
+    rebase_at: tuple[dt.date, ...] = (),
+    screen_outliers: bool = False,
+) -> Series:
+    """Fill in limits, classes, signals, trend and verdicts from the series' points (stats.spc and mann_kendall).
+
+    Suppressed and provisional points are left out, as gaps; a rebase date starts new limits at the first point on
+    or after it.
+    """
+    values = [None if p.suppressed or p.provisional else p.value for p in series.points]
+    if series.points:
+        first = series.points[0].period
+        months = MONTHS_PER[series.grain]
+        positions = [months_between(first, p.period) / months for p in series.points]
+        series.trend = stats.mann_kendall(values, positions)
+    rebase_indexes = sorted(
+        {next((i for i, p in enumerate(series.points) if p.period >= day), len(series.points)) for day in rebase_at}
+    )
+    result = stats.spc(
+        values,
+        series.kpi.direction,
+        target=series.target,
+        baseline=baseline,
+        rebase_at=rebase_indexes,
+        screen_outliers=screen_outliers,
+    )
+    series.points = [
+        replace(p, special_cause=s.special_cause) for p, s in zip(series.points, result.points, strict=True)
+    ]
+    series.limits = result.limits
+    series.segments = list(result.segments)
+    series.signals = result.signals
+    series.marks = list(result.marks)
+    series.variation = result.variation
+    series.assurance = result.assurance
     return series
 
 
@@ -359,26 +428,42 @@ def kpi_series(
     in_range = set(period_list)
     rows = [row for row in rows if row["period"] in in_range]
     return analyse(
-        Series(kpi, filters.grain, _points(kpi, rows, filters, targets)), baseline=baseline, rebase_at=rebase_at
+        Series(kpi, filters.grain, _points(kpi, rows, filters, targets, period_list)),
+        baseline=baseline,
+        rebase_at=rebase_at,
     )
 
 
 def _on_target_points(kpi: Kpi, others: list[Series], filters: Filters, targets: list[TargetRow]) -> list[Point]:
-    """kpis_on_target_pct: per period, the share of KPIs with a value and a target that meet it."""
+    """kpis_on_target_pct: per period, the share of KPIs with a value and a target that meet it (provisional values
+    left out); a period of the others' where none has both is a gap.
+
+    The share starts once every dataset KPI with data has its first value: before that (a look-back KPI's first
+    year, a dataset loaded later) it would be a share of fewer, different KPIs, and a change of that set would read
+    as a change of the organisation. Survey KPIs come and go with their waves and do not hold the start back.
+    """
+    firsts = (next((p.period for p in series.points if p.value is not None), None) for series in others)
+    start = max(
+        (first for first, series in zip(firsts, others, strict=True) if first and not series.kpi.survey),
+        default=dt.date.min,
+    )
     tallies: dict[dt.date, list[bool]] = {}
     for series in others:
-        for point in series.shown:
-            if point.target is not None:
-                tallies.setdefault(point.period, []).append(meets(series.kpi, point.value, point.target))
-    return [
+        for point in (p for p in series.points if p.period >= start):
+            tallies.setdefault(point.period, [])
+            if point.value is not None and not point.suppressed and not point.provisional and point.target is not None:
+                tallies[point.period].append(meets(series.kpi, point.value, point.target))
+    points = [
         Point(
             period,
-            100.0 * sum(hits) / len(hits),
+            100.0 * sum(hits) / len(hits) if hits else None,
             len(hits),
             target_for(kpi, period, filters.grain, targets, filters.sites),
         )
         for period, hits in sorted(tallies.items())
     ]
+    first = next((i for i, p in enumerate(points) if p.value is not None), len(points))
+    return points[first:]
 
 
 def compute_all_series(database: Database, filters: Filters = Filters(), *, workers: int = 2) -> dict[str, Series]:
@@ -407,8 +492,9 @@ all_series = cached(compute_all_series)
 # --- scorecard -------------------------------------------------------------------------------------
 
 ROLLUP_RULE = (
-    "A pillar is concerning when any of its KPIs shows a concerning special cause, improving when at least one "
-    "shows an improving special cause and none a concerning one, and stable otherwise."
+    "A pillar is concerning when the latest point of any of its KPIs is a concerning special cause, improving when "
+    "at least one is an improving special cause and none a concerning one, and stable otherwise; a KPI whose limits "
+    f"rest on fewer than {MIN_POINTS_FOR_LIMITS} points has no verdict yet."
 )
 IMPROVING, CONCERNING, STABLE = "improving", "concerning", "stable"  # PillarCard.status
 
@@ -454,7 +540,7 @@ def scorecard(database: Database, filters: Filters = Filters()) -> list[PillarCa
 
 
 def series_dict(series: Series) -> dict[str, object]:
-    """`python -m isokpi kpi --json`: the series, its limits, signals, trend and verdicts."""
+    """`python -m isokpi kpi --json`: the series, its limits, signals, trend and verdicts, at full precision."""
     limits = series.limits
     return {
         "id": series.kpi.id,
@@ -465,17 +551,20 @@ def series_dict(series: Series) -> dict[str, object]:
         "points": [
             {
                 "period": period_label(p.period, series.grain),
-                "value": _round(p.value),
+                "value": p.value,
                 "n": p.n,
                 "target": p.target,
-                **({"ci": [_round(p.ci[0]), _round(p.ci[1])]} if p.ci else {}),
+                "special_cause": p.special_cause,
+                **({"ci": [p.ci[0], p.ci[1]]} if p.ci else {}),
                 **({"suppressed": True} if p.suppressed else {}),
+                **({"provisional": True} if p.provisional else {}),
             }
             for p in series.points
         ],
-        "mean": _round(limits.mean) if limits else None,
-        "lcl": _round(limits.lcl) if limits else None,
-        "ucl": _round(limits.ucl) if limits else None,
+        "mean": limits.mean if limits else None,
+        "lcl": limits.lcl if limits else None,
+        "ucl": limits.ucl if limits else None,
+        "limit_points": series.limit_points,
         "signals": [
             {"period": period_label(series.points[s.index].period, series.grain), "rule": s.rule, "side": s.side}
             for s in series.signals
@@ -487,7 +576,8 @@ def series_dict(series: Series) -> dict[str, object]:
 
 
 def trend_dict(trend: stats.Trend) -> dict[str, float | None]:
-    return {"tau": _round(trend.tau, 4), "p_value": _round(trend.p_value, 4), "sen_slope": _round(trend.sen_slope, 4)}
+    """Mann-Kendall tau and p, and Sen's slope per period, unrounded."""
+    return {"tau": trend.tau, "p_value": trend.p_value, "sen_slope": trend.sen_slope}
 
 
 def scorecard_dict(cards: list[PillarCard]) -> dict[str, object]:
@@ -509,7 +599,7 @@ def scorecard_dict(cards: list[PillarCard]) -> dict[str, object]:
                         "name": s.kpi.name,
                         "unit": s.kpi.unit,
                         "direction": s.kpi.direction,
-                        "latest": _round(s.latest.value) if s.latest else None,
+                        "latest": s.latest.value if s.latest else None,
                         "period": period_label(s.latest.period, s.grain) if s.latest else None,
                         "target": s.target,
                         "variation": s.variation,
@@ -522,10 +612,6 @@ def scorecard_dict(cards: list[PillarCard]) -> dict[str, object]:
             for card in cards
         ],
     }
-
-
-def _round(value: float | None, digits: int = 2) -> float | None:
-    return None if value is None else round(float(value), digits)
 
 
 __all__ = ["Filters", "KPI_BY_ID", "PillarCard", "Series", "all_series", "kpi_series", "scorecard"]

@@ -20,9 +20,10 @@ MOST_RANGES = 2  # when a rule fired more often than this, name only its latest 
 
 READING_GUIDE = (
     "Each sentence compares the latest value with the one about 12 months earlier. A real improvement or "
-    "deterioration is a special cause in the latest 3 periods of an XmR chart (a point beyond the process limits, "
-    "7 in a row on one side of the mean, 6 rising or falling, or 2 of 3 beyond two sigma); anything else is "
-    "normal variation, however the line looks."
+    "deterioration is a latest point that is a special cause on an XmR chart (beyond the process limits, 7 rising "
+    "or falling in a row, 2 of 3 beyond two sigma on one side of the mean, or 7 in a row on one side of the mean); "
+    f"anything else is normal variation, however the line looks. Limits resting on fewer than {MIN_POINTS_FOR_LIMITS} "
+    "points give no verdict yet, and a period whose data is still arriving is marked provisional and not judged."
 )
 
 
@@ -40,8 +41,9 @@ def _join(words: list[str]) -> str:
 
 
 def comparison_point(series: Series) -> Point | None:
-    """The shown point nearest to 12 months before the latest (the first point of a shorter series)."""
-    shown = series.shown
+    """The shown point nearest to 12 months before the latest (the first point of a shorter series); provisional
+    points are left out, as the sentence speaks of the latest settled value."""
+    shown = [p for p in series.shown if not p.provisional]
     if len(shown) < 2:
         return None
     latest = shown[-1]
@@ -49,8 +51,8 @@ def comparison_point(series: Series) -> Point | None:
 
 
 def has_verdict(series: Series) -> bool:
-    """Enough periods for process limits to tell a real change from noise."""
-    return series.limits is not None and len(series.shown) >= MIN_POINTS_FOR_LIMITS
+    """Whether the verdicts were given: limits resting on at least MIN_POINTS_FOR_LIMITS points."""
+    return series.variation is not None
 
 
 def kpi_sentence(series: Series) -> str:
@@ -83,10 +85,10 @@ def _verdict_tail(series: Series, moved_better: bool | None) -> str:
     if not has_verdict(series):
         return ": too few periods to tell a real change from noise"
     if series.variation == stats.IMPROVEMENT:
-        return ": a real improvement" if moved_better else ", but the latest periods show a real improvement"
+        return ": a real improvement" if moved_better else ", but the latest period shows a real improvement"
     if series.variation == stats.CONCERN:
         return (
-            ": a real deterioration" if moved_better is False else ", but the latest periods show a real deterioration"
+            ": a real deterioration" if moved_better is False else ", but the latest period shows a real deterioration"
         )
     return ": within normal variation"
 
@@ -94,36 +96,47 @@ def _verdict_tail(series: Series, moved_better: bool | None) -> str:
 RULE_PHRASES = {
     (stats.OUTSIDE_LIMITS, stats.HIGH): "above the upper process limit",
     (stats.OUTSIDE_LIMITS, stats.LOW): "below the lower process limit",
-    (stats.RUN_OF_7, stats.HIGH): "7 or more in a row above the mean",
-    (stats.RUN_OF_7, stats.LOW): "7 or more in a row below the mean",
-    (stats.TREND_OF_6, stats.HIGH): "6 or more rising in a row",
-    (stats.TREND_OF_6, stats.LOW): "6 or more falling in a row",
+    (stats.TREND_OF_7, stats.HIGH): "7 or more rising in a row",
+    (stats.TREND_OF_7, stats.LOW): "7 or more falling in a row",
     (stats.TWO_OF_THREE, stats.HIGH): "2 of 3 beyond two sigma above the mean",
     (stats.TWO_OF_THREE, stats.LOW): "2 of 3 beyond two sigma below the mean",
+    (stats.RUN_OF_7, stats.HIGH): "7 or more in a row above the mean",
+    (stats.RUN_OF_7, stats.LOW): "7 or more in a row below the mean",
 }
-RULE_ORDER = (stats.OUTSIDE_LIMITS, stats.RUN_OF_7, stats.TREND_OF_6, stats.TWO_OF_THREE)
+RULE_ORDER = stats.RULE_ORDER  # the order that sets a point's class: outside, trend, 2 of 3, run
+
+
+def _latest_judged(series: Series) -> int | None:
+    """Index of the point the variation verdict speaks for: the latest with a value that is not provisional."""
+    return next(
+        (
+            i
+            for i in range(len(series.points) - 1, -1, -1)
+            if series.points[i].value is not None and not series.points[i].provisional
+        ),
+        None,
+    )
 
 
 def signal_descriptions(series: Series, *, recent: bool | None = None) -> list[str]:
-    """Each rule that fired, with when: '6 or more rising in a row (Mar 2026 to Aug 2026)'.
+    """Each rule that fired, with when: '7 or more rising in a row (Mar 2026 to Sep 2026)'.
 
-    recent=True keeps only the stretches that reach into the latest 3 periods (the ones behind the verdict),
-    recent=False only the others, None all of them.
+    recent=True keeps only the stretches that hold the latest point (the ones behind the verdict), recent=False
+    only the others, None all of them.
     """
-    # Stretches are consecutive among the points with a value: a gap month does not split a run.
-    with_value = [i for i, p in enumerate(series.points) if p.value is not None]
-    rank = {index: position for position, index in enumerate(with_value)}
-    latest = set(with_value[-stats.RECENT_POINTS :])
+    # Rules never look across a gap, so a stretch is consecutive points of the series.
+    rank = {index: index for index in range(len(series.points))}
+    latest = _latest_judged(series)
     groups: dict[tuple[str, str], set[int]] = {}
-    for signal in series.signals:
-        if signal.index in rank:
-            groups.setdefault((signal.rule, signal.side), set()).add(signal.index)
+    for mark in series.marks:
+        if series.points[mark.index].value is not None:
+            groups.setdefault((mark.rule, mark.side), set()).add(mark.index)
     described = []
     for rule, side in sorted(groups, key=lambda key: (RULE_ORDER.index(key[0]), key[1])):
         stretches = [
             (first, last)
             for first, last in _stretches(sorted(groups[(rule, side)]), rank)
-            if recent is None or recent == any(first <= index <= last for index in latest)
+            if recent is None or recent == (latest is not None and first <= latest <= last)
         ]
         if not stretches:
             continue
@@ -151,7 +164,21 @@ def _stretch_name(series: Series, first: int, last: int) -> str:
 
 
 def variation_explanation(series: Series) -> str:
-    """Why the variation verdict is what it is: which special-cause rules fired, and when."""
+    """Why the variation verdict is what it is: the latest point's class, which rules fired, and when; and which
+    periods are provisional."""
+    text = _variation_reason(series)
+    provisional = [p for p in series.shown if p.provisional]
+    if provisional:
+        names = _join([period_name(p.period, series.grain) for p in provisional])
+        one = len(provisional) == 1
+        text += (
+            f" {names} {'is' if one else 'are'} provisional: {'its' if one else 'their'} data is still arriving, so "
+            f"{'it is' if one else 'they are'} shown but not judged."
+        )
+    return text
+
+
+def _variation_reason(series: Series) -> str:
     shown = series.shown
     if not shown:
         if any(p.suppressed for p in series.points):
@@ -161,27 +188,31 @@ def variation_explanation(series: Series) -> str:
             )
         return "No values in these periods, so there is nothing to judge."
     if not has_verdict(series):
-        count = "Only 1 period has" if len(shown) == 1 else f"Only {len(shown)} periods have"
+        if series.limits is None:
+            count = "Only 1 period has" if len(shown) == 1 else f"Only {len(shown)} periods have"
+            return (
+                f"{count} a value, too few for process limits; Making Data Count needs at least "
+                f"{MIN_POINTS_FOR_LIMITS} points to tell a real change from noise, so there is no verdict yet."
+            )
         return (
-            f"{count} a value; process limits need at least {MIN_POINTS_FOR_LIMITS} to tell a real change from noise, "
-            "so there is no verdict yet."
+            f"The process limits rest on only {series.limit_points} points; Making Data Count needs at least "
+            f"{MIN_POINTS_FOR_LIMITS} to tell a real change from noise, so the limits are drawn but there is no "
+            "verdict yet."
         )
     better = series.kpi.better
+    index = _latest_judged(series)
+    when = period_name(series.points[index].period, series.grain)
     latest = "; ".join(signal_descriptions(series, recent=True))
     earlier = "; ".join(signal_descriptions(series, recent=False))
     if series.variation in (stats.IMPROVEMENT, stats.CONCERN):
         good = series.variation == stats.IMPROVEMENT
         what = "A real improvement" if good else "A real deterioration"
         side = "good" if good else "bad"
-        return (
-            f"{what} ({better}), because special-cause rules on the {side} side fire in the latest periods: {latest}."
-        )
-    if latest:
-        return f"Within normal variation on balance, because the latest special causes point both ways: {latest}."
+        return f"{what} ({better}), because the latest point ({when}) is a special cause on the {side} side: {latest}."
     if earlier:
         return (
-            f"Within normal variation: no special-cause rule fires in the latest {stats.RECENT_POINTS} periods, so recent "
-            f"ups and downs are noise. Earlier special causes: {earlier}."
+            f"Within normal variation: the latest point ({when}) is not a special cause, so recent ups and downs are "
+            f"noise. Earlier special causes: {earlier}."
         )
     return (
         "Within normal variation: every point lies within the process limits and no special-cause rule fired, so the "
@@ -213,11 +244,14 @@ def assurance_explanation(series: Series) -> str:
         return "No target is set for this KPI: load one in the targets dataset to judge whether it will be met."
     limits = displayed_limits(series)
     goal = target_phrase(kpi, target)
-    if limits is None or series.assurance is None:
+    if limits is None:
         return f"Too few periods to place process limits against {goal}."
     span = value_range(*limits, kpi.unit)
-    if not has_verdict(series):
-        span += f", from only {len(series.shown)} periods, so read this with care"
+    if series.assurance is None:
+        return (
+            f"The process limits ({span}) rest on only {series.limit_points} points; with fewer than "
+            f"{MIN_POINTS_FOR_LIMITS} there is no verdict against {goal} yet."
+        )
     good_side, bad_side = ("above", "below") if kpi.direction == HIGHER else ("below", "above")
     if series.assurance == stats.PASS:
         return (
@@ -227,7 +261,7 @@ def assurance_explanation(series: Series) -> str:
     if series.assurance == stats.FAIL:
         return f"The process limits ({span}) lie wholly {bad_side} {goal}: the target will not be met without a change."
     return (
-        f"{goal[0].upper()}{goal[1:]} lies within the process limits ({span}): the process will meet it in some "
+        f"{goal[0].upper()}{goal[1:]} lies within the process limits ({span}), or on one: the process will meet it in some "
         "periods and miss it in others, by chance alone."
     )
 
@@ -387,8 +421,9 @@ def kpi_finding(kpi: dict) -> str:
 
 
 def too_few(kpi: dict) -> bool:
-    """Fewer shown points than verdicts need."""
-    return sum(1 for p in kpi["points"] if p["value"] is not None) < MIN_POINTS_FOR_LIMITS
+    """No verdict: withheld (variation None, under MIN_POINTS_FOR_LIMITS limit-setting points), or, in a record
+    frozen before verdicts were withheld, fewer points with a value than that."""
+    return kpi["variation"] is None or sum(1 for p in kpi["points"] if p["value"] is not None) < MIN_POINTS_FOR_LIMITS
 
 
 def variation_label(kpi: dict) -> str:

@@ -1,46 +1,54 @@
 """Statistics behind the dashboard: XmR process limits, special-cause rules, trend tests, survival and intervals.
 
-XmR (individuals and moving range) chart, as in Wheeler and NHS "Making Data Count":
-- the centre line is the mean of the baseline points, the moving range is |x[i] - x[i-1]| between
-  consecutive non-missing points;
-- process limits are mean +/- 2.66 * mean moving range, where 2.66 = 3 / 1.128 and 1.128 is the bias
-  constant d2 for ranges of two points, so the limits sit at about 3 sigma;
-- sigma is estimated as mean moving range / 1.128, which places the 2-sigma lines used by the 2-of-3 rule.
+SPC follows NHS England's "Making Data Count" (MDC) as NHSRplotthedots implements it (ptd_spc_standard.R,
+ptd_calculate_point_type.R, ptd_calculate_assurance_type.R), with the MDC team's 2-in-3 rule of
+NHSRplotthedots issue #194:
+- limits per rebase group, from its limit-setting points (the first `baseline` rows of the group, or all):
+  mean +/- 2.66 x mean moving range, where a moving range joins two consecutive rows that both have a value,
+  so a gap (a missing period) breaks it; the "close to limits" lines at mean +/- (2 x 2.66 / 3) x mean
+  moving range. Outlier screening (off unless asked): moving ranges of 3.267 x the mean or more are left
+  out and the mean moving range computed again;
+- a point outside the limits; 7 in a row on one side of the mean (a point on the mean breaks the run);
+  7 in a row each strictly higher, or each strictly lower, than the one before (a tie breaks it); 2 of 3 in
+  a row beyond the same close-to-limits line with all three on that side of the mean (points beyond the
+  limits count). Every point of a run or trend is marked; of a 2-in-3, the points beyond the line. No rule
+  looks across a gap or a rebase point;
+- a point's class comes from the first rule that marks it, in the order outside > trend > 2-in-3 > run;
+  a trend's side is its direction (a point in two trends takes the later one's), any other rule's side is
+  the point's side of the mean; on the better side of the KPI's direction it is improvement, else concern;
+- the variation verdict is the class of the latest point; assurance compares the target with the latest
+  limits (strictly above the upper or below the lower limit: pass or fail by direction; else inconsistent);
+  under 12 limit-setting points both verdicts are withheld (None), the limits are still given.
 
-Special-cause rules, applied within each segment between rebase points:
-- outside_limits: a point above the upper or below the lower process limit;
-- run_of_7: 7 or more consecutive points on the same side of the mean (a point on the mean breaks the run);
-- trend_of_6: 6 or more consecutive points each strictly higher (or strictly lower) than the one before;
-- two_of_three_beyond_2sigma: 2 of any 3 consecutive points beyond the same 2-sigma line.
-
-Trends use the Mann-Kendall test with a Theil-Sen slope, matching pymannkendall.original_test; times to
-close use the Kaplan-Meier estimator so that findings still open count; intervals are Wilson (proportions),
-t (means) and trinomial-normal (NPS).
+Trends use the Mann-Kendall test with a Theil-Sen slope per calendar step; times to close use the
+Kaplan-Meier estimator so that findings still open count; intervals are Wilson (proportions, on an effective
+sample size for answers clustered in respondents), t (means) and adjusted Wald (NPS).
 """
 
 from __future__ import annotations
 
-import itertools
 import math
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
 
 import numpy as np
 
-# d2 for moving ranges of two points, and 3 / d2 rounded as in the XmR literature.
-D2 = 1.128
+# 3 / d2 for moving ranges of two points (d2 = 1.128), rounded as MDC and the XmR literature do.
 E2 = 2.66
+NEAR_LIMIT = 2 * E2 / 3  # the "close to limits" (two-sigma) lines, in mean moving ranges
+SCREEN_LIMIT = 3.267  # D4 for ranges of two points: a moving range this many times the mean is an outlier
 
-RUN_LENGTH = 7
-TREND_LENGTH = 6
-RECENT_POINTS = 3
+RUN_LENGTH = 7  # points in a row: both the run and the trend rule (6 steps) look at 7
+MIN_LIMIT_POINTS = 12  # fewer limit-setting points: limits are drawn, verdicts withheld
 MIN_GROUP_SIZE = 5  # anonymity: groups under 5 respondents are never shown
 
 OUTSIDE_LIMITS = "outside_limits"
-RUN_OF_7 = "run_of_7"
-TREND_OF_6 = "trend_of_6"
+TREND_OF_7 = "trend_of_7"
 TWO_OF_THREE = "two_of_three_beyond_2sigma"
+RUN_OF_7 = "run_of_7"
+RULE_ORDER = (OUTSIDE_LIMITS, TREND_OF_7, TWO_OF_THREE, RUN_OF_7)  # which rule sets a point's class
 
 HIGH = "high"
 LOW = "low"
@@ -62,27 +70,69 @@ Values = Sequence[float | None]
 
 
 @dataclass(frozen=True)
+class XmR:
+    """The process limits of one rebase group."""
+
+    mean: float
+    mean_moving_range: float
+    lcl: float  # lower process limit: mean - 2.66 * mean moving range
+    ucl: float  # upper process limit: mean + 2.66 * mean moving range
+    baseline: tuple[int, int]  # [start, end) rows whose values set the limits
+    span: tuple[int, int]  # [start, end) rows of the group the limits apply to
+    points: int  # limit-setting points: rows of the baseline with a value
+
+    @property
+    def sigma(self) -> float:
+        """One sigma as MDC places it: a third of the distance from the mean to a limit."""
+        return E2 / 3 * self.mean_moving_range
+
+    @property
+    def near_lcl(self) -> float:
+        return self.mean - NEAR_LIMIT * self.mean_moving_range
+
+    @property
+    def near_ucl(self) -> float:
+        return self.mean + NEAR_LIMIT * self.mean_moving_range
+
+
+@dataclass(frozen=True)
 class Signal:
-    index: int  # position in the series
-    rule: str  # OUTSIDE_LIMITS, RUN_OF_7, TREND_OF_6 or TWO_OF_THREE
+    index: int  # row of the series
+    rule: str  # OUTSIDE_LIMITS, TREND_OF_7, TWO_OF_THREE or RUN_OF_7
     side: str  # HIGH or LOW; for a trend HIGH means rising
 
 
 @dataclass(frozen=True)
-class XmR:
-    mean: float
-    mean_moving_range: float
-    lcl: float  # mean - 2.66 * mean moving range
-    ucl: float  # mean + 2.66 * mean moving range
-    sigma: float  # mean moving range / 1.128
-    baseline: tuple[int, int]  # [start, end) indices of the points the limits were computed from
+class SpcPoint:
+    value: float | None
+    mean: float | None  # the limits of the point's group (None where the group has none)
+    lpl: float | None
+    upl: float | None
+    special_cause: str | None  # IMPROVEMENT, CONCERN or COMMON_CAUSE; None for a gap (no value)
+    rule: str | None  # the rule that set a special cause's class
+    side: str | None  # HIGH or LOW: the side that rule gives the point
+
+
+@dataclass(frozen=True)
+class Spc:
+    points: tuple[SpcPoint, ...]
+    segments: tuple[XmR, ...]  # the limits of each rebase group that has them, in order
+    limits: XmR | None  # the limits of the latest point's group
+    marks: tuple[Signal, ...]  # every point each rule marks (a point can carry several)
+    variation: str | None  # the latest point's class; None when withheld
+    assurance: str | None  # PASS, FAIL or INCONSISTENT; None without a target or when withheld
+
+    @property
+    def signals(self) -> list[Signal]:
+        """One signal per special-cause point: the rule and side that set its class."""
+        return [Signal(i, p.rule, p.side) for i, p in enumerate(self.points) if p.rule is not None]
 
 
 @dataclass(frozen=True)
 class Trend:
     tau: float | None  # Mann-Kendall tau, S / (n (n - 1) / 2)
-    p_value: float | None  # two-sided, normal approximation with tie and continuity correction
-    sen_slope: float | None  # Theil-Sen slope per step
+    p_value: float | None  # two-sided, normal approximation with tie and continuity correction; never 0.0
+    sen_slope: float | None  # Theil-Sen slope per step of the positions (a calendar period)
     n: int  # non-missing points used
 
 
@@ -99,7 +149,7 @@ def _present(values: np.ndarray) -> np.ndarray:
     return np.flatnonzero(~np.isnan(values))
 
 
-def _check_direction(direction: str) -> None:
+def check_direction(direction: str) -> None:
     """Reject anything but "higher" or "lower"."""
     if direction not in (HIGHER, LOWER):
         raise ValueError(f"direction must be {HIGHER!r} or {LOWER!r}, not {direction!r}")
@@ -112,211 +162,165 @@ def _z_for_level(level: float) -> float:
     return NormalDist().inv_cdf(1 - (1 - level) / 2)
 
 
-def _valid_rebase_points(n: int, rebase_at: Sequence[int]) -> list[int]:
-    """Sorted distinct rebase indices strictly inside the series (a rebase at 0 or past the end is a no-op)."""
-    return sorted({int(index) for index in rebase_at if 0 < int(index) < n})
-
-
-def _limits_list(limits: XmR | Sequence[XmR] | None) -> list[XmR]:
-    """Limits as a list ordered by baseline start, whether given as one XmR, several or None."""
-    if limits is None:
-        return []
-    if isinstance(limits, XmR):
-        return [limits]
-    return sorted(limits, key=lambda lim: lim.baseline[0])
-
-
-def _governing_limits(index: int, limits: list[XmR]) -> XmR:
-    """The last XmR whose baseline starts at or before index; the first one for earlier points."""
-    governing = limits[0]
-    for lim in limits[1:]:
-        if lim.baseline[0] <= index:
-            governing = lim
-    return governing
-
-
-def _segments(n: int, limits: list[XmR], rebase_at: Sequence[int]) -> list[tuple[int, int]]:
-    """[start, end) stretches the rules look within: split at rebase points and at each later baseline start."""
-    starts = set(_valid_rebase_points(n, rebase_at))
-    starts.update(lim.baseline[0] for lim in limits[1:] if 0 < lim.baseline[0] < n)
-    bounds = [0, *sorted(starts), n]
-    return [(start, end) for start, end in itertools.pairwise(bounds) if start < end]
-
-
-def _equal_label_runs(labels: np.ndarray) -> list[tuple[int, int, int]]:
-    """Maximal stretches [start, end) of equal non-zero labels, as (start, end, label)."""
-    runs = []
-    start = 0
-    for k in range(1, len(labels) + 1):
-        if k == len(labels) or labels[k] != labels[start]:
-            if labels[start] != 0:
-                runs.append((start, k, int(labels[start])))
-            start = k
-    return runs
-
-
-def _side(label: int) -> str:
-    """HIGH for a positive label, LOW for a negative one."""
-    return HIGH if label > 0 else LOW
+def _group_bounds(n: int, rebase_at: Sequence[int]) -> list[tuple[int, int]]:
+    """[start, end) of each rebase group: a rebase row starts a new group (one at 0 or past the end changes nothing)."""
+    starts = sorted({int(index) for index in rebase_at if 0 < int(index) < n})
+    bounds = [0, *starts, n]
+    return [(start, end) for start, end in zip(bounds, bounds[1:], strict=False) if start < end]
 
 
 # --- XmR limits ----------------------------------------------------------------------------------------------
 
 
-def xmr_limits(values: Values, baseline: tuple[int, int] | None = None) -> XmR | None:
-    """XmR limits from the non-missing points in baseline [start, end) (default: all); None under 2 points.
+def xmr_limits(
+    values: Values, span: tuple[int, int] | None = None, *, baseline: int | None = None, screen_outliers: bool = False
+) -> XmR | None:
+    """The limits of the rows in span [start, end) (default: all), from its first `baseline` rows (default: all).
 
-    Moving ranges are taken between consecutive non-missing points, bridging any gap.
+    A moving range joins two consecutive rows that both have a value: a gap breaks it. None when the
+    limit-setting rows hold no moving range.
     """
     series = _as_float_array(values)
-    start, end = baseline if baseline is not None else (0, len(series))
+    start, end = span if span is not None else (0, len(series))
     start, end = max(0, int(start)), min(len(series), int(end))
-    window = series[start:end]
-    points = window[~np.isnan(window)]
-    if len(points) < 2:
+    if baseline is not None and baseline < 1:
+        raise ValueError(f"baseline must be at least 1 point, not {baseline!r}")
+    fixed_end = end if baseline is None else min(end, start + int(baseline))
+    window = series[start:fixed_end]
+    ranges = np.abs(np.diff(window))
+    ranges = ranges[~np.isnan(ranges)]
+    if len(ranges) == 0:
         return None
-    mean = float(points.mean())
-    mean_moving_range = float(np.abs(np.diff(points)).mean())
+    mean_moving_range = float(ranges.mean())
+    # Screening leaves out the moving ranges of an outlier; when every range is 0 there is nothing to screen
+    # (NHSRplotthedots would screen them all and be left with no limits).
+    if screen_outliers and mean_moving_range > 0:
+        mean_moving_range = float(ranges[ranges < SCREEN_LIMIT * mean_moving_range].mean())
+    mean = float(np.nanmean(window))
     return XmR(
         mean=mean,
         mean_moving_range=mean_moving_range,
         lcl=mean - E2 * mean_moving_range,
         ucl=mean + E2 * mean_moving_range,
-        sigma=mean_moving_range / D2,
-        baseline=(start, end),
+        baseline=(start, fixed_end),
+        span=(start, end),
+        points=int(np.count_nonzero(~np.isnan(window))),
     )
-
-
-def xmr_segments(values: Values, rebase_at: Sequence[int] = ()) -> list[XmR]:
-    """One XmR per segment between rebase points, each from its own points; [] when no segment has 2 points.
-
-    A segment with fewer than 2 usable points gets no XmR, so the previous segment's limits carry on over it.
-    """
-    n = len(values)
-    bounds = [0, *_valid_rebase_points(n, rebase_at), n]
-    segments = (xmr_limits(values, (start, end)) for start, end in itertools.pairwise(bounds))
-    return [segment for segment in segments if segment is not None]
 
 
 # --- special-cause rules -------------------------------------------------------------------------------------
 
 
-def _outside_limits(positions: np.ndarray, points: np.ndarray, lim: XmR) -> list[Signal]:
-    """Points above the upper or below the lower process limit."""
-    high = [Signal(int(i), OUTSIDE_LIMITS, HIGH) for i in positions[points > lim.ucl]]
-    low = [Signal(int(i), OUTSIDE_LIMITS, LOW) for i in positions[points < lim.lcl]]
-    return high + low
+def _side_of_mean(value: float, mean: float) -> int:
+    """+1 above the mean, -1 below, 0 on it."""
+    return (value > mean) - (value < mean)
 
 
-def _runs_of_7(positions: np.ndarray, points: np.ndarray, lim: XmR) -> list[Signal]:
-    """Every point of a run of 7+ on one side of the mean; a point on the mean has label 0 and breaks runs."""
-    labels = np.sign(points - lim.mean).astype(int)
-    return [
-        Signal(int(i), RUN_OF_7, _side(label))
-        for start, end, label in _equal_label_runs(labels)
-        if end - start >= RUN_LENGTH
-        for i in positions[start:end]
-    ]
+def _group_marks(y: list[float | None], lim: XmR) -> dict[str, dict[int, int]]:
+    """Per rule, the rows of one group it marks and the side (+1 high or rising, -1 low or falling) it gives each."""
+    n = len(y)
+    side = [0 if v is None else _side_of_mean(v, lim.mean) for v in y]
+    marks: dict[str, dict[int, int]] = {rule: {} for rule in RULE_ORDER}
+    for i, v in enumerate(y):
+        if v is not None and (v > lim.ucl or v < lim.lcl):
+            marks[OUTSIDE_LIMITS][i] = side[i]
+    # Windows of 7 rows without a gap: a run on one side of the mean, or a trend of 6 strict steps one way.
+    for end in range(RUN_LENGTH - 1, n):
+        window = range(end - RUN_LENGTH + 1, end + 1)
+        if any(y[i] is None for i in window):
+            continue
+        if side[end] != 0 and all(side[i] == side[end] for i in window):
+            for i in window:
+                marks[RUN_OF_7][i] = side[end]
+        steps = {_side_of_mean(y[i], y[i - 1]) for i in window if i > window.start}
+        if len(steps) == 1 and 0 not in steps:
+            (direction,) = steps
+            for i in window:  # windows go in order, so a point in two trends keeps the later one's direction
+                marks[TREND_OF_7][i] = direction
+    # Windows of 3 rows without a gap, all on one side of the mean, 2 or more beyond the close-to-limits line.
+    beyond = [v is not None and (v > lim.near_ucl or v < lim.near_lcl) for v in y]
+    for first in range(n - 2):
+        window = range(first, first + 3)
+        if any(y[i] is None for i in window) or abs(sum(side[i] for i in window)) != 3:
+            continue
+        if sum(beyond[i] for i in window) >= 2:
+            for i in window:
+                if beyond[i]:
+                    marks[TWO_OF_THREE][i] = side[i]
+    return marks
 
 
-def _trends_of_6(positions: np.ndarray, points: np.ndarray, lim: XmR) -> list[Signal]:
-    """Every point of 6+ points each strictly above (or below) the previous; equal neighbours break trends."""
-    # Labels are per step: a run of k equal steps spans k + 1 points.
-    steps = np.sign(np.diff(points)).astype(int)
-    return [
-        Signal(int(i), TREND_OF_6, _side(label))
-        for start, end, label in _equal_label_runs(steps)
-        if end - start + 1 >= TREND_LENGTH
-        for i in positions[start : end + 1]
-    ]
+def spc(
+    values: Values,
+    direction: str,
+    *,
+    target: float | None = None,
+    baseline: int | None = None,
+    rebase_at: Sequence[int] = (),
+    screen_outliers: bool = False,
+) -> Spc:
+    """The Making Data Count reading of a series (None for a missing period): per-row limits and class, the
+    marks of every rule, and the variation and assurance verdicts (None when withheld).
 
-
-def _two_of_three(positions: np.ndarray, points: np.ndarray, lim: XmR) -> list[Signal]:
-    """The beyond-2-sigma points of any 3 consecutive points with 2 or more beyond the same 2-sigma line."""
-    signals = []
-    for side, beyond in ((HIGH, points > lim.mean + 2 * lim.sigma), (LOW, points < lim.mean - 2 * lim.sigma)):
-        for start in range(max(1, len(points) - 2)):
-            window = beyond[start : start + 3]
-            if window.sum() >= 2:
-                signals += [Signal(int(positions[start + k]), TWO_OF_THREE, side) for k in np.flatnonzero(window)]
-    return signals
-
-
-_RULES = (_outside_limits, _runs_of_7, _trends_of_6, _two_of_three)
-
-
-def special_causes(values: Values, limits: XmR | Sequence[XmR] | None, rebase_at: Sequence[int] = ()) -> list[Signal]:
-    """All special-cause signals, sorted by index, rule and side; missing points are skipped, not breaks.
-
-    Rules never look across a rebase point (rebase_at, or the baseline start of each later XmR in a list);
-    each segment is judged against the last XmR whose baseline starts at or before the segment's start.
+    baseline: the limits of each rebase group come from its first `baseline` rows; rebase_at: rows that start a
+    new group with limits of its own.
     """
-    series = _as_float_array(values)
-    limits_list = _limits_list(limits)
-    if not limits_list:
-        return []
-    signals: set[Signal] = set()
-    for start, end in _segments(len(series), limits_list, rebase_at):
-        positions = start + _present(series[start:end])
-        points = series[positions]
-        lim = _governing_limits(start, limits_list)
-        for rule in _RULES:
-            signals.update(rule(positions, points, lim))
-    return sorted(signals, key=lambda signal: (signal.index, signal.rule, signal.side))
-
-
-# --- verdicts ------------------------------------------------------------------------------------------------
-
-
-def variation_verdict(
-    values: Values, signals: Sequence[Signal], direction: str, limits: XmR | Sequence[XmR] | None = None
-) -> str:
-    """Improvement, concern or common_cause for a KPI whose better direction is "higher" or "lower".
-
-    The verdict follows the most recent special cause that touches any of the last 3 non-missing points (high
-    is improvement when higher is better); if that point carries both sides, its side of the mean decides.
-    """
-    _check_direction(direction)
-    series = _as_float_array(values)
-    recent = set(_present(series)[-RECENT_POINTS:].tolist())
-    touching = [signal for signal in signals if signal.index in recent]
-    if not touching:
-        return COMMON_CAUSE
-    latest = max(signal.index for signal in touching)
-    sides = {signal.side for signal in touching if signal.index == latest}
-    side = sides.pop() if len(sides) == 1 else _side_of_mean(series[latest], latest, limits)
-    if side is None:
-        return COMMON_CAUSE
-    good_side = HIGH if direction == HIGHER else LOW
-    return IMPROVEMENT if side == good_side else CONCERN
-
-
-def _side_of_mean(value: float, index: int, limits: XmR | Sequence[XmR] | None) -> str | None:
-    """HIGH or LOW for a point against its governing mean; None on the mean or without limits."""
-    limits_list = _limits_list(limits)
-    if not limits_list:
-        return None
-    mean = _governing_limits(index, limits_list).mean
-    if value == mean:
-        return None
-    return HIGH if value > mean else LOW
+    check_direction(direction)
+    if baseline is not None and baseline < 1:
+        raise ValueError(f"baseline must be at least 1 point, not {baseline!r}")
+    series = [None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v) for v in values]
+    better = 1 if direction == HIGHER else -1
+    points: list[SpcPoint] = []
+    segments: list[XmR] = []
+    group_limits: list[XmR | None] = []
+    marks: list[Signal] = []
+    for start, end in _group_bounds(len(series), rebase_at):
+        lim = xmr_limits(series, (start, end), baseline=baseline, screen_outliers=screen_outliers)
+        y = series[start:end]
+        if lim is None:
+            group_limits += [None] * len(y)
+            points += [SpcPoint(v, None, None, None, None if v is None else COMMON_CAUSE, None, None) for v in y]
+            continue
+        segments.append(lim)
+        group_limits += [lim] * len(y)
+        by_rule = _group_marks(y, lim)
+        for rule in RULE_ORDER:
+            marks += [Signal(start + i, rule, HIGH if s > 0 else LOW) for i, s in sorted(by_rule[rule].items())]
+        for i, v in enumerate(y):
+            first = next((rule for rule in RULE_ORDER if i in by_rule[rule]), None)
+            if v is None:
+                cause, side = None, None
+            elif first is None:
+                cause, side = COMMON_CAUSE, None
+            else:
+                s = by_rule[first][i]
+                cause, side = (IMPROVEMENT if s == better else CONCERN), (HIGH if s > 0 else LOW)
+            points.append(SpcPoint(v, lim.mean, lim.lcl, lim.ucl, cause, first, side))
+    latest = next((i for i in range(len(series) - 1, -1, -1) if series[i] is not None), None)
+    limits = None if latest is None else group_limits[latest]
+    judged = limits is not None and limits.points >= MIN_LIMIT_POINTS
+    return Spc(
+        points=tuple(points),
+        segments=tuple(segments),
+        limits=limits,
+        marks=tuple(sorted(marks, key=lambda m: (m.index, RULE_ORDER.index(m.rule)))),
+        variation=points[latest].special_cause if judged else None,
+        assurance=assurance_verdict(limits, target, direction) if judged else None,
+    )
 
 
 def assurance_verdict(limits: XmR | None, target: float | None, direction: str) -> str | None:
-    """Pass when both process limits are on the good side of target, fail when both are on the bad side.
-
-    "inconsistent" when the target lies between the limits; None without limits or target.
-    """
-    _check_direction(direction)
+    """Pass when the target lies strictly beyond the limit on the bad side (both limits are better than it),
+    fail when strictly beyond the one on the good side; inconsistent otherwise, a target on a limit included.
+    None without limits or target."""
+    check_direction(direction)
     if limits is None or target is None:
         return None
-    if direction == HIGHER:
-        if limits.lcl >= target:
-            return PASS
-        return FAIL if limits.ucl < target else INCONSISTENT
-    if limits.ucl <= target:
-        return PASS
-    return FAIL if limits.lcl > target else INCONSISTENT
+    if target > limits.ucl:
+        return FAIL if direction == HIGHER else PASS
+    if target < limits.lcl:
+        return PASS if direction == HIGHER else FAIL
+    return INCONSISTENT
 
 
 # --- Mann-Kendall trend --------------------------------------------------------------------------------------
@@ -337,14 +341,26 @@ def _mk_z(s: float, var_s: float) -> float:
     return (s - math.copysign(1, s)) / math.sqrt(var_s)
 
 
-def mann_kendall(values: Values) -> Trend:
+def two_sided_p(z: float) -> float:
+    """2 (1 - Phi(|z|)) without the cancellation that turns small p-values into 0.0; never below the smallest
+    normal float, so a p-value is never reported as exactly 0."""
+    return max(math.erfc(abs(z) / math.sqrt(2)), sys.float_info.min)
+
+
+def mann_kendall(values: Values, positions: Sequence[float] | None = None) -> Trend:
     """Mann-Kendall tau and two-sided p with the Theil-Sen slope; missing points are skipped.
 
-    Slopes use the points' original positions, as pymannkendall does; fewer than 3 points give only n.
+    positions: where each value lies in time, in calendar periods (default 0, 1, 2, ...), so the slope is per
+    period even when some periods have no point; fewer than 3 points give only n.
     """
     series = _as_float_array(values)
-    positions = _present(series)
-    points = series[positions]
+    where = np.arange(len(series), dtype=float) if positions is None else np.asarray(positions, dtype=float)
+    if len(where) != len(series):
+        raise ValueError("values and positions must have the same length")
+    present = _present(series)
+    points, at = series[present], where[present]
+    if np.any(np.diff(at) <= 0):
+        raise ValueError("positions must increase from one value to the next")
     n = len(points)
     if n < 3:
         return Trend(tau=None, p_value=None, sen_slope=None, n=n)
@@ -353,11 +369,10 @@ def mann_kendall(values: Values) -> Trend:
     differences = points[second] - points[first]
     s = float(np.sign(differences).sum())
     z = _mk_z(s, _mk_variance(points))
-    slopes = differences / (positions[second] - positions[first])
     return Trend(
         tau=s / (n * (n - 1) / 2),
-        p_value=float(2 * (1 - NormalDist().cdf(abs(z)))),
-        sen_slope=float(np.median(slopes)),
+        p_value=two_sided_p(z),
+        sen_slope=float(np.median(differences / (at[second] - at[first]))),
         n=n,
     )
 
@@ -424,21 +439,52 @@ def km_median_from_counts(times: Sequence[float], events: Sequence[float], censo
 # --- confidence intervals and anonymity ----------------------------------------------------------------------
 
 
+def _wilson(p: float, n: float, z: float) -> tuple[float, float]:
+    """Wilson score interval for a share p of n (n may be an effective, fractional count), as fractions."""
+    denominator = 1 + z**2 / n
+    centre = (p + z**2 / (2 * n)) / denominator
+    half_width = z / denominator * math.sqrt(p * (1 - p) / n + z**2 / (4 * n**2))
+    # At a share of 0 or 1 the bound is exactly 0 or 1; floating point would leave a speck.
+    low = 0.0 if p == 0 else max(0.0, centre - half_width)
+    high = 1.0 if p == 1 else min(1.0, centre + half_width)
+    return low, high
+
+
 def proportion_ci(successes: int, n: int, level: float = 0.95) -> tuple[float, float] | None:
     """Wilson score interval for successes / n, as fractions; None for n == 0."""
     if n == 0:
         return None
     if not 0 <= successes <= n:
         raise ValueError(f"successes must be between 0 and n, got {successes} of {n}")
-    z = _z_for_level(level)
-    p = successes / n
-    denominator = 1 + z**2 / n
-    centre = (p + z**2 / (2 * n)) / denominator
-    half_width = z / denominator * math.sqrt(p * (1 - p) / n + z**2 / (4 * n**2))
-    # At 0 or n successes the bound is exactly 0 or 1; floating point would leave a speck.
-    low = 0.0 if successes == 0 else max(0.0, centre - half_width)
-    high = 1.0 if successes == n else min(1.0, centre + half_width)
-    return low, high
+    return _wilson(successes / n, n, _z_for_level(level))
+
+
+def clustered_share_ci(
+    successes: float,
+    answers: float,
+    respondents: int,
+    sums: tuple[float, float, float],
+    level: float = 0.95,
+) -> tuple[float, float] | None:
+    """Wilson interval for a share of answers that come in clusters (several answers per respondent), as fractions,
+    centred on the same share successes / answers.
+
+    sums: over respondents, sum of s_i^2, of s_i * a_i and of a_i^2 (s_i a respondent's favourable answers, a_i
+    all their answers). The ratio estimator's linearised variance n / (n - 1) * sum (s_i - R a_i)^2 / answers^2
+    gives the effective number of answers R (1 - R) / variance (Kish), never more than the answers themselves;
+    None for fewer than 2 respondents.
+    """
+    if answers <= 0 or respondents < 2:
+        return None
+    if not 0 <= successes <= answers:
+        raise ValueError(f"successes must be between 0 and the answers, got {successes} of {answers}")
+    share = successes / answers
+    squares, products, answer_squares = sums
+    residual = max(0.0, squares - 2 * share * products + share**2 * answer_squares)
+    variance = respondents / (respondents - 1) * residual / answers**2
+    spread = share * (1 - share)
+    effective = answers if variance <= 0 or spread <= 0 else min(float(answers), spread / variance)
+    return _wilson(share, max(effective, 1.0), _z_for_level(level))
 
 
 def mean_ci(mean: float, sd: float, n: int, level: float = 0.95) -> tuple[float, float] | None:
@@ -454,17 +500,23 @@ def mean_ci(mean: float, sd: float, n: int, level: float = 0.95) -> tuple[float,
     return mean - half_width, mean + half_width
 
 
+# Rocks (2016), "Interval estimation for the 'Net Promoter Score'", The American Statistician 70(4): the adjusted
+# Wald interval, the best performer of the methods compared, adds 3/4 to promoters and to detractors and 3 to n.
+NPS_ADD, NPS_ADD_N = 0.75, 3
+
+
 def nps_ci(promoters: int, detractors: int, n: int, level: float = 0.95) -> tuple[float, float] | None:
-    """NPS interval in points (-100..100): normal approximation with the trinomial variance; None for n == 0."""
+    """NPS interval in points (-100..100): the adjusted Wald interval (Rocks 2016), which keeps a width at an NPS
+    of +100 or -100 and covers at small n; None for n == 0."""
     if n == 0:
         return None
     if promoters < 0 or detractors < 0 or promoters + detractors > n:
         raise ValueError(f"promoters and detractors must fit in n, got {promoters} + {detractors} of {n}")
-    p, d = promoters / n, detractors / n
-    # NPS = p - d, and var(p - d) = (p + d - (p - d)^2) / n for one trinomial sample.
-    half_width = _z_for_level(level) * math.sqrt((p + d - (p - d) ** 2) / n) * 100
-    nps = (p - d) * 100
-    return max(-100.0, nps - half_width), min(100.0, nps + half_width)
+    size = n + NPS_ADD_N
+    p, d = (promoters + NPS_ADD) / size, (detractors + NPS_ADD) / size
+    # var(p - d) = (p + d - (p - d)^2) / n for one trinomial sample.
+    half_width = _z_for_level(level) * math.sqrt((p + d - (p - d) ** 2) / size)
+    return max(-100.0, 100 * (p - d - half_width)), min(100.0, 100 * (p - d + half_width))
 
 
 def suppress_small(n: int | None) -> bool:

@@ -116,14 +116,17 @@ def favourable_by_wave(database: Database, filters: Filters, stakeholder: str) -
     )
     frame["pillar_name"] = frame["pillar"].map(PILLAR_NAMES)
     frame["suppressed"] = [stats.suppress_small(int(n)) for n in frame["respondents"]]
+    # The interval of the favourable KPIs: centred on the same share of answers, within 0-100%.
     intervals = [
-        stats.mean_ci(value, sd, int(n)) if not suppressed and sd == sd else None  # sd is NaN for n = 1
-        for value, sd, n, suppressed in zip(
-            frame["favourable_pct"], frame["sd"], frame["respondents"], frame["suppressed"], strict=True
+        None
+        if row.suppressed
+        else stats.clustered_share_ci(
+            float(row.successes), float(row.answers), int(row.respondents), (row.sum_ss, row.sum_sa, row.sum_aa)
         )
+        for row in frame.itertuples()
     ]
-    frame["ci_low"] = [max(0.0, i[0]) if i else math.nan for i in intervals]
-    frame["ci_high"] = [min(100.0, i[1]) if i else math.nan for i in intervals]
+    frame["ci_low"] = [100 * i[0] if i else math.nan for i in intervals]
+    frame["ci_high"] = [100 * i[1] if i else math.nan for i in intervals]
     frame.loc[frame["suppressed"], ["favourable_pct", "ci_low", "ci_high"]] = math.nan
     columns = [
         "survey_id",

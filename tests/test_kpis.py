@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import subprocess
 import sys
 
 import pytest
 
+from isokpi import stats
 from isokpi.catalog import KPIS, kpis_of_pillar
 from isokpi.ingest import ingest_file
 from isokpi.kpis import Filters, all_series, kpi_series, periods, scorecard, scorecard_dict, series_dict
@@ -28,7 +30,16 @@ def load(db, write, dataset: str, text: str) -> None:
 
 
 def values(series) -> dict[str, float | None]:
-    return {f"{p.period:%Y-%m}": None if p.value is None else round(p.value, 2) for p in series.points}
+    """Each point's value rounded to 2 places; periods without data (gaps: no value, no n) left out."""
+    return {
+        f"{p.period:%Y-%m}": None if p.value is None else round(p.value, 2)
+        for p in series.points
+        if p.value is not None or p.n is not None
+    }
+
+
+def gaps(series) -> list[str]:
+    return [f"{p.period:%Y-%m}" for p in series.points if p.value is None and p.n is None]
 
 
 SURVEY_HEADER = "response_id,survey_id,survey_type,stakeholder,responded_on,site,question_id,pillar,scale,score\n"
@@ -60,6 +71,7 @@ def test_survey_groups_under_5_respondents_are_suppressed(db, write):
         "value": None,
         "n": 4,
         "target": 30.0,
+        "special_cause": None,
         "suppressed": True,
     }
 
@@ -128,13 +140,12 @@ def test_closed_on_time_overdue_and_repeats(db, write):
     assert values(kpi_series(db, "findings_closed_on_time_pct", JUNE)) == {"2025-02": 33.33, "2025-03": 0.0}
     overdue = values(kpi_series(db, "overdue_open_findings", JUNE))
     assert overdue == {"2025-01": 0.0, "2025-02": 2.0, "2025-03": 2.0, "2025-04": 2.0, "2025-05": 2.0, "2025-06": 2.0}
-    assert values(kpi_series(db, "repeat_finding_rate_pct", JUNE)) == {"2025-01": 0.0, "2025-02": 100.0}
+    # Repeats look back 12 months: with findings only from January 2025 no period before 2026 has a value.
+    assert values(kpi_series(db, "repeat_finding_rate_pct", JUNE)) == {}
     assert values(kpi_series(db, "corrective_action_effectiveness_pct", JUNE)) == {"2025-02": 100.0, "2025-03": 0.0}
     assert values(kpi_series(db, "major_ncs_per_audit", JUNE)) == {"2025-01": 0.0, "2025-02": 0.5}
     # Filters are bound values: Porto only.
-    assert values(kpi_series(db, "repeat_finding_rate_pct", Filters(as_of=AS_OF, sites=("Porto",)))) == {
-        "2025-02": 100.0
-    }
+    assert values(kpi_series(db, "major_ncs_per_audit", Filters(as_of=AS_OF, sites=("Porto",)))) == {"2025-02": 0.0}
 
 
 # F1 closed on time and judged effective; F2, a major on another clause of the same audit, still open past its due date.
@@ -153,7 +164,12 @@ def test_overdue_counts_actions_open_past_due_at_each_period_end(db, write):
         ("01", 0.0, 2),
         *((f"{month:02d}", 1.0, 1) for month in range(2, 7)),
     ]
-    staff = "".join(f"T{i},00{i},QA,Leeds,Audit,ISO 9001,2,completed,2025-01-15,2025-01-10,no\n" for i in range(4))
+    # Staff are counted from training records, which start a year before: January 2025's 12 months are covered.
+    staff = "".join(
+        f"T{i}{year},00{i},QA,Leeds,Audit,ISO 9001,2,completed,{year}-01-15,{year}-01-10,no\n"
+        for i in range(4)
+        for year in (2024, 2025)
+    )
     load(db, write, "training", TRAINING_HEADER + staff)
     per_staff = values(kpi_series(db, "overdue_actions_per_100_staff", JUNE))
     assert per_staff == {"2025-01": 0.0, **{f"2025-{month:02d}": 25.0 for month in range(2, 7)}}  # 1 of 4 staff
@@ -161,14 +177,15 @@ def test_overdue_counts_actions_open_past_due_at_each_period_end(db, write):
 
 def test_kpis_on_target_is_the_share_of_kpis_meeting_their_targets(db, write):
     load(db, write, "findings", FINDINGS_HEADER + TWO_FINDINGS)
-    # January: overdue 0 (target <= 5), days to close 22 (<= 30) and repeats 0% (<= 10%) meet theirs, majors per
-    # audit 1.0 (<= 0.2) misses: 3 of 4. February: closed on time 50% (>= 85%) misses, effectiveness 100% and
-    # overdue 1 meet: 2 of 3. Then only overdue has values, and meets its target.
-    expected = {"2025-01": 75.0, "2025-02": 66.67, **{f"2025-{month:02d}": 100.0 for month in range(3, 7)}}
+    # The share starts in February, when closed on time and effectiveness (due and closed then) have begun: in
+    # January it would be a share of only 3 KPIs. February: closed on time 50% (>= 85%) misses, effectiveness 100%
+    # and overdue 1 meet: 2 of 3. Then only overdue has values, and meets its target. (Repeats have no value in the
+    # first year of findings.)
+    expected = {"2025-02": 66.67, **{f"2025-{month:02d}": 100.0 for month in range(3, 7)}}
     assert values(all_series(db, JUNE)["kpis_on_target_pct"]) == expected
     with_baseline = kpi_series(db, "kpis_on_target_pct", JUNE, baseline=6)
     assert values(with_baseline) == expected
-    assert with_baseline.limits.baseline == (0, 6)
+    assert with_baseline.limits.baseline == (0, 5)  # a baseline of 6 on 5 points takes all 5
 
 
 TRAINING_HEADER = (
@@ -176,8 +193,27 @@ TRAINING_HEADER = (
 )
 
 
+def test_kpis_on_target_starts_when_every_dataset_kpi_has_begun(db, write):
+    # Findings from January 2025; training records from June 2024, so the staff-based KPIs begin in May 2025 (the
+    # first month whose 12 months lie in the training data). Before May the share would be over fewer KPIs.
+    load(db, write, "findings", FINDINGS_HEADER + TWO_FINDINGS)
+    rows = "".join(
+        f"T{i}-{m},00{i},QA,Leeds,Coaching,,1,completed,{dt.date(2024 + (m + 5) // 12, (m + 5) % 12 + 1, 3)},"
+        f"{dt.date(2024 + (m + 5) // 12, (m + 5) % 12 + 1, 3)},no\n"
+        for i in range(4)
+        for m in range(13)
+    )
+    load(db, write, "training", TRAINING_HEADER + rows)
+    series = all_series(db, JUNE)
+    assert min(values(series["training_hours_per_employee"])) == "2025-05"
+    assert min(values(series["major_ncs_per_audit"])) == "2025-01"
+    assert min(values(series["kpis_on_target_pct"])) == "2025-05"
+
+
 def test_training_hours_per_employee_and_mandatory_completion(db, write):
-    rows = (
+    # A year of records before March 2025, so that staff on record are counted from a full 12 months.
+    earlier = "".join(f"E{i},00{i},QA,Leeds,Induction,,1,completed,2024-04-01,2024-04-01,no\n" for i in range(1, 5))
+    rows = earlier + (
         "T1,001,QA,Leeds,Audit,ISO 9001,4,completed,2025-03-31,2025-03-10,yes\n"
         "T2,002,QA,Leeds,Audit,ISO 9001,2,completed,2025-03-31,2025-04-02,yes\n"  # completed late
         "T3,003,Ops,Porto,Forklift,,6,completed,2025-03-31,2025-03-20,no\n"
@@ -233,9 +269,10 @@ def test_only_complete_periods_in_the_date_range_at_each_grain(db, write):
 
 
 def test_a_planted_improvement_is_found_and_falling_days_to_close_is_good(db, write):
-    # 12 months closing after ~40 days, then 8 months after ~10: the run rule fires, and lower is better.
+    # 12 months closing after ~40 days, then 12 after ~10: against the first year's limits every later month is
+    # below the lower limit (and in a run below the mean), and lower is better.
     rows = []
-    for month in range(20):
+    for month in range(24):
         year, m = 2023 + (month // 12), month % 12 + 1
         days = (40 if month < 12 else 10) + (month % 3)
         for k in range(3):
@@ -244,16 +281,23 @@ def test_a_planted_improvement_is_found_and_falling_days_to_close_is_good(db, wr
                 f"F{month}-{k},A{month},internal,ISO 9001,8.5.1,Leeds,minor_nc,{raised},{raised + dt.timedelta(days=60)},{raised + dt.timedelta(days=days)},closed,,"
             )
     load(db, write, "findings", FINDINGS_HEADER + "\n".join(rows) + "\n")
-    series = kpi_series(db, "median_days_to_close", Filters(as_of=dt.date(2024, 9, 1)), baseline=12)
-    assert len(series.points) == 20
-    assert {s.rule for s in series.signals} >= {"run_of_7"}
+    as_of = Filters(as_of=dt.date(2025, 1, 1))
+    series = kpi_series(db, "median_days_to_close", as_of, baseline=12)
+    assert len(series.points) == 24 and series.limit_points == 12
+    # Beyond the limits is beyond two sigma too, so 2-in-3 marks them as well (NHSRplotthedots issue #194).
+    assert {m.rule for m in series.marks if m.index >= 12} == {
+        "outside_limits",
+        "two_of_three_beyond_2sigma",
+        "run_of_7",
+    }
+    assert [s.rule for s in series.signals] == ["outside_limits"] * 12  # the first rule sets each one's class
     assert series.variation == "improvement"
     assert series.assurance == "fail"  # judged by the old process's limits, which lie above the 30-day target
     assert series.trend.sen_slope < 0 and series.trend.p_value < 0.05
-    rebased = kpi_series(
-        db, "median_days_to_close", Filters(as_of=dt.date(2024, 9, 1)), rebase_at=(dt.date(2024, 1, 1),)
-    )
+    rebased = kpi_series(db, "median_days_to_close", as_of, rebase_at=(dt.date(2024, 1, 1),))
+    assert [lim.span for lim in rebased.segments] == [(0, 12), (12, 24)]
     assert rebased.limits.ucl < 30 and rebased.assurance == "pass"  # the new process reliably meets the target
+    assert rebased.variation == "common_cause"
 
 
 def test_scorecard_has_the_eight_pillars_and_every_kpi(db, write):
@@ -326,7 +370,13 @@ def test_the_cli_prints_the_scorecard_and_a_series_as_json(tmp_path):
     )
     series = json.loads(run.stdout)
     assert set(series) >= {"id", "points", "mean", "lcl", "ucl", "signals", "trend", "variation", "assurance"}
-    assert series["points"] == [{"period": "2025-02", "value": 100.0, "n": 1, "target": 85.0}]
+    # February's value, then the months without findings due: gaps, not values.
+    gap = {"value": None, "n": None, "target": 85.0, "special_cause": None}
+    assert series["points"] == [
+        {"period": "2025-02", "value": 100.0, "n": 1, "target": 85.0, "special_cause": "common_cause"},
+        *({"period": f"2025-{month:02d}", **gap} for month in range(3, 7)),
+    ]
+    assert (series["variation"], series["assurance"], series["limit_points"]) == (None, None, 0)
     unknown = subprocess.run(
         [sys.executable, "-m", "isokpi", "kpi", "nope", "--db", db], cwd=ROOT, capture_output=True, text=True
     )
@@ -356,3 +406,144 @@ def test_results_are_kept_until_the_data_changes(db, write):
     after = all_series(db, JUNE)
     assert after is not first
     assert values(after["findings_closed_on_time_pct"]) == {"2025-02": 50.0}
+
+
+# --- honest series -------------------------------------------------------------------------------------------
+
+
+def _due(finding: str, due: str, on_time: bool) -> str:
+    closed = due if on_time else "2025-06-30"
+    return f"{finding},A-{finding},internal,ISO 9001,8.5.1,Leeds,minor_nc,2024-12-01,{due},{closed},closed,,\n"
+
+
+def test_a_month_without_data_is_a_gap_that_breaks_moving_ranges_and_sen_counts_months(db, write):
+    # Closed on time: 1 of 3 in January, 1 of 5 in February, none due in March, 2 of 5 in April.
+    rows = [_due(f"J{i}", "2025-01-20", i < 1) for i in range(3)]
+    rows += [_due(f"F{i}", "2025-02-20", i < 1) for i in range(5)]
+    rows += [_due(f"A{i}", "2025-04-20", i < 2) for i in range(5)]
+    load(db, write, "findings", FINDINGS_HEADER + "".join(rows))
+    series = kpi_series(db, "findings_closed_on_time_pct", JUNE)
+    assert values(series) == {"2025-01": 33.33, "2025-02": 20.0, "2025-04": 40.0}
+    # December (the findings' first month) has no row due, so the series starts in January.
+    assert gaps(series) == ["2025-03", "2025-05", "2025-06"]
+    # One moving range, |20 - 33.3|: February to April is not one (bridged, the mean would be (13.3 + 20) / 2).
+    assert series.limits.mean_moving_range == pytest.approx(40 / 3)
+    assert series.limits.mean == pytest.approx((100 / 3 + 20 + 40) / 3)
+    # Sen's slope per month at the calendar positions 0, 1 and 3: median of -13.3, 2.2 and 10.
+    assert series.trend.sen_slope == pytest.approx((40 - 100 / 3) / 3)
+    # Too few points for verdicts: withheld, null in JSON; and the JSON keeps full precision.
+    assert (series.variation, series.assurance) == (None, None)
+    document = series_dict(series)
+    assert (document["variation"], document["assurance"]) == (None, None)
+    assert document["points"][0]["value"] == 100 / 3
+    assert document["points"][2] == {
+        "period": "2025-03",
+        "value": None,
+        "n": None,
+        "target": 85.0,
+        "special_cause": None,
+    }
+    assert document["mean"] == series.limits.mean and document["trend"]["sen_slope"] == series.trend.sen_slope
+
+
+def test_a_survey_kpi_has_points_at_its_waves_and_sens_slope_is_per_month(db, write):
+    # Waves in May 2024, November 2024 and May 2025, 5 respondents with 2 answers each: 4, 5 and 6 of 10 favourable.
+    rows = []
+    for wave, favourable in (("2024-05-06", 4), ("2024-11-05", 5), ("2025-05-07", 6)):
+        for answer in range(10):
+            respondent, item = divmod(answer, 2)
+            score = 5 if answer < favourable else 2
+            rows.append(
+                f"R{respondent},ENG-{wave[:7]},engagement,employee,{wave},Leeds,Q{item},culture,likert5,{score}\n"
+            )
+    load(db, write, "survey", SURVEY_HEADER + "".join(rows))
+    series = kpi_series(db, "survey_favourable_culture_pct", JUNE)
+    assert [f"{p.period:%Y-%m}" for p in series.points] == ["2024-05", "2024-11", "2025-05"]
+    assert series.trend.sen_slope == pytest.approx(10 / 6)  # 10 points in 6 months, not 10 per point
+    # The interval is centred on the same share of answers: May 2024's respondents hold 2, 2, 0, 0, 0 favourable
+    # of 2 answers each.
+    may = series.points[0]
+    low, high = stats.clustered_share_ci(4, 10, 5, (8, 8, 20))
+    assert may.value == 40.0 and may.ci == pytest.approx((100 * low, 100 * high))
+    assert may.ci[0] < 40.0 < may.ci[1]
+
+
+def test_survey_intervals_stay_on_the_scale(db, write):
+    # Engagement: four respondents at 5 (index 100) and one at 4 (75): mean 95, sd 11.18; the t interval's upper
+    # end, 95 + 2.776 * 11.18 / sqrt(5) = 108.9, is clipped to 100.
+    rows = "".join(
+        f"R{i},ENG-1,engagement,employee,2025-05-05,Leeds,E1,culture,likert5,{5 if i < 4 else 4}\n" for i in range(5)
+    )
+    load(db, write, "survey", SURVEY_HEADER + rows)
+    point = kpi_series(db, "employee_engagement_index", JUNE).points[0]
+    assert point.value == 95.0
+    assert point.ci == (pytest.approx(95 - 2.7764451051977987 * math.sqrt(125) / math.sqrt(5)), 100.0)
+
+
+def test_an_nps_of_100_keeps_an_interval(db, write):
+    rows = "".join(f"R{i},NPS-04,customer_nps,customer,2025-04-0{i + 1},Leeds,NPS,,nps10,10\n" for i in range(5))
+    load(db, write, "survey", SURVEY_HEADER + rows)
+    (april,) = kpi_series(db, "customer_nps", JUNE).points
+    assert april.value == 100.0 and april.ci == pytest.approx(stats.nps_ci(5, 0, 5))
+    assert april.ci[1] == 100.0 and april.ci[0] < 50.0
+
+
+REPEATS = (
+    "F1,A1,internal,ISO 9001,8.5.1,Leeds,minor_nc,2024-01-10,,,open,,\n"  # the first finding on record
+    "F2,A2,internal,ISO 9001,8.5.1,Leeds,minor_nc,2024-06-10,,,open,,\n"  # repeats F1, but in the first year
+    "F3,A3,internal,ISO 9001,7.2,Leeds,minor_nc,2025-02-03,,,open,,\n"
+    "F4,A3,internal,ISO 9001,7.2,Leeds,major_nc,2025-02-03,,,open,,\n"  # same clause, same audit: not a repeat
+    "F5,A4,internal,ISO 9001,7.2,Leeds,minor_nc,2025-03-05,,,open,,\n"  # another audit, 30 days on: a repeat
+    "F6,A4,internal,ISO 9001,9.2,Leeds,minor_nc,2025-03-06,,,open,F5,\n"  # names F5 of its own audit: not one
+    "F7,A5,internal,ISO 9001,9.2,Porto,minor_nc,2025-03-20,,,open,F1,\n"  # names F1 of another audit: a repeat
+)
+
+
+def test_repeats_are_of_another_audit_and_need_a_year_of_findings_before_them(db, write):
+    load(db, write, "findings", FINDINGS_HEADER + REPEATS)
+    series = kpi_series(db, "repeat_finding_rate_pct", JUNE)
+    # Findings start in January 2024: no period before January 2025 has a value (June 2024 would show 100%).
+    assert values(series) == {"2025-02": 0.0, "2025-03": round(100 * 2 / 3, 2)}
+    assert gaps(series) == ["2025-04", "2025-05", "2025-06"]
+    quarters = kpi_series(db, "repeat_finding_rate_pct", Filters(as_of=AS_OF, grain="quarter"))
+    assert values(quarters) == {"2025-01": 40.0}  # Q1 2025: F3 to F7, 2 of 5; Q2 2025 has no findings
+
+
+def test_staff_based_kpis_wait_for_12_months_of_training_records(db, write):
+    # Four people with a one-hour ISO 9001 course every month from January 2024.
+    rows = "".join(
+        f"T{i}-{m},00{i},QA,Leeds,Audit,ISO 9001,1,completed,{dt.date(2024 + m // 12, m % 12 + 1, 5)},"
+        f"{dt.date(2024 + m // 12, m % 12 + 1, 5)},no\n"
+        for i in range(4)
+        for m in range(18)
+    )
+    load(db, write, "training", TRAINING_HEADER + rows)
+    # Staff are counted from records in the 12 months before a period's end: December 2024 is the first whose
+    # 12 months lie in the data. Before it, people without a record yet would be missing from the count.
+    months = ["2024-12", *(f"2025-{m:02d}" for m in range(1, 7))]
+    assert values(kpi_series(db, "training_hours_per_employee", JUNE)) == dict.fromkeys(months, 1.0)
+    assert values(kpi_series(db, "standards_awareness_coverage_pct", JUNE)) == dict.fromkeys(months, 100.0)
+
+
+def test_a_period_whose_evaluations_are_still_arriving_is_provisional_and_not_judged(db, write):
+    # 10 completions a month from January 2024 to June 2025, all evaluated, 8 or 9 effective (80%, 90% in turn);
+    # May 2025 has 9 of 10 evaluated (8 effective), June only 3, all not effective: June's 30% evaluated is under
+    # 80% of the usual 100%, May's 90% is not.
+    rows = []
+    for m in range(18):
+        day = dt.date(2024 + m // 12, m % 12 + 1, 10)
+        evaluated = {16: 9, 17: 3}.get(m, 10)
+        effective = 0 if m == 17 else (8 if m % 2 == 0 else 9)
+        for k in range(10):
+            verdict = "" if k >= evaluated else ("effective" if k < effective else "not_effective")
+            rows.append(f"T{m}-{k},{k:03d},QA,Leeds,Audit,ISO 9001,1,completed,{day},{day},no,{verdict}\n")
+    load(db, write, "training", TRAINING_HEADER.rstrip("\n") + ",effectiveness\n" + "".join(rows))
+    series = kpi_series(db, "training_effectiveness_pct", JUNE)
+    june = series.points[-1]
+    assert (f"{june.period:%Y-%m}", june.value, june.n, june.provisional) == ("2025-06", 0.0, 3, True)
+    assert [p.provisional for p in series.points[:-1]] == [False] * 17
+    # Kept out of the limits and verdicts: a 0% June would be far below the lower limit, a concern.
+    assert series.limit_points == 17 and series.variation == "common_cause"
+    assert series.latest.period == dt.date(2025, 5, 1) and series.latest.value == pytest.approx(100 * 8 / 9)
+    assert series_dict(series)["points"][-1]["provisional"] is True
+    assert june.special_cause is None

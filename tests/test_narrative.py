@@ -19,7 +19,7 @@ def series(kpi_id: str, values: list[float | None], *, target: float | None = No
 
 
 def limits(lcl: float, ucl: float) -> stats.XmR:
-    return stats.XmR((lcl + ucl) / 2, (ucl - lcl) / (2 * stats.E2), lcl, ucl, (ucl - lcl) / 6, (0, 12))
+    return stats.XmR((lcl + ucl) / 2, (ucl - lcl) / (2 * stats.E2), lcl, ucl, (0, 12), (0, 12), 12)
 
 
 def fixed(kpi_id: str, values: list[float], *, variation: str, target: float | None = None, **fields) -> Series:
@@ -71,11 +71,11 @@ def test_noise_is_within_normal_variation_and_an_unchanged_value_held():
 def test_a_recent_signal_against_the_yearly_change_is_said_with_but():
     worse = fixed("overdue_open_findings", [8] * 5 + [6] * 7 + [9], variation=stats.IMPROVEMENT)
     assert narrative.kpi_sentence(worse) == (
-        "Overdue open findings rose from 8 to 9 findings over 12 months, but the latest periods show a real improvement"
+        "Overdue open findings rose from 8 to 9 findings over 12 months, but the latest period shows a real improvement"
     )
     better = fixed("findings_closed_on_time_pct", [70] + [80] * 12, variation=stats.CONCERN)
     assert narrative.kpi_sentence(better) == (
-        "Findings closed on time rose from 70.0% to 80.0% over 12 months, but the latest periods show a real deterioration"
+        "Findings closed on time rose from 70.0% to 80.0% over 12 months, but the latest period shows a real deterioration"
     )
 
 
@@ -120,10 +120,36 @@ def test_the_comparison_is_the_point_nearest_12_months_earlier():
 def test_variation_explanation_names_the_rules_behind_the_verdict_and_when():
     rising = series("findings_closed_on_time_pct", STEADY + BETTER, target=85)
     assert narrative.variation_explanation(rising) == (
-        "A real improvement (higher is better), because special-cause rules on the good side fire in the latest "
-        "periods: above the upper process limit (Nov 2025 to Oct 2026); 7 or more in a row above the mean (Nov 2025 "
-        "to Oct 2026); 2 of 3 beyond two sigma above the mean (Nov 2025 to Oct 2026)."
+        "A real improvement (higher is better), because the latest point (Oct 2026) is a special cause on the good "
+        "side: above the upper process limit (Nov 2025 to Oct 2026); 2 of 3 beyond two sigma above the mean (Nov 2025 "
+        "to Oct 2026); 7 or more in a row above the mean (Nov 2025 to Oct 2026)."
     )
+
+
+def test_a_latest_point_of_common_cause_after_a_signal_two_points_back_is_normal_variation():
+    # 12 steady months, one far above the limits, then two ordinary months: the latest point decides. (The 90 lifts
+    # the mean, so the steady year is a run below it.)
+    back = series("findings_closed_on_time_pct", [*STEADY, 90, 61, 59])
+    assert back.variation == stats.COMMON_CAUSE
+    assert narrative.kpi_sentence(back).endswith(": within normal variation")
+    assert narrative.variation_explanation(back) == (
+        "Within normal variation: the latest point (Jan 2026) is not a special cause, so recent ups and downs are "
+        "noise. Earlier special causes: above the upper process limit (Nov 2025); 7 or more in a row below the mean "
+        "(Nov 2024 to Oct 2025)."
+    )
+
+
+def test_a_verdict_needs_12_points_setting_the_limits():
+    eleven = series("findings_closed_on_time_pct", STEADY[:10] + [90])
+    twelve = series("findings_closed_on_time_pct", STEADY[:11] + [90])
+    assert (eleven.limit_points, eleven.variation, narrative.has_verdict(eleven)) == (11, None, False)
+    assert (twelve.limit_points, twelve.variation, narrative.has_verdict(twelve)) == (12, stats.IMPROVEMENT, True)
+    assert narrative.variation_badge(eleven).label == "Too few periods"
+    assert narrative.variation_explanation(eleven) == (
+        "The process limits rest on only 11 points; Making Data Count needs at least 12 to tell a real change from "
+        "noise, so the limits are drawn but there is no verdict yet."
+    )
+    assert narrative.kpi_sentence(eleven).endswith(": too few periods to tell a real change from noise")
 
 
 def test_variation_explanation_of_noise_mentions_earlier_signals():
@@ -131,26 +157,31 @@ def test_variation_explanation_of_noise_mentions_earlier_signals():
         "major_ncs_per_audit",
         [0.5] * 13,
         variation=stats.COMMON_CAUSE,
-        signals=[stats.Signal(3, stats.OUTSIDE_LIMITS, stats.HIGH), stats.Signal(5, stats.OUTSIDE_LIMITS, stats.HIGH)],
+        marks=[stats.Signal(3, stats.OUTSIDE_LIMITS, stats.HIGH), stats.Signal(5, stats.OUTSIDE_LIMITS, stats.HIGH)],
     )
     assert narrative.variation_explanation(quiet) == (
-        "Within normal variation: no special-cause rule fires in the latest 3 periods, so recent ups and downs are "
+        "Within normal variation: the latest point (Nov 2025) is not a special cause, so recent ups and downs are "
         "noise. Earlier special causes: above the upper process limit (Feb 2025 and Apr 2025)."
     )
     calm = fixed("major_ncs_per_audit", [0.5] * 13, variation=stats.COMMON_CAUSE)
     assert narrative.variation_explanation(calm).startswith("Within normal variation: every point lies within")
     three = series("findings_closed_on_time_pct", [61, 70, 78])
     assert narrative.variation_explanation(three) == (
-        "Only 3 periods have a value; process limits need at least 6 to tell a real change from noise, so there is "
-        "no verdict yet."
+        "The process limits rest on only 3 points; Making Data Count needs at least 12 to tell a real change from "
+        "noise, so the limits are drawn but there is no verdict yet."
+    )
+    one = series("findings_closed_on_time_pct", [61])
+    assert narrative.variation_explanation(one) == (
+        "Only 1 period has a value, too few for process limits; Making Data Count needs at least 12 points to tell a "
+        "real change from noise, so there is no verdict yet."
     )
 
 
 def test_long_signal_histories_name_only_the_latest_stretch():
-    many = [stats.Signal(i, stats.TREND_OF_6, stats.LOW) for i in (0, 1, 4, 5, 8, 9)]
-    noisy = fixed("findings_closed_on_time_pct", [70] * 13, variation=stats.COMMON_CAUSE, signals=many)
+    many = [stats.Signal(i, stats.TREND_OF_7, stats.LOW) for i in (0, 1, 4, 5, 8, 9)]
+    noisy = fixed("findings_closed_on_time_pct", [70] * 13, variation=stats.COMMON_CAUSE, marks=many)
     assert narrative.signal_descriptions(noisy) == [
-        "6 or more falling in a row (3 times, most recently Jul 2025 to Aug 2025)"
+        "7 or more falling in a row (3 times, most recently Jul 2025 to Aug 2025)"
     ]
 
 
@@ -178,7 +209,7 @@ def test_assurance_explanation_places_the_limits_against_the_target():
         limits=limits(-4, 55),
     )
     assert narrative.assurance_explanation(days) == (
-        "The target of 30 days lies within the process limits (0 to 55 days): the process will meet it in some "
+        "The target of 30 days lies within the process limits (0 to 55 days), or on one: the process will meet it in some "
         "periods and miss it in others, by chance alone."
     )
     no_target = fixed(kpi, [70] * 13, variation=stats.COMMON_CAUSE)
@@ -252,10 +283,26 @@ def test_values_period_names_the_latest_period():
     assert narrative.values_period([card(Series(get_kpi("overdue_open_findings"), "month", []))]) is None
 
 
-def test_limits_from_few_periods_are_qualified():
+def test_limits_from_few_periods_give_no_assurance_verdict():
     three = series("investor_favourable_pct", [50.0, 61.0, 72.7], target=70.0)
-    assert three.assurance == stats.INCONSISTENT
+    assert three.limits is not None and three.assurance is None
     assert narrative.assurance_explanation(three) == (
-        "The 70.0% target lies within the process limits (31.0% to 91.4%, from only 3 periods, so read this with "
-        "care): the process will meet it in some periods and miss it in others, by chance alone."
+        "The process limits (31.0% to 91.4%) rest on only 3 points; with fewer than 12 there is no verdict against "
+        "the 70.0% target yet."
+    )
+    assert narrative.assurance_badge(three).label == "No target verdict"
+
+
+def test_a_provisional_period_is_said_to_be_shown_but_not_judged():
+    points = [Point(add_months(START, i), v, 40, 85.0) for i, v in enumerate(STEADY)]
+    points.append(Point(add_months(START, 12), 20.0, 3, 85.0, provisional=True))
+    late = analyse(Series(get_kpi("training_effectiveness_pct"), "month", points))
+    assert late.latest.period == add_months(START, 11) and late.variation == stats.COMMON_CAUSE
+    # The sentence runs to Oct 2025, the latest settled point, not to the provisional November.
+    assert narrative.comparison_point(late).period == START
+    assert narrative.kpi_sentence(late) == (
+        "Training judged effective rose from 60.0% to 61.0% over 11 months: within normal variation"
+    )
+    assert narrative.variation_explanation(late).endswith(
+        " Nov 2025 is provisional: its data is still arriving, so it is shown but not judged."
     )

@@ -129,13 +129,11 @@ def test_pptx_charts_are_native_and_carry_the_scorecards_numbers(demo):
             plot = chart.plots[0]
             assert list(plot.categories) == [period_label(p.period, "month") for p in series.points]
             values, targets = plot.series[0].values, plot.series[1].values
-            assert list(values) == [
-                None if p.value is None else round(p.value, 2)
-                for p in series.points  # as scorecard --json rounds
-            ]
+            assert list(values) == [p.value for p in series.points]  # unrounded, as the record keeps them
             assert list(targets) == [p.target for p in series.points]
             fresh = kpi_series(demo, series.kpi.id, filters)  # the same numbers as the engine's own call
-            assert values[series.points.index(series.latest)] == round(fresh.latest.value, 2)
+            # DuckDB sums doubles in parallel: a recomputation may differ in the last bit, never in a printed digit.
+            assert values[series.points.index(series.latest)] == pytest.approx(fresh.latest.value, rel=1e-12)
             checked += 1
     assert checked >= 20
     scorecard_table = next(shape.table for shape in deck.slides[1].shapes if shape.has_table)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import html
 import math
-import statistics
 import subprocess
 import sys
 
@@ -312,9 +311,18 @@ def test_severity_mix_per_period_leaves_out_cancelled_findings(findings_db):
     assert fv.severity_title(frame, "month") == "1 major and 5 minor nonconformities among the 7 findings raised"
 
 
-def test_repeats_per_period_match_the_repeat_finding_kpi(findings_db):
+def test_repeats_per_period_match_the_repeat_finding_kpi(findings_db, tmp_path):
     filters = Filters(date_from=dt.date(2025, 3, 1), as_of=AS_OF)
-    frame = fv.repeats(findings_db, filters)
+    # Findings from December 2024 only: no period before December 2025 looks back 12 months within the data, so
+    # neither the chart nor the KPI has a rate for them (a repeat of something older cannot be seen).
+    assert fv.repeats(findings_db, filters).empty
+    assert kpi_series(findings_db, "repeat_finding_rate_pct", filters).points == []
+    # With a suggestion on record since March 2024 the look-back of March 2025 on lies within the data.
+    database = open_target(resolve_target(tmp_path / "repeats.duckdb"))
+    path = tmp_path / "findings.csv"
+    path.write_text(FINDINGS + "F0,A9,internal,ISO 9001,4.1,Porto,Quality,ofi,2024-03-01,,,open,,\n", encoding="utf-8")
+    assert ingest_file(database, "findings", path).ok
+    frame = fv.repeats(database, filters)
     # F2 and F1 follow F7 on 8.5.1 at Leeds, F3 follows F6 on 7.2, F9 names F6 as repeat_of.
     assert rows(frame, ["period", "ncs", "repeats", "rate_pct"]) == [
         ("2025-03-01", 2, 0, 0.0),
@@ -322,9 +330,10 @@ def test_repeats_per_period_match_the_repeat_finding_kpi(findings_db):
         ("2025-05-01", 2, 2, 100.0),
         ("2025-06-01", 1, 1, 100.0),
     ]
-    kpi = kpi_series(findings_db, "repeat_finding_rate_pct", filters)
+    kpi = kpi_series(database, "repeat_finding_rate_pct", filters)
     assert [round(p.value, 2) for p in kpi.points] == [0.0, 100.0, 100.0, 100.0]
     assert fv.repeats_title(frame, "month") == "4 of 6 nonconformities (67%) repeated an earlier one"
+    database.close()
 
 
 def test_most_repeated_clause_and_site_pairs(findings_db):
@@ -396,11 +405,17 @@ def test_favourable_per_pillar_and_wave_with_a_respondent_level_interval(survey_
         ("ENG-2", "communication", 5, 60.0, False),
         ("ENG-2", "resources", 7, 42.86, False),
     ]
-    shares = [1.0 if score >= 4 else 0.0 for score in CULTURE.values()]
-    low, high = stats.mean_ci(100 * 5 / 9, 100 * statistics.stdev(shares), 9)
+    # One answer per respondent, 5 of 9 favourable: the ratio variance 9/8 * (20/9) / 81 gives 8 effective answers,
+    # and the Wilson interval on them is centred on the 55.6% shown (the interval of the favourable KPIs).
+    # z = 1.959964: centre (5/9 + z^2/16) / (1 + z^2/8) = 0.537533, half width 0.283594.
+    low, high = stats.clustered_share_ci(5, 9, 9, (5, 5, 9))
+    assert (low, high) == pytest.approx((0.253939, 0.821127), abs=1e-6)
     culture = frame.iloc[0]
-    assert (round(culture["ci_low"], 6), round(culture["ci_high"], 6)) == (round(low, 6), round(high, 6))
-    assert (frame.iloc[1]["ci_low"], frame.iloc[1]["ci_high"]) == (100.0, 100.0)
+    assert (culture["ci_low"], culture["ci_high"]) == pytest.approx((100 * low, 100 * high))
+    # All 9 favourable: the interval keeps a width below 100% instead of collapsing to it.
+    training = frame.iloc[1]
+    assert training["ci_high"] == 100.0
+    assert training["ci_low"] == pytest.approx(100 * stats.proportion_ci(9, 9)[0]) and training["ci_low"] < 75
     assert sv.favourable_title(frame) == (
         "In ENG-2, Communication had the most favourable answers (60%) and Resource Allocation the fewest (43%)"
     )

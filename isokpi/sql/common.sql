@@ -16,10 +16,13 @@ f_training AS (
       AND (len($departments) = 0 OR list_contains($departments, department))
       AND (len($standards) = 0 OR list_contains($standards, standard))
 ),
-f_findings AS (
+keyed_findings AS (
     -- A finding without an audit id belongs to the audit of its type at its site on its day.
     SELECT *, coalesce(audit_id, audit_type || '|' || coalesce(site, '') || '|' || raised_on) AS audit_key
     FROM findings
+),
+f_findings AS (
+    SELECT * FROM keyed_findings
     WHERE status <> 'cancelled'
       AND (len($sites) = 0 OR list_contains($sites, site))
       AND (len($departments) = 0 OR list_contains($departments, department))
@@ -32,7 +35,9 @@ f_survey AS (
       AND (len($departments) = 0 OR list_contains($departments, department))
 ),
 -- Staff on record at a period's end: employees whose training records start on or before that day and
--- continue into the 12 months before it. Filtered by site and department, never by standard.
+-- continue into the 12 months before it. Filtered by site and department, never by standard. A period whose 12
+-- months (the month of its end and the 11 before) reach before the first training record has no staff count:
+-- people who simply had no record yet would be missing from it (and the KPIs that divide by it have no value).
 employees AS (
     SELECT employee_id, min(least(due_date, completed_on)) AS first_seen, max(greatest(due_date, completed_on)) AS last_seen
     FROM training
@@ -45,6 +50,8 @@ staff AS (
     SELECT s.period, count(e.employee_id) AS staff
     FROM spine s
     LEFT JOIN employees e ON e.first_seen <= s.period_last AND e.last_seen > s.period_last - INTERVAL 12 MONTH
+    WHERE date_trunc('month', s.period_last) - INTERVAL 11 MONTH
+          >= (SELECT date_trunc('month', min(first_seen)) FROM employees)
     GROUP BY s.period
 ),
 -- Findings that need an action (not improvement suggestions).
@@ -61,17 +68,39 @@ open_actions AS (
                   AND (a.closed_on IS NOT NULL OR a.status IN ('open', 'in_progress'))
     GROUP BY s.period
 ),
--- Nonconformities the filters select, each with whether it repeats an earlier one: an explicit repeat_of, or an
--- earlier nonconformity on the same clause of the same standard at the same site within the 365 days before. The
--- earlier one is looked for among all findings, whatever the filters (another department's counts).
+-- Nonconformities the filters select, each with whether it repeats an earlier one of another audit: an explicit
+-- repeat_of (unless the finding it names is of the same audit), or a nonconformity of another audit on the same
+-- clause of the same standard at the same site within the 365 days before. The earlier one is looked for among all
+-- findings, whatever the filters (another department's counts). Two findings of one audit are one finding's parts,
+-- not a recurrence: the latest earlier finding of another audit is the one before the current stretch of the same
+-- audit (in order of raised_on, finding_id).
+ncs AS (
+    SELECT finding_id, standard, clause, site, raised_on, repeat_of, audit_key,
+           clause IS NOT NULL AND site IS NOT NULL AND standard IS NOT NULL AS placed,
+           lag(raised_on) OVER clause_order AS before_on,
+           lag(audit_key) OVER clause_order IS DISTINCT FROM audit_key AS new_audit
+    FROM keyed_findings
+    WHERE status <> 'cancelled' AND severity IN ('major_nc', 'minor_nc')
+    WINDOW clause_order AS (PARTITION BY standard, site, clause ORDER BY raised_on, finding_id)
+),
+audit_stretches AS (
+    SELECT *, sum(CAST(new_audit AS INTEGER)) OVER (
+                  PARTITION BY standard, site, clause ORDER BY raised_on, finding_id ROWS UNBOUNDED PRECEDING
+              ) AS stretch
+    FROM ncs
+),
 repeat_flags AS (
-    SELECT *, coalesce(repeat_of IS NOT NULL OR (placed AND raised_on - previous_on <= 365), false) AS is_repeat
+    SELECT n.finding_id, n.standard, n.clause, n.site, n.raised_on, n.repeat_of,
+           coalesce(
+               (n.repeat_of IS NOT NULL AND r.audit_key IS DISTINCT FROM n.audit_key)
+               OR (n.placed AND n.raised_on - n.previous_on <= 365),
+               false
+           ) AS is_repeat
     FROM (
-        SELECT finding_id, standard, clause, site, raised_on, repeat_of,
-               lag(raised_on) OVER (PARTITION BY standard, site, clause ORDER BY raised_on, finding_id) AS previous_on,
-               clause IS NOT NULL AND site IS NOT NULL AND standard IS NOT NULL AS placed
-        FROM findings
-        WHERE status <> 'cancelled' AND severity IN ('major_nc', 'minor_nc')
-    )
-    WHERE finding_id IN (SELECT finding_id FROM f_findings)
+        SELECT *, max(CASE WHEN new_audit THEN before_on END) OVER (PARTITION BY standard, site, clause, stretch)
+                  AS previous_on
+        FROM audit_stretches
+    ) n
+    LEFT JOIN keyed_findings r ON r.finding_id = n.repeat_of
+    WHERE n.finding_id IN (SELECT finding_id FROM f_findings)
 )

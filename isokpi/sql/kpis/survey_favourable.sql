@@ -1,6 +1,7 @@
 -- Likert answers to items tagged $pillar (any stakeholder) in the period: share that are favourable
--- (4-5 of 5, 3-4 of 4, 5-7 of 7). n is respondents; sd is the spread of respondents' own favourable
--- shares, for a confidence interval that does not count one person's answers as independent.
+-- (4-5 of 5, 3-4 of 4, 5-7 of 7). n is respondents; successes and answers make the value, and the sums over
+-- respondents of favourable^2, favourable * answers and answers^2 give its interval (isokpi.stats.clustered_share_ci),
+-- which does not count one person's answers as independent.
 WITH answers AS (
     SELECT date_trunc($grain, responded_on)::DATE AS period, survey_id, response_id,
            CAST(score >= (CAST($favourable_from AS DOUBLE[]))[list_position(CAST($scales AS VARCHAR[]), scale)] AS INTEGER) AS favourable
@@ -8,11 +9,12 @@ WITH answers AS (
     WHERE pillar = $pillar AND scale IN ('likert4', 'likert5', 'likert7')
 ),
 respondents AS (
-    SELECT period, survey_id, response_id, avg(favourable) AS share, sum(favourable) AS favourable, count(*) AS answers
+    SELECT period, survey_id, response_id, sum(favourable) AS favourable, count(*) AS answers
     FROM answers GROUP BY ALL
 )
 SELECT period, 100.0 * sum(favourable) / sum(answers) AS value, count(*) AS n,
-       100.0 * stddev_samp(share) AS sd, sum(answers) AS answers
+       sum(favourable) AS successes, sum(answers) AS answers,
+       sum(favourable * favourable) AS sum_ss, sum(favourable * answers) AS sum_sa, sum(answers * answers) AS sum_aa
 FROM respondents
 GROUP BY period
 ORDER BY period
