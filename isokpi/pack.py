@@ -13,6 +13,7 @@ import datetime as dt
 import pandas as pd
 
 from isokpi import format as fmt
+from isokpi.narrative import record_pillar_texts
 from isokpi.review import STATUS_LABELS
 from isokpi.safety import export_text
 
@@ -56,15 +57,19 @@ def register_rows(record: dict) -> list[dict]:
     return carried + [a for a in record["actions"] if a["id"] not in seen]
 
 
-SCORECARD_COLUMNS = ["Pillar", "Status", "KPIs on target", "Improving signals", "Concerning signals"]
+SCORECARD_COLUMNS = ["Pillar", "Status", "Trend", "KPIs on target", "KPIs improving", "KPIs deteriorating"]
 ACTION_COLUMNS = ["ID", "Action", "Type", "Pillar", "Owner", "Due", "Status"]
 
 
 def scorecard_rows(record: dict) -> list[list[object]]:
-    return [
-        [p["name"], p["status"], f"{p['on_target']} of {p['with_target']}", p["improving"], p["concerning"]]
-        for p in record["scorecard"]["pillars"]
-    ]
+    rows = []
+    for pillar in record["scorecard"]["pillars"]:
+        texts = record_pillar_texts(pillar)
+        rows.append(
+            [pillar["name"], texts["status"], texts["variation"], f"{pillar['on_target']} of {pillar['with_target']}"]
+            + [pillar["improving"], pillar["concerning"]]
+        )
+    return rows
 
 
 def action_rows(actions: list[dict]) -> list[list[object]]:

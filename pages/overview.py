@@ -3,10 +3,8 @@ whether the change is real or noise."""
 
 import streamlit as st
 
-from isokpi import format as fmt
-from isokpi import kpis, narrative, ui
+from isokpi import kpis, narrative, ui, words
 from isokpi.demo import database_is_empty
-from isokpi.periods import period_name
 
 db, user = ui.start_page(__file__, caption="Is our management system improving? One tile per leadership pillar.")
 ui.demo_notice(db)
@@ -36,19 +34,23 @@ with st.grid(4, min_column_width=200, gap="small"):
         headline = narrative.headline(card)
         with st.container(border=True, key=f"tile-{card.id}", height="stretch"):
             status = narrative.status_badge(card)
-            st.markdown(f"**{card.name}**  \n:{status.colour}-badge[{status.icon} {status.label}]")
+            trend = words.PILLAR_VARIATION[card.variation]
+            st.markdown(
+                f"**{card.name}**  \n:{status.colour}-badge[{status.icon} {status.label}] · trend: {trend.lower()}",
+                help=kpis.STATUS_RULE,
+            )
             if headline is None:
                 st.caption("No data for these filters.")
                 continue
             gap = narrative.target_gap(headline)
-            latest = period_name(headline.latest.period, headline.grain)
+            texts = narrative.kpi_texts(headline)
             st.caption(
                 f"**{headline.kpi.name}**" + (f" · target {gap.target}" if gap else ""),
-                help=f"{headline.kpi.definition} Latest value: {latest}.",
+                help=f"{headline.kpi.definition} Latest value: {texts['period']}.",
             )
             st.metric(
                 headline.kpi.name,
-                fmt.short(headline.latest.value, headline.kpi.unit),
+                texts["short"],
                 delta=gap.text if gap else None,
                 delta_color=("blue" if gap.met else "orange") if gap else "gray",
                 delta_arrow=ARROWS[gap.side] if gap else "off",
@@ -70,4 +72,4 @@ with st.grid(4, min_column_width=200, gap="small"):
                 query_params={**carried, "pillar": card.id},
             )
 
-st.caption(f":material/info: {kpis.ROLLUP_RULE} {narrative.READING_GUIDE}")
+st.caption(f":material/info: {kpis.STATUS_RULE} {narrative.READING_GUIDE}")

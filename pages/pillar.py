@@ -45,7 +45,9 @@ if baseline:
 
 st.subheader(PILLAR_QUESTIONS[pillar], anchor=False)
 status = narrative.status_badge(card)
-st.markdown(f":{status.colour}-badge[{status.icon} {status.label}] {narrative.pillar_sentence(card)}")
+st.markdown(
+    f":{status.colour}-badge[{status.icon} {status.label}] {narrative.pillar_sentence(card)}", help=kpis.STATUS_RULE
+)
 
 if narrative.headline(card) is None:
     ui.empty_state(
@@ -70,7 +72,9 @@ for series in card.series:
         )
         ui.chart(figure, charts.xmr_frame(series), name=kpi.id, key=f"chart-{kpi.id}")
         st.caption(f"{kpi.definition} Unit: {kpi.unit}, {kpi.better}. ISO clause {kpi.clause}.")
+        state = narrative.status_badge(series)
         variation, assurance = narrative.variation_badge(series), narrative.assurance_badge(series)
+        st.markdown(f":{state.colour}-badge[{state.icon} {state.label}]", help=kpis.STATUS_RULE)
         left, right = st.columns(2)
         with left:
             st.markdown(f":{variation.colour}-badge[{variation.icon} {variation.label}]")

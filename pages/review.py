@@ -231,7 +231,7 @@ with compare_tab:
                     f"{len(evidence['with_evidence'])} of {len(evidence['with_evidence']) + len(evidence['missing'])}",
                 )
                 st.dataframe(
-                    pd.DataFrame([{"Pillar": p["name"], "Status": p["status"], "On target": f"{p['on_target']} of {p['with_target']}"} for p in shown["scorecard"]["pillars"]]),
+                    pd.DataFrame([{"Pillar": p["name"], "Status": narrative.record_pillar_texts(p)["status"], "On target": f"{p['on_target']} of {p['with_target']}"} for p in shown["scorecard"]["pillars"]]),
                     hide_index=True,
                 )  # fmt: skip
         frame = pd.DataFrame(

@@ -12,7 +12,7 @@ import pytest
 from pptx import Presentation
 from pptx.enum.chart import XL_CHART_TYPE
 
-from isokpi import actions, cli, pack_html, pack_pptx, review, review_inputs
+from isokpi import actions, cli, pack_html, pack_pptx, review, review_inputs, words
 from isokpi.auth import QUALITY_LEAD, User
 from isokpi.db import resolve_target
 from isokpi.ingest import ingest_file
@@ -90,7 +90,7 @@ def test_pptx_holds_the_expected_slides(demo):
     first, second = records(demo)
     deck = Presentation(io.BytesIO(pack_pptx.pptx_bytes(second, first)))
     titles = [slide.shapes.title.text for slide in deck.slides]
-    pillars = {p["name"]: p["status"] for p in second["scorecard"]["pillars"]}
+    pillars = {p["name"]: p["text"]["status"] for p in second["scorecard"]["pillars"]}
     assert titles == [
         second["review"]["title"],
         "Pillar scorecard",
@@ -117,7 +117,7 @@ def test_pptx_charts_are_native_and_carry_the_scorecards_numbers(demo):
     cards = scorecard(demo, filters)
     checked = 0
     for card, slide in zip(cards, list(deck.slides)[2:10], strict=True):
-        assert slide.shapes.title.text == f"{card.name}: {card.status}"
+        assert slide.shapes.title.text == f"{card.name}: {words.status(card.status)}"
         charts = {shape.name.removeprefix("chart "): shape.chart for shape in slide.shapes if shape.has_chart}
         assert sorted(charts) == sorted(s.kpi.id for s in card.series if s.latest is not None)
         for series in card.series:
@@ -138,7 +138,7 @@ def test_pptx_charts_are_native_and_carry_the_scorecards_numbers(demo):
     assert checked >= 20
     scorecard_table = next(shape.table for shape in deck.slides[1].shapes if shape.has_table)
     assert [[scorecard_table.cell(r, c).text for c in range(3)] for r in range(1, 9)] == [
-        [card.name, card.status, f"{card.on_target} of {card.with_target}"] for card in cards
+        [card.name, words.status(card.status), words.PILLAR_VARIATION[card.variation]] for card in cards
     ]
 
 

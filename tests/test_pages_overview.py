@@ -10,7 +10,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from isokpi import charts, narrative, notes
+from isokpi import charts, kpis, narrative, notes
 from isokpi import format as fmt
 from isokpi.auth import QUALITY_LEAD, User
 from isokpi.catalog import kpis_of_pillar
@@ -94,7 +94,7 @@ def test_overview_has_eight_tiles_showing_the_library_values(demo, open_app):
     assert [link.proto.query_string for link in links] == [f"pillar={pillar}" for pillar in PILLAR_IDS]
     assert links[0].proto.label == "Open pillar" and "Vision & Strategy" in links[0].proto.help
     footer = at.caption[-1].value
-    assert "A pillar is concerning when the latest point of any of its KPIs" in footer
+    assert kpis.STATUS_RULE in footer
     assert any(c.value.startswith(":material/calendar_month: Latest values: ") for c in at.caption)
 
 
