@@ -103,6 +103,8 @@ class Series:
     variation: str | None = None  # the latest point's class; None when withheld (fewer than 12 limit-setting points)
     assurance: str | None = None  # None without a target or when withheld
     earlier: Point | None = None  # the settled point about 12 months before the latest, over the whole history
+    # The series over its whole history when this one is cropped to a display window (crop): what the words say.
+    history: Series | None = field(default=None, repr=False, compare=False)
 
     @property
     def shown(self) -> list[Point]:
@@ -111,8 +113,9 @@ class Series:
 
     @property
     def latest(self) -> Point | None:
-        """The latest point the verdicts speak for: shown and not provisional."""
-        settled = [p for p in self.shown if not p.provisional]
+        """The latest point the verdicts speak for: with a value, not suppressed, not provisional; over the whole
+        history, so a display window that starts after it does not hide the value as of its end."""
+        settled = [p for p in (self.history or self).shown if not p.provisional]
         return settled[-1] if settled else None
 
     @property
@@ -469,6 +472,7 @@ def crop(series: Series, date_from: dt.date | None) -> Series:
 
     return replace(
         series,
+        history=series.history or series,
         points=series.points[cut:],
         limits=None if series.limits is None else shifted(series.limits),
         segments=[shifted(limits) for limits in series.segments if limits.span[1] > cut],

@@ -143,7 +143,8 @@ def _stretch_name(series: Series, first: int, last: int) -> str:
 
 def variation_explanation(series: Series) -> str:
     """Why the variation verdict is what it is: the latest point's class, which rules fired, and when; and which
-    periods are provisional."""
+    periods are provisional. Over the whole history, whatever window is shown."""
+    series = series.history or series
     text = _variation_reason(series)
     provisional = [p for p in series.shown if p.provisional]
     if provisional:
@@ -431,7 +432,10 @@ def verdict_line(kpi: dict) -> str:
     if texts["value"] is None:
         return f"{texts['sentence']}."
     target = f"target {texts['target']}" if texts["target"] else words.NO_TARGET.lower()
-    return f"Latest {texts['value']} ({texts['period']}), {target}; {texts['variation']}; {texts['assurance']}"
+    return (
+        f"Latest {texts['value']} ({texts['period']}), {target}: {texts['status']}; {texts['variation']}; "
+        f"{texts['assurance']}"
+    )
 
 
 def pillar_texts(card: PillarCard) -> dict[str, str]:

@@ -13,7 +13,9 @@ import datetime as dt
 import pandas as pd
 
 from isokpi import format as fmt
+from isokpi.charts import point_start
 from isokpi.narrative import record_pillar_texts
+from isokpi.periods import period_name
 from isokpi.review import STATUS_LABELS
 from isokpi.safety import export_text
 
@@ -86,9 +88,11 @@ def fact_value(fact: dict) -> str:
 
 
 def chart_values(kpi: dict) -> tuple[list[str], list[float | None], list[float | None]]:
-    """Categories, values (None where suppressed or missing) and targets of a KPI, as its charts plot them."""
+    """Categories (periods as people read them: 'Nov 2026'), values (None where suppressed or missing) and
+    targets of a KPI, as its charts plot them."""
     points = kpi["points"]
-    return [p["period"] for p in points], [p["value"] for p in points], [p["target"] for p in points]
+    periods = [period_name(point_start(p, kpi["period"]), kpi["period"]) for p in points]
+    return periods, [p["value"] for p in points], [p["target"] for p in points]
 
 
 def points_frame(kpi: dict) -> pd.DataFrame:

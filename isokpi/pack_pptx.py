@@ -180,10 +180,11 @@ def _pillar_slide(deck, record: dict, pillar: dict) -> None:
     for index, kpi in enumerate(kpis):
         left = 0.5 + (index % columns) * cell_width
         top = 1.45 + (index // columns) * cell_height
-        if kpi["latest"] is None:
+        if kpi["latest"] is None or not kpi["points"]:
+            # No value at all, or none inside the review period (an annual survey): words, no chart.
             _textbox(
                 slide,
-                [kpi["name"], "No data in the review period."],
+                [kpi["name"], "No data in the review period." if kpi["latest"] is None else verdict_line(kpi)],
                 left,
                 top,
                 cell_width - 0.2,

@@ -50,7 +50,7 @@ with st.grid(4, min_column_width=200, gap="small"):
             )
             st.metric(
                 headline.kpi.name,
-                texts["short"],
+                texts["value"],
                 delta=gap.text if gap else None,
                 delta_color=("blue" if gap.met else "orange") if gap else "gray",
                 delta_arrow=ARROWS[gap.side] if gap else "off",

@@ -18,7 +18,7 @@ from isokpi.db import resolve_target
 from isokpi.ingest import ingest_file
 from isokpi.kpis import kpi_series, scorecard
 from isokpi.opening import close_all, open_target
-from isokpi.periods import period_label
+from isokpi.periods import period_name
 from isokpi.pillars import PILLAR_NAMES
 from isokpi.safety import FORMULA_STARTS
 
@@ -119,15 +119,15 @@ def test_pptx_charts_are_native_and_carry_the_scorecards_numbers(demo):
     for card, slide in zip(cards, list(deck.slides)[2:10], strict=True):
         assert slide.shapes.title.text == f"{card.name}: {words.status(card.status)}"
         charts = {shape.name.removeprefix("chart "): shape.chart for shape in slide.shapes if shape.has_chart}
-        assert sorted(charts) == sorted(s.kpi.id for s in card.series if s.latest is not None)
+        assert sorted(charts) == sorted(s.kpi.id for s in card.series if s.latest is not None and s.points)
         for series in card.series:
-            if series.latest is None:
+            if series.latest is None or not series.points:
                 continue
             chart = charts[series.kpi.id]
             assert chart.chart_type == XL_CHART_TYPE.LINE_MARKERS
             assert chart.part.chart_workbook.xlsx_part is not None  # data embedded: editable in PowerPoint
             plot = chart.plots[0]
-            assert list(plot.categories) == [period_label(p.period, "month") for p in series.points]
+            assert list(plot.categories) == [period_name(p.period, "month") for p in series.points]
             values, targets = plot.series[0].values, plot.series[1].values
             assert list(values) == [p.value for p in series.points]  # unrounded, as the record keeps them
             assert list(targets) == [p.target for p in series.points]

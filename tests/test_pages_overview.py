@@ -11,7 +11,6 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from isokpi import charts, kpis, narrative, notes
-from isokpi import format as fmt
 from isokpi.auth import QUALITY_LEAD, User
 from isokpi.catalog import kpis_of_pillar
 from isokpi.db import Database, resolve_target
@@ -30,7 +29,7 @@ def headline_values(database: Database, filters: Filters) -> dict[str, str]:
     values = {}
     for card in scorecard(database, filters):
         headline = narrative.headline(card)
-        values[card.id] = fmt.short(headline.latest.value, headline.kpi.unit)
+        values[card.id] = narrative.kpi_texts(headline)["value"]
     return values
 
 

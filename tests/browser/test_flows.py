@@ -14,7 +14,6 @@ from playwright.sync_api import expect
 from pptx import Presentation
 
 from isokpi import auth, narrative
-from isokpi import format as fmt
 from isokpi.db import resolve_target
 from isokpi.ingest import ingest_file
 from isokpi.kpis import Filters, scorecard
@@ -100,7 +99,7 @@ def test_upload_a_bad_then_a_good_file_and_the_overview_changes(fresh_db, tmp_pa
     assert ingest_file(copy, "findings", good).ok
     card = next(c for c in scorecard(copy, Filters()) if c.id == "monitoring_review")
     headline = narrative.headline(card)
-    expected = fmt.short(headline.latest.value, headline.kpi.unit)
+    expected = narrative.kpi_texts(headline)["value"]
     copy.close()
 
     with streamlit_server(fresh_db) as base:
