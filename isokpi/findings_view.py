@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from isokpi import format as fmt
 from isokpi import stats
 from isokpi.charts import BAD, GOOD, NEUTRAL, TARGET, theme
 from isokpi.db import Database
@@ -147,9 +148,7 @@ def km_title(counts: pd.DataFrame) -> str:
     median = km_median(counts)
     if median is None:
         return f"Fewer than half of the {total:,} findings are closed yet: the median time to close is not reached"
-    return (
-        f"Half of the {total:,} findings were closed within {median:.0f} days, counting the {still_open:,} still open"
-    )
+    return f"Half of the {total:,} findings were closed within {fmt.value(median, 'days')}, counting the {still_open:,} still open"
 
 
 def km_figure(counts: pd.DataFrame) -> go.Figure:
@@ -172,7 +171,7 @@ def km_figure(counts: pd.DataFrame) -> go.Figure:
         figure.add_annotation(
             x=median,
             y=50,
-            text=f"median {median:.0f} days",
+            text=f"median {fmt.value(median, 'days')}",
             showarrow=False,
             xanchor="left",
             yanchor="bottom",
@@ -239,11 +238,11 @@ def pareto_title(result: Pareto) -> str:
     plural = "s" if distinct != 1 else ""
     if not result.concentrated:
         return (
-            f"Findings spread widely: the {few} most frequent of {distinct} {word}s account for only {share:.0f}% "
+            f"Findings spread widely: the {few} most frequent of {distinct} {word}s account for only {fmt.value(share, '%')} "
             f"of {result.total:,}; {top['label']} leads with {int(top['findings'])}"
         )
     return (
-        f"{few} of {distinct} {word}{plural} account for {share:.0f}% of {result.total:,} findings; "
+        f"{few} of {distinct} {word}{plural} account for {fmt.value(share, '%')} of {result.total:,} findings; "
         f"{top['label']} leads with {int(top['findings'])}"
     )
 
@@ -265,7 +264,7 @@ def pareto_figure(result: Pareto) -> go.Figure:
                 yaxis="y2",
                 line={"color": TARGET, "width": 1.5},
                 marker={"size": 5},
-                hovertemplate="%{y:.0f}% cumulative<extra></extra>",
+                hovertemplate="%{y:.1f}% cumulative<extra></extra>",
             ),
         ]
     )
@@ -377,14 +376,14 @@ def repeats_title(frame: pd.DataFrame, grain: str) -> str:
     if split is None:
         return (
             f"{int(frame['repeats'].sum())} of {int(frame['ncs'].sum())} nonconformities "
-            f"({100 * frame['repeats'].sum() / frame['ncs'].sum():.0f}%) repeated an earlier one"
+            f"({fmt.value(100 * frame['repeats'].sum() / frame['ncs'].sum(), '%')}) repeated an earlier one"
         )
     recent, before = (frame[frame["period"].isin(part)] for part in split)
     rate_now = 100 * recent["repeats"].sum() / recent["ncs"].sum() if recent["ncs"].sum() else 0.0
     rate_then = 100 * before["repeats"].sum() / before["ncs"].sum() if before["ncs"].sum() else 0.0
     return (
         f"{int(recent['repeats'].sum())} of {int(recent['ncs'].sum())} nonconformities {LAST_YEAR[grain]} repeated an "
-        f"earlier one ({rate_now:.0f}%, against {rate_then:.0f}% the year before)"
+        f"earlier one ({fmt.value(rate_now, '%')}, against {fmt.value(rate_then, '%')} the year before)"
     )
 
 

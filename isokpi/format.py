@@ -112,6 +112,13 @@ def difference(amount: float, unit: str = "") -> str:
     return digits + (spec.singular if digits == "1" and spec.singular is not None else spec.plural)
 
 
+def change(amount: float, unit: str = "") -> str:
+    """A signed change, as a tile's delta: '+2.3 pts', '−8 days', '+1.5 hours'; '0' in the unit's precision."""
+    if rounds_to_zero(amount, unit):
+        return difference(0, unit)
+    return ("+" if amount > 0 else MINUS) + difference(amount, unit)
+
+
 def count(amount: int | float | None) -> str:
     """A whole number of things: '1,204'."""
     return DASH if amount is None else number(amount, "")

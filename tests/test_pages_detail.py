@@ -223,7 +223,7 @@ def test_surveys_page_follows_filters_in_the_query_string(demo_file, open_page):
 def test_surveys_page_never_shows_a_group_under_5_respondents(tiny_survey_file, open_page):
     shown = open_page(tiny_survey_file, "surveys")
     assert titles(shown)[0] == (
-        "In ENG-1, Training & Development had the most favourable answers (100%) and Culture of Excellence the fewest (56%)"
+        "In ENG-1, Training & Development had the most favourable answers (100.0%) and Culture of Excellence the fewest (55.6%)"
     )
     at = open_page(tiny_survey_file, "surveys", site="Porto")
     favourable, distribution = charts(at)[:2]

@@ -275,7 +275,7 @@ def test_pareto_by_clause_labels_the_standard_and_finds_the_vital_few(findings_d
         ("8.5.1 (ISO 14001)", 1, 100.0),
     ]
     assert (result.not_recorded, result.vital_few, result.concentrated) == (1, 2, True)
-    assert fv.pareto_title(result) == "2 of 3 clauses account for 83% of 6 findings; 8.5.1 (ISO 9001) leads with 3"
+    assert fv.pareto_title(result) == "2 of 3 clauses account for 83.3% of 6 findings; 8.5.1 (ISO 9001) leads with 3"
     figure = fv.pareto_figure(result)
     assert list(figure.data[0].marker.color) == [fv.BAD, fv.BAD, fv.NEUTRAL]
 
@@ -287,7 +287,7 @@ def test_pareto_groups_the_rest_as_other(findings_db):
         ("Other (2 more)", 3, 2, 100.0),
     ]
     assert fv.pareto_title(result) == (
-        "Findings spread widely: the 1 most frequent of 3 clauses account for only 50% of 6; 8.5.1 (ISO 9001) leads with 3"
+        "Findings spread widely: the 1 most frequent of 3 clauses account for only 50.0% of 6; 8.5.1 (ISO 9001) leads with 3"
     )
 
 
@@ -332,7 +332,7 @@ def test_repeats_per_period_match_the_repeat_finding_kpi(findings_db, tmp_path):
     ]
     kpi = kpi_series(database, "repeat_finding_rate_pct", filters)
     assert [round(p.value, 2) for p in kpi.points] == [0.0, 100.0, 100.0, 100.0]
-    assert fv.repeats_title(frame, "month") == "4 of 6 nonconformities (67%) repeated an earlier one"
+    assert fv.repeats_title(frame, "month") == "4 of 6 nonconformities (66.7%) repeated an earlier one"
     database.close()
 
 
@@ -417,7 +417,7 @@ def test_favourable_per_pillar_and_wave_with_a_respondent_level_interval(survey_
     assert training["ci_high"] == 100.0
     assert training["ci_low"] == pytest.approx(100 * stats.proportion_ci(9, 9)[0]) and training["ci_low"] < 75
     assert sv.favourable_title(frame) == (
-        "In ENG-2, Communication had the most favourable answers (60%) and Resource Allocation the fewest (43%)"
+        "In ENG-2, Communication had the most favourable answers (60.0%) and Resource Allocation the fewest (42.9%)"
     )
 
 
@@ -476,7 +476,7 @@ def test_likert_figure_diverges_around_zero_with_neutral_split(survey_db):
     assert [round(v, 2) for v in bars[("strongly disagree", True)]] == [-0.0, -22.22]
     assert [round(v, 2) for v in bars[("strongly agree", True)]] == [0.0, 33.33]
     assert chart.figure.layout.title.text == (
-        "In ENG-1, Culture of Excellence drew the most disagreement: 33% of answers disagree or strongly disagree"
+        "In ENG-1, Culture of Excellence drew the most disagreement: 33.3% of answers disagree or strongly disagree"
     )
 
 
