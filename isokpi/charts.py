@@ -29,7 +29,8 @@ LIMIT = "#9aa3ad"
 GRID = "#e8ebef"
 FONT = "Source Sans Pro, sans-serif"  # Streamlit's bundled font: nothing is fetched from a CDN
 
-TITLE_WIDTH = 110  # characters per title line before it wraps
+TITLE_WIDTH = 110  # characters per title line of a full-width KPI chart before it wraps
+TITLE_WRAP = 56  # characters per title line of the other charts: they may sit in a half-width column at 1280 px
 NOTE_WIDTH = 40  # characters of a note shown on the chart; the whole note shows on hover
 
 # Plotly's own toolbar would offer a PNG export; the page offers the data as CSV instead.
@@ -51,17 +52,22 @@ def _sanitise_traces(figure: go.Figure) -> None:
         annotation.text = plotly_text(annotation.text)
 
 
-def theme(figure: go.Figure, *, title: str, y_title: str = "", x_title: str = "", height: int = 360) -> go.Figure:
-    """The house style: the finding as the title, units on the axes, quiet grid, no legend clutter. Every text
-    that can hold uploaded data is escaped here, the one place every chart passes through."""
+def theme(
+    figure: go.Figure, *, title: str, y_title: str = "", x_title: str = "", height: int = 360,
+    wrap: int | None = TITLE_WRAP,
+) -> go.Figure:  # fmt: skip
+    """The house style: the finding as the title (wrapped at `wrap` characters a line; None when the caller
+    wrapped it), units on the axes, quiet grid, no legend clutter. Every text that can hold uploaded data is
+    escaped here, the one place every chart passes through."""
     _sanitise_traces(figure)
+    title, lines = (plotly_text(title), title.count("<br>") + 1) if wrap is None else _wrapped_title(title, wrap)
     figure.update_layout(
-        title={"text": plotly_text(title), "x": 0, "xanchor": "left", "font": {"size": 15}},
+        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 15}},
         font={"family": FONT, "size": 12, "color": "#262730"},
         paper_bgcolor="white",
         plot_bgcolor="white",
-        height=height,
-        margin={"l": 56, "r": 16, "t": 56, "b": 40},
+        height=height + 18 * (lines - 1),
+        margin={"l": 56, "r": 16, "t": 36 + 20 * lines, "b": 40},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1},
         hovermode="x unified",
     )
@@ -70,7 +76,23 @@ def theme(figure: go.Figure, *, title: str, y_title: str = "", x_title: str = ""
     return figure
 
 
-def _wrapped_title(title: str, width: int = TITLE_WIDTH) -> tuple[str, int]:
+def period_axis(figure: go.Figure, grain: str) -> go.Figure:
+    """A time axis read as the series' periods: 'Nov 2026' for months; for quarters and years one tick per period,
+    labelled 'Q3 2026' or '2026' (plotly would label them as months)."""
+    if grain == "month":
+        figure.update_xaxes(tickformat="%b %Y")
+        return figure
+    days = set()
+    for trace in figure.data:
+        for x in trace.x if trace.x is not None else ():
+            if x is not None and not isinstance(x, str):
+                days.add(pd.Timestamp(x).date())
+    ticks = sorted(days)
+    figure.update_xaxes(tickmode="array", tickvals=ticks, ticktext=[period_name(day, grain) for day in ticks])
+    return figure
+
+
+def _wrapped_title(title: str, width: int = TITLE_WRAP) -> tuple[str, int]:
     """The title broken into lines that fit the chart, and how many lines it took."""
     lines = textwrap.wrap(plotly_text(title), width=width) or [""]
     return "<br>".join(lines), len(lines)
@@ -161,11 +183,9 @@ def kpi_figure(
             font={"size": 13, "color": NEUTRAL},
         )  # fmt: skip
     wrapped, lines = _wrapped_title(title, TITLE_WIDTH if width is None else max(40, width // 9))
-    theme(figure, title=wrapped, y_title=unit, height=height + 18 * (lines - 1))
+    theme(figure, title=wrapped, y_title=unit, height=height, wrap=None)
     figure.update_layout(margin={"t": 40 + 20 * lines}, width=width)
-    if grain == "month":
-        figure.update_xaxes(tickformat="%b %Y")
-    return figure
+    return period_axis(figure, grain)
 
 
 def _mark_points(figure: go.Figure, kpi: dict, x: list[dt.date], values: list[float | None]) -> None:

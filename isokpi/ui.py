@@ -11,6 +11,7 @@ import datetime as dt
 import io
 import ipaddress
 import os
+import threading
 
 import pandas as pd
 import streamlit as st
@@ -214,26 +215,82 @@ def start_page(script: str, *, caption: str | None = None, uploads: bool = False
 # --- filters in the sidebar, kept in the URL --------------------------------------------------------------
 
 
+def page_menu(sections: dict[str, list]) -> None:
+    """The menu of pages, by section, as plain links (Streamlit's own menu is a list whose items are not list
+    items, which screen readers and axe-core refuse). The filters follow: they are the frame's (frame_filters)."""
+    for section, pages in sections.items():
+        st.caption(section)
+        for page in pages:
+            st.page_link(page, label=page.title, icon=page.icon, help=page.help or None)
+
+
+_FRAME = threading.local()  # the filters app.py drew for the page it is running
+
+
+def frame_filters(db: Database, *, standards: bool = True) -> None:
+    """Draw the filters in the app's frame (app.py), before it runs a page that has them: widgets of the frame are
+    the same on every page, so the choices follow the user from page to page (a page's own widgets, and their
+    place in the address, are dropped when another page opens). The page then reads them with sidebar_filters."""
+    _FRAME.filters = _draw_filters(db, standards=standards, grain=True)
+
+
+def page_done() -> None:
+    """After app.py ran a page: the next run draws its filters anew."""
+    _FRAME.filters = None
+
+
 def sidebar_filters(db: Database, *, standards: bool = True, grain: bool = True) -> Filters:
+    """The sidebar's filters for this page: those app.py drew in the frame, or, when the page runs without app.py
+    (its first visit after a restart), drawn by the page itself."""
+    drawn = getattr(_FRAME, "filters", None)
+    return drawn if drawn is not None else _draw_filters(db, standards=standards, grain=grain)
+
+
+def _draw_filters(db: Database, *, standards: bool, grain: bool) -> Filters:
     """Date range, site, department, standard and period in the sidebar; every choice lives in the URL
-    query string, so a link opens the same view and a reload keeps it."""
+    query string, so a link opens the same view and a reload keeps it, and in the session (persist_state), so it
+    is still there after a page without filters."""
     options = cached(filter_options)(db)
     with st.sidebar:
         st.subheader("Filters", anchor=False)
         # Without min_value Streamlit stops ten years back, and drops an older ?from= from a link.
         date_from = st.date_input(
-            "From", value=None, key="from", bind="query-params", format="YYYY-MM-DD", min_value=EARLIEST
+            "From",
+            value=None,
+            key="from",
+            bind="query-params",
+            persist_state="session",
+            format="YYYY-MM-DD",
+            min_value=EARLIEST,
         )
         date_to = st.date_input(
-            "To", value=None, key="to", bind="query-params", format="YYYY-MM-DD", min_value=EARLIEST
+            "To",
+            value=None,
+            key="to",
+            bind="query-params",
+            persist_state="session",
+            format="YYYY-MM-DD",
+            min_value=EARLIEST,
         )
-        sites = st.multiselect("Site", options["sites"], key="site", bind="query-params", placeholder="All sites")
+        sites = st.multiselect(
+            "Site", options["sites"], key="site", bind="query-params", persist_state="session", placeholder="All sites"
+        )
         departments = st.multiselect(
-            "Department", options["departments"], key="department", bind="query-params", placeholder="All departments"
+            "Department",
+            options["departments"],
+            key="department",
+            bind="query-params",
+            persist_state="session",
+            placeholder="All departments",
         )
         chosen_standards = (
             st.multiselect(
-                "Standard", options["standards"], key="standard", bind="query-params", placeholder="All standards"
+                "Standard",
+                options["standards"],
+                key="standard",
+                bind="query-params",
+                persist_state="session",
+                placeholder="All standards",
             )
             if standards
             else []
@@ -245,6 +302,7 @@ def sidebar_filters(db: Database, *, standards: bool = True, grain: bool = True)
                 format_func=GRAIN_LABELS.get,
                 key="period",
                 bind="query-params",
+                persist_state="session",
                 default="month",
             )
             if grain

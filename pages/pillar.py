@@ -63,7 +63,8 @@ for series in card.series:
     kpi = series.kpi
     kpi_notes = [note for note in pillar_notes if note.kpi_id == kpi.id]
     with st.container(border=True, key=f"kpi-{kpi.id}"):
-        if series.latest is None:
+        if series.latest is None or len(series.shown) < 2:
+            # No value, or one (a survey's first wave): words, not a one-point chart.
             st.markdown(f"**{narrative.kpi_sentence(series)}.**")
             st.caption(f"{kpi.definition} Data it needs: {', '.join(kpi.datasets)}.")
             continue

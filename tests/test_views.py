@@ -280,15 +280,18 @@ def test_pareto_by_clause_labels_the_standard_and_finds_the_vital_few(findings_d
     assert list(figure.data[0].marker.color) == [fv.BAD, fv.BAD, fv.NEUTRAL]
 
 
-def test_pareto_groups_the_rest_as_other(findings_db):
+def test_pareto_draws_the_top_categories_and_says_how_many_findings_the_rest_hold(findings_db):
     result = fv.pareto(findings_db, TODAY, "clause", top=1)
-    assert rows(result.frame, ["label", "findings", "labels", "cumulative_pct"]) == [
-        ("8.5.1 (ISO 9001)", 3, 1, 50.0),
-        ("Other (2 more)", 3, 2, 100.0),
-    ]
+    # The rest (3 findings in 2 clauses) is no bar taller than the leader: it is said in words.
+    assert rows(result.frame, ["label", "findings", "cumulative_pct"]) == [("8.5.1 (ISO 9001)", 3, 50.0)]
+    assert (result.total, result.distinct, result.rest_findings, result.rest_labels) == (6, 3, 3, 2)
     assert fv.pareto_title(result) == (
         "Findings spread widely: the 1 most frequent of 3 clauses account for only 50.0% of 6; 8.5.1 (ISO 9001) leads with 3"
     )
+    chart = fv.pareto_chart(findings_db, TODAY, "clause")
+    assert chart.note == "1 finding without a clause is left out."  # all 3 clauses are bars at the default top
+    assert list(chart.figure.data[0].x) == list(chart.frame["label"])
+    assert result.rest_note == "3 more findings in 2 other clauses are not drawn as bars (50.0% of all)."
 
 
 def test_pareto_by_root_cause_leaves_out_findings_without_one(findings_db):
