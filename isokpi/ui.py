@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from isokpi import auth, cache, gate
-from isokpi.charts import PLOTLY_CONFIG
+from isokpi.charts import PLOTLY_CONFIG, sanitise
 from isokpi.db import Database
 from isokpi.kpis import Filters
 from isokpi.navigation import page_of
@@ -280,8 +280,9 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
 
 
 def chart(figure, data: pd.DataFrame, *, name: str, key: str | None = None) -> None:
-    """A plotly chart with its data (the aggregate it was drawn from) downloadable as CSV."""
-    st.plotly_chart(figure, config=PLOTLY_CONFIG, key=key)
+    """A plotly chart with its data (the aggregate it was drawn from) downloadable as CSV. Its text is escaped once
+    more here (theme() did it already), so that nothing a figure added after theme() is read as markup."""
+    st.plotly_chart(sanitise(figure), config=PLOTLY_CONFIG, key=key)
     st.download_button(
         "Download data (CSV)",
         csv_bytes(data),
