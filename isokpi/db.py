@@ -48,7 +48,12 @@ class DatabaseError(IsokpiError):
 
 
 class DatabaseBusyError(DatabaseError):
-    """Another process holds the DuckDB file."""
+    """Another process holds the DuckDB file: `holder` says which ("process 4242"), for a page to say so too."""
+
+    def __init__(self, message: str, *, location: str, holder: str) -> None:
+        super().__init__(message)
+        self.location = location
+        self.holder = holder
 
 
 class WriteConflict(DatabaseError):
@@ -134,15 +139,16 @@ def _attach_message(target: Target, error: Exception) -> str:
     return f"cannot open the DuckLake catalog {location}: {text}"
 
 
-def _busy_message(target: Target, error: Exception) -> str:
+def _busy_error(target: Target, error: Exception) -> DatabaseBusyError:
     match = re.search(r"\(PID (\d+)\)", str(error))
     holder = f"process {match.group(1)}" if match else "another process"
-    return (
+    message = (
         f"The database {target.location} is in use by {holder} (probably the isokpi app). A DuckDB file is "
         "open to one process at a time, for reading too. Use the app instead (the Upload page loads files, the "
         "Overview shows the scorecard, the Review page makes packs), or stop the app (Ctrl+C in its terminal) and "
         "run this command again. For several processes at once, use the DuckLake backend described in the README."
     )
+    return DatabaseBusyError(message, location=target.location, holder=holder)
 
 
 class Database:
@@ -176,7 +182,7 @@ class Database:
                 return duckdb.connect(self.target.location, config=config)
             except duckdb.IOException as error:
                 if "lock" in str(error).lower():
-                    raise DatabaseBusyError(_busy_message(self.target, error)) from None
+                    raise _busy_error(self.target, error) from None
                 raise DatabaseError(f"cannot open {self.target.location}: {error}") from None
         return self._connect_ducklake(config)
 

@@ -11,13 +11,15 @@ import datetime as dt
 import io
 import ipaddress
 import os
+import threading
 
 import pandas as pd
 import streamlit as st
 
 from isokpi import auth, cache, gate
 from isokpi.charts import PLOTLY_CONFIG, sanitise
-from isokpi.db import Database
+from isokpi.db import Database, DatabaseBusyError
+from isokpi.errors import IsokpiError
 from isokpi.kpis import Filters
 from isokpi.navigation import page_of
 from isokpi.opening import open_database
@@ -28,6 +30,7 @@ APP_TITLE = "isokpi"
 PAGE_ICON = "📈"  # an emoji: a Material favicon would be fetched from Google's servers
 GRAIN_LABELS = {"month": "Month", "quarter": "Quarter", "year": "Year"}
 EARLIEST = dt.date(1990, 1, 1)
+_DEMO_LOADING = threading.Lock()  # outlives Streamlit's caches, which any client can clear
 
 
 # --- the database -----------------------------------------------------------------------------------
@@ -35,19 +38,37 @@ EARLIEST = dt.date(1990, 1, 1)
 
 @st.cache_resource(show_spinner=False)
 def _database() -> Database:
+    # Runs again whenever Streamlit's resource cache is cleared (a restart, or any client's clear-cache message),
+    # so the demo goes only into a database that has never held a batch: an emptied one stays empty.
     database = open_database()
     if os.environ.get("ISOKPI_NO_DEMO") != "1":
-        from isokpi.demo import database_is_empty, load_demo
+        from isokpi.demo import load_demo, never_held_a_batch
 
-        if database_is_empty(database):
-            load_demo(database, actor=auth.system_user("isokpi (first run)"))
+        # A cache cleared while the demo loads would start a second load beside it: one at a time, then look again.
+        with _DEMO_LOADING:
+            if never_held_a_batch(database):
+                load_demo(database, actor=auth.system_user("isokpi (first run)"))
     return database
 
 
 def database() -> Database:
-    """The process-wide database; on the very first run an empty one is filled with demo data."""
-    with st.spinner("Opening the database (the first run fills an empty one with demo data)…"):
-        return _database()
+    """The process-wide database; a new one (no batch ever loaded) is filled with demo data on its first view.
+
+    When it cannot be opened the page says why and stops; the next run tries again (a failure is not cached)."""
+    try:
+        with st.spinner("Opening the database (a new one is filled with demo data)…"):
+            return _database()
+    except DatabaseBusyError as busy:
+        st.error(
+            f"The database {plain(busy.location)} is in use by {busy.holder}, probably another isokpi server or "
+            "command: a DuckDB file is open to one process at a time. Stop that process and reload this page, or "
+            "use the isokpi server that already has it open. Several servers over one database need the DuckLake "
+            "backend (README: Many servers, one database).",
+            icon=":material/lock:",
+        )
+    except IsokpiError as error:
+        st.error(f"isokpi cannot open its database: {plain(error)}", icon=":material/error:")
+    st.stop()
 
 
 def data_version(db: Database) -> int:
