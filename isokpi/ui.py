@@ -11,6 +11,7 @@ import datetime as dt
 import io
 import ipaddress
 import os
+import re
 import threading
 
 import pandas as pd
@@ -284,6 +285,23 @@ def sidebar_filters(db: Database, *, standards: bool = True, grain: bool = True)
         standards=tuple(chosen_standards),
         grain=period or "month",
     )
+
+
+def number_from_url(key: str, minimum: int, maximum: int) -> bool:
+    """Start the number input keyed `key` at the URL's ?key= when that is a whole number from `minimum` to `maximum`;
+    take anything else out of the URL and return True, for the page to say so.
+
+    For a number input that keeps its value in the URL by hand (the page writes it back): one bound with
+    bind="query-params" fails before any page code runs on a link such as ?baseline=inf."""
+    text = st.query_params.get(key)
+    if text is None:
+        return False
+    if re.fullmatch(r"[0-9]{1,6}", text) and minimum <= int(text) <= maximum:
+        if key not in st.session_state:  # the page's first run; later the input holds what the user chose
+            st.session_state[key] = int(text)
+        return False
+    del st.query_params[key]
+    return text != ""
 
 
 # --- charts and downloads -------------------------------------------------------------------------------
