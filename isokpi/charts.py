@@ -11,6 +11,7 @@ import datetime as dt
 import textwrap
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -37,19 +38,59 @@ NOTE_WIDTH = 40  # characters of a note shown on the chart; the whole note shows
 PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d", "toImage"], "responsive": True}
 
 
+def _escaped(value: object, key: str = "") -> object:
+    """`value` with every string in it escaped for plotly, however deep (lists, tuples, numpy arrays, dicts such
+    as a table's header); the very same object when it holds no text to change. `key` is the property holding it:
+    a hover or text template keeps plotly's own <extra> around what it escapes."""
+    if isinstance(value, str):
+        escaped = plotly_text(value)
+        if key.endswith("template"):
+            escaped = escaped.replace("&lt;extra&gt;", "<extra>").replace("&lt;/extra&gt;", "</extra>")
+        return value if escaped == value else escaped
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind not in "OUS":  # numbers and dates carry no text
+            return value
+        items = value.tolist()
+        escaped_items = _escaped(items, key)
+        return value if escaped_items is items else escaped_items
+    if isinstance(value, dict):
+        escaped_dict = {name: _escaped(item, name) for name, item in value.items()}
+        same = all(escaped_dict[name] is item for name, item in value.items())
+        return value if same else escaped_dict
+    if isinstance(value, list | tuple):
+        escaped_list = [_escaped(item, key) for item in value]
+        return value if all(new is old for new, old in zip(escaped_list, value, strict=True)) else escaped_list
+    return value
+
+
 def _sanitise_traces(figure: go.Figure) -> None:
-    """Category labels, texts and names come from uploaded data (sites, departments, clauses, survey ids)."""
+    """Every text a trace carries may come from uploaded data (sites, departments, clauses, root causes, survey ids,
+    courses): x, y, text, hovertext, customdata, labels, names, table cells, colour bar titles... all escaped,
+    and what our code wrote into a hover template around them too."""
     for trace in figure.data:
-        for attribute in ("x", "y", "text", "hovertext"):
-            values = getattr(trace, attribute, None)
-            if isinstance(values, tuple | list) and any(isinstance(v, str) for v in values):
-                setattr(trace, attribute, [plotly_text(v) for v in values])
-            elif isinstance(values, str):
-                setattr(trace, attribute, plotly_text(values))
-        if isinstance(getattr(trace, "name", None), str):
-            trace.name = plotly_text(trace.name)
-    for annotation in figure.layout.annotations:  # subplot titles (a department's name), notes
-        annotation.text = plotly_text(annotation.text)
+        for name, value in trace.to_plotly_json().items():
+            escaped = _escaped(value, name)
+            if escaped is not value:
+                trace[name] = escaped
+
+
+def _sanitise_layout(figure: go.Figure) -> None:
+    """Titles, axis tick texts and category orders, annotations (subplot titles: a department's name; notes),
+    legend titles: escaped as the traces are, so that a category order still names the escaped categories."""
+    for name, value in figure.layout.to_plotly_json().items():
+        if name == "template":  # plotly's own look, no user text
+            continue
+        escaped = _escaped(value, name)
+        if escaped is not value:
+            figure.layout[name] = escaped
+
+
+def sanitise(figure: go.Figure) -> go.Figure:
+    """Every string `figure` draws escaped for plotly, which reads <tags> in any of them as markup (bold, styles,
+    links). Escaping twice changes nothing, so a figure changed after theme() can pass through again."""
+    _sanitise_traces(figure)
+    _sanitise_layout(figure)
+    return figure
 
 
 def theme(
@@ -59,7 +100,6 @@ def theme(
     """The house style: the finding as the title (wrapped at `wrap` characters a line; None when the caller
     wrapped it), units on the axes, quiet grid, no legend clutter. Every text that can hold uploaded data is
     escaped here, the one place every chart passes through."""
-    _sanitise_traces(figure)
     title, lines = (plotly_text(title), title.count("<br>") + 1) if wrap is None else _wrapped_title(title, wrap)
     figure.update_layout(
         title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 15}},
@@ -73,7 +113,7 @@ def theme(
     )
     figure.update_xaxes(title=plotly_text(x_title), showgrid=False, linecolor=GRID)
     figure.update_yaxes(title=plotly_text(y_title), gridcolor=GRID, zeroline=False)
-    return figure
+    return sanitise(figure)
 
 
 def period_axis(figure: go.Figure, grain: str) -> go.Figure:

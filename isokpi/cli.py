@@ -7,7 +7,8 @@
     last 12 months up to today; a closed review is exported from its frozen record)
 
 Exit codes: 0 done, 2 input rejected (the file, mapping or arguments), 1 anything else. Bad input never
-ends in a traceback.
+ends in a traceback. With --json, an error that stops a command (a database in use, a file refused before it
+is read) prints {"error": "<the message>"} on stdout besides the message on stderr, with the same exit code.
 """
 
 from __future__ import annotations
@@ -178,6 +179,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return COMMANDS[args.command](args)
     except IsokpiError as error:
         print(f"isokpi: {error}", file=sys.stderr)
+        if getattr(args, "json", False):  # a machine reading stdout gets the message as one JSON object too
+            print(json.dumps({"error": str(error)}))
         return error.exit_code
     except KeyboardInterrupt:
         print("isokpi: interrupted; nothing half-written (every load is one transaction)", file=sys.stderr)

@@ -48,7 +48,12 @@ class DatabaseError(IsokpiError):
 
 
 class DatabaseBusyError(DatabaseError):
-    """Another process holds the DuckDB file."""
+    """Another process holds the DuckDB file: `holder` says which ("process 4242"), for a page to say so too."""
+
+    def __init__(self, message: str, *, location: str, holder: str) -> None:
+        super().__init__(message)
+        self.location = location
+        self.holder = holder
 
 
 class WriteConflict(DatabaseError):
@@ -69,11 +74,14 @@ class Target:
 
     @property
     def data_dir(self) -> Path:
-        """The directory the locked-down connection may read and write."""
+        """The one directory of the data the locked-down connection may read and write: DuckLake's data files; for
+        a DuckDB file, its own temporary directory (`<file>.tmp`, where DuckDB spills what does not fit in memory),
+        never the folder the file is in. DuckDB itself allows the file, its .wal and their checkpoint and recovery
+        files."""
         if self.kind == "ducklake":
             assert self.data_path is not None
             return self.data_path
-        return Path(self.location).resolve().parent
+        return Path(self.location + ".tmp").resolve()
 
 
 def resolve_target(db: str | os.PathLike[str] | None = None) -> Target:
@@ -134,15 +142,33 @@ def _attach_message(target: Target, error: Exception) -> str:
     return f"cannot open the DuckLake catalog {location}: {text}"
 
 
-def _busy_message(target: Target, error: Exception) -> str:
+def _create_private_files() -> None:
+    """From now on this process creates files for its owner only (umask 077, as PostgreSQL does): DuckDB creates
+    the database, its .wal (again after every checkpoint) and its temporary files with the process's umask, and
+    they hold everything loaded. A process that opens a DuckDB file writes its exports that way too."""
+    os.umask(os.umask(0o077) | 0o077)
+
+
+def _make_private(*paths: Path) -> None:
+    """Files of an older isokpi, created before the umask above, are made the owner's only (directories keep
+    their x bit); files someone else owns are left as they are."""
+    for path in paths:
+        with contextlib.suppress(OSError):
+            status = path.stat()
+            if status.st_uid == os.getuid() and status.st_mode & 0o077:
+                os.chmod(path, 0o700 if path.is_dir() else 0o600)
+
+
+def _busy_error(target: Target, error: Exception) -> DatabaseBusyError:
     match = re.search(r"\(PID (\d+)\)", str(error))
     holder = f"process {match.group(1)}" if match else "another process"
-    return (
+    message = (
         f"The database {target.location} is in use by {holder} (probably the isokpi app). A DuckDB file is "
         "open to one process at a time, for reading too. Use the app instead (the Upload page loads files, the "
         "Overview shows the scorecard, the Review page makes packs), or stop the app (Ctrl+C in its terminal) and "
         "run this command again. For several processes at once, use the DuckLake backend described in the README."
     )
+    return DatabaseBusyError(message, location=target.location, holder=holder)
 
 
 class Database:
@@ -171,12 +197,15 @@ class Database:
     def _connect(self) -> duckdb.DuckDBPyConnection:
         config = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
         if self.target.kind == "duckdb":
+            _create_private_files()
             Path(self.target.location).parent.mkdir(parents=True, exist_ok=True)
+            _make_private(Path(self.target.location), Path(self.target.location + ".wal"), self.target.data_dir)
+            config["temp_directory"] = str(self.target.data_dir)
             try:
                 return duckdb.connect(self.target.location, config=config)
             except duckdb.IOException as error:
                 if "lock" in str(error).lower():
-                    raise DatabaseBusyError(_busy_message(self.target, error)) from None
+                    raise _busy_error(self.target, error) from None
                 raise DatabaseError(f"cannot open {self.target.location}: {error}") from None
         return self._connect_ducklake(config)
 
@@ -211,7 +240,8 @@ class Database:
         return connection
 
     def _lock_down(self) -> None:
-        """No file access outside the data directory and the private upload directory; settings frozen.
+        """No file access outside the data directory (Target.data_dir: never the folder a DuckDB file is in) and
+        the private upload directory; settings frozen.
 
         Called after LOAD and ATTACH (both are refused once external access is off); allowed_directories has
         to be set before enable_external_access. On DuckLake the Postgres connection stays usable, and the

@@ -11,14 +11,16 @@ import datetime as dt
 import io
 import ipaddress
 import os
+import re
 import threading
 
 import pandas as pd
 import streamlit as st
 
 from isokpi import auth, cache, gate
-from isokpi.charts import PLOTLY_CONFIG
-from isokpi.db import Database
+from isokpi.charts import PLOTLY_CONFIG, sanitise
+from isokpi.db import Database, DatabaseBusyError
+from isokpi.errors import IsokpiError
 from isokpi.kpis import Filters
 from isokpi.navigation import page_of
 from isokpi.opening import open_database
@@ -29,6 +31,7 @@ APP_TITLE = "isokpi"
 PAGE_ICON = "📈"  # an emoji: a Material favicon would be fetched from Google's servers
 GRAIN_LABELS = {"month": "Month", "quarter": "Quarter", "year": "Year"}
 EARLIEST = dt.date(1990, 1, 1)
+_DEMO_LOADING = threading.Lock()  # outlives Streamlit's caches, which any client can clear
 
 
 # --- the database -----------------------------------------------------------------------------------
@@ -36,19 +39,37 @@ EARLIEST = dt.date(1990, 1, 1)
 
 @st.cache_resource(show_spinner=False)
 def _database() -> Database:
+    # Runs again whenever Streamlit's resource cache is cleared (a restart, or any client's clear-cache message),
+    # so the demo goes only into a database that has never held a batch: an emptied one stays empty.
     database = open_database()
     if os.environ.get("ISOKPI_NO_DEMO") != "1":
-        from isokpi.demo import database_is_empty, load_demo
+        from isokpi.demo import load_demo, never_held_a_batch
 
-        if database_is_empty(database):
-            load_demo(database, actor=auth.system_user("isokpi (first run)"))
+        # A cache cleared while the demo loads would start a second load beside it: one at a time, then look again.
+        with _DEMO_LOADING:
+            if never_held_a_batch(database):
+                load_demo(database, actor=auth.system_user("isokpi (first run)"))
     return database
 
 
 def database() -> Database:
-    """The process-wide database; on the very first run an empty one is filled with demo data."""
-    with st.spinner("Opening the database (the first run fills an empty one with demo data)…"):
-        return _database()
+    """The process-wide database; a new one (no batch ever loaded) is filled with demo data on its first view.
+
+    When it cannot be opened the page says why and stops; the next run tries again (a failure is not cached)."""
+    try:
+        with st.spinner("Opening the database (a new one is filled with demo data)…"):
+            return _database()
+    except DatabaseBusyError as busy:
+        st.error(
+            f"The database {plain(busy.location)} is in use by {busy.holder}, probably another isokpi server or "
+            "command: a DuckDB file is open to one process at a time. Stop that process and reload this page, or "
+            "use the isokpi server that already has it open. Several servers over one database need the DuckLake "
+            "backend (README: Many servers, one database).",
+            icon=":material/lock:",
+        )
+    except IsokpiError as error:
+        st.error(f"isokpi cannot open its database: {plain(error)}", icon=":material/error:")
+    st.stop()
 
 
 def data_version(db: Database) -> int:
@@ -323,6 +344,23 @@ def _draw_filters(db: Database, *, standards: bool, grain: bool) -> Filters:
     )
 
 
+def number_from_url(key: str, minimum: int, maximum: int) -> bool:
+    """Start the number input keyed `key` at the URL's ?key= when that is a whole number from `minimum` to `maximum`;
+    take anything else out of the URL and return True, for the page to say so.
+
+    For a number input that keeps its value in the URL by hand (the page writes it back): one bound with
+    bind="query-params" fails before any page code runs on a link such as ?baseline=inf."""
+    text = st.query_params.get(key)
+    if text is None:
+        return False
+    if re.fullmatch(r"[0-9]{1,6}", text) and minimum <= int(text) <= maximum:
+        if key not in st.session_state:  # the page's first run; later the input holds what the user chose
+            st.session_state[key] = int(text)
+        return False
+    del st.query_params[key]
+    return text != ""
+
+
 # --- charts and downloads -------------------------------------------------------------------------------
 
 
@@ -338,8 +376,9 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
 
 
 def chart(figure, data: pd.DataFrame, *, name: str, key: str | None = None) -> None:
-    """A plotly chart with its data (the aggregate it was drawn from) downloadable as CSV."""
-    st.plotly_chart(figure, config=PLOTLY_CONFIG, key=key)
+    """A plotly chart with its data (the aggregate it was drawn from) downloadable as CSV. Its text is escaped once
+    more here (theme() did it already), so that nothing a figure added after theme() is read as markup."""
+    st.plotly_chart(sanitise(figure), config=PLOTLY_CONFIG, key=key)
     st.download_button(
         "Download data (CSV)",
         csv_bytes(data),

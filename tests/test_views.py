@@ -122,7 +122,7 @@ def test_hours_by_site_and_the_standard_filter_narrow_hours_not_staff(training_d
 
 def test_hours_chart_names_the_groups_that_trained_most_and_least(training_db):
     chart = tv.hours_chart(training_db, Filters(date_from=dt.date(2025, 5, 1), as_of=AS_OF), "department")
-    assert chart.figure.layout.title.text == (
+    assert chart.figure.layout.title.text.replace("<br>", " ") == (
         "Over the last 2 months, Quality trained most (2.0 hours per employee a month) and Production least (1.2 hours)"
     )
     assert [a.text for a in chart.figure.layout.annotations] == ["Quality", "Production"]  # one panel per group
@@ -261,7 +261,8 @@ def test_kaplan_meier_median_is_marked_on_the_chart(findings_db):
         (20.0, 1, 0, 0.0),
     ]
     assert (
-        chart.figure.layout.title.text == "Half of the 2 findings were closed within 10 days, counting the 0 still open"
+        chart.figure.layout.title.text.replace("<br>", " ")
+        == "Half of the 2 findings were closed within 10 days, counting the 0 still open"
     )
     assert [shape.x0 for shape in chart.figure.layout.shapes if shape.type == "line" and shape.x0 == shape.x1] == [10.0]
     assert [a.text for a in chart.figure.layout.annotations] == ["median 10 days"]
@@ -437,7 +438,10 @@ def test_a_group_under_5_respondents_is_never_shown(survey_db):
     assert all(len(trace.y) == 0 for trace in drawn)
     said = [trace for trace in chart.figure.data if trace.mode == "text"]
     assert [list(trace.text) for trace in said] == [["fewer than 5 respondents"]] * 2
-    assert chart.figure.layout.title.text == "Results of ENG-1 are hidden: every group had fewer than 5 respondents"
+    assert (
+        chart.figure.layout.title.text.replace("<br>", " ")
+        == "Results of ENG-1 are hidden: every group had fewer than 5 respondents"
+    )
     assert (
         chart.note == "Not shown, fewer than 5 respondents: ENG-1 Culture of Excellence, ENG-1 Training & Development."
     )
@@ -478,7 +482,7 @@ def test_likert_figure_diverges_around_zero_with_neutral_split(survey_db):
     assert [round(v, 2) for v in bars[("neutral", False)]] == [0.0, 5.56]
     assert [round(v, 2) for v in bars[("strongly disagree", True)]] == [-0.0, -22.22]
     assert [round(v, 2) for v in bars[("strongly agree", True)]] == [0.0, 33.33]
-    assert chart.figure.layout.title.text == (
+    assert chart.figure.layout.title.text.replace("<br>", " ") == (
         "In ENG-1, Culture of Excellence drew the most disagreement: 33.3% of answers disagree or strongly disagree"
     )
 
