@@ -231,7 +231,8 @@ def test_surveys_page_never_shows_a_group_under_5_respondents(tiny_survey_file, 
     at = open_page(tiny_survey_file, "surveys", site="Porto")
     favourable, distribution = charts(at)[:2]
     assert (
-        favourable["layout"]["title"]["text"].replace("<br>", " ") == "Results of ENG-1 are hidden: every group had fewer than 5 respondents"
+        favourable["layout"]["title"]["text"].replace("<br>", " ")
+        == "Results of ENG-1 are hidden: every group had fewer than 5 respondents"
     )
     drawn = [trace for trace in favourable["data"] + distribution["data"] if trace.get("mode") != "text"]
     assert all(point_count({"data": [trace]}) == 0 for trace in drawn)
