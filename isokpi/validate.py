@@ -385,7 +385,10 @@ def prepare(
         _default_stakeholder(cursor)
     labels = {c.name: match.labels.get(c.name, c.name) for c in dataset.columns}
     # A missing required column is reported once, at the header, not again on every row.
-    row_problems, total = _row_problems(cursor, dataset, labels, source.wide, set(source.columns))
+    controls = staged.controls or any(
+        UNSAFE_TEXT.search(value) for value in (mapping.constants if mapping else {}).values()
+    )
+    row_problems, total = _row_problems(cursor, dataset, labels, source.wide, set(source.columns), controls)
     key_problems, duplicates = _key_problems(cursor, dataset, labels)
     prepared.duplicate_rows = duplicates
     found = match.problems + dictionary_problems + row_problems + key_problems
@@ -706,6 +709,41 @@ def _default_stakeholder(cursor: duckdb.DuckDBPyConnection) -> None:
     cursor.execute("UPDATE typed SET stakeholder = 'employee' WHERE stakeholder IS NULL AND _d_stakeholder IS NULL")
 
 
+# C0 control characters other than tab, line feed and carriage return: never in text meant to be read, and
+# stored they reach exports and terminals (BEL, ESC, VT...). A NUL is refused with the file (isokpi.sources).
+CONTROL_CLASS = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
+# Bidirectional embeddings, overrides and isolates (U+202A-202E, U+2066-2069): refused in identifiers, where
+# "F-001" followed by an override can display as another id. Other text is neutralised where it is shown.
+DIRECTION_CLASS = r"[\x{202a}-\x{202e}\x{2066}-\x{2069}]"
+UNSAFE_CLASS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x{202a}-\x{202e}\x{2066}-\x{2069}]"  # RE2, in DuckDB
+UNSAFE_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\u202a-\u202e\u2066-\u2069]")  # the same, in Python
+SHOWN_AROUND = 20  # characters of a value shown before its first unsafe one
+
+
+def _escaped_sql(value: str, unsafe: str) -> str:
+    """SQL for the part of `value` around its first character of class `unsafe`, with every unsafe character
+    written as an escape (\\x07, \\u202e): a message shows what cannot be seen."""
+    before = f"length(regexp_extract({value}, '^[^{unsafe[1:-1]}]*'))"
+    start = f"greatest(1, {before} - {SHOWN_AROUND - 1})"
+    escaped = (
+        f"array_to_string(list_transform(string_split(substr({value}, {start}, 60), ''), ch -> "
+        f"CASE WHEN regexp_matches(ch, '{UNSAFE_CLASS}') THEN {_escape_sql('ord(ch)')} ELSE ch END), '')"
+    )
+    return (
+        f"(CASE WHEN {start} > 1 THEN '…' ELSE '' END || {escaped} || "
+        f"CASE WHEN length({value}) >= {start} + 60 THEN '…' ELSE '' END)"
+    )
+
+
+def _first_escaped_sql(value: str, unsafe: str) -> str:
+    """SQL for the first character of class `unsafe` in `value`, as an escape (\\x07, \\u202e)."""
+    return _escape_sql(f"ord(regexp_extract({value}, '{unsafe}'))")
+
+
+def _escape_sql(code: str) -> str:
+    return f"(CASE WHEN {code} < 256 THEN printf('\\x%02x', {code}) ELSE printf('\\u%04x', {code}) END)"
+
+
 @dataclass(frozen=True)
 class Check:
     """One rule on one column: `condition` over typed_rows joined with dict problems, and its problem struct.
@@ -719,9 +757,13 @@ class Check:
 
 
 def _checks(
-    dataset: Dataset, labels: dict[str, str], wide: bool, present: set[str]
+    dataset: Dataset, labels: dict[str, str], wide: bool, present: set[str], controls: bool = True
 ) -> tuple[list[Check], dict[str, object]]:
-    """The checks of every column and cross-column rule of the dataset, with their bound messages."""
+    """The checks of every column and cross-column rule of the dataset, with their bound messages.
+
+    `controls`: whether to look for control characters and direction marks (False when a scan of the file and
+    the mapping's constants found none).
+    """
     params: dict[str, object] = {}
     checks: list[Check] = []
 
@@ -774,6 +816,28 @@ def _checks(
                 f"longer than {MAX_TEXT_LENGTH:,} characters (Excel's limit for a cell): shorten it"
             )
             add(f"length({name}) > $max_text", column, f"left({name}, 60) || '…'", f"${message}_long")
+            if controls:
+                params[message + "_control"] = (
+                    f"{column.name} holds the control character %s, which text must not hold (it is invisible, and "
+                    "terminals and other programs act on it): remove it. Tabs and line breaks are fine"
+                )
+                add(
+                    f"regexp_matches({name}, '{CONTROL_CLASS}')",
+                    column,
+                    _escaped_sql(name, CONTROL_CLASS),
+                    f"printf(${message}_control, {_first_escaped_sql(name, CONTROL_CLASS)})",
+                )
+            if controls and column.kind == ID:
+                params[message + "_direction"] = (
+                    f"{column.name} holds the direction mark %s, which shows the characters after it in another "
+                    "order than they are stored, so that one identifier can pass for another: remove it"
+                )
+                add(
+                    f"regexp_matches({name}, '{DIRECTION_CLASS}')",
+                    column,
+                    _escaped_sql(name, DIRECTION_CLASS),
+                    f"printf(${message}_direction, {_first_escaped_sql(name, DIRECTION_CLASS)})",
+                )
     for number, rule in enumerate(RULES.get(dataset.name, ())):
         params[f"rule_{number}"] = rule.message
         add(rule.condition, dataset.column(rule.column), rule.value_sql, f"$rule_{number}")
@@ -843,10 +907,15 @@ RULES: dict[str, tuple[Rule, ...]] = {
 
 
 def _row_problems(
-    cursor: duckdb.DuckDBPyConnection, dataset: Dataset, labels: dict[str, str], wide: bool, present: set[str]
+    cursor: duckdb.DuckDBPyConnection,
+    dataset: Dataset,
+    labels: dict[str, str],
+    wide: bool,
+    present: set[str],
+    controls: bool = True,
 ) -> tuple[list[Problem], int]:
     """Every check on every row in one scan; the first MAX_REPORTED problems and the total."""
-    checks, params = _checks(dataset, labels, wide, present)
+    checks, params = _checks(dataset, labels, wide, present, controls)
     suspect = " OR ".join(f"coalesce({check.prefilter}, false)" for check in checks)
     parsed = [c.name for c in dataset.columns if c.kind in (ENUM, BOOL, DATE)]
     lookups = ", ".join(
