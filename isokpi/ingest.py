@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 
 from isokpi.datasets import DATASETS, Dataset, get_dataset
-from isokpi.db import Database, next_id
+from isokpi.db import Database, DiskFullError, full_directory, is_disk_full, next_id
 from isokpi.mapping import Mapping
 from isokpi.sources import SourceError, StagedFile, stage_file
 from isokpi.validate import Prepared, Problem, prepare, quote
@@ -128,7 +128,7 @@ def ingest_file(
     dataset = get_dataset(dataset_name)
     name = file_name or Path(path).name
     result = IngestResult(dataset.name, name)
-    with private_workdir(database) as workdir:
+    with nothing_loaded_if_disk_full(name), private_workdir(database) as workdir:
         report("staging")
         try:
             staged = stage_file(path, workdir, name, sheet)
@@ -140,6 +140,25 @@ def ingest_file(
         return _validate_and_load(
             database, dataset, staged, result, mapping, date_format, user, source, check_only, report
         )
+
+
+@contextlib.contextmanager
+def nothing_loaded_if_disk_full(file_name: str):
+    """Turn the disk filling up while a file is staged, validated or written into a plain DiskFullError.
+
+    The load's transaction has rolled back by then, so the database holds what it held before.
+    """
+    try:
+        yield
+    except (OSError, duckdb.Error, DiskFullError) as error:
+        if not is_disk_full(error):
+            raise
+        where = full_directory(error)
+        raise DiskFullError(
+            f"{file_name}: the disk is full; nothing was loaded. Free some space"
+            f"{f' on the disk that holds {where}' if where else ''} and load the file again.",
+            where,
+        ) from None
 
 
 def _validate_and_load(
