@@ -86,7 +86,7 @@ def _run_child(request: dict[str, object]) -> dict:
             text=True,
             timeout=SECONDS + 10,
             cwd=PACKAGE_PARENT,
-            env={**os.environ, "RUST_BACKTRACE": "0"},
+            env={**os.environ, "RUST_BACKTRACE": "0", "PYTHONPATH": _python_path()},
         )
     except subprocess.TimeoutExpired:
         raise WorkbookError(_too_slow()) from None
@@ -119,6 +119,11 @@ def _run_child(request: dict[str, object]) -> dict:
         f"the Excel reader stopped (exit status {done.returncode}) without reading it: save it again from Excel, "
         f"or {SAVE_AS_CSV}."
     )
+
+
+def _python_path() -> str:
+    """The child imports isokpi from where this process did, whatever its working directory or settings."""
+    return os.pathsep.join(filter(None, (str(PACKAGE_PARENT), os.environ.get("PYTHONPATH"))))
 
 
 def _too_slow() -> str:
@@ -411,8 +416,9 @@ def _write_table(request: dict) -> dict:
         if sheet is None:
             raise WorkbookError("the workbook has no sheets. Save it again from Excel.")
         try:
-            rows = iter(sheets.load(sheet).iter_rows())
-            return _write_rows(rows, Path(request["target"]), sheet)
+            loaded = sheets.load(sheet)
+            first_column = (loaded.start or (0, 0))[1]  # None for an empty sheet
+            return _write_rows(iter(loaded.iter_rows()), Path(request["target"]), sheet, first_column)
         except (WorkbookError, OSError):
             raise
         except Exception as error:
@@ -423,11 +429,12 @@ def _write_table(request: dict) -> dict:
         workbook.close()
 
 
-def _write_rows(rows, target: Path, sheet: str) -> dict:
-    """The rows as CSV from the header (the first row with a value) on; rows keep the sheet's numbering."""
+def _write_rows(rows, target: Path, sheet: str, first_column: int) -> dict:
+    """The rows as CSV from the header (the first row with a value) on. Rows keep the sheet's numbering; the
+    reader's rows start at the sheet's first used column (`first_column`, 0-based)."""
     header_index, headers = None, []
     for index, row in enumerate(rows):
-        texts = _texts(row, index, sheet)
+        texts = _texts(row, index, sheet, first_column)
         if any(texts):
             header_index, headers = index, texts
             break
@@ -442,18 +449,19 @@ def _write_rows(rows, target: Path, sheet: str) -> dict:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(headers)
         for index, row in enumerate(rows, start=header_index + 1):
-            texts = _texts(row[:width], index, sheet)
+            texts = _texts(row[:width], index, sheet, first_column)
             writer.writerow(texts + [""] * (width - len(texts)))
     return {"sheet": sheet, "headers": headers, "header_row": header_index + 1}
 
 
-def _texts(row: list, index: int, sheet: str) -> list[str]:
+def _texts(row: list, index: int, sheet: str, first_column: int) -> list[str]:
     texts = [_cell_text(cell) for cell in row]
     for column, text in enumerate(texts):
         if "\x00" in text:
             raise WorkbookError(
-                f"sheet {sheet!r}, row {index + 1}, column {column + 1} holds a NUL character (\\x00), which no "
-                "text contains: the workbook is damaged. Remove the character, or save the workbook again."
+                f"sheet {sheet!r}, cell {column_letters(first_column + column + 1)}{index + 1} holds a NUL character "
+                "(\\x00), which no text contains: the workbook is damaged. Remove the character, or save the workbook "
+                "again."
             )
     return texts
 
