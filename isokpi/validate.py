@@ -13,6 +13,7 @@ SQL identifiers come only from the dataset declarations; every value is bound as
 
 from __future__ import annotations
 
+import csv
 import re
 from dataclasses import dataclass, field
 
@@ -34,7 +35,7 @@ from isokpi.datasets import (
     normalize_header,
     normalize_token,
 )
-from isokpi.db import bound
+from isokpi.db import bound, is_disk_full
 from isokpi.mapping import Mapping, check_mapping
 from isokpi.sources import MAX_LINE_BYTES, StagedFile
 
@@ -196,13 +197,21 @@ def match_headers(
 # --- the pipeline ----------------------------------------------------------------------------------
 
 
-def _read_csv_sql(staged: StagedFile) -> str:
-    """read_csv of the staged file: every column text, named c0..cN (names we generate, never user text)."""
+def _read_csv_sql(staged: StagedFile, *, rejects: bool = False) -> str:
+    """read_csv of the staged file: every column text, named c0..cN (names we generate, never user text).
+
+    Strict: the first malformed row stops the read, and only then is the file looked at again to list its
+    malformed rows (see _malformed_rows). With `rejects`, DuckDB logs them in temp table staging_rejects.
+    """
     columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(staged.column_count))
+    logged = (
+        "store_rejects = true, rejects_table = 'staging_rejects', rejects_scan = 'staging_reject_scans', "
+        if rejects
+        else ""
+    )
     return (
         "read_csv($path, header = true, delim = $delim, quote = '\"', escape = '\"', auto_detect = false, "
-        f"columns = {{{columns}}}, store_rejects = true, rejects_table = 'staging_rejects', "
-        "rejects_scan = 'staging_reject_scans', null_padding = false, strict_mode = true)"
+        f"columns = {{{columns}}}, {logged}null_padding = false, strict_mode = true)"
     )
 
 
@@ -246,10 +255,7 @@ def load_source(
         sql = f"CREATE TEMP TABLE staging AS SELECT * FROM {_read_csv_sql(staged)}"
         cursor.execute(sql, bound(sql, params))
     except duckdb.Error as error:
-        return [_unreadable(staged, error)]
-    problems = _structural_problems(cursor, staged)
-    if problems:
-        return problems
+        return _malformed_rows(cursor, staged, params, error)
     sql, stack_params = _stack_questions(dataset, staged, columns, mapping, params)
     cursor.execute(f"CREATE TEMP TABLE source AS {sql}", stack_params)
     stacked = {name: quote(name) for name in (*columns, "question_id", "question_text", "pillar", "score")}
@@ -265,8 +271,54 @@ def _unreadable(staged: StagedFile, error: Exception) -> Problem:
     )
 
 
+def _malformed_rows(
+    cursor: duckdb.DuckDBPyConnection, staged: StagedFile, params: dict[str, object], error: duckdb.Error
+) -> list[Problem]:
+    """The rows that stopped a strict read of the file, or why it cannot be read at all.
+
+    Rows with more or fewer values than the header are counted in Python, quote-aware: DuckDB's rejects log
+    such a row once per missing or extra column, each time with the whole line, so that 10,000 short rows
+    under a 500-column header took 90 s and a few hundred rows of 500 values minutes. What else stops the
+    reader (an unclosed quote, a line over 2 MB) is logged once per row, and listed from DuckDB's rejects.
+    """
+    if is_disk_full(error):
+        raise error
+    if not (isinstance(error, duckdb.InvalidInputException) and "CSV Error" in str(error)):
+        return [_unreadable(staged, error)]
+    problems = _rows_of_another_width(staged)
+    if problems:
+        return problems
+    try:
+        sql = f"SELECT count(*) FROM {_read_csv_sql(staged, rejects=True)}"
+        cursor.execute(sql, bound(sql, params))
+    except duckdb.Error as again:
+        return [_unreadable(staged, again)]
+    return _structural_problems(cursor, staged) or [_unreadable(staged, error)]
+
+
+def _rows_of_another_width(staged: StagedFile) -> list[Problem]:
+    """The first MAX_REPORTED rows with more or fewer values than the header, read as DuckDB reads them."""
+    width = staged.column_count
+    problems: list[Problem] = []
+    with staged.csv_path.open(encoding="utf-8", newline="") as text:
+        records = csv.reader(text, delimiter=staged.delimiter)  # quote '"', doubled inside: as read_csv above
+        try:
+            next(records, None)  # the header
+            for row, record in enumerate(records, start=staged.header_row + 1):
+                # Empty values after the last column are accepted, as DuckDB accepts them.
+                if record and (len(record) < width or any(record[width:])):
+                    found = f"Expected Number of Columns: {width} Found: {len(record)}"
+                    line = _shorten(staged.delimiter.join(record))
+                    problems.append(Problem(row, "", line, _reject_message("MISSING COLUMNS", found, width)))
+                    if len(problems) == MAX_REPORTED:
+                        break
+        except csv.Error:  # a value longer than the csv module reads: DuckDB's rejects say what is wrong
+            return []
+    return problems
+
+
 def _structural_problems(cursor: duckdb.DuckDBPyConnection, staged: StagedFile) -> list[Problem]:
-    """Rows DuckDB's CSV reader rejected (wrong number of columns, unclosed quote, line too long)."""
+    """Rows DuckDB's CSV reader rejected (unclosed quote, line too long, ...), from a read with rejects."""
     exists = cursor.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'staging_rejects' AND database_name = 'temp'"
     ).fetchone()[0]
@@ -366,18 +418,9 @@ def prepare(
     prepared.present = set(source.columns) | ({"stakeholder"} if dataset.name == "survey" else set())
     try:
         dictionary_problems, lookups = _build_dictionaries(cursor, dataset, source, date_order, staged)
-    except duckdb.Error as error:
-        return _structural(prepared, [_unreadable(staged, error)])
-    structural = _structural_problems(cursor, staged)
-    if structural:
-        return _structural(prepared, structural)
-    try:
         _create_typed(cursor, dataset, source, staged, lookups)
     except duckdb.Error as error:
-        return _structural(prepared, [_unreadable(staged, error)])
-    structural = _structural_problems(cursor, staged)
-    if structural:
-        return _structural(prepared, structural)
+        return _structural(prepared, _malformed_rows(cursor, staged, source.params, error))
     prepared.rows_read = _rows_read(cursor, staged, wide=source.wide)
     if prepared.rows_read == 0 and not match.problems:
         return _refuse(prepared, staged, "the file has a header but no data rows: nothing to load")

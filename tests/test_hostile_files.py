@@ -5,6 +5,7 @@ stays as it was, and the process that read the file (the CLI, the app) carries o
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import subprocess
 import sys
@@ -210,6 +211,32 @@ def test_a_header_of_200000_columns_is_refused_by_the_cli_in_seconds(tmp_path):
     assert "wide.csv: the header row has more than 3" in result.stderr  # the first 256 KB hold 3x,xxx of them
     assert "columns, more than the 519 a load reads" in result.stderr
     assert state(database) == before
+
+
+@pytest.mark.parametrize(
+    ("content", "found"),
+    [
+        # Short rows under a wide header: DuckDB's rejects log each once per missing column (90 s for 20 KB).
+        (",".join(f"c{n}" for n in range(500)) + "\n" + "x\n" * 10_000, "Expected Number of Columns: 500 Found: 1"),
+        # Rows of 501 values under a header of 8: once per extra value, each time with the whole line.
+        (HEADER + ("1," * 500 + "\n") * 5_000, "Expected Number of Columns: 8 Found: 501"),
+    ],
+    ids=["short-rows", "long-rows"],
+)
+def test_rows_of_another_width_than_the_header_are_listed_in_seconds(tmp_path, content, found):
+    attack = tmp_path / "rows.csv"
+    attack.write_text(content)
+    started = time.monotonic()
+    result = cli("ingest", "findings", str(attack), "--db", str(tmp_path / "isokpi.duckdb"), "--json", timeout=60)
+    assert time.monotonic() - started < 30
+    assert result.returncode == 2
+    report = json.loads(result.stdout)
+    assert report["error_count"] == 1_000  # the first 1,000 are listed
+    assert [e["row"] for e in report["errors"][:3]] == [2, 3, 4]
+    assert report["errors"][0]["message"] == (
+        f"this row does not have the header's {found.split()[4]} columns ({found}): a separator or quote inside a "
+        "value is probably not quoted"
+    )
 
 
 def test_one_column_over_the_limit_is_refused_and_a_survey_export_at_the_limit_loads(db, write, tmp_path):
