@@ -235,16 +235,16 @@ def _scan(path: Path) -> _Scan:
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(CHUNK), b""):
             digest.update(block)
-            window = tail + block
+            edge = tail + block[:2]  # what the block boundary cuts: "\n" + "\n", or a mark's three bytes
             if not blank:
-                blank = b"\n\n" in window or b"\n\r\n" in window
+                blank = any(pair in part for pair in (b"\n\n", b"\n\r\n") for part in (block, edge))
             if nul_at is None and b"\x00" in block:
                 nul_at = offset + block.index(b"\x00")
             if not controls:
-                controls = len(block.translate(None, _CONTROL_BYTES)) != len(block) or (
-                    b"\xe2" in window and _DIRECTION_MARK.search(window) is not None
+                controls = len(block.translate(None, _CONTROL_BYTES)) != len(block) or any(
+                    b"\xe2" in part and _DIRECTION_MARK.search(part) is not None for part in (block, edge)
                 )
-            tail = window[-2:]
+            tail = block[-2:]
             offset += len(block)
             if is_utf8:
                 try:
