@@ -105,10 +105,10 @@ def _run_child(request: dict[str, object]) -> dict:
     # Stopped by a limit or crashed: the reader's own output (a Rust backtrace) is for the log, not for people.
     first_line = (done.stderr or "").strip().splitlines()[:1]
     log.info("workbook reader ended with %s: %s", done.returncode, first_line)
+    # The reader aborts when an allocation fails (SIGABRT); the kernel's OOM killer sends SIGKILL.
     if (isinstance(answer, dict) and answer.get("limit") == "memory") or done.returncode in (
         -signal.SIGABRT,
         -signal.SIGKILL,
-        -signal.SIGSEGV,
     ):
         raise WorkbookError(
             f"reading it needs more than {MEMORY_BYTES // MB:,} MB of memory, the limit for one workbook: {SAVE_AS_CSV}."
