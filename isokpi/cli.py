@@ -254,8 +254,8 @@ def _print_ingest(result) -> None:
         for problem in result.errors:
             where = f"row {problem.row}" + (f", column {problem.column}" if problem.column else "")
             # Most messages quote the value themselves ("'2026-13-45' is not a date"): name it only otherwise.
-            quoted = not problem.value or repr(problem.value) in problem.message
-            value = "" if quoted else f" value {problem.value!r}"
+            quoted = not problem.value or _quoted(problem.value) in problem.message
+            value = "" if quoted else f" value {_quoted(problem.value)}"
             print(f"  {where}:{value} {problem.message}", file=sys.stderr)
         if result.error_count > len(result.errors):
             print(f"  ... and {result.error_count - len(result.errors):,} more", file=sys.stderr)
@@ -273,6 +273,12 @@ def _print_ingest(result) -> None:
     )
     for warning in result.warnings:
         print(f"  note: {warning}")
+
+
+def _quoted(value: str) -> str:
+    """A value as the CLI shows it: repr (a control character shows as \\x07), except that a value already written
+    with escapes (a control-character problem's) keeps its single backslashes."""
+    return f"'{value}'" if value.isprintable() and "'" not in value else repr(value)
 
 
 @command("batches")

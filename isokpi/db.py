@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import importlib.util
 import itertools
 import logging
@@ -35,6 +36,7 @@ DEFAULT_DB = ROOT / "data" / "isokpi.duckdb"
 DUCKLAKE_PREFIX = "ducklake:"
 LAKE_ALIAS = "isokpi"
 ATTACH_ATTEMPTS = 5
+UPLOAD_PREFIX = "isokpi-uploads-"  # the private directory of one process's uploads, in the system's temp folder
 WRITE_ATTEMPTS = 30  # DuckLake conflicts are per table and every load bumps `counters`: writers queue up
 
 T = TypeVar("T")
@@ -58,6 +60,42 @@ class DatabaseBusyError(DatabaseError):
 
 class WriteConflict(DatabaseError):
     """A concurrent writer changed the same tables; the caller retries."""
+
+
+class DiskFullError(DatabaseError):
+    """A write ran out of disk space and was rolled back; `where` is the directory that is full, when known."""
+
+    def __init__(self, message: str, where: str | None = None) -> None:
+        super().__init__(message)
+        self.where = where
+
+
+_NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
+_NO_SPACE_TEXT = tuple(os.strerror(code).lower() for code in _NO_SPACE)  # as DuckDB quotes the OS error
+
+
+def is_disk_full(error: BaseException) -> bool:
+    """Whether `error` is the OS or DuckDB saying that the disk (or the user's quota) is full."""
+    if isinstance(error, DiskFullError) or (isinstance(error, OSError) and error.errno in _NO_SPACE):
+        return True
+    return isinstance(error, duckdb.Error) and any(text in str(error).lower() for text in _NO_SPACE_TEXT)
+
+
+def full_directory(error: BaseException) -> str | None:
+    """The directory of the file that could not be written, from the OS's or DuckDB's error."""
+    if isinstance(error, DiskFullError):
+        return error.where
+    # shutil names the source first and the file it could not write second.
+    path = (error.filename2 or error.filename) if isinstance(error, OSError) else None
+    if path is None:
+        found = re.search(r'file "([^"]+)"', str(error))
+        path = found.group(1) if found else None
+    if not path:
+        return None
+    parts = Path(path).parts
+    # A load's own temporary folder is gone by the time the message is read: name the folder that holds it.
+    private = next((i for i, part in enumerate(parts) if part.startswith(UPLOAD_PREFIX)), None)
+    return str(Path(*parts[:private]) if private else Path(path).parent)
 
 
 @dataclass(frozen=True)
@@ -181,7 +219,7 @@ class Database:
         self._write_lock = threading.Lock()
         self.write_retries = 0  # writes retried after a conflict with another writer (benchmarks, tests)
         # Uploads are copied here before DuckDB reads them; the locked-down connection may read nothing else.
-        self.upload_root = Path(tempfile.mkdtemp(prefix="isokpi-uploads-"))
+        self.upload_root = Path(tempfile.mkdtemp(prefix=UPLOAD_PREFIX))
         os.chmod(self.upload_root, 0o700)
         # Removed on close, or at the latest when the process exits.
         self._cleanup = weakref.finalize(self, shutil.rmtree, self.upload_root, ignore_errors=True)
@@ -317,6 +355,13 @@ class Database:
             except BaseException as error:
                 with contextlib.suppress(duckdb.Error):
                     active.execute("ROLLBACK")
+                if is_disk_full(error):  # also at COMMIT, as a TransactionException: no use retrying
+                    where = full_directory(error)
+                    raise DiskFullError(
+                        f"the disk is full{f' ({where})' if where else ''}; nothing was written. Free some space and "
+                        "try again.",
+                        where,
+                    ) from None
                 if isinstance(error, duckdb.TransactionException):
                     raise WriteConflict(str(error)) from error
                 raise

@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import html
 import json
-import re
 
 import numpy as np
 import pytest
@@ -20,8 +19,8 @@ from isokpi.db import resolve_target
 from isokpi.ingest import ingest_file
 from isokpi.kpis import Filters, kpi_series
 from isokpi.opening import open_database, open_target
-from isokpi.safety import WORD_JOINER
 
+from .apptest import as_read
 from .conftest import ROOT
 from .test_views import ENG_1, SURVEY_HEADER
 
@@ -96,10 +95,8 @@ def metrics(at: AppTest) -> dict[str, str]:
 
 
 def texts(at: AppTest) -> str:
-    """Info, captions and markdown as a reader sees them: markdown escapes ("\\:") shown as the character, the
-    invisible word joiners that stop autolinks (safety.plain) not there."""
-    source = "\n".join(str(element.value) for element in [*at.info, *at.caption, *at.markdown])
-    return re.sub(r"\\(.)", r"\1", source).replace(WORD_JOINER, "")
+    """Info, captions and markdown as a reader sees them."""
+    return as_read("\n".join(str(element.value) for element in [*at.info, *at.caption, *at.markdown]))
 
 
 def assert_charts_are_aggregates_with_downloads(at: AppTest, expected: int) -> None:
