@@ -563,6 +563,8 @@ if message is not None:
         st.success(text, icon=":material/check_circle:")
     else:
         st.error(text, icon=":material/error:")
+ui.demo_notice(db)
+ui.demo_removal(db, user, only_beside_real=True)  # offered once your own data is loaded beside the demo
 
 load_tab, history_tab, mappings_tab, templates_tab = st.tabs(["Load a file", "History", "Saved mappings", "Templates"])
 with load_tab:
