@@ -12,7 +12,7 @@ import pytest
 
 from isokpi.auth import AccessError, User
 from isokpi.demo import DemoScale, load_demo, never_loaded
-from isokpi.demo_batches import demo_share, remove_demo, removal_sentence, share_sentence
+from isokpi.demo_batches import demo_share, removal_sentence, remove_demo, share_sentence
 from isokpi.ingest import UndoError, ingest_file, list_batches, undo_batch
 from isokpi.opening import open_target
 
@@ -33,7 +33,9 @@ DEMO_TARGETS = (
     "kpi_id,target,period_start,site,owner\n"
     "customer_nps,25,2024-01-01,,Demo owner\nmedian_days_to_close,20,2024-01-01,,Demo owner\n"
 )
-REAL_JANUARY = FINDINGS + "F-1,internal,ISO 9001,minor_nc,2025-01-05,,open\nF-2,internal,ISO 9001,ofi,2025-01-06,,open\n"
+REAL_JANUARY = (
+    FINDINGS + "F-1,internal,ISO 9001,minor_nc,2025-01-05,,open\nF-2,internal,ISO 9001,ofi,2025-01-06,,open\n"
+)
 # The next export: F-1 closed (a real row updated by a real batch), F-3 new, F-2 as it was.
 REAL_FEBRUARY = FINDINGS + (
     "F-1,internal,ISO 9001,minor_nc,2025-01-05,2025-02-01,closed\nF-2,internal,ISO 9001,ofi,2025-01-06,,open\n"
