@@ -76,6 +76,26 @@ TOOLS: dict[str, Tool] = {
     tool.name: tool
     for tool in (
         Tool(
+            "surveymonkey",
+            "SurveyMonkey",
+            ("Respondent ID", "Collector ID", "Start Date", "End Date"),
+            "Respondent ID",
+            "End Date",
+            ("%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %I:%M %p", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y"),
+            (
+                "Respondent ID",
+                "Collector ID",
+                "Start Date",
+                "End Date",
+                "IP Address",
+                "Email Address",
+                "First Name",
+                "Last Name",
+                "Custom Data 1",
+            ),
+            header_rows=2,
+        ),
+        Tool(
             "qualtrics",
             "Qualtrics",
             ("StartDate", "EndDate", "RecordedDate", "ResponseId"),
@@ -102,26 +122,6 @@ TOOLS: dict[str, Tool] = {
                 "UserLanguage",
             ),
             header_rows=3,
-        ),
-        Tool(
-            "surveymonkey",
-            "SurveyMonkey",
-            ("Respondent ID", "Collector ID", "Start Date", "End Date"),
-            "Respondent ID",
-            "End Date",
-            ("%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %I:%M %p", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y"),
-            (
-                "Respondent ID",
-                "Collector ID",
-                "Start Date",
-                "End Date",
-                "IP Address",
-                "Email Address",
-                "First Name",
-                "Last Name",
-                "Custom Data 1",
-            ),
-            header_rows=2,
         ),
         Tool(
             "microsoft_forms",
