@@ -233,7 +233,7 @@ def read_export(staged: StagedFile, source: str) -> Export:
         reader = csv.reader(text, delimiter=staged.delimiter, strict=True)
         records = _records(reader, staged)
         first, extra, pending = _header_rows(records, tool, staged)
-        columns = _columns(tool, first, extra, staged)
+        columns = _columns(tool, first, extra)
         writer = csv.writer(out, lineterminator="\n")
         derived = tool.respondent is None
         writer.writerow(([DERIVED_RESPONDENT] if derived else []) + [column.header for column in columns])
@@ -271,7 +271,7 @@ def export_headers(staged: StagedFile, source: str) -> tuple[str, ...]:
     with staged.csv_path.open(encoding="utf-8-sig", newline="") as text:
         records = _records(csv.reader(text, delimiter=staged.delimiter, strict=True), staged)
         first, extra, _ = _header_rows(records, tool, staged)
-        columns = _columns(tool, first, extra, staged)
+        columns = _columns(tool, first, extra)
     return tuple(([DERIVED_RESPONDENT] if tool.respondent is None else []) + [column.header for column in columns])
 
 
@@ -327,7 +327,7 @@ def _is_import_id_row(row: list[str]) -> bool:
     return any(cell.strip().startswith('{"ImportId"') for cell in row)
 
 
-def _columns(tool: Tool, first: list[str], extra: list[list[str]], staged: StagedFile) -> list[ExportColumn]:
+def _columns(tool: Tool, first: list[str], extra: list[list[str]]) -> list[ExportColumn]:
     if tool.name == "surveymonkey":
         columns = _surveymonkey_columns(first, extra[0] if extra else [])
     elif tool.name == "qualtrics":

@@ -798,11 +798,12 @@ def _checks(
                 add(f"{raw} IS NULL", column, "''", f"${message}_required")
             not_a_number = f"{raw} IS NOT NULL AND ({name} IS NULL OR NOT isfinite({name}))"
             if wide and column.name == "score":  # an answer label the scale does not know, named with its scale
+                params[message + "_on"] = "not a score on "
                 params[message + "_label"] = (
                     ": answer with a whole number on the scale or one of its answers in English (docs/datasets.md "
                     "lists them, e.g. 'Strongly agree'), or give this wording its score in the mapping's [labels]"
                 )
-                add(not_a_number, column, raw, f"concat('not a score on ', scale, ${message}_label)")
+                add(not_a_number, column, raw, f"concat(${message}_on, scale, ${message}_label)")
             else:
                 params[message + "_number"] = f"not a number: {column.name} must be {column.allowed_text()}"
                 add(not_a_number, column, raw, f"${message}_number")
