@@ -165,22 +165,25 @@ def share_sentence(share: DemoShare) -> str:
     if share.demo_rows == 0:
         return (
             "Demo batches are still in the ledger, though none of their rows is shown any more: a quality lead "
-            "removes them on the Data page."
+            "removes them with Remove the demo data (Data page)."
+        )
+    if share.real_rows == 0:
+        parts = "; ".join(f"{name} {fmt.count(demo)}" for name, (demo, _) in share.rows.items() if demo)
+        return (
+            f"You are looking at demo data: a 3-site manufacturer over 36 months ({fmt.count(share.demo_rows)} rows: "
+            f"{parts}), generated because the database was empty. Load your own exports on the Upload page; a "
+            "quality lead removes the demo with Remove the demo data (Data page)."
         )
     parts = "; ".join(
         f"{name} {fmt.count(demo)} of {fmt.count(total)}" for name, (demo, total) in share.rows.items() if demo
     )
-    if share.real_rows == 0:
-        return (
-            f"You are looking at demo data: a 3-site manufacturer over 36 months ({fmt.count(share.demo_rows)} rows: "
-            f"{parts}), generated because the database was empty. Load your own exports on the Upload page; a "
-            "quality lead removes the demo on the Data page."
-        )
     shown = fmt.value(100 * share.demo_rows / share.total_rows, "%")
+    if shown == fmt.value(100, "%"):  # never "100%" while a row of yours is loaded
+        shown = "over " + fmt.value(99.9, "%")
     return (
         f"Demo data is mixed in with yours: {shown} of the rows shown ({fmt.count(share.demo_rows)} of "
-        f"{fmt.count(share.total_rows)}: {parts}) come from the demo generator. A quality lead removes it on the Data "
-        "page; your own rows stay exactly as they are."
+        f"{fmt.count(share.total_rows)}: {parts}) come from the demo generator. A quality lead removes it with "
+        "Remove the demo data (Data page); your own rows stay exactly as they are."
     )
 
 

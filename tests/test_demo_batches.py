@@ -12,7 +12,7 @@ import pytest
 
 from isokpi.auth import AccessError, User
 from isokpi.demo import DemoScale, load_demo, never_loaded
-from isokpi.demo_batches import demo_share, removal_sentence, remove_demo, share_sentence
+from isokpi.demo_batches import DemoShare, demo_share, removal_sentence, remove_demo, share_sentence
 from isokpi.ingest import UndoError, ingest_file, list_batches, undo_batch
 from isokpi.opening import open_target
 
@@ -81,7 +81,8 @@ def test_the_share_says_how_much_of_what_is_shown_is_demo(mixed):
     assert share.rows == {"training": (0, 0), "findings": (2, 5), "survey": (0, 0), "targets": (1, 2)}
     assert share_sentence(share) == (
         "Demo data is mixed in with yours: 42.9% of the rows shown (3 of 7: findings 2 of 5; targets 1 of 2) come "
-        "from the demo generator. A quality lead removes it on the Data page; your own rows stay exactly as they are."
+        "from the demo generator. A quality lead removes it with Remove the demo data (Data page); your own rows stay "
+        "exactly as they are."
     )
     assert [(b["batch_id"], b["demo"]) for b in list_batches(mixed)] == [
         (6, False),
@@ -218,3 +219,17 @@ def test_the_command_line_removes_the_demo_and_marks_demo_batches(target, write)
     assert cli("demo", "--remove", "--seed", "3").returncode == 2
     batches = json.loads(cli("batches", "--json").stdout)
     assert [(b["batch_id"], b["demo"], b["status"]) for b in batches] == [(2, False, "loaded"), (1, True, "removed")]
+
+
+def test_the_banner_never_says_100_percent_while_a_real_row_is_loaded():
+    share = DemoShare(4, {"training": (25_000, 25_000), "findings": (300, 301), "survey": (0, 0), "targets": (0, 0)}, 1)
+    assert share_sentence(share).startswith(
+        "Demo data is mixed in with yours: over 99.9% of the rows shown (25,300 of 25,301: training 25,000 of 25,000; "
+        "findings 300 of 301) come from the demo generator."
+    )
+    alone = DemoShare(4, {"training": (10, 10), "findings": (0, 0), "survey": (0, 0), "targets": (2, 2)}, 0)
+    assert share_sentence(alone) == (
+        "You are looking at demo data: a 3-site manufacturer over 36 months (12 rows: training 10; targets 2), "
+        "generated because the database was empty. Load your own exports on the Upload page; a quality lead removes "
+        "the demo with Remove the demo data (Data page)."
+    )
