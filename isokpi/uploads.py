@@ -31,7 +31,8 @@ from isokpi.ingest import (
     private_workdir,
 )
 from isokpi.mapping import WIDE_FIXED, Mapping, check_mapping
-from isokpi.sources import GZIP_MAGIC, MB, OLE_MAGIC, ZIP_MAGIC, SourceError, list_sheets, stage_file
+from isokpi.sources import GZIP_MAGIC, MB, OLE_MAGIC, ZIP_MAGIC, SourceError, StagedFile, list_sheets, stage_file
+from isokpi.survey_tools import ExportShapeError, export_headers, implied_columns, recognise
 from isokpi.validate import Prepared, Problem, match_headers
 
 ALLOWED_SUFFIXES = (".csv", ".xlsx")
@@ -127,7 +128,8 @@ def display_name(file_name: str) -> str:
 
 @dataclass(frozen=True)
 class Inspection:
-    """The file's headers (of the chosen or first sheet with data) and, for a workbook, its sheets."""
+    """The file's headers (of the chosen or first sheet with data) and, for a workbook, its sheets. A survey tool's
+    export (`source`, recognised from its headers) has the headers a mapping with that source reads."""
 
     file_name: str
     sha256: str
@@ -135,6 +137,7 @@ class Inspection:
     header_row: int
     sheets: tuple[str, ...] = ()
     sheet: str | None = None
+    source: str | None = None
 
 
 def inspect_upload(
@@ -145,7 +148,26 @@ def inspect_upload(
     with private_upload(database, data, file_name, max_bytes) as path:
         sheets = tuple(list_sheets(path, file_name)) if path.suffix == ".xlsx" else ()
         staged = stage_file(path, path.parent, file_name, sheet)
-    return Inspection(file_name, staged.sha256, staged.headers, staged.header_row, sheets, staged.sheet)
+        source, headers = survey_tool(staged)
+    return Inspection(file_name, staged.sha256, headers, staged.header_row, sheets, staged.sheet, source)
+
+
+def survey_tool(staged: StagedFile) -> tuple[str | None, tuple[str, ...]]:
+    """(the survey tool whose export this is, or None; the headers a mapping reads it by): a tool's export is
+    named by its questions as the tool writes them (isokpi.survey_tools), anything else by its header row."""
+    source = recognise(staged.headers)
+    if source is None:
+        return None, staged.headers
+    try:
+        return source, export_headers(staged, source)
+    except ExportShapeError:  # the headers looked like the tool's, the rows below them do not
+        return None, staged.headers
+
+
+def tool_mapping(source: str) -> Mapping:
+    """The settings a recognised survey tool's export starts from, as a saved mapping would give them: a wide
+    survey read as the tool writes it, its respondent and answered-at columns known."""
+    return Mapping(columns=implied_columns(source), dataset="survey", source=source)
 
 
 def detect_dataset(headers: tuple[str, ...] | list[str]) -> str | None:
@@ -245,16 +267,22 @@ def build_mapping(
     questions: dict[str, str] | None = None,
     scale: str | None = None,
     date_format: str | None = None,
+    source: str | None = None,
+    labels: dict[str, int] | None = None,
 ) -> Mapping:
-    """A Mapping from the page's choices (empty choices dropped), checked as a --mapping file is."""
+    """A Mapping from the page's choices (empty choices dropped), checked as a --mapping file is. With a survey
+    tool's `source`, the columns its export supplies itself are left for the source to say."""
     questions = dict(questions or {})
+    implied = implied_columns(source) if source else {}
     mapping = Mapping(
-        columns={c: h for c, h in columns.items() if h},
+        columns={c: h for c, h in columns.items() if h and normalize_header(implied.get(c, "")) != normalize_header(h)},
         constants={c: str(v).strip() for c, v in (constants or {}).items() if v is not None and str(v).strip()},
         questions=questions,
         scale=scale if questions else None,
         date_format=date_format or None,
         dataset=dataset_name,
+        source=source,
+        labels=dict(labels or {}) if questions else {},
     )
     if mapping.is_wide:
         mapping = dataclasses.replace(

@@ -11,6 +11,7 @@ from isokpi.errors import IsokpiError
 from isokpi.ingest import list_batches, undo_batch
 from isokpi.pillars import PILLAR_IDS, PILLAR_NAMES
 from isokpi.safety import plain as md
+from isokpi.survey_tools import TOOLS
 from isokpi.templates import template_csv, template_xlsx
 from isokpi.uploads import NOT_IN_FILE, SAME_VALUE
 
@@ -124,12 +125,18 @@ def inspect(uploaded, file_name):
     return inspection, sheet
 
 
-def choose_dataset(choice, headers):
+def choose_dataset(choice, inspection):
     """(dataset name, saved mapping for these headers); (None, None) when the headers cannot tell."""
+    headers = inspection.headers
     saved = mapping.find_saved_mapping(db, None if choice == DETECT else choice, headers)
+    if inspection.source:
+        st.caption(
+            f"Recognised a {TOOLS[inspection.source].title} export: its header rows, respondent id and answer dates "
+            "are read as the tool writes them. Choose its question columns and their pillars below."
+        )
     if choice != DETECT:
         return choice, saved
-    dataset_name = saved.dataset if saved else uploads.detect_dataset(headers)
+    dataset_name = saved.dataset if saved else "survey" if inspection.source else uploads.detect_dataset(headers)
     if dataset_name is None:
         st.warning(
             "The headers do not tell which dataset this file is: choose the dataset above.", icon=":material/help:"
@@ -257,7 +264,8 @@ def mapping_settings(dataset, inspection, headers, base, saved, wide_choice, dat
                 chosen[column.name], constants[column.name] = column_choice(
                     column, headers, suggested, base, wide_choice is not None, ctx
                 )
-        full = uploads.build_mapping(dataset.name, chosen, constants, questions, scale, date_format)
+        tool = {"source": base.source, "labels": base.labels} if base else {}
+        full = uploads.build_mapping(dataset.name, chosen, constants, questions, scale, date_format, **tool)
         save_form(full, dataset.name, inspection.headers, saved if base else None, ctx)
     return full if uploads.needs_mapping(full, headers) else None
 
@@ -368,12 +376,14 @@ def settings_and_report(uploaded, file_name, choice):
     setting is missing."""
     inspection, sheet = inspect(uploaded, file_name)
     headers = list(dict.fromkeys(h for h in inspection.headers if h.strip()))
-    dataset_name, saved = choose_dataset(choice, inspection.headers)
+    dataset_name, saved = choose_dataset(choice, inspection)
     if dataset_name is None:
         return None
     dataset = DATASETS[dataset_name]
     base = use_saved(saved, uploaded.file_id)
     ctx = f"{uploaded.file_id}-{sheet}-{dataset_name}-{saved.mapping_id if base else 0}"
+    if base is None and inspection.source and dataset_name == "survey":
+        base = uploads.tool_mapping(inspection.source)  # the settings the tool's export implies
     date_format = date_order(base, ctx)
     wide = dataset_name == "survey" and st.toggle(
         "One row per respondent (a wide export: one column per question)",
@@ -563,6 +573,8 @@ if message is not None:
         st.success(text, icon=":material/check_circle:")
     else:
         st.error(text, icon=":material/error:")
+ui.demo_notice(db)
+ui.demo_removal(db, user, only_beside_real=True)  # offered once your own data is loaded beside the demo
 
 load_tab, history_tab, mappings_tab, templates_tab = st.tabs(["Load a file", "History", "Saved mappings", "Templates"])
 with load_tab:
