@@ -33,7 +33,7 @@ from isokpi.ingest import (
 from isokpi.mapping import WIDE_FIXED, Mapping, check_mapping
 from isokpi.sources import GZIP_MAGIC, MB, OLE_MAGIC, ZIP_MAGIC, SourceError, StagedFile, list_sheets, stage_file
 from isokpi.survey_tools import ExportShapeError, export_headers, implied_columns, recognise
-from isokpi.validate import Prepared, Problem, match_headers
+from isokpi.validate import Prepared, Problem, identifying_columns, match_headers
 
 ALLOWED_SUFFIXES = (".csv", ".xlsx")
 PREVIEW_ROWS = 20
@@ -138,6 +138,8 @@ class Inspection:
     sheets: tuple[str, ...] = ()
     sheet: str | None = None
     source: str | None = None
+    # Headers named like a respondent's or person's id whose every row holds a different value, best name first.
+    identifiers: tuple[str, ...] = ()
 
 
 def inspect_upload(
@@ -149,7 +151,31 @@ def inspect_upload(
         sheets = tuple(list_sheets(path, file_name)) if path.suffix == ".xlsx" else ()
         staged = stage_file(path, path.parent, file_name, sheet)
         source, headers = survey_tool(staged)
-    return Inspection(file_name, staged.sha256, headers, staged.header_row, sheets, staged.sheet, source)
+        identifiers = () if source else _identifiers(database, staged)
+    return Inspection(file_name, staged.sha256, headers, staged.header_row, sheets, staged.sheet, source, identifiers)
+
+
+# Words of a header that names whose answers a row holds, best first: "Respondent ID", "Employee number", "Email".
+ID_WORDS = ("respondent", "response", "participant", "employee", "staff", "person", "email", "e-mail", "user", "id")
+MAX_ID_CANDIDATES = 8
+
+
+def id_candidates(headers: tuple[str, ...] | list[str]) -> list[str]:
+    """Headers whose words name a respondent or a person's id, best word first (at most MAX_ID_CANDIDATES)."""
+    ranked = []
+    for header in headers:
+        words = re.findall(r"[a-z-]+", header.lower())
+        rank = next((n for n, word in enumerate(ID_WORDS) if word in words), None)
+        if rank is not None:
+            ranked.append((rank, header))
+    return [header for _, header in sorted(ranked, key=lambda item: item[0])][:MAX_ID_CANDIDATES]
+
+
+def _identifiers(database: Database, staged: StagedFile) -> tuple[str, ...]:
+    candidates = id_candidates(staged.headers)
+    indexes = [staged.headers.index(header) for header in candidates]
+    unique = set(identifying_columns(database.cursor(), staged, indexes))
+    return tuple(header for header, index in zip(candidates, indexes, strict=True) if index in unique)
 
 
 def survey_tool(staged: StagedFile) -> tuple[str | None, tuple[str, ...]]:
@@ -170,18 +196,35 @@ def tool_mapping(source: str) -> Mapping:
     return Mapping(columns=implied_columns(source), dataset="survey", source=source)
 
 
+MIN_WIDE_QUESTIONS = 3  # question-like headers no dataset names that make a file a wide survey export
+
+
+def question_like(header: str) -> bool:
+    """A header written as a survey question: a sentence of 4 words or more, a question mark, or "Q12"."""
+    text = header.strip()
+    return len(text.split()) >= 4 or text.endswith("?") or re.fullmatch(r"[Qq]\d+[A-Za-z0-9_.-]*", text) is not None
+
+
 def detect_dataset(headers: tuple[str, ...] | list[str]) -> str | None:
     """The dataset whose columns the headers name most (by name or alias); None on a tie or no match.
 
-    Score: distinct canonical columns matched, then required columns among them.
+    Score: distinct canonical columns matched, then required columns among them. A wide survey export (one row
+    per respondent, a column per question) names few survey columns and may name a person's department and site
+    as a training export does: when no dataset has every required column named and at least MIN_WIDE_QUESTIONS
+    headers read as questions, it is the survey.
     """
     normals = {normalize_header(h) for h in headers}
     scores: list[tuple[tuple[int, int], str]] = []
+    complete = False
     for dataset in DATASETS.values():
         lookup = dataset.header_lookup()
         matched = {lookup[n] for n in normals if n in lookup}
         required = sum(1 for name in matched if dataset.column(name).required)
+        complete = complete or required == sum(1 for column in dataset.columns if column.required)
         scores.append(((len(matched), required), dataset.name))
+    questions = [h for h in unmatched_headers("survey", headers) if question_like(h)]
+    if not complete and len(questions) >= MIN_WIDE_QUESTIONS:
+        return "survey"
     scores.sort(reverse=True)
     best, runner_up = scores[0], scores[1]
     if best[0][0] == 0 or best[0] == runner_up[0]:
@@ -232,6 +275,25 @@ def missing_required(columns: list[Column], suggested: dict[str, str]) -> list[s
     return [c.name for c in columns if c.required and c.name not in suggested]
 
 
+def questions_status(questions: dict[str, str | None], respondent: str | None) -> str:
+    """The wide export's settings in one line, as they are filled: '12 question columns, 9 with a pillar (3 to go);
+    respondent id from Employee ID.'"""
+    with_pillar = sum(1 for pillar in questions.values() if pillar)
+    left = len(questions) - with_pillar
+    count = f"{len(questions)} question column{'' if len(questions) == 1 else 's'}"
+    pillars = f"{'all' if not left else with_pillar} with a pillar" + (f" ({left} to go)" if left else "")
+    who = f"respondent id from {respondent}" if respondent else "the respondent id is one value for every row"
+    return f"{count}, {pillars}; {who}."
+
+
+def respondent_default(suggested: dict[str, str], identifiers: tuple[str, ...]) -> dict[str, str]:
+    """`suggested` with the respondent id column of a wide export: a header that names it, else the best-named
+    header whose every row holds a different value (Inspection.identifiers)."""
+    if "response_id" in suggested or not identifiers:
+        return suggested
+    return {**suggested, "response_id": identifiers[0]}
+
+
 def column_default(
     column: Column, headers: list[str], suggested: dict[str, str], base: Mapping | None, wide: bool
 ) -> tuple[str, str | None]:
@@ -251,10 +313,11 @@ def column_default(
     return suggested.get(name, NOT_IN_FILE), None
 
 
-def question_defaults(dataset_name: str, headers: list[str], base: Mapping | None) -> tuple[list[str], dict[str, str]]:
-    """The question columns to preselect in a wide export, and the pillar a saved mapping gave each header."""
+def question_defaults(headers: list[str], base: Mapping | None) -> tuple[list[str], dict[str, str]]:
+    """The question columns to preselect in a wide export, and the pillar a saved mapping gave each header: only
+    a saved mapping's questions (a guess would make every column of an export a question, each asking a pillar)."""
     if base is None:
-        return unmatched_headers(dataset_name, headers), {}
+        return [], {}
     saved = {normalize_header(q): pillar for q, pillar in base.questions.items()}
     pillars = {h: saved[normalize_header(h)] for h in headers if normalize_header(h) in saved}
     return list(pillars), pillars

@@ -211,6 +211,21 @@ def _read_csv_sql(staged: StagedFile, *, rejects: bool = False) -> str:
     )
 
 
+def identifying_columns(cursor: duckdb.DuckDBPyConnection, staged: StagedFile, indexes: list[int]) -> list[int]:
+    """Of the staged file's columns at `indexes`, those in which every row holds a value and no two rows the same
+    (a respondent's id): one scan. None of them when the file cannot be read (its validation says why)."""
+    if not indexes:
+        return []
+    tests = ", ".join(f"count(DISTINCT c{i}) = count(*) AND count(c{i}) = count(*)" for i in indexes)
+    sql = f"SELECT count(*) > 0, {tests} FROM {_read_csv_sql(staged)}"
+    params = {"path": str(staged.csv_path), "delim": staged.delimiter}
+    try:
+        rows, *unique = cursor.execute(sql, params).fetchone()
+    except duckdb.Error:
+        return []
+    return [index for index, is_unique in zip(indexes, unique, strict=True) if rows and is_unique]
+
+
 @dataclass
 class Source:
     """Where the typed step reads from: the CSV itself (long files) or the stacked answers (wide surveys)."""

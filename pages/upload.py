@@ -174,7 +174,7 @@ def date_order(base, ctx):
     return None if order == "auto" else order
 
 
-def wide_settings(dataset, headers, base, ctx):
+def wide_settings(dataset, inspection, headers, base, ctx):
     """A wide survey export's respondent column, question columns with their pillars, and scale; None until
     every question has a pillar."""
     with st.container(border=True):
@@ -183,8 +183,9 @@ def wide_settings(dataset, headers, base, ctx):
             "Each question column becomes one survey row per respondent, with question_id = the column name. "
             "Empty answers give no row."
         )
-        defaults, saved_pillars = uploads.question_defaults(dataset.name, headers, base)
-        suggested = uploads.suggest_mapping(dataset.name, headers)
+        status = st.empty()  # the settings in one line, filled below as they are chosen
+        defaults, saved_pillars = uploads.question_defaults(headers, base)
+        suggested = uploads.respondent_default(uploads.suggest_mapping(dataset.name, headers), inspection.identifiers)
         respondent = column_choice(
             dataset.column("response_id"),
             headers,
@@ -194,21 +195,15 @@ def wide_settings(dataset, headers, base, ctx):
             ctx,
             label="Respondent id column (response_id)",
         )
-        picked = st.multiselect("Question columns", headers, default=defaults, key=f"questions-{ctx}")
-        questions = {}
-        for header in picked:
-            pillar = saved_pillars.get(header)
-            questions[header] = st.selectbox(
-                f"Pillar of {md(header)}",
-                PILLAR_IDS,
-                index=PILLAR_IDS.index(pillar) if pillar in PILLAR_IDS else None,
-                format_func=PILLAR_NAMES.get,
-                placeholder="Choose the pillar this question evidences",
-                key=f"pillar-{ctx}-{headers.index(header)}",
-            )
+        picked = st.multiselect(
+            "Question columns", [h for h in headers if h != respondent[0]], default=defaults, key=f"questions-{ctx}",
+            placeholder="Choose the columns that hold answers",
+        )  # fmt: skip
+        questions = question_pillars(picked, headers, saved_pillars, ctx)
         scales = list(SCALES)
         default_scale = base.scale if base and base.scale in scales else "likert5"
         scale = st.selectbox("Scale of every question", scales, index=scales.index(default_scale), key=f"scale-{ctx}")
+        status.info(uploads.questions_status(questions, respondent[0]), icon=":material/checklist:")
     if not picked:
         st.warning("Choose the question columns of the export.", icon=":material/checklist:")
         return None
@@ -218,6 +213,43 @@ def wide_settings(dataset, headers, base, ctx):
         )
         return None
     return respondent, questions, scale
+
+
+def pillar_key(ctx, headers, header):
+    return f"pillar-{ctx}-{headers.index(header)}"
+
+
+def question_pillars(picked, headers, saved_pillars, ctx):
+    """{question header: pillar or None}: one pillar given to several questions at once, then each question's own."""
+    if not picked:
+        return {}
+
+    def apply_pillar():
+        chosen = st.session_state.get(f"group-pillar-{ctx}")
+        for header in st.session_state.get(f"group-{ctx}", []):
+            st.session_state[pillar_key(ctx, headers, header)] = chosen
+
+    group, pillar, button = st.columns([3, 2, 1], vertical_alignment="bottom")
+    group.multiselect("Questions", picked, key=f"group-{ctx}", placeholder="Choose questions of one pillar")
+    pillar.selectbox(
+        "Their pillar", PILLAR_IDS, index=None, format_func=PILLAR_NAMES.get, key=f"group-pillar-{ctx}",
+        placeholder="Choose the pillar",
+    )  # fmt: skip
+    button.button("Apply", key=f"group-apply-{ctx}", on_click=apply_pillar, icon=":material/done_all:")
+    questions = {}
+    with st.expander("Pillar of each question", expanded=len(picked) <= 6):
+        for header in picked:
+            key = pillar_key(ctx, headers, header)
+            pillar = None if key in st.session_state else saved_pillars.get(header)  # once set, the widget's own
+            questions[header] = st.selectbox(
+                f"Pillar of {md(header)}",
+                PILLAR_IDS,
+                index=PILLAR_IDS.index(pillar) if pillar in PILLAR_IDS else None,
+                format_func=PILLAR_NAMES.get,
+                placeholder="Choose the pillar this question evidences",
+                key=key,
+            )
+    return questions
 
 
 def save_form(full, dataset_name, headers, saved, ctx):
@@ -391,7 +423,7 @@ def settings_and_report(uploaded, file_name, choice):
         key=f"wide-{ctx}",
     )
     ctx = f"{ctx}-{int(wide)}"
-    wide_choice = wide_settings(dataset, headers, base, ctx) if wide else None
+    wide_choice = wide_settings(dataset, inspection, headers, base, ctx) if wide else None
     if wide and wide_choice is None:
         return None
     chosen = mapping_settings(dataset, inspection, headers, base, saved, wide_choice, date_format, ctx)
