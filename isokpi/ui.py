@@ -279,6 +279,7 @@ def page_menu(sections: dict[str, list]) -> None:
             st.page_link(page, label=page.title, icon=page.icon, help=page.help or None)
 
 
+KEPT = {"bind": "query-params", "persist_state": "session"}  # a filter's choice: in the address and the session
 _FRAME = threading.local()  # the filters app.py drew for the page it is running
 
 
@@ -309,44 +310,15 @@ def _draw_filters(db: Database, *, standards: bool, grain: bool) -> Filters:
     with st.sidebar:
         st.subheader("Filters", anchor=False)
         # Without min_value Streamlit stops ten years back, and drops an older ?from= from a link.
-        date_from = st.date_input(
-            "From",
-            value=None,
-            key="from",
-            bind="query-params",
-            persist_state="session",
-            format="YYYY-MM-DD",
-            min_value=EARLIEST,
-        )
-        date_to = st.date_input(
-            "To",
-            value=None,
-            key="to",
-            bind="query-params",
-            persist_state="session",
-            format="YYYY-MM-DD",
-            min_value=EARLIEST,
-        )
-        sites = st.multiselect(
-            "Site", options["sites"], key="site", bind="query-params", persist_state="session", placeholder="All sites"
-        )
+        dates = {"format": "YYYY-MM-DD", "min_value": EARLIEST, "value": None, **KEPT}
+        date_from = st.date_input("From", key="from", **dates)
+        date_to = st.date_input("To", key="to", **dates)
+        sites = st.multiselect("Site", options["sites"], key="site", placeholder="All sites", **KEPT)
         departments = st.multiselect(
-            "Department",
-            options["departments"],
-            key="department",
-            bind="query-params",
-            persist_state="session",
-            placeholder="All departments",
+            "Department", options["departments"], key="department", placeholder="All departments", **KEPT
         )
         chosen_standards = (
-            st.multiselect(
-                "Standard",
-                options["standards"],
-                key="standard",
-                bind="query-params",
-                persist_state="session",
-                placeholder="All standards",
-            )
+            st.multiselect("Standard", options["standards"], key="standard", placeholder="All standards", **KEPT)
             if standards
             else []
         )
@@ -356,9 +328,8 @@ def _draw_filters(db: Database, *, standards: bool, grain: bool) -> Filters:
                 list(GRAIN_LABELS),
                 format_func=GRAIN_LABELS.get,
                 key="period",
-                bind="query-params",
-                persist_state="session",
                 default="month",
+                **KEPT,
             )
             if grain
             else "month"
@@ -433,3 +404,15 @@ def stop_unless_loaded(db: Database, dataset: str, message: str) -> None:
     if not next(summary.rows for summary in cached(dataset_summaries)(db) if summary.name == dataset):
         empty_state(message)
         st.stop()
+
+
+def dataset_page(
+    script: str, *, caption: str, dataset: str, empty: str, standards: bool = True
+) -> tuple[Database, auth.User, Filters]:
+    """start_page for a page over one dataset: the demo notice, the sidebar's filters, and, while the dataset has
+    no rows, `empty` (what to upload) and a stop."""
+    db, user = start_page(script, caption=caption)
+    demo_notice(db)
+    filters = sidebar_filters(db, standards=standards)
+    stop_unless_loaded(db, dataset, empty)
+    return db, user, filters

@@ -5,8 +5,6 @@ clear-cache message, a second server on a database in use."""
 from __future__ import annotations
 
 import socket
-import subprocess
-import sys
 
 import pytest
 from playwright.sync_api import expect
@@ -18,6 +16,7 @@ from isokpi.db import resolve_target
 from isokpi.opening import open_target
 from isokpi.safety import WORD_JOINER
 
+from ..holder import held
 from ..hostile import EVIL, hostile_database
 from .conftest import streamlit_server, wait_for_app
 from .test_flows import app_errors, last_month_late_findings, open_page
@@ -158,25 +157,11 @@ def test_an_emptied_database_stays_empty_when_any_client_clears_the_cache(fresh_
 
 
 def test_a_second_server_on_a_database_in_use_names_the_process_that_holds_it(fresh_db, page):
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            f"import duckdb, time; c = duckdb.connect({str(fresh_db)!r}); print('ready', flush=True); time.sleep(120)",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout.readline().strip() == "ready"
-        with streamlit_server(fresh_db) as base:
-            open_page(page, base)
-            page.get_by_text(f"is in use by process {holder.pid}").wait_for(timeout=30_000)
-            holder.kill()
-            holder.wait()
-            open_page(page, base)  # the holder is gone: the next view opens it
-            expect(page.locator("[class*='st-key-tile-']")).to_have_count(8, timeout=60_000)
-            assert not app_errors(page)
-    finally:
+    with held(fresh_db, 120) as holder, streamlit_server(fresh_db) as base:
+        open_page(page, base)
+        page.get_by_text(f"is in use by process {holder.pid}").wait_for(timeout=30_000)
         holder.kill()
         holder.wait()
+        open_page(page, base)  # the holder is gone: the next view opens it
+        expect(page.locator("[class*='st-key-tile-']")).to_have_count(8, timeout=60_000)
+        assert not app_errors(page)
