@@ -30,38 +30,30 @@ NA = None
 # --- R's NA logic --------------------------------------------------------------------------------------------
 
 
-def r_and(a, b):
-    if a is False or b is False:
-        return False
-    if a is NA or b is NA:
+def _r_fold(values, decisive: bool):
+    """R's all() (decisive False) and any() (decisive True) over TRUE, FALSE and NA."""
+    values = list(values)
+    if any(v is decisive for v in values):
+        return decisive
+    if any(v is NA for v in values):
         return NA
-    return True
+    return not decisive
+
+
+def r_and(a, b):
+    return _r_fold((a, b), False)
 
 
 def r_or(a, b):
-    if a is True or b is True:
-        return True
-    if a is NA or b is NA:
-        return NA
-    return False
+    return _r_fold((a, b), True)
 
 
 def r_all(values):
-    values = list(values)
-    if any(v is False for v in values):
-        return False
-    if any(v is NA for v in values):
-        return NA
-    return True
+    return _r_fold(values, False)
 
 
 def r_any(values):
-    values = list(values)
-    if any(v is True for v in values):
-        return True
-    if any(v is NA for v in values):
-        return NA
-    return False
+    return _r_fold(values, True)
 
 
 def r_eq(a, b):

@@ -197,17 +197,24 @@ TRAINING_HEADER = (
 )
 
 
+def monthly_training(months: int, *, first: dt.date, course: str = "Audit,ISO 9001", people: int = 4) -> str:
+    """Training rows: each of `people` (001...) completes a one-hour course on `first`'s day of each month."""
+    days = [
+        dt.date(first.year + (first.month - 1 + m) // 12, (first.month - 1 + m) % 12 + 1, first.day)
+        for m in range(months)
+    ]
+    return "".join(
+        f"T{i}-{m},00{i},QA,Leeds,{course},1,completed,{day},{day},no\n"
+        for i in range(people)
+        for m, day in enumerate(days)
+    )
+
+
 def test_kpis_on_target_starts_when_every_dataset_kpi_has_begun(db, write):
     # Findings from January 2025; training records from June 2024, so the staff-based KPIs begin in May 2025 (the
     # first month whose 12 months lie in the training data). Before May the share would be over fewer KPIs.
     load(db, write, "findings", FINDINGS_HEADER + TWO_FINDINGS)
-    rows = "".join(
-        f"T{i}-{m},00{i},QA,Leeds,Coaching,,1,completed,{dt.date(2024 + (m + 5) // 12, (m + 5) % 12 + 1, 3)},"
-        f"{dt.date(2024 + (m + 5) // 12, (m + 5) % 12 + 1, 3)},no\n"
-        for i in range(4)
-        for m in range(13)
-    )
-    load(db, write, "training", TRAINING_HEADER + rows)
+    load(db, write, "training", TRAINING_HEADER + monthly_training(13, first=dt.date(2024, 6, 3), course="Coaching,"))
     series = all_series(db, JUNE)
     assert min(values(series["training_hours_per_employee"])) == "2025-05"
     assert min(values(series["major_ncs_per_audit"])) == "2025-01"
@@ -526,13 +533,7 @@ def test_repeats_are_of_another_audit_and_need_a_year_of_findings_before_them(db
 
 def test_staff_based_kpis_wait_for_12_months_of_training_records(db, write):
     # Four people with a one-hour ISO 9001 course every month from January 2024.
-    rows = "".join(
-        f"T{i}-{m},00{i},QA,Leeds,Audit,ISO 9001,1,completed,{dt.date(2024 + m // 12, m % 12 + 1, 5)},"
-        f"{dt.date(2024 + m // 12, m % 12 + 1, 5)},no\n"
-        for i in range(4)
-        for m in range(18)
-    )
-    load(db, write, "training", TRAINING_HEADER + rows)
+    load(db, write, "training", TRAINING_HEADER + monthly_training(18, first=dt.date(2024, 1, 5)))
     # Staff are counted from records in the 12 months before a period's end: December 2024 is the first whose
     # 12 months lie in the data. Before it, people without a record yet would be missing from the count.
     months = ["2024-12", *(f"2025-{m:02d}" for m in range(1, 7))]
