@@ -24,6 +24,7 @@ from isokpi.datasets import Dataset, get_dataset
 from isokpi.db import Database, next_id, now_utc, quote
 from isokpi.errors import InputError
 from isokpi.mapping import Mapping
+from isokpi.rollups import apply_change
 from isokpi.sources import SourceError, StagedFile, stage_file
 from isokpi.validate import Prepared, Problem, prepare
 
@@ -286,6 +287,7 @@ def _merge(
             """,
             {"batch": batch_id},
         )
+    apply_change(cursor, dataset, batch_id, batch_id, 1)  # the roll-ups, in this same transaction
     at = now_utc()
     cursor.execute(
         """
@@ -346,7 +348,7 @@ def undo_batch(database: Database, batch_id: int, *, actor: User | None = None) 
     who = actor.email
 
     def work(cursor: duckdb.DuckDBPyConnection) -> dict:
-        next_id(cursor, "batch")  # conflicts with a concurrent load, so neither sees half of the other
+        change_id = next_id(cursor, "batch")  # conflicts with a concurrent load, so neither sees half of the other
         row = cursor.execute(
             "SELECT dataset, status, file_name FROM batches WHERE batch_id = $id", {"id": batch_id}
         ).fetchone()
@@ -355,7 +357,8 @@ def undo_batch(database: Database, batch_id: int, *, actor: User | None = None) 
         dataset_name, status, file_name = row
         if status == "undone":
             raise UndoError(f"batch {batch_id} ({file_name}) was already undone")
-        table = quote(get_dataset(dataset_name).versions_table)
+        dataset = get_dataset(dataset_name)
+        table = quote(dataset.versions_table)
         later = cursor.execute(
             f"SELECT min(_superseded_by) FROM {table} WHERE _batch_id = $id AND _superseded_by IS NOT NULL",
             {"id": batch_id},
@@ -364,6 +367,7 @@ def undo_batch(database: Database, batch_id: int, *, actor: User | None = None) 
             raise UndoError(
                 f"batch {later} changed rows that batch {batch_id} wrote: undo batch {later} first, then batch {batch_id}"
             )
+        apply_change(cursor, dataset, batch_id, change_id, -1)  # while the batch's rows are still there to read
         removed = cursor.execute(f"DELETE FROM {table} WHERE _batch_id = $id", {"id": batch_id}).fetchone()[0]
         restored = cursor.execute(
             f"UPDATE {table} SET _superseded_by = NULL WHERE _superseded_by = $id", {"id": batch_id}
