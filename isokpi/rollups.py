@@ -358,6 +358,8 @@ def _fill(cursor: duckdb.DuckDBPyConnection, table: str, tag: int) -> int:
     written = 0
     for rollup in rollups_into(table):
         dataset = DATASETS[rollup.dataset]
+        if not cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {quote(dataset.versions_table)})").fetchone()[0]:
+            continue  # a new database: nothing to add up
         current = _current(dataset)
         written += _insert(cursor, rollup, current, current, definition_params(), tag)
     cursor.execute("DELETE FROM rollup_builds WHERE rollup = $table", {"table": table})
