@@ -1,8 +1,9 @@
 """The KPI engine: series per period from DuckDB aggregates, targets in force, and the statistics on them.
 
-Each KPI's SQL (isokpi/sql/kpis/) returns one row per period; only those few rows reach Python, where
-the XmR limits, special-cause signals, Mann-Kendall trend and verdicts are computed (isokpi.stats.spc, the same
-code as `python -m isokpi spc`).
+Each KPI's SQL returns one row per period; only those few rows reach Python, where the XmR limits, special-cause
+signals, Mann-Kendall trend and verdicts are computed (isokpi.stats.spc, the same code as `python -m isokpi spc`).
+The KPI is defined over the rows (isokpi/sql/kpis/); what runs reads the roll-ups kept with every load
+(isokpi/sql/rollups/kpis/, isokpi.rollups) and gives the same rows, as a test proves on the demo data.
 
 A dataset KPI's series covers every period from its first value on: a period without data is a gap, which breaks
 moving ranges and runs. A survey KPI's series has a point per period with a survey wave. Mann-Kendall and Sen's
@@ -192,6 +193,16 @@ def staff_counts(
     with contextlib.closing(database.cursor()) as cursor:
         rows = cursor.execute(sql, bound(sql, _params(None, filters, period_list))).fetchall()
     return {"staff_periods": [row[0] for row in rows], "staff_counts": [int(row[1]) for row in rows]}
+
+
+def data_range_of(database: Database, dataset: str) -> tuple[dt.date | None, dt.date | None]:
+    """The earliest and latest days of one dataset's date (completed_on, raised_on, responded_on)."""
+    row = database.query(
+        'SELECT min("day"), max("day") FROM (SELECT "day" FROM rollup_dates WHERE dataset = $dataset '
+        'AND kind = \'date\' GROUP BY "day" HAVING sum("rows") > 0)',
+        {"dataset": dataset},
+    )[0]
+    return row[0], row[1]
 
 
 def last_closed(database: Database) -> dt.date | None:
