@@ -352,20 +352,33 @@ def _digest(table: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _fill(cursor: duckdb.DuckDBPyConnection, table: str, tag: int) -> int:
-    """Empty `table` and fill it from every current row; record its digest. Returns the rows written."""
-    cursor.execute(f"DELETE FROM {quote(table)}")
-    written = 0
-    for rollup in rollups_into(table):
-        dataset = DATASETS[rollup.dataset]
-        if not cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {quote(dataset.versions_table)})").fetchone()[0]:
-            continue  # a new database: nothing to add up
-        current = _current(dataset)
-        written += _insert(cursor, rollup, current, current, definition_params(), tag)
-    cursor.execute("DELETE FROM rollup_builds WHERE rollup = $table", {"table": table})
+def _filled(cursor: duckdb.DuckDBPyConnection) -> set[str]:
+    """The datasets with rows (a new database has none, and nothing to add up)."""
+    names = list(dict.fromkeys(rollup.dataset for rollup in ROLLUPS))
+    exists = ", ".join(f"EXISTS (SELECT 1 FROM {quote(DATASETS[name].versions_table)})" for name in names)
+    return {name for name, present in zip(names, cursor.execute(f"SELECT {exists}").fetchone(), strict=True) if present}
+
+
+def _fill(cursor: duckdb.DuckDBPyConnection, tables: list[str], tag: int) -> dict[str, int]:
+    """Empty `tables` and fill them from every current row; record their digests. Returns the rows written per table.
+
+    A table never built is still as its migration created it, empty; a built one is emptied first."""
+    filled = _filled(cursor)
+    built = {row[0] for row in cursor.execute("SELECT rollup FROM rollup_builds").fetchall()}
+    written = {}
+    for table in tables:
+        if table in built:
+            cursor.execute(f"DELETE FROM {quote(table)}")
+        written[table] = 0
+        for rollup in rollups_into(table):
+            if rollup.dataset in filled:
+                current = _current(DATASETS[rollup.dataset])
+                written[table] += _insert(cursor, rollup, current, current, definition_params(), tag)
+    if built & set(tables):
+        cursor.execute("DELETE FROM rollup_builds WHERE list_contains($tables, rollup)", {"tables": tables})
     cursor.execute(
-        "INSERT INTO rollup_builds VALUES ($table, $digest, $at, $tag)",
-        {"table": table, "digest": _digest(table), "at": now_utc(), "tag": tag},
+        "INSERT INTO rollup_builds SELECT unnest($tables), unnest($digests), $at, $tag",
+        {"tables": tables, "digests": [_digest(table) for table in tables], "at": now_utc(), "tag": tag},
     )
     return written
 
@@ -376,7 +389,7 @@ def rebuild(database: Database, *, actor: User) -> dict[str, int]:
 
     def work(cursor: duckdb.DuckDBPyConnection) -> dict[str, int]:
         tag = next_id(cursor, "batch")  # a new data version, and a tag a recovery can tell from older rows
-        written = {table: _fill(cursor, table, tag) for table in TABLES}
+        written = _fill(cursor, list(TABLES), tag)
         record_event(cursor, actor.email, "rebuild_rollups", "roll-ups", {"rows": written})
         return written
 
@@ -397,9 +410,8 @@ def build_stale(database: Database) -> list[str]:
     def work(cursor: duckdb.DuckDBPyConnection) -> list[str]:
         built = dict(cursor.execute("SELECT rollup, digest FROM rollup_builds").fetchall())
         stale = [table for table in TABLES if built.get(table) != _digest(table)]  # another server may have built them
-        tag = cursor.execute("SELECT value FROM counters WHERE name = 'batch'").fetchone()[0]
-        for table in stale:
-            _fill(cursor, table, tag)
+        if stale:
+            _fill(cursor, stale, cursor.execute("SELECT value FROM counters WHERE name = 'batch'").fetchone()[0])
         return stale
 
     stale = database.write(work)
@@ -467,12 +479,14 @@ def _consolidated(rollup: Rollup, source: str) -> str:
     return f"SELECT {keys}, {measures} FROM ({source}) GROUP BY {keys} HAVING {nonzero}"
 
 
-def check(database: Database) -> CheckResult:
-    """Compare every roll-up with the same roll-up recomputed from the rows: counts exactly, sums of DOUBLE values to
-    RELATIVE_TOLERANCE. Reads only."""
+def check(database: Database, datasets: Iterable[str] | None = None) -> CheckResult:
+    """Compare every roll-up (of `datasets`, default all) with the same roll-up recomputed from the rows: counts
+    exactly, sums of DOUBLE values to RELATIVE_TOLERANCE. Reads only."""
     result = CheckResult()
+    wanted = set(DATASETS) if datasets is None else set(datasets)
+    tables = [table for table in TABLES if any(rollup.dataset in wanted for rollup in rollups_into(table))]
     with contextlib.closing(database.cursor()) as cursor:
-        for table in TABLES:
+        for table in tables:
             shape = rollups_into(table)[0]
             parts = []
             for index, rollup in enumerate(rollups_into(table)):
