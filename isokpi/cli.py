@@ -2,12 +2,13 @@
 
     python -m isokpi spc FILE.csv --direction higher|lower [--target X] [--baseline N] [--screen-outliers] [--json]
     (Making Data Count SPC on any series, with the code the scorecard uses: stats.spc)
-    python -m isokpi review-pack --format pptx|html --out FILE [--review ID | --from DATE --to DATE] [--db PATH]
+    python -m isokpi review-pack --format pptx|html|json --out FILE [--review ID | --from DATE --to DATE] [--db PATH]
     (without --review or --from/--to the newest review; with none stored, the period since the last review or the
     last 12 months up to today; a closed review is exported from its frozen record)
 
 Exit codes: 0 done, 2 input rejected (the file, mapping or arguments), 1 anything else. Bad input never
-ends in a traceback.
+ends in a traceback. With --json, an error that stops a command (a database in use, a file refused before it
+is read) prints {"error": "<the message>"} on stdout besides the message on stderr, with the same exit code.
 """
 
 from __future__ import annotations
@@ -109,10 +110,13 @@ def build_parser() -> argparse.ArgumentParser:
     docs.add_argument("--out", default=str(Path(__file__).resolve().parent.parent / "docs"))
 
     pack = with_db(
-        sub.add_parser("review-pack", help="the management review pack (ISO 9001 9.3) as PowerPoint or HTML")
+        sub.add_parser("review-pack", help="the management review pack (ISO 9001 9.3) as PowerPoint, HTML or JSON")
     )
     pack.add_argument(
-        "--format", required=True, choices=("pptx", "html"), help="pptx (native, editable charts) or html"
+        "--format",
+        required=True,
+        choices=("pptx", "html", "json"),
+        help="pptx (native, editable charts), html, or json (the exact record the packs are built from)",
     )
     pack.add_argument("--out", required=True, metavar="FILE", help="file to write")
     which = pack.add_mutually_exclusive_group()
@@ -190,6 +194,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return COMMANDS[args.command](args)
     except IsokpiError as error:
         print(f"isokpi: {error}", file=sys.stderr)
+        if getattr(args, "json", False):  # a machine reading stdout gets the message as one JSON object too
+            print(json.dumps({"error": str(error)}))
         return error.exit_code
     except KeyboardInterrupt:
         print("isokpi: interrupted; nothing half-written (every load is one transaction)", file=sys.stderr)
@@ -263,8 +269,8 @@ def _print_ingest(result) -> None:
         for problem in result.errors:
             where = f"row {problem.row}" + (f", column {problem.column}" if problem.column else "")
             # Most messages quote the value themselves ("'2026-13-45' is not a date"): name it only otherwise.
-            quoted = not problem.value or repr(problem.value) in problem.message
-            value = "" if quoted else f" value {problem.value!r}"
+            quoted = not problem.value or _quoted(problem.value) in problem.message
+            value = "" if quoted else f" value {_quoted(problem.value)}"
             print(f"  {where}:{value} {problem.message}", file=sys.stderr)
         if result.error_count > len(result.errors):
             print(f"  ... and {result.error_count - len(result.errors):,} more", file=sys.stderr)
@@ -282,6 +288,12 @@ def _print_ingest(result) -> None:
     )
     for warning in result.warnings:
         print(f"  note: {warning}")
+
+
+def _quoted(value: str) -> str:
+    """A value as the CLI shows it: repr (a control character shows as \\x07), except that a value already written
+    with escapes (a control-character problem's) keeps its single backslashes."""
+    return f"'{value}'" if value.isprintable() and "'" not in value else repr(value)
 
 
 @command("batches")
@@ -383,34 +395,36 @@ def _p_text(p_value: float) -> str:
 
 @command("scorecard")
 def _scorecard(args: argparse.Namespace) -> int:
-    from isokpi.kpis import ROLLUP_RULE, scorecard, scorecard_dict
-    from isokpi.periods import period_label
+    from isokpi import narrative, words
+    from isokpi.kpis import STATUS_RULE, scorecard
 
     cards = scorecard(_open(args), _filters(args))
     if args.json:
-        print(json.dumps(scorecard_dict(cards)))
+        print(json.dumps(narrative.scorecard_json(cards)))
         return EXIT_OK
     for card in cards:
         print(
-            f"\n{card.name} [{card.status}]: {card.improving} improving, {card.concerning} concerning, {card.on_target} of {card.with_target} on target"
+            f"\n{card.name}: {words.status(card.status)} ({words.PILLAR_VARIATION[card.variation].lower()}); "
+            f"{narrative.on_target_phrase(card)}"
         )
         for s in card.series:
-            latest = s.latest
-            when = period_label(latest.period, s.grain) if latest else ""
-            trend = "" if s.trend.p_value is None else f"MK p{_p_text(s.trend.p_value)}"
+            texts = narrative.kpi_texts(s)
+            trend = "" if s.trend.p_value is None else f"  Mann-Kendall p{_p_text(s.trend.p_value)}"
             print(
-                f"  {s.kpi.name[:52]:52} {fmt.short(latest.value if latest else None, s.kpi.unit):>8} {when:8} "
-                f"target {fmt.short(s.target, s.kpi.unit):>7}  {s.variation or 'withheld':13} {s.assurance or '-':12} {trend}"
+                f"  {s.kpi.name[:48]:48} {texts['short'] or fmt.DASH:>8} {texts['period'] or '':8} "
+                f"target {fmt.short(s.target, s.kpi.unit):>7}  {texts['status']:9} {texts['variation']:16} "
+                f"{texts['assurance']}{trend}"
             )
-    print(f"\n{ROLLUP_RULE}")
+    print(f"\n{STATUS_RULE}")
     return EXIT_OK
 
 
 @command("kpi")
 def _kpi(args: argparse.Namespace) -> int:
+    from isokpi import narrative, words
     from isokpi.catalog import get_kpi
-    from isokpi.kpis import MIN_POINTS_FOR_LIMITS, kpi_series, series_dict
-    from isokpi.periods import period_label
+    from isokpi.kpis import kpi_series, series_dict
+    from isokpi.periods import period_name
 
     get_kpi(args.kpi_id)  # unknown ids are rejected before the database is opened
     series = kpi_series(_open(args), args.kpi_id, _filters(args), baseline=args.baseline)
@@ -419,26 +433,21 @@ def _kpi(args: argparse.Namespace) -> int:
         return EXIT_OK
     kpi = series.kpi
     print(f"{kpi.name} ({kpi.unit}, {kpi.better}); ISO {kpi.clause}\n{kpi.definition}\n")
-    flagged = {}
-    for signal in series.signals:
-        flagged.setdefault(signal.index, []).append(signal.rule)
+    flagged = {signal.index: words.RULES[(signal.rule, signal.side)] for signal in series.signals}
     for index, point in enumerate(series.points):
         value = "suppressed (<5)" if point.suppressed else fmt.short(point.value, kpi.unit)
         value += " (provisional)" if point.provisional else ""
-        print(
-            f"  {period_label(point.period, series.grain):8} {value:>15}  n={point.n if point.n is not None else '-':<6} {', '.join(flagged.get(index, []))}"
-        )
+        n = point.n if point.n is not None else "-"
+        print(f"  {period_name(point.period, series.grain):8} {value:>15}  n={n:<6} {flagged.get(index, '')}")
     if series.limits:
         print(
             f"\nmean {fmt.short(series.limits.mean, kpi.unit)}  limits {fmt.short(series.limits.lcl, kpi.unit)} to {fmt.short(series.limits.ucl, kpi.unit)}"
         )
-    if series.variation is None:
-        print(
-            f"variation and assurance: withheld, {series.limit_points} point(s) set the limits "
-            f"({MIN_POINTS_FOR_LIMITS} needed)"
-        )
-    else:
-        print(f"variation: {series.variation}; assurance: {series.assurance or 'no target'}")
+    texts = narrative.kpi_texts(series)
+    print(f"{texts['sentence']}.")
+    print(f"Status: {texts['status']}. Variation: {texts['variation']}. Assurance: {texts['assurance']}.")
+    print(texts["variation_explanation"])
+    print(texts["assurance_explanation"])
     if series.trend.p_value is not None:
         print(
             f"Mann-Kendall tau {series.trend.tau:.3f}, p{_p_text(series.trend.p_value)}, Sen slope {series.trend.sen_slope:.3f} per {series.grain}"
@@ -490,8 +499,10 @@ def review_pack(args: argparse.Namespace) -> int:
     record, previous = _records(database, args)
     if args.format == "pptx":
         out.write_bytes(pack_pptx.pptx_bytes(record, previous))
-    else:
+    elif args.format == "html":
         out.write_text(pack_html.html_page(record, previous), encoding="utf-8")
+    else:
+        out.write_text(json.dumps(record, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
     missing = record["completeness"]["missing"]
     print(
         f"{out}: {record['review']['title']} ({review.STATUS_LABELS.get(record['review']['status'], '')}), "

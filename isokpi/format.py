@@ -112,9 +112,21 @@ def difference(amount: float, unit: str = "") -> str:
     return digits + (spec.singular if digits == "1" and spec.singular is not None else spec.plural)
 
 
+def change(amount: float, unit: str = "") -> str:
+    """A signed change, as a tile's delta: '+2.3 pts', '−8 days', '+1.5 hours'; '0' in the unit's precision."""
+    if rounds_to_zero(amount, unit):
+        return difference(0, unit)
+    return ("+" if amount > 0 else MINUS) + difference(amount, unit)
+
+
 def count(amount: int | float | None) -> str:
     """A whole number of things: '1,204'."""
     return DASH if amount is None else number(amount, "")
+
+
+def counted(amount: int, thing: str, things: str = "") -> str:
+    """A count with its noun in the right number: '1 finding', '12 findings', '3 classes' (things given)."""
+    return f"{count(amount)} {thing if amount == 1 else (things or thing + 's')}"
 
 
 def hover(unit: str, axis: str = "y") -> str:

@@ -60,7 +60,16 @@ class Filters:
 
     @property
     def today(self) -> dt.date:
-        return self.as_of or dt.date.today()
+        """The day the data is read as of: as_of (default today), at the latest the end of the date range, so a
+        scorecard to a date shows what was known on that date."""
+        day = self.as_of or dt.date.today()
+        return min(day, self.date_to) if self.date_to else day
+
+    @property
+    def statistics(self) -> Filters:
+        """The filters the statistics are computed with: the KPI's whole history up to the end of the range. The
+        range's start only crops what is shown (crop), never a limit or a verdict."""
+        return replace(self, date_from=None)
 
 
 @dataclass(frozen=True)
@@ -73,6 +82,9 @@ class Point:
     suppressed: bool = False  # fewer than 5 respondents: never shown
     provisional: bool = False  # outcomes still arriving: shown, but kept out of limits, signals, trend and verdicts
     special_cause: str | None = None  # the point's class (stats.spc); None for a gap or a point kept out
+    mean: float | None = None  # the limits of the point's rebase group (stats.spc); None where it has none
+    lpl: float | None = None
+    upl: float | None = None
 
     @property
     def label(self) -> str:
@@ -91,6 +103,9 @@ class Series:
     trend: stats.Trend = field(default_factory=lambda: stats.Trend(None, None, None, 0))
     variation: str | None = None  # the latest point's class; None when withheld (fewer than 12 limit-setting points)
     assurance: str | None = None  # None without a target or when withheld
+    earlier: Point | None = None  # the settled point about 12 months before the latest, over the whole history
+    # The series over its whole history when this one is cropped to a display window (crop): what the words say.
+    history: Series | None = field(default=None, repr=False, compare=False)
 
     @property
     def shown(self) -> list[Point]:
@@ -99,8 +114,9 @@ class Series:
 
     @property
     def latest(self) -> Point | None:
-        """The latest point the verdicts speak for: shown and not provisional."""
-        settled = [p for p in self.shown if not p.provisional]
+        """The latest point the verdicts speak for: with a value, not suppressed, not provisional; over the whole
+        history, so a display window that starts after it does not hide the value as of its end."""
+        settled = [p for p in (self.history or self).shown if not p.provisional]
         return settled[-1] if settled else None
 
     @property
@@ -119,6 +135,30 @@ class Series:
         if latest is None or latest.target is None:
             return None
         return meets(self.kpi, latest.value, latest.target)
+
+    @property
+    def status(self) -> str | None:
+        """ON_TRACK, AT_RISK or OFF_TRACK by STATUS_RULE; None without a value."""
+        if self.latest is None:
+            return None
+        misses = self.on_target() is False
+        concern = self.variation == stats.CONCERN
+        if self.assurance == stats.FAIL or (misses and concern):
+            return OFF_TRACK
+        if misses or concern:
+            return AT_RISK
+        return ON_TRACK
+
+
+ON_TRACK, AT_RISK, OFF_TRACK = "on_track", "at_risk", "off_track"
+STATUS_RULE = (
+    "A KPI is off track when its process limits lie wholly on the wrong side of its target (the target will not be "
+    "met without a change), or when its latest value misses the target and is a concerning special cause; at risk "
+    "when its latest value misses the target or is a concerning special cause; on track otherwise. A pillar is off "
+    "track when every one of its KPIs with a target misses it, or when at least half of its KPIs with a value are "
+    "off track; at risk when any of its KPIs is at risk or off track; on track otherwise."
+)
+LOOKBACK_MONTHS = 12  # a KPI's latest value is compared with the settled one about a year earlier
 
 
 def meets(kpi: Kpi, value: float, target: float) -> bool:
@@ -429,7 +469,8 @@ def analyse(
         screen_outliers=screen_outliers,
     )
     series.points = [
-        replace(p, special_cause=s.special_cause) for p, s in zip(series.points, result.points, strict=True)
+        replace(p, special_cause=s.special_cause, mean=s.mean, lpl=s.lpl, upl=s.upl)
+        for p, s in zip(series.points, result.points, strict=True)
     ]
     series.limits = result.limits
     series.segments = list(result.segments)
@@ -437,7 +478,45 @@ def analyse(
     series.marks = list(result.marks)
     series.variation = result.variation
     series.assurance = result.assurance
+    series.earlier = comparison_point(series)
     return series
+
+
+def comparison_point(series: Series) -> Point | None:
+    """The settled point nearest to LOOKBACK_MONTHS before the latest (the first of a shorter history)."""
+    settled = [p for p in series.shown if not p.provisional]
+    if len(settled) < 2:
+        return None
+    latest = settled[-1]
+    return min(settled[:-1], key=lambda p: (abs(months_between(p.period, latest.period) - LOOKBACK_MONTHS), p.period))
+
+
+def crop(series: Series, date_from: dt.date | None) -> Series:
+    """The series as shown from the period holding `date_from` on. Its limits, verdicts, trend and year-earlier
+    comparison stay those of its whole history; only the rows before go (and the indexes into them shift)."""
+    if date_from is None or not series.points:
+        return series
+    start = period_start(date_from, series.grain)
+    cut = next((i for i, p in enumerate(series.points) if p.period >= start), len(series.points))
+    if cut == 0:
+        return series
+
+    def shifted(limits: stats.XmR) -> stats.XmR:
+        return replace(
+            limits,
+            baseline=(max(0, limits.baseline[0] - cut), max(0, limits.baseline[1] - cut)),
+            span=(max(0, limits.span[0] - cut), max(0, limits.span[1] - cut)),
+        )
+
+    return replace(
+        series,
+        history=series.history or series,
+        points=series.points[cut:],
+        limits=None if series.limits is None else shifted(series.limits),
+        segments=[shifted(limits) for limits in series.segments if limits.span[1] > cut],
+        signals=[replace(s, index=s.index - cut) for s in series.signals if s.index >= cut],
+        marks=[replace(m, index=m.index - cut) for m in series.marks if m.index >= cut],
+    )
 
 
 def kpi_series(
@@ -449,27 +528,31 @@ def kpi_series(
     rebase_at: tuple[dt.date, ...] = (),
     context: Context | None = None,
 ) -> Series:
-    """One KPI as a series with its statistics; `context` shares the look-ups of several KPIs' computation."""
+    """One KPI as a series with its statistics over its whole history, shown from the filters' start on;
+    `context` shares the look-ups of several KPIs' computation (made with filters.statistics)."""
     kpi = get_kpi(kpi_id)
+    shown_from, filters = filters.date_from, filters.statistics
     shared = context or Context(periods(database, filters), load_targets(database))
     targets = shared.targets
     if kpi.derived:
         # The other KPIs as all_series keeps them: a baseline or rebase changes only this series' statistics.
         others = [series for series in all_series(database, filters).values() if not series.kpi.derived]
-        return analyse(
+        series = analyse(
             Series(kpi, filters.grain, _on_target_points(kpi, others, filters, targets)),
             baseline=baseline,
             rebase_at=rebase_at,
         )
+        return crop(series, shown_from)
     period_list = shared.periods
     rows = _rows(database, kpi, filters, period_list, shared.staff, shared.source) if period_list else []
     in_range = set(period_list)
     rows = [row for row in rows if row["period"] in in_range]
-    return analyse(
+    series = analyse(
         Series(kpi, filters.grain, _points(kpi, rows, filters, targets, period_list)),
         baseline=baseline,
         rebase_at=rebase_at,
     )
+    return crop(series, shown_from)
 
 
 def _on_target_points(kpi: Kpi, others: list[Series], filters: Filters, targets: list[TargetRow]) -> list[Point]:
@@ -507,8 +590,9 @@ def _on_target_points(kpi: Kpi, others: list[Series], filters: Filters, targets:
 def compute_all_series(
     database: Database, filters: Filters = Filters(), *, workers: int = 2, source: str = ROLLUPS
 ) -> dict[str, Series]:
-    """Every KPI of the catalog, computed now (all_series without its memory); the dataset KPIs concurrently on
-    separate cursors, sharing one Context."""
+    """Every KPI of the catalog over its whole history up to the filters' end, computed now; the dataset KPIs
+    concurrently on separate cursors, sharing one Context. all_series keeps it and crops it to the filters' start."""
+    filters = filters.statistics
     shared = context(database, filters, with_staff=True, source=source)
     plain = [kpi for kpi in KPIS if not kpi.derived]
 
@@ -525,18 +609,29 @@ def compute_all_series(
     return {kpi.id: result[kpi.id] for kpi in KPIS}
 
 
-# Every KPI of the catalog; asked again before the data changes, it costs nothing.
-all_series = cached(compute_all_series)
+_whole_histories = cached(compute_all_series)
+
+
+def _shown_from_start(database: Database, filters: Filters) -> dict[str, Series]:
+    return {
+        kpi_id: crop(series, filters.date_from)
+        for kpi_id, series in _whole_histories(database, filters.statistics).items()
+    }
+
+
+# Every KPI of the catalog, shown from the filters' start on. The statistics are computed once per data version
+# over the whole history up to the filters' end: moving the start changes what is shown, never a limit or verdict.
+all_series = cached(_shown_from_start)
 
 
 # --- scorecard -------------------------------------------------------------------------------------
 
-ROLLUP_RULE = (
-    "A pillar is concerning when the latest point of any of its KPIs is a concerning special cause, improving when "
-    "at least one is an improving special cause and none a concerning one, and stable otherwise; a KPI whose limits "
-    f"rest on fewer than {MIN_POINTS_FOR_LIMITS} points has no verdict yet."
+VARIATION_RULE = (
+    "A pillar's KPIs are concerning when the latest point of any of them is a concerning special cause, improving "
+    "when at least one is an improving special cause and none a concerning one, and stable otherwise; a KPI whose "
+    f"limits rest on fewer than {MIN_POINTS_FOR_LIMITS} points has no verdict yet."
 )
-IMPROVING, CONCERNING, STABLE = "improving", "concerning", "stable"  # PillarCard.status
+IMPROVING, CONCERNING, STABLE = "improving", "concerning", "stable"  # PillarCard.variation
 
 
 @dataclass
@@ -562,12 +657,25 @@ class PillarCard:
         return sum(1 for s in self.series if s.on_target() is not None)
 
     @property
-    def status(self) -> str:
+    def variation(self) -> str:
+        """The roll-up of its KPIs' variation verdicts, by VARIATION_RULE."""
         if self.concerning:
             return CONCERNING
         if self.improving:
             return IMPROVING
         return STABLE
+
+    @property
+    def status(self) -> str | None:
+        """ON_TRACK, AT_RISK or OFF_TRACK by STATUS_RULE, weighing targets and change; None without data."""
+        statuses = [s.status for s in self.series if s.status is not None]
+        if not statuses:
+            return None
+        if (self.with_target and self.on_target == 0) or statuses.count(OFF_TRACK) * 2 >= len(statuses):
+            return OFF_TRACK
+        if AT_RISK in statuses or OFF_TRACK in statuses:
+            return AT_RISK
+        return ON_TRACK
 
 
 def scorecard(database: Database, filters: Filters = Filters()) -> list[PillarCard]:
@@ -591,10 +699,14 @@ def series_dict(series: Series) -> dict[str, object]:
         "points": [
             {
                 "period": period_label(p.period, series.grain),
+                "start": p.period.isoformat(),
                 "value": p.value,
                 "n": p.n,
                 "target": p.target,
                 "special_cause": p.special_cause,
+                "mean": p.mean,
+                "lpl": p.lpl,
+                "upl": p.upl,
                 **({"ci": [p.ci[0], p.ci[1]]} if p.ci else {}),
                 **({"suppressed": True} if p.suppressed else {}),
                 **({"provisional": True} if p.provisional else {}),
@@ -623,12 +735,14 @@ def trend_dict(trend: stats.Trend) -> dict[str, float | None]:
 def scorecard_dict(cards: list[PillarCard]) -> dict[str, object]:
     """`python -m isokpi scorecard --json`."""
     return {
-        "rule": ROLLUP_RULE,
+        "rule": STATUS_RULE,
+        "variation_rule": VARIATION_RULE,
         "pillars": [
             {
                 "id": card.id,
                 "name": card.name,
                 "status": card.status,
+                "variation": card.variation,
                 "improving": card.improving,
                 "concerning": card.concerning,
                 "on_target": card.on_target,
@@ -644,6 +758,8 @@ def scorecard_dict(cards: list[PillarCard]) -> dict[str, object]:
                         "target": s.target,
                         "variation": s.variation,
                         "assurance": s.assurance,
+                        "status": s.status,
+                        "on_target": s.on_target(),
                         "trend": trend_dict(s.trend),
                     }
                     for s in card.series

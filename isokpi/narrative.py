@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from isokpi import stats
+from isokpi import stats, words
 from isokpi.catalog import HIGHER, Kpi
 from isokpi.format import clamp, difference, number, rounds_to_zero, short, unit_of, value, value_range
-from isokpi.kpis import CONCERNING, IMPROVING, MIN_POINTS_FOR_LIMITS, PillarCard, Point, Series, meets
+from isokpi.kpis import AT_RISK, MIN_POINTS_FOR_LIMITS, OFF_TRACK, ON_TRACK, PillarCard, Series, meets, scorecard_dict
 from isokpi.periods import months_between, period_name
 
-LOOKBACK_MONTHS = 12  # sentences compare with the value about a year earlier, at any period length
 MOST_RANGES = 2  # when a rule fired more often than this, name only its latest stretch
 
 READING_GUIDE = (
@@ -40,16 +39,6 @@ def _join(words: list[str]) -> str:
 # --- one KPI ----------------------------------------------------------------------------------------------
 
 
-def comparison_point(series: Series) -> Point | None:
-    """The shown point nearest to 12 months before the latest (the first point of a shorter series); provisional
-    points are left out, as the sentence speaks of the latest settled value."""
-    shown = [p for p in series.shown if not p.provisional]
-    if len(shown) < 2:
-        return None
-    latest = shown[-1]
-    return min(shown[:-1], key=lambda p: (abs(months_between(p.period, latest.period) - LOOKBACK_MONTHS), p.period))
-
-
 def has_verdict(series: Series) -> bool:
     """Whether the verdicts were given: limits resting on at least MIN_POINTS_FOR_LIMITS points."""
     return series.variation is not None
@@ -63,10 +52,11 @@ def kpi_sentence(series: Series) -> str:
         if any(p.suppressed for p in series.points):
             return f"{kpi.name}: not shown, because every period has fewer than {stats.MIN_GROUP_SIZE} respondents"
         return f"{kpi.name}: no data for these filters"
-    earlier = comparison_point(series)
+    earlier = series.earlier  # over the whole history: the display window never changes the sentence
     if earlier is None:
         when = period_name(latest.period, series.grain)
-        return f"{kpi.name} was {value(latest.value, kpi.unit)} in {when}: too few periods to judge a trend"
+        only = ", the only survey wave so far" if kpi.survey else ""
+        return f"{kpi.name} was {value(latest.value, kpi.unit)} in {when}{only}: too few periods to judge a trend"
     span = _span(months_between(earlier.period, latest.period))
     if number(earlier.value, kpi.unit) == number(latest.value, kpi.unit):
         movement, moved = f"held at {value(latest.value, kpi.unit)} over {span}", None
@@ -84,25 +74,14 @@ def _verdict_tail(series: Series, moved_better: bool | None) -> str:
     """How the sentence ends: the verdict, with a 'but' when the recent signal runs against the yearly change."""
     if not has_verdict(series):
         return ": too few periods to tell a real change from noise"
-    if series.variation == stats.IMPROVEMENT:
-        return ": a real improvement" if moved_better else ", but the latest period shows a real improvement"
-    if series.variation == stats.CONCERN:
-        return (
-            ": a real deterioration" if moved_better is False else ", but the latest period shows a real deterioration"
-        )
-    return ": within normal variation"
+    tail = words.VARIATION_TAIL[series.variation]
+    if series.variation == stats.IMPROVEMENT and not moved_better:
+        return f", but the latest period shows {tail}"
+    if series.variation == stats.CONCERN and moved_better is not False:
+        return f", but the latest period shows {tail}"
+    return f": {tail}"
 
 
-RULE_PHRASES = {
-    (stats.OUTSIDE_LIMITS, stats.HIGH): "above the upper process limit",
-    (stats.OUTSIDE_LIMITS, stats.LOW): "below the lower process limit",
-    (stats.TREND_OF_7, stats.HIGH): "7 or more rising in a row",
-    (stats.TREND_OF_7, stats.LOW): "7 or more falling in a row",
-    (stats.TWO_OF_THREE, stats.HIGH): "2 of 3 beyond two sigma above the mean",
-    (stats.TWO_OF_THREE, stats.LOW): "2 of 3 beyond two sigma below the mean",
-    (stats.RUN_OF_7, stats.HIGH): "7 or more in a row above the mean",
-    (stats.RUN_OF_7, stats.LOW): "7 or more in a row below the mean",
-}
 RULE_ORDER = stats.RULE_ORDER  # the order that sets a point's class: outside, trend, 2 of 3, run
 
 
@@ -142,7 +121,7 @@ def signal_descriptions(series: Series, *, recent: bool | None = None) -> list[s
             continue
         labels = [_stretch_name(series, first, last) for first, last in stretches]
         when = _join(labels) if len(labels) <= MOST_RANGES else f"{len(labels)} times, most recently {labels[-1]}"
-        described.append(f"{RULE_PHRASES[(rule, side)]} ({when})")
+        described.append(f"{words.RULES[(rule, side)]} ({when})")
     return described
 
 
@@ -165,7 +144,8 @@ def _stretch_name(series: Series, first: int, last: int) -> str:
 
 def variation_explanation(series: Series) -> str:
     """Why the variation verdict is what it is: the latest point's class, which rules fired, and when; and which
-    periods are provisional."""
+    periods are provisional. Over the whole history, whatever window is shown."""
+    series = series.history or series
     text = _variation_reason(series)
     provisional = [p for p in series.shown if p.provisional]
     if provisional:
@@ -253,16 +233,14 @@ def assurance_explanation(series: Series) -> str:
             f"{MIN_POINTS_FOR_LIMITS} there is no verdict against {goal} yet."
         )
     good_side, bad_side = ("above", "below") if kpi.direction == HIGHER else ("below", "above")
+    meaning = words.ASSURANCE_MEANING.get(series.assurance, "")
     if series.assurance == stats.PASS:
-        return (
-            f"The process limits ({span}) lie wholly {good_side} {goal}: the target will be met consistently unless "
-            "the process changes."
-        )
+        return f"The process limits ({span}) lie wholly {good_side} {goal}: {meaning}."
     if series.assurance == stats.FAIL:
-        return f"The process limits ({span}) lie wholly {bad_side} {goal}: the target will not be met without a change."
+        return f"The process limits ({span}) lie wholly {bad_side} {goal}: {meaning}."
     return (
-        f"{goal[0].upper()}{goal[1:]} lies within the process limits ({span}), or on one: the process will meet it in some "
-        "periods and miss it in others, by chance alone."
+        f"{goal[0].upper()}{goal[1:]} lies inside normal variation, within the process limits ({span}) or on one: "
+        "expect to hit and miss it by chance."
     )
 
 
@@ -304,36 +282,43 @@ class Badge:
 
 def variation_badge(series: Series) -> Badge:
     """Improvement or deterioration with the arrow of the data's movement; grey for normal variation."""
-    if series.latest is None:
-        return Badge("No data", ":material/block:", "gray")
-    if not has_verdict(series):
-        return Badge("Too few periods", ":material/more_horiz:", "gray")
+    label = words.variation(series.variation, has_value=series.latest is not None)
     higher = series.kpi.direction == HIGHER
+    if series.latest is None:
+        return Badge(label, ":material/block:", "gray")
     if series.variation == stats.IMPROVEMENT:
-        return Badge("Improving", ":material/trending_up:" if higher else ":material/trending_down:", "blue")
+        return Badge(label, ":material/trending_up:" if higher else ":material/trending_down:", "blue")
     if series.variation == stats.CONCERN:
-        return Badge("Deteriorating", ":material/trending_down:" if higher else ":material/trending_up:", "orange")
-    return Badge("Normal variation", ":material/trending_flat:", "gray")
+        return Badge(label, ":material/trending_down:" if higher else ":material/trending_up:", "orange")
+    if series.variation == stats.COMMON_CAUSE:
+        return Badge(label, ":material/trending_flat:", "gray")
+    return Badge(label, ":material/more_horiz:", "gray")
+
+
+ASSURANCE_ICONS = {
+    stats.PASS: (":material/check_circle:", "blue"),
+    stats.FAIL: (":material/cancel:", "orange"),
+    stats.INCONSISTENT: (":material/swap_vert:", "gray"),
+}
 
 
 def assurance_badge(series: Series) -> Badge:
-    if series.assurance == stats.PASS:
-        return Badge("Target met reliably", ":material/check_circle:", "blue")
-    if series.assurance == stats.FAIL:
-        return Badge("Target missed reliably", ":material/cancel:", "orange")
-    if series.assurance == stats.INCONSISTENT:
-        return Badge("Target hit and miss", ":material/help:", "gray")
-    return Badge("No target verdict", ":material/remove:", "gray")
+    label = words.assurance(series.assurance, has_target=series.target is not None, has_value=series.latest is not None)
+    icon, colour = ASSURANCE_ICONS.get(series.assurance or "", (":material/remove:", "gray"))
+    return Badge(label, icon, colour)
 
 
-def status_badge(card: PillarCard) -> Badge:
-    if headline(card) is None:
-        return Badge("No data", ":material/block:", "gray")
-    if card.status == CONCERNING:
-        return Badge("Concerning", ":material/trending_down:", "orange")
-    if card.status == IMPROVING:
-        return Badge("Improving", ":material/trending_up:", "blue")
-    return Badge("Stable", ":material/trending_flat:", "gray")
+STATUS_ICONS = {
+    ON_TRACK: (":material/check_circle:", "blue"),
+    AT_RISK: (":material/warning:", "orange"),
+    OFF_TRACK: (":material/cancel:", "red"),
+}
+
+
+def status_badge(item: PillarCard | Series) -> Badge:
+    """On track, at risk or off track (kpis.STATUS_RULE) for a pillar or one KPI; colour and icon follow it."""
+    icon, colour = STATUS_ICONS.get(item.status or "", (":material/block:", "gray"))
+    return Badge(words.status(item.status), icon, colour)
 
 
 # --- one pillar -------------------------------------------------------------------------------------------
@@ -353,25 +338,25 @@ def on_target_phrase(card: PillarCard) -> str:
 
 
 def pillar_sentence(card: PillarCard, *, on_target: bool = True) -> str:
-    """'Training & Development is improving: 4 of 4 KPIs show a real improvement and none a deterioration.'"""
+    """'Monitoring & Review is at risk: Findings closed on time shows a real deterioration. 3 of 4 KPIs on target.'"""
     with_data = [series for series in card.series if series.latest is not None]
     if not with_data:
         return f"{card.name}: no data for these filters."
-    total = len(with_data)
-    if card.status == CONCERNING:
-        names = [series.kpi.name for series in card.series if series.variation == stats.CONCERN]
-        verb = "shows" if len(names) == 1 else "show"
-        text = f"{card.name} is concerning: {_join(names)} {verb} a real deterioration"
-        if card.improving:
-            text += f"; {card.improving} of {total} KPIs {'improves' if card.improving == 1 else 'improve'}"
-    elif card.status == IMPROVING:
-        verb = "shows" if card.improving == 1 else "show"
-        text = f"{card.name} is improving: {card.improving} of {total} KPIs {verb} a real improvement and none a deterioration"
-    elif total == 1:
-        text = f"{card.name} is stable: its one KPI with data shows no real change"
-    else:
-        text = f"{card.name} is stable: none of its {total} KPIs with data shows a real change"
-    text += "."
+    state = words.status(card.status).lower()
+    worse = [series.kpi.name for series in with_data if series.variation == stats.CONCERN]
+    better = [series.kpi.name for series in with_data if series.variation == stats.IMPROVEMENT]
+    changes = []
+    if worse:
+        changes.append(f"{_join(worse)} {'shows' if len(worse) == 1 else 'show'} a real deterioration")
+    if better:
+        changes.append(f"{_join(better)} {'shows' if len(better) == 1 else 'show'} a real improvement")
+    if not changes:
+        changes.append(
+            "its one KPI with data shows no real change"
+            if len(with_data) == 1
+            else f"none of its {len(with_data)} KPIs with data shows a real change"
+        )
+    text = f"{card.name} is {state}: {'; '.join(changes)}."
     if on_target:
         text += f" {on_target_phrase(card)}."
     return text
@@ -389,59 +374,102 @@ def values_period(cards: list[PillarCard]) -> str | None:
     )
 
 
-# --- a KPI as the review record keeps it (JSON): the words of the review page and the packs -----------------------
-
-VARIATION_LABELS = {
-    stats.IMPROVEMENT: "improving signal",
-    stats.CONCERN: "concerning signal",
-    stats.COMMON_CAUSE: "common cause (noise)",
-}
-ASSURANCE_LABELS = {
-    stats.PASS: "will meet target",
-    stats.FAIL: "will miss target",
-    stats.INCONSISTENT: "may or may not meet target",
-    None: "no target",
-}
+# --- a KPI's words, for every surface that shows it --------------------------------------------------------------
 
 
-def kpi_finding(kpi: dict) -> str:
-    """The finding in words, for a chart title: 'Customer NPS rose from 12 to 20.3 NPS points (2025-11 to 2026-10)'."""
-    name, unit = kpi["name"], kpi["unit"]
-    if kpi["latest"] is None:
-        return f"{name}: no data in the period"
-    if kpi["first_period"] == kpi["latest_period"]:
-        return f"{name} was {value(kpi['latest'], unit)} in {kpi['latest_period']}"
-    first, latest = kpi["first"], kpi["latest"]
-    verb = "held at" if abs(latest - first) < 1e-9 else ("rose from" if latest > first else "fell from")
-    span = f"({kpi['first_period']} to {kpi['latest_period']})"
-    if verb == "held at":
-        return f"{name} held at {value(latest, unit)} {span}"
-    start = value(first, "%" if unit == "%" else "")
-    return f"{name} {verb} {start} to {value(latest, unit)} {span}"
+def kpi_texts(series: Series) -> dict[str, str | None]:
+    """Everything a person reads about one KPI, as text: the tiles, the Pillar page, the review, the packs and the
+    CLI show these strings, so a value, a verdict and a sentence read the same everywhere. JSON-ready: a closed
+    review keeps them as they were presented."""
+    latest, kpi = series.latest, series.kpi
+    gap = target_gap(series)
+    return {
+        "value": value(latest.value, kpi.unit) if latest else None,
+        "short": short(latest.value, kpi.unit) if latest else None,
+        "period": period_name(latest.period, series.grain) if latest else None,
+        "target": value(series.target, kpi.unit) if series.target is not None else None,
+        "gap": gap.text if gap else None,
+        "sentence": kpi_sentence(series),
+        "variation": variation_badge(series).label,
+        "assurance": assurance_badge(series).label,
+        "status": status_badge(series).label,
+        "variation_explanation": variation_explanation(series),
+        "assurance_explanation": assurance_explanation(series),
+    }
 
 
-def too_few(kpi: dict) -> bool:
-    """No verdict: withheld (variation None, under MIN_POINTS_FOR_LIMITS limit-setting points), or, in a record
-    frozen before verdicts were withheld, fewer points with a value than that."""
-    return kpi["variation"] is None or sum(1 for p in kpi["points"] if p["value"] is not None) < MIN_POINTS_FOR_LIMITS
-
-
-def variation_label(kpi: dict) -> str:
-    """The variation verdict in words; a series too short for signals says so instead of claiming noise."""
-    if too_few(kpi):
-        return f"too few months for signals (needs {MIN_POINTS_FOR_LIMITS})"
-    return VARIATION_LABELS.get(kpi["variation"], kpi["variation"])
-
-
-def assurance_label(kpi: dict) -> str:
-    if kpi["assurance"] is None:
-        return "no target" if kpi["target_latest"] is None else "too few months to judge against the target"
-    return ASSURANCE_LABELS[kpi["assurance"]]
+def record_texts(kpi: dict) -> dict[str, str | None]:
+    """A review record's KPI in words: the texts it was frozen with, or, for a record frozen before it kept them,
+    the same texts from its stored values and verdicts."""
+    if "text" in kpi:
+        return kpi["text"]
+    unit, latest = kpi["unit"], kpi.get("latest")
+    withheld = (
+        kpi["variation"] is None or sum(1 for p in kpi["points"] if p["value"] is not None) < MIN_POINTS_FOR_LIMITS
+    )
+    target = kpi.get("target_latest")
+    return {
+        "value": value(latest, unit) if latest is not None else None,
+        "short": short(latest, unit) if latest is not None else None,
+        "period": kpi.get("latest_period"),
+        "target": value(target, unit) if target is not None else None,
+        "gap": None,
+        "sentence": f"{kpi['name']} was {value(latest, unit)} in {kpi.get('latest_period')}"
+        if latest is not None
+        else f"{kpi['name']}: no data in the period",
+        "variation": words.variation(None if withheld else kpi["variation"], has_value=latest is not None),
+        "assurance": words.assurance(
+            None if withheld else kpi["assurance"], has_target=target is not None, has_value=latest is not None
+        ),
+        "status": words.status(kpi.get("status")),
+        "variation_explanation": None,
+        "assurance_explanation": None,
+    }
 
 
 def verdict_line(kpi: dict) -> str:
-    """Latest value, target and the two verdicts in one line."""
-    target = "no target" if kpi["target_latest"] is None else f"target {value(kpi['target_latest'], kpi['unit'])}"
-    latest = value(kpi["latest"], kpi["unit"])
-    when = f" ({kpi['latest_period']})" if kpi["latest_period"] else ""
-    return f"Latest {latest}{when}, {target}; {variation_label(kpi)}; {assurance_label(kpi)}"
+    """A review record's KPI in one line: latest value, target and the two verdicts."""
+    texts = record_texts(kpi)
+    if texts["value"] is None:
+        return f"{texts['sentence']}."
+    target = f"target {texts['target']}" if texts["target"] else words.NO_TARGET.lower()
+    return (
+        f"Latest {texts['value']} ({texts['period']}), {target}: {texts['status']}; {texts['variation']}; "
+        f"{texts['assurance']}"
+    )
+
+
+def pillar_texts(card: PillarCard) -> dict[str, str]:
+    """A pillar in words, as the tiles, the review and the packs show it."""
+    return {
+        "status": status_badge(card).label,
+        "variation": words.PILLAR_VARIATION[card.variation],
+        "sentence": pillar_sentence(card),
+        "on_target": on_target_phrase(card),
+    }
+
+
+def scorecard_json(cards: list[PillarCard]) -> dict[str, object]:
+    """`python -m isokpi scorecard --json`, and the scorecard a review record keeps: kpis.scorecard_dict with the
+    words people read beside every pillar and KPI (`text`), so a machine reads the same spelling as a person."""
+    document = scorecard_dict(cards)
+    for card, pillar in zip(cards, document["pillars"], strict=True):
+        pillar["text"] = pillar_texts(card)
+        for series, kpi in zip(card.series, pillar["kpis"], strict=True):
+            kpi["text"] = kpi_texts(series)
+    return document
+
+
+def record_pillar_texts(pillar: dict) -> dict[str, str]:
+    """A review record's pillar in words: the texts it was frozen with, or, for a record frozen before pillars had
+    a status, its trend roll-up (then called its status)."""
+    if "text" in pillar:
+        return pillar["text"]
+    trend = words.PILLAR_VARIATION.get(pillar["status"], words.NO_DATA)
+    on_target = f"{pillar['on_target']} of {pillar['with_target']} KPIs on target"
+    return {
+        "status": words.NO_VERDICT,
+        "variation": trend,
+        "sentence": f"{pillar['name']}: {trend.lower()}.",
+        "on_target": on_target,
+    }

@@ -13,6 +13,9 @@ import datetime as dt
 import pandas as pd
 
 from isokpi import format as fmt
+from isokpi.charts import point_start
+from isokpi.narrative import record_pillar_texts
+from isokpi.periods import period_name
 from isokpi.review import STATUS_LABELS
 from isokpi.safety import export_text
 
@@ -56,15 +59,19 @@ def register_rows(record: dict) -> list[dict]:
     return carried + [a for a in record["actions"] if a["id"] not in seen]
 
 
-SCORECARD_COLUMNS = ["Pillar", "Status", "KPIs on target", "Improving signals", "Concerning signals"]
+SCORECARD_COLUMNS = ["Pillar", "Status", "Trend", "KPIs on target", "KPIs improving", "KPIs deteriorating"]
 ACTION_COLUMNS = ["ID", "Action", "Type", "Pillar", "Owner", "Due", "Status"]
 
 
 def scorecard_rows(record: dict) -> list[list[object]]:
-    return [
-        [p["name"], p["status"], f"{p['on_target']} of {p['with_target']}", p["improving"], p["concerning"]]
-        for p in record["scorecard"]["pillars"]
-    ]
+    rows = []
+    for pillar in record["scorecard"]["pillars"]:
+        texts = record_pillar_texts(pillar)
+        rows.append(
+            [pillar["name"], texts["status"], texts["variation"], f"{pillar['on_target']} of {pillar['with_target']}"]
+            + [pillar["improving"], pillar["concerning"]]
+        )
+    return rows
 
 
 def action_rows(actions: list[dict]) -> list[list[object]]:
@@ -81,9 +88,11 @@ def fact_value(fact: dict) -> str:
 
 
 def chart_values(kpi: dict) -> tuple[list[str], list[float | None], list[float | None]]:
-    """Categories, values (None where suppressed or missing) and targets of a KPI, as its charts plot them."""
+    """Categories (periods as people read them: 'Nov 2026'), values (None where suppressed or missing) and
+    targets of a KPI, as its charts plot them."""
     points = kpi["points"]
-    return [p["period"] for p in points], [p["value"] for p in points], [p["target"] for p in points]
+    periods = [period_name(point_start(p, kpi["period"]), kpi["period"]) for p in points]
+    return periods, [p["value"] for p in points], [p["target"] for p in points]
 
 
 def points_frame(kpi: dict) -> pd.DataFrame:

@@ -8,7 +8,7 @@ import io
 import math
 
 from isokpi import charts
-from isokpi.narrative import verdict_line
+from isokpi.narrative import record_pillar_texts, verdict_line
 from isokpi.pack import (
     ACTION_COLUMNS,
     SCORECARD_COLUMNS,
@@ -161,7 +161,7 @@ def _scorecard_slide(deck, record: dict) -> None:
         1.7,
         12.3,
         size=14,
-        widths=[0.36, 0.16, 0.16, 0.16, 0.16],
+        widths=[0.3, 0.14, 0.14, 0.14, 0.14, 0.14],
     )
 
 
@@ -171,12 +171,8 @@ def _pillar_slide(deck, record: dict, pillar: dict) -> None:
     from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
     from pptx.util import Pt
 
-    slide = _slide(
-        deck,
-        f"{pillar['name']}: {pillar['status']}",
-        f"{pillar['on_target']} of {pillar['with_target']} KPIs on target; {pillar['improving']} improving and "
-        f"{pillar['concerning']} concerning signal(s).",
-    )
+    texts = record_pillar_texts(pillar)
+    slide = _slide(deck, f"{pillar['name']}: {texts['status']}", f"{texts['sentence']} {texts['on_target']}.")
     kpis = pillar_kpis(record, pillar)
     columns = 2 if len(kpis) <= 4 else 3
     rows = math.ceil(len(kpis) / columns)
@@ -184,10 +180,11 @@ def _pillar_slide(deck, record: dict, pillar: dict) -> None:
     for index, kpi in enumerate(kpis):
         left = 0.5 + (index % columns) * cell_width
         top = 1.45 + (index // columns) * cell_height
-        if kpi["latest"] is None:
+        if kpi["latest"] is None or not kpi["points"]:
+            # No value at all, or none inside the review period (an annual survey): words, no chart.
             _textbox(
                 slide,
-                [kpi["name"], "No data in the review period."],
+                [kpi["name"], "No data in the review period." if kpi["latest"] is None else verdict_line(kpi)],
                 left,
                 top,
                 cell_width - 0.2,

@@ -38,5 +38,14 @@ def period_name(period: dt.date, grain: str) -> str:
     return {"month": f"{period:%b %Y}", "quarter": f"Q{quarter(period)} {period.year}", "year": str(period.year)}[grain]
 
 
+def period_from_label(label: str, grain: str) -> dt.date:
+    """The first day of the period period_label wrote: '2025-03', '2025-Q1' or '2025'."""
+    if grain == "month":
+        return dt.date(int(label[:4]), int(label[5:7]), 1)
+    if grain == "quarter":
+        return dt.date(int(label[:4]), 3 * int(label[-1]) - 2, 1)
+    return dt.date(int(label[:4]), 1, 1)
+
+
 def months_between(earlier: dt.date, later: dt.date) -> int:
     return (later.year - earlier.year) * 12 + later.month - earlier.month

@@ -19,6 +19,7 @@ from isokpi.auth import QUALITY_LEAD, User, require
 from isokpi.catalog import HIGHER
 from isokpi.db import Database, next_id, now_utc
 from isokpi.errors import InputError
+from isokpi.narrative import record_pillar_texts
 from isokpi.periods import add_months, period_start
 from isokpi.review_inputs import SECTION_KEYS, build_inputs, completeness, evidence, jsonable
 
@@ -338,9 +339,16 @@ def compare(previous: dict, current: dict) -> dict:
                 "on_target_after": now["on_target"],
             }
         )
-    before_status = {p["id"]: p["status"] for p in previous.get("scorecard", {}).get("pillars", [])}
+    before_status = {
+        p["id"]: record_pillar_texts(p)["status"] for p in previous.get("scorecard", {}).get("pillars", [])
+    }
     pillars = [
-        {"id": p["id"], "name": p["name"], "before": before_status.get(p["id"]), "after": p["status"]}
+        {
+            "id": p["id"],
+            "name": p["name"],
+            "before": before_status.get(p["id"]),
+            "after": record_pillar_texts(p)["status"],
+        }
         for p in current["scorecard"]["pillars"]
     ]
     return {

@@ -13,13 +13,12 @@ import json
 from dataclasses import dataclass
 
 from isokpi import actions as register
-from isokpi import format as fmt
-from isokpi import stats
+from isokpi import stats, words
 from isokpi.catalog import KPI_BY_ID, KPIS
 from isokpi.datasets import STAKEHOLDERS
 from isokpi.db import Database
-from isokpi.kpis import MIN_POINTS_FOR_LIMITS, Filters, Series, scorecard, scorecard_dict, series_dict
-from isokpi.narrative import VARIATION_LABELS, assurance_label, too_few, variation_label
+from isokpi.kpis import MIN_POINTS_FOR_LIMITS, Filters, Series, scorecard, series_dict
+from isokpi.narrative import kpi_texts, record_texts, scorecard_json
 from isokpi.periods import period_label
 from isokpi.pillars import PILLAR_NAMES
 from isokpi.views import view_rows
@@ -87,8 +86,11 @@ SEVERITIES = ("major_nc", "minor_nc", "observation", "ofi")  # the per-severity 
 
 
 def review_filters(period_from: dt.date, period_to: dt.date) -> Filters:
-    """The KPI engine's filters for a review period: the whole organisation, by month, up to the period's end."""
-    return Filters(date_from=period_from, date_to=period_to, as_of=min(period_to, dt.date.today()))
+    """The KPI engine's filters for a review period: the whole organisation, by month, as of the period's end.
+
+    The same as `python -m isokpi scorecard --from FROM --to TO`: the period chooses what is presented; the
+    statistics are the KPIs' whole history up to its end, as on the dashboard."""
+    return Filters(date_from=period_from, date_to=period_to)
 
 
 def evidence(database: Database, period_from: dt.date, period_to: dt.date) -> dict:
@@ -99,27 +101,27 @@ def evidence(database: Database, period_from: dt.date, period_to: dt.date) -> di
     series = {s.kpi.id: kpi_summary(s) for card in cards for s in card.series}
     return jsonable(
         {
-            "as_of": filters.as_of,
+            "as_of": filters.today,
             "series": {kpi.id: series[kpi.id] for kpi in KPIS},
-            "scorecard": scorecard_dict(cards),
+            "scorecard": scorecard_json(cards),
             "facts": dataclasses.asdict(period_facts(database, filters)),
         }
     )
 
 
 def kpi_summary(series: Series) -> dict:
-    """series_dict plus what the review quotes: pillar, clause, first and latest shown values, on target."""
-    shown = series.shown
-    first, latest = (shown[0], shown[-1]) if shown else (None, None)
+    """series_dict plus what the review quotes: pillar, clause, the latest settled value (the one the verdicts speak
+    for, as on the dashboard), on target, status, and every text a person reads about it (narrative.kpi_texts)."""
+    latest = series.latest
     return series_dict(series) | {
         "pillar": series.kpi.pillar,
         "clause": series.kpi.clause,
-        "first": None if first is None else round(first.value, 2),
-        "first_period": None if first is None else period_label(first.period, series.grain),
-        "latest": None if latest is None else round(latest.value, 2),
+        "latest": None if latest is None else latest.value,
         "latest_period": None if latest is None else period_label(latest.period, series.grain),
         "target_latest": series.target,
         "on_target": series.on_target(),
+        "status": series.status,
+        "text": kpi_texts(series),
     }
 
 
@@ -290,15 +292,8 @@ def _objectives_input(data: dict) -> dict:
         if KPI_BY_ID[kpi["id"]].derived or kpi["latest"] is None:
             continue
         met = None if kpi["on_target"] is None else ("yes" if kpi["on_target"] else "no")
-        rows.append(
-            [
-                kpi["name"],
-                fmt.value(kpi["latest"], kpi["unit"]),
-                fmt.value(kpi["target_latest"], kpi["unit"]),
-                met or "no target",
-                assurance_label(kpi),
-            ]
-        )
+        texts = record_texts(kpi)
+        rows.append([kpi["name"], texts["value"], texts["target"] or "–", met or "no target", texts["assurance"]])
     with_target = [row for row in rows if row[3] != "no target"]
     met = sum(1 for row in with_target if row[3] == "yes")
     return {
@@ -342,31 +337,34 @@ def _nonconformity_input(data: dict) -> dict:
 
 def _monitoring_input(data: dict) -> dict:
     rows = []
-    counts = {stats.IMPROVEMENT: 0, stats.CONCERN: 0, stats.COMMON_CAUSE: 0, "too_few": 0}
+    counts = {stats.IMPROVEMENT: 0, stats.CONCERN: 0, stats.COMMON_CAUSE: 0, None: 0}
     for kpi in data["series"].values():
         if kpi["mean"] is None:
             continue
-        counts["too_few" if too_few(kpi) else kpi["variation"]] += 1
-        rows.append(
-            [kpi["name"], PILLAR_NAMES[kpi["pillar"]], variation_label(kpi), assurance_label(kpi), len(kpi["signals"])]
-        )
-    rows.sort(
-        key=lambda row: (row[2] not in (VARIATION_LABELS[stats.IMPROVEMENT], VARIATION_LABELS[stats.CONCERN]), row[0])
-    )
+        texts = record_texts(kpi)
+        counts[None if texts["variation"] == words.NO_VERDICT else kpi["variation"]] += 1
+        special = sum(1 for p in kpi["points"] if p.get("special_cause") in (stats.IMPROVEMENT, stats.CONCERN))
+        rows.append([kpi["name"], PILLAR_NAMES[kpi["pillar"]], texts["variation"], texts["assurance"], special])
+    changed = (words.VARIATION[stats.IMPROVEMENT], words.VARIATION[stats.CONCERN])
+    rows.sort(key=lambda row: (row[2] not in changed, row[0]))
     return {
         "facts": [
-            _fact("KPIs showing improvement", counts[stats.IMPROVEMENT]),
-            _fact("KPIs showing concern", counts[stats.CONCERN]),
-            _fact("KPIs with only common-cause variation", counts[stats.COMMON_CAUSE]),
-            _fact(f"KPIs with fewer than {MIN_POINTS_FOR_LIMITS} months", counts["too_few"]),
+            _fact("KPIs improving", counts[stats.IMPROVEMENT]),
+            _fact("KPIs deteriorating", counts[stats.CONCERN]),
+            _fact("KPIs in normal variation", counts[stats.COMMON_CAUSE]),
+            _fact(f"KPIs with no verdict yet (limits on fewer than {MIN_POINTS_FOR_LIMITS} points)", counts[None]),
         ],
         "tables": [
-            _table("Variation and assurance per KPI", ["KPI", "Pillar", "Variation", "Assurance", "Signals"], rows)
+            _table(
+                "Variation and assurance per KPI",
+                ["KPI", "Pillar", "Variation", "Assurance", "Special-cause points shown"],
+                rows,
+            )
         ],
         "has_data": bool(rows),
         "summary": (
-            f"{counts[stats.IMPROVEMENT]} KPI(s) show an improving signal and {counts[stats.CONCERN]} a concerning one; "
-            f"{counts[stats.COMMON_CAUSE]} vary within their limits; {counts['too_few']} have too few months to tell."
+            f"{counts[stats.IMPROVEMENT]} KPI(s) improving and {counts[stats.CONCERN]} deteriorating; "
+            f"{counts[stats.COMMON_CAUSE]} in normal variation; {counts[None]} with no verdict yet."
             if rows
             else "No KPI has enough points in the period for process limits."
         ),
@@ -441,9 +439,9 @@ def _risks_input(everything: list[dict], data: dict) -> dict:
 def _improvement_input(data: dict) -> dict:
     facts = data["facts"]
     signals = [
-        [kpi["name"], VARIATION_LABELS[kpi["variation"]]]
+        [kpi["name"], record_texts(kpi)["variation"]]
         for kpi in data["series"].values()
-        if kpi["variation"] in (stats.IMPROVEMENT, stats.CONCERN) and not too_few(kpi)
+        if record_texts(kpi)["variation"] in (words.VARIATION[stats.IMPROVEMENT], words.VARIATION[stats.CONCERN])
     ]
     tables = []
     if facts["ofi_processes"]:
@@ -455,14 +453,14 @@ def _improvement_input(data: dict) -> dict:
             )
         )
     if signals:
-        tables.append(_table("KPIs with a special-cause signal", ["KPI", "Signal"], signals))
+        tables.append(_table("KPIs whose latest point is a special cause", ["KPI", "Variation"], signals))
     return {
         "facts": [_fact("Opportunities for improvement (OFIs) raised", facts["findings"]["ofi"])],
         "tables": tables,
         "has_data": facts["findings"]["ofi"] > 0 or bool(signals),
         "summary": f"{facts['findings']['ofi']} opportunities for improvement raised in the period; "
-        f"{sum(1 for s in signals if s[1] == VARIATION_LABELS[stats.IMPROVEMENT])} KPI(s) with an improving signal, "
-        f"{sum(1 for s in signals if s[1] == VARIATION_LABELS[stats.CONCERN])} with a concerning one.",
+        f"{sum(1 for s in signals if s[1] == words.VARIATION[stats.IMPROVEMENT])} KPI(s) improving, "
+        f"{sum(1 for s in signals if s[1] == words.VARIATION[stats.CONCERN])} deteriorating.",
     }
 
 
@@ -474,10 +472,7 @@ def _kpi_summary_sentence(kpis: list[dict]) -> str:
     on = sum(1 for kpi in with_target if kpi["on_target"])
     improving = sum(1 for kpi in shown if kpi["variation"] == stats.IMPROVEMENT)
     concerning = sum(1 for kpi in shown if kpi["variation"] == stats.CONCERN)
-    return (
-        f"{on} of {len(with_target)} KPI(s) on target at the latest month; "
-        f"{improving} improving and {concerning} concerning signal(s)."
-    )
+    return f"{on} of {len(with_target)} KPI(s) on target at the latest month; {improving} improving, {concerning} deteriorating."
 
 
 def completeness(sections: list[dict]) -> dict:

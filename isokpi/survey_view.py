@@ -14,6 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from isokpi import format as fmt
 from isokpi import stats
 from isokpi.charts import BAD, GOOD, NEUTRAL, theme
 from isokpi.datasets import STAKEHOLDERS
@@ -177,10 +178,10 @@ def favourable_title(frame: pd.DataFrame) -> str:
         return f"Results of {last_wave} are hidden: every group had {SMALL_GROUP}"
     top, low = latest.iloc[0], latest.iloc[-1]
     if len(latest) == 1:
-        return f"{top['pillar_name']}: {top['favourable_pct']:.0f}% favourable answers in {last_wave} (n = {int(top['respondents'])})"
+        return f"{top['pillar_name']}: {fmt.value(top['favourable_pct'], '%')} favourable answers in {last_wave} (n = {int(top['respondents'])})"
     return (
-        f"In {last_wave}, {top['pillar_name']} had the most favourable answers ({top['favourable_pct']:.0f}%) "
-        f"and {low['pillar_name']} the fewest ({low['favourable_pct']:.0f}%)"
+        f"In {last_wave}, {top['pillar_name']} had the most favourable answers ({fmt.value(top['favourable_pct'], '%')}) "
+        f"and {low['pillar_name']} the fewest ({fmt.value(low['favourable_pct'], '%')})"
     )
 
 
@@ -223,7 +224,7 @@ def favourable_figure(frame: pd.DataFrame) -> go.Figure:
                 customdata=list(
                     zip(shown["survey_id"], shown["respondents"], shown["ci_low"], shown["ci_high"], strict=True)
                 ),
-                hovertemplate="%{customdata[0]}: %{y:.0f}% favourable (95% CI %{customdata[2]:.0f}-%{customdata[3]:.0f}%), "
+                hovertemplate="%{customdata[0]}: %{y:.1f}% favourable (95% CI %{customdata[2]:.1f}-%{customdata[3]:.1f}%), "
                 "n = %{customdata[1]}<extra></extra>",
             ),
             **position,
@@ -280,7 +281,7 @@ def likert_title(frame: pd.DataFrame, survey_id: str) -> str:
     worst = shown.loc[disagreeing.idxmax()]
     return (
         f"In {survey_id}, {worst['pillar_name']} drew the most disagreement: "
-        f"{disagreeing.max():.0f}% of answers disagree or strongly disagree"
+        f"{fmt.value(disagreeing.max(), '%')} of answers disagree or strongly disagree"
     )
 
 
@@ -313,7 +314,7 @@ def likert_figure(frame: pd.DataFrame, survey_id: str) -> go.Figure:
                 showlegend=legend,
                 marker_color=AGREEMENT_COLOURS[name],
                 customdata=shown[name],
-                hovertemplate="%{y}: %{customdata:.0f}% " + AGREEMENT_NAMES[name] + "<extra></extra>",
+                hovertemplate="%{y}: %{customdata:.1f}% " + AGREEMENT_NAMES[name] + "<extra></extra>",
             )
         )
     hidden = [label for label, suppressed in zip(labels, frame["suppressed"], strict=True) if suppressed]

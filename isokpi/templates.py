@@ -108,7 +108,7 @@ def datasets_markdown() -> str:
 def kpis_markdown() -> str:
     """docs/kpis.md, generated from the KPI catalog and its SQL files."""
     from isokpi.catalog import kpis_of_pillar
-    from isokpi.kpis import ROLLUP_RULE
+    from isokpi.kpis import STATUS_RULE, VARIATION_RULE
     from isokpi.pillars import PILLARS
 
     lines = [
@@ -117,7 +117,9 @@ def kpis_markdown() -> str:
         "Generated from `isokpi/catalog.py` by `python -m isokpi docs`; do not edit by hand. Each KPI's SQL is in",
         "`isokpi/sql/kpis/`. Use these ids in the `targets` dataset.",
         "",
-        f"Pillar roll-up: {ROLLUP_RULE}",
+        f"Status: {STATUS_RULE}",
+        "",
+        f"Variation roll-up: {VARIATION_RULE}",
         "",
         *statistics_markdown(),
     ]

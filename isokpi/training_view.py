@@ -12,7 +12,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from isokpi.charts import BAD, GRID, NEUTRAL, theme
+from isokpi import format as fmt
+from isokpi.charts import BAD, GRID, NEUTRAL, period_axis, theme
 from isokpi.db import Database
 from isokpi.kpis import Filters
 from isokpi.periods import period_label
@@ -83,10 +84,10 @@ def hours_title(frame: pd.DataFrame, group: str, grain: str) -> str:
     span = span_words(_recent_periods(frame, grain), grain)
     top, low = means.index[0], means.index[-1]
     if len(means) == 1:
-        return f"{top}: {means.iloc[0]:.1f} hours of training per employee {PER_PERIOD[grain]} {span}"
+        return f"{top}: {fmt.value(means.iloc[0], 'hours')} of training per employee {PER_PERIOD[grain]} {span}"
     return (
-        f"{span[0].upper()}{span[1:]}, {top} trained most ({means.iloc[0]:.1f} hours per employee "
-        f"{PER_PERIOD[grain]}) and {low} least ({means.iloc[-1]:.1f} hours)"
+        f"{span[0].upper()}{span[1:]}, {top} trained most ({fmt.value(means.iloc[0], 'hours')} per employee "
+        f"{PER_PERIOD[grain]}) and {low} least ({fmt.value(means.iloc[-1], 'hours')})"
     )
 
 
@@ -121,6 +122,7 @@ def hours_figure(frame: pd.DataFrame, group: str, grain: str) -> go.Figure:
             col=index % columns + 1,
         )
     theme(figure, title=hours_title(frame, group, grain), height=max(300, 210 * rows + 60))
+    period_axis(figure, grain)
     figure.update_layout(hovermode="closest")
     for row in range(1, rows + 1):
         figure.update_yaxes(title_text="hours per employee", row=row, col=1)

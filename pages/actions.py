@@ -7,7 +7,7 @@ import streamlit as st
 
 from isokpi import actions, pack, pack_xlsx, ui
 from isokpi.auth import QUALITY_LEAD
-from isokpi.db import DatabaseError
+from isokpi.errors import IsokpiError
 from isokpi.pillars import PILLAR_IDS, PILLAR_NAMES
 
 db, user = ui.start_page(
@@ -86,7 +86,7 @@ if can_edit:
         if add:
             try:
                 new_id = actions.create_action(db, user, title=title, kind=kind, pillar=pillar, owner=owner, due_on=due)
-            except (ValueError, DatabaseError) as error:
+            except IsokpiError as error:
                 st.error(str(error), icon=":material/error:")
             else:
                 st.toast(f"Action {new_id} added.", icon=":material/check:")
@@ -113,7 +113,7 @@ if everything:
         if save:
             try:
                 changed = actions.update_action(db, user, chosen, **edited)
-            except (ValueError, DatabaseError) as error:
+            except IsokpiError as error:
                 st.error(str(error), icon=":material/error:")
             else:
                 st.toast(f"Saved: {', '.join(changed)}" if changed else "Nothing changed.", icon=":material/check:")

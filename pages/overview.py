@@ -3,10 +3,8 @@ whether the change is real or noise."""
 
 import streamlit as st
 
-from isokpi import format as fmt
-from isokpi import kpis, narrative, ui
+from isokpi import kpis, narrative, ui, words
 from isokpi.demo import database_is_empty
-from isokpi.periods import period_name
 
 db, user = ui.start_page(__file__, caption="Is our management system improving? One tile per leadership pillar.")
 ui.demo_notice(db)
@@ -14,8 +12,6 @@ filters = ui.sidebar_filters(db)
 cards = ui.cached(kpis.scorecard)(db, filters)
 
 ARROWS = {"above": "up", "below": "down", "on": "off"}
-# Links to a pillar keep the sidebar filters, so the drill-down shows the same view.
-carried = {key: st.query_params.get_all(key) for key in st.query_params if key != "pillar"}
 
 if all(narrative.headline(card) is None for card in cards):
     if ui.cached(database_is_empty)(db):
@@ -36,19 +32,23 @@ with st.grid(4, min_column_width=200, gap="small"):
         headline = narrative.headline(card)
         with st.container(border=True, key=f"tile-{card.id}", height="stretch"):
             status = narrative.status_badge(card)
-            st.markdown(f"**{card.name}**  \n:{status.colour}-badge[{status.icon} {status.label}]")
+            trend = words.PILLAR_VARIATION[card.variation]
+            st.markdown(
+                f"**{card.name}**  \n:{status.colour}-badge[{status.icon} {status.label}] · trend: {trend.lower()}",
+                help=kpis.STATUS_RULE,
+            )
             if headline is None:
                 st.caption("No data for these filters.")
                 continue
             gap = narrative.target_gap(headline)
-            latest = period_name(headline.latest.period, headline.grain)
+            texts = narrative.kpi_texts(headline)
             st.caption(
                 f"**{headline.kpi.name}**" + (f" · target {gap.target}" if gap else ""),
-                help=f"{headline.kpi.definition} Latest value: {latest}.",
+                help=f"{headline.kpi.definition} Latest value: {texts['period']}.",
             )
             st.metric(
                 headline.kpi.name,
-                fmt.short(headline.latest.value, headline.kpi.unit),
+                texts["value"],
                 delta=gap.text if gap else None,
                 delta_color=("blue" if gap.met else "orange") if gap else "gray",
                 delta_arrow=ARROWS[gap.side] if gap else "off",
@@ -67,7 +67,7 @@ with st.grid(4, min_column_width=200, gap="small"):
                 label="Open pillar",
                 icon=":material/arrow_forward:",
                 help=f"Every KPI of {card.name} as a chart, with what its verdicts mean and notes",
-                query_params={**carried, "pillar": card.id},
+                query_params={"pillar": card.id},  # the filters follow by themselves (ui.frame_filters)
             )
 
-st.caption(f":material/info: {kpis.ROLLUP_RULE} {narrative.READING_GUIDE}")
+st.caption(f":material/info: {kpis.STATUS_RULE} {narrative.READING_GUIDE}")

@@ -8,7 +8,7 @@ import streamlit as st
 from isokpi import actions, charts, narrative, pack, pack_html, pack_pptx, pack_xlsx, review, review_inputs, ui
 from isokpi import format as fmt
 from isokpi.auth import QUALITY_LEAD
-from isokpi.db import DatabaseError
+from isokpi.errors import IsokpiError
 from isokpi.pillars import PILLAR_IDS, PILLAR_NAMES
 from isokpi.safety import plain
 
@@ -39,7 +39,7 @@ if can_edit:
             new_id = review.create_review(
                 db, user, review_date=review_date, period_from=period_from, period_to=period_to, title=title
             )
-        except (ValueError, DatabaseError) as error:
+        except IsokpiError as error:
             st.error(str(error), icon=":material/error:")
         else:
             st.session_state["review"] = new_id
@@ -137,7 +137,7 @@ with inputs_tab:
         if save:
             try:
                 changed = review.save_texts(db, user, chosen, texts)
-            except (review.ReviewError, ValueError, DatabaseError) as error:
+            except IsokpiError as error:
                 st.error(plain(error), icon=":material/error:")
             else:
                 st.toast(f"Saved: {', '.join(changed)}" if changed else "Nothing changed.", icon=":material/check:")
@@ -210,7 +210,7 @@ with decisions_tab:
                 actions.create_action(
                     db, user, title=action_title, kind=kind, pillar=pillar, owner=owner, due_on=due, review_id=chosen
                 )
-            except (ValueError, DatabaseError) as error:
+            except IsokpiError as error:
                 st.error(str(error), icon=":material/error:")
             else:
                 st.rerun()
@@ -231,7 +231,7 @@ with compare_tab:
                     f"{len(evidence['with_evidence'])} of {len(evidence['with_evidence']) + len(evidence['missing'])}",
                 )
                 st.dataframe(
-                    pd.DataFrame([{"Pillar": p["name"], "Status": p["status"], "On target": f"{p['on_target']} of {p['with_target']}"} for p in shown["scorecard"]["pillars"]]),
+                    pd.DataFrame([{"Pillar": p["name"], "Status": narrative.record_pillar_texts(p)["status"], "On target": f"{p['on_target']} of {p['with_target']}"} for p in shown["scorecard"]["pillars"]]),
                     hide_index=True,
                 )  # fmt: skip
         frame = pd.DataFrame(
@@ -268,7 +268,7 @@ if editable:
             else:
                 try:
                     review.close_review(db, user, chosen)
-                except (review.ReviewError, DatabaseError) as error:
+                except IsokpiError as error:
                     st.error(plain(error), icon=":material/error:")
                 else:
                     st.rerun()

@@ -51,7 +51,7 @@ with tiles[2].container(border=True):
     st.metric(
         f"Customer NPS, {period}" if period else "Customer NPS",
         fmt.short(value, "NPS points"),
-        None if change is None else f"{change:+.0f} points",
+        None if change is None else fmt.change(change, "NPS points"),
         help=nps.series.kpi.definition,
     )
 st.caption(

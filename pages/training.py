@@ -46,8 +46,8 @@ with tiles[0].container(border=True):
     st.caption(f"On {day:%d %b %Y}")
 with tiles[1].container(border=True):
     if hours:
-        change = None if hours.previous is None else f"{hours.hours - hours.previous:+,.0f} h"
-        st.metric(f"Training hours, {hours.period}", f"{hours.hours:,.0f} h", change)
+        change = None if hours.previous is None else fmt.change(hours.hours - hours.previous, "hours")
+        st.metric(f"Training hours, {hours.period}", fmt.value(hours.hours, "hours"), change)
     else:
         st.metric("Training hours", "–")
     st.caption("Completed in the latest full period")
@@ -60,7 +60,7 @@ for tile, chart, label in (
         st.metric(
             f"{label}, {period}" if period else label,
             fmt.short(value, "%"),
-            None if change is None else f"{change:+.1f} pts",
+            None if change is None else fmt.change(change, "%"),
             help=chart.series.kpi.definition,
         )
         target = chart.series.target

@@ -74,3 +74,11 @@ def test_period_names_at_each_grain():
     day = dt.date(2026, 7, 1)
     assert [period_name(day, grain) for grain in ("month", "quarter", "year")] == ["Jul 2026", "Q3 2026", "2026"]
     assert [period_label(day, grain) for grain in ("month", "quarter", "year")] == ["2026-07", "2026-Q3", "2026"]
+
+
+def test_a_signed_change_for_a_tiles_delta():
+    assert fmt.change(2.34, "%") == "+2.3 pts"
+    assert fmt.change(-8, "days") == f"{MINUS}8 days"
+    assert fmt.change(1.5, "hours") == "+1.5 hours"
+    assert fmt.change(0.01, "%") == "0.0 pts"
+    assert fmt.change(-5, "NPS points") == f"{MINUS}5 pts"

@@ -68,10 +68,14 @@ def test_survey_groups_under_5_respondents_are_suppressed(db, write):
     assert (april.suppressed, april.value) == (False, 100.0)
     assert series_dict(series)["points"][0] == {
         "period": "2025-03",
+        "start": "2025-03-01",
         "value": None,
         "n": 4,
         "target": 30.0,
         "special_cause": None,
+        "mean": None,
+        "lpl": None,
+        "upl": None,
         "suppressed": True,
     }
 
@@ -324,9 +328,13 @@ def test_scorecard_has_the_eight_pillars_and_every_kpi(db, write):
         "target",
         "variation",
         "assurance",
+        "status",
+        "on_target",
         "trend",
     }
     assert (kpi["latest"], kpi["period"], kpi["target"]) == (100.0, "2025-02", 85.0)
+    # One finding due in February, closed on time: on target, no verdict yet, nothing against it.
+    assert (kpi["on_target"], kpi["status"], kpi["variation"]) == (True, "on_track", None)
     assert set(kpi["trend"]) == {"tau", "p_value", "sen_slope"}
 
 
@@ -371,10 +379,13 @@ def test_the_cli_prints_the_scorecard_and_a_series_as_json(tmp_path):
     series = json.loads(run.stdout)
     assert set(series) >= {"id", "points", "mean", "lcl", "ucl", "signals", "trend", "variation", "assurance"}
     # February's value, then the months without findings due: gaps, not values.
-    gap = {"value": None, "n": None, "target": 85.0, "special_cause": None}
+    # No limits: a moving range needs two consecutive values.
+    limits = {"mean": None, "lpl": None, "upl": None}
+    gap = {"value": None, "n": None, "target": 85.0, "special_cause": None, **limits}
     assert series["points"] == [
-        {"period": "2025-02", "value": 100.0, "n": 1, "target": 85.0, "special_cause": "common_cause"},
-        *({"period": f"2025-{month:02d}", **gap} for month in range(3, 7)),
+        {"period": "2025-02", "start": "2025-02-01", "value": 100.0, "n": 1, "target": 85.0}
+        | {"special_cause": "common_cause", **limits},
+        *({"period": f"2025-{month:02d}", "start": f"2025-{month:02d}-01", **gap} for month in range(3, 7)),
     ]
     assert (series["variation"], series["assurance"], series["limit_points"]) == (None, None, 0)
     unknown = subprocess.run(
@@ -438,10 +449,14 @@ def test_a_month_without_data_is_a_gap_that_breaks_moving_ranges_and_sen_counts_
     assert document["points"][0]["value"] == 100 / 3
     assert document["points"][2] == {
         "period": "2025-03",
+        "start": "2025-03-01",
         "value": None,
         "n": None,
         "target": 85.0,
         "special_cause": None,
+        "mean": series.limits.mean,  # a gap still lies within its group's limits
+        "lpl": series.limits.lcl,
+        "upl": series.limits.ucl,
     }
     assert document["mean"] == series.limits.mean and document["trend"]["sen_slope"] == series.trend.sen_slope
 

@@ -28,7 +28,7 @@ def test_no_import_cycle_inside_the_library():
     done: set[str] = set()
 
     def visit(module: str, path: tuple[str, ...]) -> None:
-        assert module not in path, f"import cycle: {' -> '.join((*path[path.index(module):], module))}"
+        assert module not in path, f"import cycle: {' -> '.join((*path[path.index(module) :], module))}"
         if module in done:
             return
         for imported in sorted(graph[module]):

@@ -6,7 +6,7 @@ import datetime as dt
 
 from isokpi import narrative, stats
 from isokpi.catalog import get_kpi
-from isokpi.kpis import PillarCard, Point, Series, analyse
+from isokpi.kpis import AT_RISK, OFF_TRACK, ON_TRACK, PillarCard, Point, Series, analyse, comparison_point
 from isokpi.periods import add_months
 
 START = dt.date(2024, 11, 1)
@@ -26,7 +26,9 @@ def fixed(kpi_id: str, values: list[float], *, variation: str, target: float | N
     """A series whose verdicts are set by hand, to pin one wording at a time."""
     points = [Point(add_months(START, i), v, 40, target) for i, v in enumerate(values)]
     fields.setdefault("limits", limits(50, 90))
-    return Series(get_kpi(kpi_id), "month", points, variation=variation, **fields)
+    built = Series(get_kpi(kpi_id), "month", points, variation=variation, **fields)
+    built.earlier = comparison_point(built)
+    return built
 
 
 STEADY = [60, 62, 58, 61, 59, 60, 62, 58, 61, 59, 60, 61]
@@ -106,12 +108,12 @@ def test_the_comparison_is_the_point_nearest_12_months_earlier():
     values: list[float | None] = [None] * 14
     values[0], values[13] = 62.0, 70.0
     annual = series("survey_favourable_culture_pct", values)
-    assert narrative.comparison_point(annual).period == START
+    assert comparison_point(annual).period == START
     assert narrative.kpi_sentence(annual).startswith(
         "Culture of Excellence: favourable answers rose from 62.0% to 70.0% over 13 months"
     )
     # A series shorter than a year compares with its first point.
-    assert narrative.comparison_point(series("findings_closed_on_time_pct", [50, 60, 70])).value == 50
+    assert comparison_point(series("findings_closed_on_time_pct", [50, 60, 70])).value == 50
 
 
 # --- one KPI: why --------------------------------------------------------------------------------------------
@@ -144,7 +146,7 @@ def test_a_verdict_needs_12_points_setting_the_limits():
     twelve = series("findings_closed_on_time_pct", STEADY[:11] + [90])
     assert (eleven.limit_points, eleven.variation, narrative.has_verdict(eleven)) == (11, None, False)
     assert (twelve.limit_points, twelve.variation, narrative.has_verdict(twelve)) == (12, stats.IMPROVEMENT, True)
-    assert narrative.variation_badge(eleven).label == "Too few periods"
+    assert narrative.variation_badge(eleven).label == "No verdict yet"
     assert narrative.variation_explanation(eleven) == (
         "The process limits rest on only 11 points; Making Data Count needs at least 12 to tell a real change from "
         "noise, so the limits are drawn but there is no verdict yet."
@@ -191,7 +193,7 @@ def test_assurance_explanation_places_the_limits_against_the_target():
         kpi, [70] * 13, variation=stats.COMMON_CAUSE, target=90.0, assurance=stats.FAIL, limits=limits(52.81, 84.66)
     )
     assert narrative.assurance_explanation(fail) == (
-        "The process limits (52.8% to 84.7%) lie wholly below the 90.0% target: the target will not be met without a change."
+        "The process limits (52.8% to 84.7%) lie wholly below the 90.0% target: the target will not be met without a change to the process."
     )
     passing = fixed(
         kpi, [70] * 13, variation=stats.COMMON_CAUSE, target=50.0, assurance=stats.PASS, limits=limits(52.81, 84.66)
@@ -209,8 +211,8 @@ def test_assurance_explanation_places_the_limits_against_the_target():
         limits=limits(-4, 55),
     )
     assert narrative.assurance_explanation(days) == (
-        "The target of 30 days lies within the process limits (0 to 55 days), or on one: the process will meet it in some "
-        "periods and miss it in others, by chance alone."
+        "The target of 30 days lies inside normal variation, within the process limits (0 to 55 days) or on one: "
+        "expect to hit and miss it by chance."
     )
     no_target = fixed(kpi, [70] * 13, variation=stats.COMMON_CAUSE)
     assert narrative.assurance_explanation(no_target) == (
@@ -234,9 +236,10 @@ def test_badges_follow_the_making_data_count_colours():
     assert narrative.variation_badge(rising) == narrative.Badge("Improving", ":material/trending_up:", "blue")
     faster = fixed("median_days_to_close", [22] * 7, variation=stats.IMPROVEMENT)
     assert narrative.variation_badge(faster) == narrative.Badge("Improving", ":material/trending_down:", "blue")
-    slower = fixed("median_days_to_close", [22] * 7, variation=stats.CONCERN, assurance=stats.FAIL)
+    slower = fixed("median_days_to_close", [22] * 7, variation=stats.CONCERN, assurance=stats.FAIL, target=20.0)
     assert narrative.variation_badge(slower) == narrative.Badge("Deteriorating", ":material/trending_up:", "orange")
-    assert narrative.assurance_badge(slower) == narrative.Badge("Target missed reliably", ":material/cancel:", "orange")
+    assert narrative.assurance_badge(slower) == narrative.Badge("Misses target reliably", ":material/cancel:", "orange")
+    assert narrative.status_badge(slower) == narrative.Badge("Off track", ":material/cancel:", "red")
 
 
 # --- pillars ---------------------------------------------------------------------------------------------------
@@ -251,17 +254,22 @@ def test_pillar_sentences_state_status_counts_and_targets():
     down = fixed("median_days_to_close", [40] * 7, variation=stats.CONCERN, target=30.0)
     flat = fixed("overdue_open_findings", [4] * 7, variation=stats.COMMON_CAUSE, target=5.0)
     empty = Series(get_kpi("major_ncs_per_audit"), "month", [])
+    # up misses 85 (at risk), down misses 30 and deteriorates (off track), flat meets 5 (on track).
+    assert [s.status for s in (up, down, flat)] == [AT_RISK, OFF_TRACK, ON_TRACK]
     assert narrative.pillar_sentence(card(up, down, flat, empty)) == (
-        "Monitoring & Review is concerning: Median days to close a finding shows a real deterioration; 1 of 3 KPIs "
-        "improves. 1 of 3 KPIs on target."
+        "Monitoring & Review is at risk: Median days to close a finding shows a real deterioration; Findings closed "
+        "on time shows a real improvement. 1 of 3 KPIs on target."
     )
     assert narrative.pillar_sentence(card(up, flat)) == (
-        "Monitoring & Review is improving: 1 of 2 KPIs shows a real improvement and none a deterioration. "
-        "1 of 2 KPIs on target."
+        "Monitoring & Review is at risk: Findings closed on time shows a real improvement. 1 of 2 KPIs on target."
     )
     assert narrative.pillar_sentence(card(flat, empty), on_target=False) == (
-        "Monitoring & Review is stable: its one KPI with data shows no real change."
+        "Monitoring & Review is on track: its one KPI with data shows no real change."
     )
+    # Every KPI with a target misses it: off track, however calm the trend.
+    assert card(up, down).status == OFF_TRACK and card(up, down).variation == "concerning"
+    calm = fixed("overdue_open_findings", [9] * 7, variation=stats.COMMON_CAUSE, target=5.0)
+    assert (calm.status, card(calm).status, card(calm).variation) == (AT_RISK, OFF_TRACK, "stable")
     assert narrative.pillar_sentence(card(empty)) == "Monitoring & Review: no data for these filters."
     assert narrative.on_target_phrase(card(empty)) == "No KPI has a value and a target yet"
 
@@ -290,7 +298,7 @@ def test_limits_from_few_periods_give_no_assurance_verdict():
         "The process limits (31.0% to 91.4%) rest on only 3 points; with fewer than 12 there is no verdict against "
         "the 70.0% target yet."
     )
-    assert narrative.assurance_badge(three).label == "No target verdict"
+    assert narrative.assurance_badge(three).label == "No verdict yet"
 
 
 def test_a_provisional_period_is_said_to_be_shown_but_not_judged():
@@ -299,7 +307,7 @@ def test_a_provisional_period_is_said_to_be_shown_but_not_judged():
     late = analyse(Series(get_kpi("training_effectiveness_pct"), "month", points))
     assert late.latest.period == add_months(START, 11) and late.variation == stats.COMMON_CAUSE
     # The sentence runs to Oct 2025, the latest settled point, not to the provisional November.
-    assert narrative.comparison_point(late).period == START
+    assert comparison_point(late).period == START
     assert narrative.kpi_sentence(late) == (
         "Training judged effective rose from 60.0% to 61.0% over 11 months: within normal variation"
     )

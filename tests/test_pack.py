@@ -12,13 +12,13 @@ import pytest
 from pptx import Presentation
 from pptx.enum.chart import XL_CHART_TYPE
 
-from isokpi import actions, cli, pack_html, pack_pptx, review, review_inputs
+from isokpi import actions, cli, pack_html, pack_pptx, review, review_inputs, words
 from isokpi.auth import QUALITY_LEAD, User
 from isokpi.db import resolve_target
 from isokpi.ingest import ingest_file
 from isokpi.kpis import kpi_series, scorecard
 from isokpi.opening import close_all, open_target
-from isokpi.periods import period_label
+from isokpi.periods import period_name
 from isokpi.pillars import PILLAR_NAMES
 from isokpi.safety import FORMULA_STARTS
 
@@ -90,7 +90,7 @@ def test_pptx_holds_the_expected_slides(demo):
     first, second = records(demo)
     deck = Presentation(io.BytesIO(pack_pptx.pptx_bytes(second, first)))
     titles = [slide.shapes.title.text for slide in deck.slides]
-    pillars = {p["name"]: p["status"] for p in second["scorecard"]["pillars"]}
+    pillars = {p["name"]: p["text"]["status"] for p in second["scorecard"]["pillars"]}
     assert titles == [
         second["review"]["title"],
         "Pillar scorecard",
@@ -117,17 +117,17 @@ def test_pptx_charts_are_native_and_carry_the_scorecards_numbers(demo):
     cards = scorecard(demo, filters)
     checked = 0
     for card, slide in zip(cards, list(deck.slides)[2:10], strict=True):
-        assert slide.shapes.title.text == f"{card.name}: {card.status}"
+        assert slide.shapes.title.text == f"{card.name}: {words.status(card.status)}"
         charts = {shape.name.removeprefix("chart "): shape.chart for shape in slide.shapes if shape.has_chart}
-        assert sorted(charts) == sorted(s.kpi.id for s in card.series if s.latest is not None)
+        assert sorted(charts) == sorted(s.kpi.id for s in card.series if s.latest is not None and s.points)
         for series in card.series:
-            if series.latest is None:
+            if series.latest is None or not series.points:
                 continue
             chart = charts[series.kpi.id]
             assert chart.chart_type == XL_CHART_TYPE.LINE_MARKERS
             assert chart.part.chart_workbook.xlsx_part is not None  # data embedded: editable in PowerPoint
             plot = chart.plots[0]
-            assert list(plot.categories) == [period_label(p.period, "month") for p in series.points]
+            assert list(plot.categories) == [period_name(p.period, "month") for p in series.points]
             values, targets = plot.series[0].values, plot.series[1].values
             assert list(values) == [p.value for p in series.points]  # unrounded, as the record keeps them
             assert list(targets) == [p.target for p in series.points]
@@ -138,7 +138,7 @@ def test_pptx_charts_are_native_and_carry_the_scorecards_numbers(demo):
     assert checked >= 20
     scorecard_table = next(shape.table for shape in deck.slides[1].shapes if shape.has_table)
     assert [[scorecard_table.cell(r, c).text for c in range(3)] for r in range(1, 9)] == [
-        [card.name, card.status, f"{card.on_target} of {card.with_target}"] for card in cards
+        [card.name, words.status(card.status), words.PILLAR_VARIATION[card.variation]] for card in cards
     ]
 
 

@@ -10,8 +10,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from isokpi import charts, narrative, notes
-from isokpi import format as fmt
+from isokpi import charts, kpis, narrative, notes
 from isokpi.auth import QUALITY_LEAD, User
 from isokpi.catalog import kpis_of_pillar
 from isokpi.db import Database, resolve_target
@@ -30,7 +29,7 @@ def headline_values(database: Database, filters: Filters) -> dict[str, str]:
     values = {}
     for card in scorecard(database, filters):
         headline = narrative.headline(card)
-        values[card.id] = fmt.short(headline.latest.value, headline.kpi.unit)
+        values[card.id] = narrative.kpi_texts(headline)["value"]
     return values
 
 
@@ -94,7 +93,7 @@ def test_overview_has_eight_tiles_showing_the_library_values(demo, open_app):
     assert [link.proto.query_string for link in links] == [f"pillar={pillar}" for pillar in PILLAR_IDS]
     assert links[0].proto.label == "Open pillar" and "Vision & Strategy" in links[0].proto.help
     footer = at.caption[-1].value
-    assert "A pillar is concerning when the latest point of any of its KPIs" in footer
+    assert kpis.STATUS_RULE in footer
     assert any(c.value.startswith(":material/calendar_month: Latest values: ") for c in at.caption)
 
 
@@ -107,8 +106,9 @@ def test_a_site_in_the_url_filters_the_tiles_and_round_trips(demo, open_app):
     assert at.multiselect(key="site").value == ["Porto"]
     assert at.query_params["site"] == "Porto"
     assert {pillar: tile.metric[0].value for pillar, tile in tiles(at).items()} == expected["Porto"]
-    # The links to the pillars keep the filter.
-    assert at.get("page_link")[5].proto.query_string == "site=Porto&pillar=monitoring_review"
+    # The links name the pillar; the filters follow through the session, the frame draws them on every page
+    # (tests/browser/test_reading.py follows them from page to page in a browser).
+    assert at.get("page_link")[5].proto.query_string == "pillar=monitoring_review"
 
 
 def test_filters_matching_nothing_say_what_to_change(demo, open_app):

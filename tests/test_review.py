@@ -93,7 +93,7 @@ def test_every_932_input_is_filled_from_the_kpi_engine(demo):
             assert [(p["period"], p["value"]) for p in shown[kpi_id]["points"]] == [
                 (period_label(p.period, "month"), p.value) for p in series.points
             ]
-            assert shown[kpi_id]["latest"] == round(series.latest.value, 2)
+            assert shown[kpi_id]["latest"] == pytest.approx(series.latest.value, rel=1e-12)
             assert shown[kpi_id]["variation"] == series.variation and shown[kpi_id]["assurance"] == series.assurance
     majors = demo.query(
         "SELECT count(*) FROM findings WHERE severity = 'major_nc' AND status <> 'cancelled' "
