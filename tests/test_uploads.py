@@ -12,7 +12,7 @@ import openpyxl
 import pytest
 
 from isokpi import cli
-from isokpi.auth import QUALITY_LEAD, User
+from isokpi.auth import QUALITY_LEAD, VIEWER, AccessError, User
 from isokpi.datasets import DATASETS
 from isokpi.ingest import ingest_file, list_batches
 from isokpi.mapping import (
@@ -362,6 +362,15 @@ def test_a_kept_upload_converts_its_workbook_once_for_headers_report_and_load(db
     assert (batch["file_name"], batch["source"], batch["rows_read"]) == ("export.xlsx", "upload", 2)
     stage.close()
     assert stage.closed and files_under(db.upload_root) == []
+
+
+def test_a_viewer_cannot_load_a_kept_upload(db):
+    stage = UploadStage(db, FINDINGS, "f.csv")
+    with pytest.raises(AccessError, match="this needs the Quality lead role; you are Viewer"):
+        load_upload(db, stage, "f.csv", "findings", actor=User("vi@example.com", "vi@example.com", VIEWER))
+    assert list_batches(db) == [] and db.query("SELECT count(*) FROM findings")[0][0] == 0
+    assert validate_upload(db, stage, "f.csv", "findings").result.inserted == 2  # a viewer's check writes nothing
+    stage.close()
 
 
 def test_a_kept_upload_stages_each_sheet_once_and_keeps_a_sheets_refusal(db):
