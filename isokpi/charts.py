@@ -8,12 +8,14 @@ neutral is grey. Charts receive aggregates (a few hundred points at most), never
 from __future__ import annotations
 
 import datetime as dt
+import math
 import textwrap
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 from isokpi import stats, words
 from isokpi.format import clamp, hover
@@ -114,6 +116,37 @@ def theme(
     figure.update_xaxes(title=plotly_text(x_title), showgrid=False, linecolor=GRID)
     figure.update_yaxes(title=plotly_text(y_title), gridcolor=GRID, zeroline=False)
     return sanitise(figure)
+
+
+def small_multiples(titles: Sequence[str], spacing: float = 0.12) -> tuple[go.Figure, int, int]:
+    """An empty grid of panels, at most four a row, on shared axes: (the figure, its columns, its rows)."""
+    columns = min(4, len(titles))
+    rows = math.ceil(len(titles) / columns)
+    figure = make_subplots(
+        rows=rows,
+        cols=columns,
+        shared_xaxes=True,
+        shared_yaxes=True,
+        subplot_titles=list(titles),
+        horizontal_spacing=0.03,
+        vertical_spacing=spacing if rows > 1 else 0.0,
+    )
+    return figure, columns, rows
+
+
+def share_line(x, y, name: str, marker_size: int = 5, **options) -> go.Scatter:
+    """A percentage drawn as a thin dark line on the right-hand axis (share_axis), over the bars of its counts."""
+    return go.Scatter(
+        x=x, y=y, name=name, mode="lines+markers", yaxis="y2", line={"color": TARGET, "width": 1.5},
+        marker={"size": marker_size}, **options,
+    )  # fmt: skip
+
+
+def share_axis(figure: go.Figure, title: str, **options) -> go.Figure:
+    """The right-hand axis of a share_line: a percentage, no grid of its own."""
+    axis = {"title": {"text": title}, "overlaying": "y", "side": "right", "showgrid": False, **options}
+    figure.update_layout(yaxis2=axis, margin={"r": 56})
+    return figure
 
 
 def period_axis(figure: go.Figure, grain: str) -> go.Figure:

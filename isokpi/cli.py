@@ -66,6 +66,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--rows-scale", type=float, default=1.0, help="multiply the row counts (default 1)")
     demo.add_argument("--as-of", type=_date, help="last day of the demo data (default: today)")
+    demo.add_argument(
+        "--remove", action="store_true", help="remove every demo batch instead, leaving your own rows as they are"
+    )
+    demo.add_argument("--user", help="who you remove it for: recorded beside the OS user as a claim")
+    demo.add_argument("--json", action="store_true", help="with --remove: print one JSON object")
 
     ingest = with_db(sub.add_parser("ingest", help="validate a CSV or .xlsx file and load it as one batch"))
     ingest.add_argument("dataset", metavar="DATASET", help="training, findings, survey or targets")
@@ -225,12 +230,25 @@ def _init(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from isokpi.demo import DemoScale, load_demo
 
+    if args.remove:
+        return _remove_demo(args)
     database = _open(args)
     results = load_demo(database, seed=args.seed, scale=DemoScale.uniform(args.rows_scale), as_of=args.as_of)
     for name, result in results.items():
         print(
             f"{name:9} {result.rows_read:>9,} rows read  {result.inserted:>9,} inserted  {result.updated:>7,} updated  {result.unchanged:>9,} unchanged"
         )
+    return EXIT_OK
+
+
+def _remove_demo(args: argparse.Namespace) -> int:
+    from isokpi.auth import cli_user
+    from isokpi.demo_batches import removal_sentence, remove_demo
+
+    if args.seed != 7 or args.rows_scale != 1.0 or args.as_of is not None:
+        raise Rejected("--remove takes no --seed, --rows-scale or --as-of: it removes every demo batch")
+    outcome = remove_demo(_open(args), actor=cli_user(args.user))
+    print(json.dumps(outcome.as_dict()) if args.json else removal_sentence(outcome))
     return EXIT_OK
 
 
@@ -314,6 +332,7 @@ def _batches(args: argparse.Namespace) -> int:
         print(
             f"{row['batch_id']:>6}  {row['dataset']:9} {row['status']:7} {row['inserted']:>9,} {row['updated']:>8,} "
             f"{row['unchanged']:>9,}  {row['loaded_at']:%Y-%m-%d %H:%M:%S}  {row['loaded_by']} / {row['file_name']}"
+            + (" (demo)" if row["demo"] else "")
         )
     return EXIT_OK
 

@@ -556,6 +556,49 @@ SCALES = {
 # Inclusive score range of each scale, and the scores counted as favourable.
 SCALE_RANGES = {"likert4": (1, 4), "likert5": (1, 5), "likert7": (1, 7), "nps10": (0, 10), "csat5": (1, 5)}
 FAVOURABLE_FROM = {"likert4": 3, "likert5": 4, "likert7": 5, "nps10": 9, "csat5": 4}
+# The standard English wording of each scale's answers, as survey tools write them in label exports (SurveyMonkey's
+# and Qualtrics' agreement and satisfaction scales, Microsoft Forms' Likert with "Neutral"), and their scores. In a
+# wide survey export they are matched ignoring case and spaces; a mapping's [labels] adds other wordings.
+SCALE_LABELS: dict[str, dict[str, int]] = {
+    "likert4": {"Strongly disagree": 1, "Disagree": 2, "Agree": 3, "Strongly agree": 4},
+    "likert5": {
+        "Strongly disagree": 1,
+        "Disagree": 2,
+        "Neither agree nor disagree": 3,
+        "Neutral": 3,
+        "Agree": 4,
+        "Strongly agree": 5,
+    },
+    "likert7": {
+        "Strongly disagree": 1,
+        "Disagree": 2,
+        "Somewhat disagree": 3,
+        "Neither agree nor disagree": 4,
+        "Neutral": 4,
+        "Somewhat agree": 5,
+        "Agree": 6,
+        "Strongly agree": 7,
+    },
+    "csat5": {
+        "Very dissatisfied": 1,
+        "Extremely dissatisfied": 1,
+        "Dissatisfied": 2,
+        "Somewhat dissatisfied": 2,
+        "Neither satisfied nor dissatisfied": 3,
+        "Neutral": 3,
+        "Satisfied": 4,
+        "Somewhat satisfied": 4,
+        "Very satisfied": 5,
+        "Extremely satisfied": 5,
+    },
+    "nps10": {"Not at all likely": 0, "Extremely likely": 10},
+}
+
+
+def label_key(label: str) -> str:
+    """How an answer label is matched: lower case, without any white space ("Strongly  Agree" = "strongly agree")."""
+    return "".join(label.lower().split())
+
 
 STAKEHOLDERS = ("employee", "customer", "supplier", "investor")
 # An answer without a stakeholder belongs to the one its survey_type names ("customer_nps"), else to this one.

@@ -4,6 +4,9 @@ The data tells one story per pillar so every page has something to show: trainin
 review improve, customer NPS rises, recognition & learning gets worse (repeat findings climb), the rest
 is noise around a stable level. Same (seed, scale, as_of) -> byte-identical files. Everything is drawn
 as numpy arrays and written by DuckDB's CSV writer, so a hundred times the rows stays fast.
+
+Demo data keeps apart from real data: every id starts with DEMO_PREFIX, and its batches are loaded with
+source "demo" (the ledger's mark, `"demo": true` in `batches --json`), which isokpi.demo_batches removes.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from isokpi.db import Database, quote
 from isokpi.errors import InputError
 from isokpi.ingest import IngestResult, ingest_file, private_workdir
 
+# Every id the demo writes starts with this, so no real export's ids can meet (and silently update) a demo row.
+DEMO_PREFIX = "DEMO-"
 MONTHS_OF_HISTORY = 36  # full months before as_of's month; as_of's own month is added up to as_of
 
 # (site, code used in audit ids, headcount at scale 1)
@@ -711,8 +716,8 @@ def training_table(rng: np.random.Generator, period: Period, scale: float) -> tu
         }
     )
     select = """
-        SELECT 'TR-' || lpad(CAST(record_no AS VARCHAR), $record_width, '0') AS record_id,
-               lpad(CAST(employee_no AS VARCHAR), $employee_width, '0') AS employee_id,
+        SELECT $prefix || 'TR-' || lpad(CAST(record_no AS VARCHAR), $record_width, '0') AS record_id,
+               $prefix || lpad(CAST(employee_no AS VARCHAR), $employee_width, '0') AS employee_id,
                department, site, course, category, standard, "hours", status,
                CAST(due_date AS DATE) AS due_date, CAST(completed_on AS DATE) AS completed_on,
                CAST(expires_on AS DATE) AS expires_on, is_mandatory, effectiveness
@@ -720,7 +725,7 @@ def training_table(rng: np.random.Generator, period: Period, scale: float) -> tu
     """
     # One digit more than the largest number needs, so every id shows a leading zero (a text id, not a number).
     widths = {"record_width": max(6, len(str(n))), "employee_width": max(5, len(str(staff.number.max())) + 1)}
-    return frame, select, widths
+    return frame, select, {**widths, "prefix": DEMO_PREFIX}
 
 
 def _choose_courses(
@@ -959,20 +964,20 @@ def findings_table(rng: np.random.Generator, period: Period, scale: float) -> tu
         }
     )
     select = """
-        SELECT 'F-' || year || '-' || lpad(CAST(sequence AS VARCHAR), $width, '0') AS finding_id,
-               audit_id, audit_type, standard, clause, site, department, process, severity, source,
+        SELECT $prefix || 'F-' || year || '-' || lpad(CAST(sequence AS VARCHAR), $width, '0') AS finding_id,
+               $prefix || audit_id AS audit_id, audit_type, standard, clause, site, department, process, severity, source,
                coalesce('Supplier ' || supplier || ': ', '')
                  || replace(replace(replace(template, '{n}', CAST(n AS VARCHAR)), '{k}', CAST(k AS VARCHAR)),
                             '{process}', lower(process)) AS description,
                CAST(raised_on AS DATE) AS raised_on, CAST(due_on AS DATE) AS due_on,
                CAST(closed_on AS DATE) AS closed_on, status, root_cause, owner,
                CASE WHEN repeat_year >= 0
-                    THEN 'F-' || repeat_year || '-' || lpad(CAST(repeat_sequence AS VARCHAR), $width, '0')
+                    THEN $prefix || 'F-' || repeat_year || '-' || lpad(CAST(repeat_sequence AS VARCHAR), $width, '0')
                END AS repeat_of,
                effectiveness
         FROM frame
     """
-    return frame, select, {"width": max(4, len(str(int(sequence.max())) if n else 1))}
+    return frame, select, {"width": max(4, len(str(int(sequence.max())) if n else 1)), "prefix": DEMO_PREFIX}
 
 
 def _assign_nc_clauses(
@@ -1109,13 +1114,14 @@ def survey_table(rng: np.random.Generator, period: Period, scale: float) -> tupl
         }
     )
     select = """
-        SELECT 'R' || lpad(CAST(respondent AS VARCHAR), $width, '0') AS response_id, survey_id, survey_type,
+        SELECT $prefix || 'R' || lpad(CAST(respondent AS VARCHAR), $width, '0') AS response_id,
+               $prefix || CAST(survey_id AS VARCHAR) AS survey_id, survey_type,
                stakeholder, CAST(responded_on AS DATE) AS responded_on, site, department, question_id,
                question_text, pillar, scale, score, comment
         FROM frame
     """
     width = max(5, len(str(int(respondent.max())))) if len(respondent) else 5
-    return frame, select, {"width": width}
+    return frame, select, {"width": width, "prefix": DEMO_PREFIX}
 
 
 def _likert(rng: np.random.Generator, favourable: np.ndarray, top: int) -> np.ndarray:

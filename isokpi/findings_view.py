@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 
 from isokpi import format as fmt
 from isokpi import stats
-from isokpi.charts import BAD, GOOD, NEUTRAL, TARGET, period_axis, theme
+from isokpi.charts import BAD, GOOD, NEUTRAL, TARGET, period_axis, share_axis, share_line, theme
 from isokpi.db import Database
 from isokpi.kpis import Filters
 from isokpi.periods import period_label
@@ -280,32 +280,19 @@ def pareto_figure(result: Pareto) -> go.Figure:
     figure = go.Figure(
         [
             go.Bar(x=frame["label"], y=frame["findings"], name="findings", marker_color=colours),
-            go.Scatter(
-                x=frame["label"],
-                y=frame["cumulative_pct"],
-                name="cumulative %",
-                mode="lines+markers",
-                yaxis="y2",
-                line={"color": TARGET, "width": 1.5},
-                marker={"size": 5},
+            share_line(
+                frame["label"],
+                frame["cumulative_pct"],
+                "cumulative %",
                 hovertemplate="%{y:.1f}% cumulative<extra></extra>",
-            ),
+            ),  # fmt: skip
         ]
     )
     theme(figure, title=pareto_title(result), x_title=PARETO_BY[result.by], y_title="findings")
-    figure.update_layout(
-        yaxis2={
-            "title": {"text": "cumulative % of findings"},
-            "overlaying": "y",
-            "side": "right",
-            "range": [0, 105],
-            "tickmode": "array",
-            "tickvals": [0, 20, 40, 60, 80, 100],
-            "ticktext": ["0%", "20%", "40%", "60%", "80%", "100%"],
-            "showgrid": False,
-        },
-        margin={"r": 56},
-    )
+    share_axis(
+        figure, "cumulative % of findings", range=[0, 105], tickmode="array", tickvals=[0, 20, 40, 60, 80, 100],
+        ticktext=["0%", "20%", "40%", "60%", "80%", "100%"],
+    )  # fmt: skip
     figure.add_hline(y=VITAL_FEW_PCT, yref="y2", line={"color": NEUTRAL, "dash": "dot", "width": 1})
     figure.update_xaxes(type="category", tickangle=-35)
     return figure
@@ -424,30 +411,10 @@ def repeats_figure(frame: pd.DataFrame, grain: str) -> go.Figure:
                 marker_color=BAD,
                 customdata=labels,
             ),
-            go.Scatter(
-                x=frame["period"],
-                y=frame["rate_pct"],
-                name="% of nonconformities",
-                mode="lines+markers",
-                yaxis="y2",
-                line={"color": TARGET, "width": 1.5},
-                marker={"size": 4},
-                connectgaps=False,
-            ),
+            share_line(frame["period"], frame["rate_pct"], "% of nonconformities", 4, connectgaps=False),
         ]
     )
     theme(figure, title=repeats_title(frame, grain), y_title=f"repeats per {grain}")
     period_axis(figure, grain)
-    figure.update_layout(
-        yaxis2={
-            "title": {"text": "% of nonconformities"},
-            "overlaying": "y",
-            "side": "right",
-            "rangemode": "tozero",
-            "tickmode": "auto",
-            "ticksuffix": "%",
-            "showgrid": False,
-        },
-        margin={"r": 56},
-    )
+    share_axis(figure, "% of nonconformities", rangemode="tozero", tickmode="auto", ticksuffix="%")
     return figure

@@ -375,11 +375,12 @@ def _merge(
 
 
 def list_batches(database: Database, dataset: str | None = None) -> list[dict]:
-    """The ledger, newest first."""
+    """The ledger, newest first. `demo` marks the batches of the demo generator (source "demo"); a batch taken
+    out with the demo (isokpi.demo_batches) has status "removed"."""
     return database.query_dicts(
         """
         SELECT batch_id, dataset, file_name, sha256, rows_read, inserted, updated, unchanged, loaded_by,
-               loaded_at, source, status, undone_by, undone_at
+               loaded_at, source, status, undone_by, undone_at, source = 'demo' AS demo
         FROM batches WHERE $dataset IS NULL OR dataset = $dataset ORDER BY batch_id DESC
         """,
         {"dataset": dataset},
@@ -403,6 +404,8 @@ def undo_batch(database: Database, batch_id: int, *, actor: User | None = None) 
         dataset_name, status, file_name = row
         if status == "undone":
             raise UndoError(f"batch {batch_id} ({file_name}) was already undone")
+        if status == "removed":
+            raise UndoError(f"batch {batch_id} ({file_name}) was removed with the demo data: its rows are gone already")
         dataset = get_dataset(dataset_name)
         table = quote(dataset.versions_table)
         later = cursor.execute(

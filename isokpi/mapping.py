@@ -16,8 +16,17 @@ stakeholder = "employee"
 
 [questions]                   # wide surveys: question column header = pillar id
 "I understand our quality objectives" = "vision_strategy"
+
+[labels]                      # wide surveys: answer wording = score, beyond the scale's standard English wording
+"Tout à fait d'accord" = 5
 ```
-With [questions], each question column becomes one `survey` row per respondent, question_id = header.
+With [questions], each question column becomes one `survey` row per respondent, question_id = header. Answers
+are whole numbers, or labels: the scale's standard wording (isokpi.datasets.SCALE_LABELS: "Strongly agree" = 5
+on likert5) or a [labels] entry, matched ignoring case and spaces.
+
+`source = "surveymonkey"` (or qualtrics, microsoft_forms, google_forms) reads a survey tool's export as it
+comes (isokpi.survey_tools): its header rows, respondent and answered-at columns and date forms are known, so
+only [constants], [questions] and scale need saying.
 
 Saved mappings are kept in table `mappings` with the normalised headers of the file they were saved from. The
 next file is recognised by those headers: `find_saved_mapping` takes a mapping whose file had exactly the same
@@ -39,10 +48,11 @@ import duckdb
 
 from isokpi.audit import record_event
 from isokpi.auth import QUALITY_LEAD, User, require
-from isokpi.datasets import DATASETS, SCALES, get_dataset, normalize_header
+from isokpi.datasets import DATASETS, SCALE_RANGES, SCALES, get_dataset, normalize_header
 from isokpi.db import Database, next_id, now_utc
 from isokpi.errors import InputError
 from isokpi.pillars import PILLAR_IDS
+from isokpi.survey_tools import TOOLS
 
 WIDE_FIXED = ("question_id", "question_text", "pillar", "score")
 MAX_NAME_LENGTH = 100  # of a saved mapping
@@ -60,10 +70,15 @@ class Mapping:
     scale: str | None = None
     date_format: str | None = None
     dataset: str | None = None
+    source: str | None = None  # the survey tool the export comes from, as it comes (isokpi.survey_tools)
+    labels: dict[str, int] = field(default_factory=dict)  # answer wording -> score, beyond the scale's own
+    # Question texts the export itself carries (Qualtrics' second header row), by header; read from the file,
+    # never written to the TOML.
+    question_texts: dict[str, str] = field(default_factory=dict)
 
     @property
     def is_wide(self) -> bool:
-        return bool(self.questions)
+        return bool(self.questions) or self.source is not None
 
     def to_toml(self) -> str:
         import tomli_w
@@ -71,11 +86,13 @@ class Mapping:
         document: dict[str, object] = {}
         if self.dataset:
             document["dataset"] = self.dataset
+        if self.source:
+            document["source"] = self.source
         if self.scale:
             document["scale"] = self.scale
         if self.date_format:
             document["date_format"] = self.date_format
-        for section in ("columns", "constants", "questions"):
+        for section in ("columns", "constants", "questions", "labels"):
             if getattr(self, section):
                 document[section] = dict(getattr(self, section))
         return tomli_w.dumps(document)
@@ -87,7 +104,7 @@ def parse_mapping(text: str, source: str = "mapping") -> Mapping:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise MappingError(f"{source}: not valid TOML ({error})") from None
-    known = {"dataset", "scale", "date_format", "columns", "constants", "questions"}
+    known = {"dataset", "source", "scale", "date_format", "columns", "constants", "questions", "labels"}
     unknown = set(document) - known
     if unknown:
         raise MappingError(
@@ -99,6 +116,12 @@ def parse_mapping(text: str, source: str = "mapping") -> Mapping:
         if not isinstance(value, dict) or not all(isinstance(v, str | int | float) for v in value.values()):
             raise MappingError(f'{source}: [{section}] must hold name = "text" pairs')
         tables[section] = {str(k): str(v) for k, v in value.items()}
+    labels = document.get("labels", {})
+    if not isinstance(labels, dict) or not all(type(v) is int for v in labels.values()):
+        raise MappingError(f'{source}: [labels] must hold "answer wording" = whole-number score pairs')
+    for name in ("dataset", "source", "scale", "date_format"):
+        if name in document and not isinstance(document[name], str):
+            raise MappingError(f'{source}: {name} must be text, as in {name} = "..."')
     mapping = Mapping(
         columns=tables["columns"],
         constants=tables["constants"],
@@ -106,6 +129,8 @@ def parse_mapping(text: str, source: str = "mapping") -> Mapping:
         scale=document.get("scale"),
         date_format=document.get("date_format"),
         dataset=document.get("dataset"),
+        source=document.get("source"),
+        labels={str(k): int(v) for k, v in labels.items()},
     )
     check_mapping(mapping, source)
     return mapping
@@ -125,8 +150,16 @@ def check_mapping(mapping: Mapping, source: str = "mapping", dataset: str | None
     name = dataset or mapping.dataset
     if name is not None and name not in DATASETS:
         raise MappingError(f"{source}: dataset {name!r} is unknown; use one of {', '.join(DATASETS)}")
+    if mapping.source is not None and mapping.source not in TOOLS:
+        raise MappingError(f"{source}: source {mapping.source!r} is unknown; use one of {', '.join(TOOLS)}")
     if mapping.is_wide and name not in (None, "survey"):
-        raise MappingError(f"{source}: [questions] only applies to the survey dataset, not {name}")
+        what = f"source = {mapping.source!r}" if mapping.source else "[questions]"
+        raise MappingError(f"{source}: {what} only applies to the survey dataset, not {name}")
+    if mapping.source is not None and not mapping.questions:
+        raise MappingError(
+            f"{source}: name the question columns of the {TOOLS[mapping.source].title} export in [questions], "
+            'as "question text as the export writes it" = "pillar"'
+        )
     columns = DATASETS[name if name else "survey"].column_names if (name or mapping.is_wide) else None
     for section in ("columns", "constants"):
         for canonical in getattr(mapping, section):
@@ -152,6 +185,22 @@ def check_mapping(mapping: Mapping, source: str = "mapping", dataset: str | None
             raise MappingError(f"{source}: a wide survey needs scale = one of {', '.join(SCALES)}")
     if mapping.scale is not None and mapping.scale not in SCALES:
         raise MappingError(f"{source}: scale {mapping.scale!r} is unknown; use one of {', '.join(SCALES)}")
+    if mapping.labels:
+        _check_labels(mapping, source)
+
+
+def _check_labels(mapping: Mapping, source: str) -> None:
+    if not mapping.is_wide or not mapping.scale:
+        raise MappingError(f"{source}: [labels] applies to a wide survey with one scale = ... for its questions")
+    low, high = SCALE_RANGES[mapping.scale]
+    for label, score in mapping.labels.items():
+        if not label.strip():
+            raise MappingError(f"{source}: [labels] has an empty answer wording")
+        if not low <= score <= high:
+            raise MappingError(
+                f"{source}: [labels] {label!r} = {score} is outside {mapping.scale} ({low}-{high}): give it a score "
+                "on the scale"
+            )
 
 
 def header_set(headers: tuple[str, ...] | list[str]) -> list[str]:

@@ -16,7 +16,7 @@ from plotly.subplots import make_subplots
 
 from isokpi import format as fmt
 from isokpi import stats
-from isokpi.charts import BAD, GOOD, NEUTRAL, theme
+from isokpi.charts import BAD, GOOD, NEUTRAL, small_multiples, theme
 from isokpi.datasets import STAKEHOLDERS
 from isokpi.db import Database
 from isokpi.kpis import Filters, Series
@@ -188,17 +188,7 @@ def favourable_title(frame: pd.DataFrame) -> str:
 def favourable_figure(frame: pd.DataFrame) -> go.Figure:
     """Small multiples per pillar: favourable % per wave with its 95% interval; small groups said, not drawn."""
     pillars = _pillar_order(frame["pillar"])
-    columns = min(4, len(pillars))
-    rows = math.ceil(len(pillars) / columns)
-    figure = make_subplots(
-        rows=rows,
-        cols=columns,
-        shared_xaxes=True,
-        shared_yaxes=True,
-        subplot_titles=[PILLAR_NAMES[p] for p in pillars],
-        horizontal_spacing=0.03,
-        vertical_spacing=0.14 if rows > 1 else 0.0,
-    )
+    figure, columns, rows = small_multiples([PILLAR_NAMES[p] for p in pillars], spacing=0.14)
     for index, pillar in enumerate(pillars):
         part = frame[frame["pillar"] == pillar]
         shown, hidden = part[~part["suppressed"]], part[part["suppressed"]]

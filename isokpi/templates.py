@@ -6,8 +6,9 @@ import csv
 import io
 from pathlib import Path
 
-from isokpi.datasets import DATASETS, ENUM, TEXT, Dataset
+from isokpi.datasets import DATASETS, ENUM, SCALE_LABELS, TEXT, Dataset
 from isokpi.safety import spreadsheet_cell
+from isokpi.survey_tools import DERIVED_RESPONDENT, TOOLS
 
 
 def example_row(dataset: Dataset) -> list[str]:
@@ -102,7 +103,44 @@ def datasets_markdown() -> str:
             lines += ["Checks across columns (a row that breaks one is reported with this message):", ""]
             lines += [f"- `{rule.column}`: {rule.message}" for rule in dataset.rules]
             lines.append("")
-    return "\n".join(lines)
+    return "\n".join(lines + wide_survey_markdown())
+
+
+def wide_survey_markdown() -> list[str]:
+    """The answer labels of each scale and the survey tools a mapping's `source` reads, from their declarations."""
+    lines = [
+        "## Wide survey exports",
+        "",
+        "A mapping with `[questions]` reads one column per question (README: Wide survey exports). An answer is a",
+        "whole number on the scale, or a label: the scale's standard English wording below, matched ignoring case",
+        'and spaces ("strongly  AGREE" is Strongly agree), or a wording the mapping\'s `[labels]` table scores.',
+        "Any other answer is reported with its row, its question column and the value.",
+        "",
+        "| scale | answers scored |",
+        "|---|---|",
+    ]
+    for scale, labels in SCALE_LABELS.items():
+        lines.append(f"| `{scale}` | {', '.join(f'{label} = {score}' for label, score in labels.items())} |")
+    lines += [
+        "",
+        "A mapping may name its `source`: the export of that survey tool loads as it comes.",
+        "",
+        "| source | tool | header rows | respondent id | answered on |",
+        "|---|---|---|---|---|",
+    ]
+    for tool in TOOLS.values():
+        respondent = f"`{tool.respondent}`" if tool.respondent else f"derived (`{DERIVED_RESPONDENT}`)"
+        lines.append(f"| `{tool.name}` | {tool.title} | {tool.header_rows} | {respondent} | `{tool.answered_at}` |")
+    lines += [
+        "",
+        "Qualtrics exports without the third (ImportId) header row are read too. In `[questions]` a question is",
+        "named as the tool writes it: its text, a matrix row's statement alone (SurveyMonkey and Qualtrics write",
+        '"Question - Statement", Google Forms "Question [Row]"), or for Qualtrics its Q id (`Q1_1`) or QID. The',
+        "answered-on date is read in the tool's own form (SurveyMonkey month first with AM/PM, Google Forms with its",
+        "time zone) as the day the respondent saw. `isokpi/survey_tools.py` describes each export as relied on.",
+        "",
+    ]
+    return lines
 
 
 def kpis_markdown() -> str:

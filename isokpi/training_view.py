@@ -5,15 +5,13 @@ No streamlit here; the queries run through isokpi.views.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from isokpi import format as fmt
-from isokpi.charts import BAD, GRID, NEUTRAL, period_axis, theme
+from isokpi.charts import BAD, GRID, NEUTRAL, period_axis, small_multiples, theme
 from isokpi.db import Database
 from isokpi.kpis import Filters
 from isokpi.periods import period_label
@@ -94,17 +92,7 @@ def hours_title(frame: pd.DataFrame, group: str, grain: str) -> str:
 def hours_figure(frame: pd.DataFrame, group: str, grain: str) -> go.Figure:
     """Small multiples: one panel per department (or site), highest recent hours first, on one y scale."""
     order = list(recent_means(frame, grain).index)
-    columns = min(4, len(order))
-    rows = math.ceil(len(order) / columns)
-    figure = make_subplots(
-        rows=rows,
-        cols=columns,
-        shared_xaxes=True,
-        shared_yaxes=True,
-        subplot_titles=order,
-        horizontal_spacing=0.03,
-        vertical_spacing=0.12 if rows > 1 else 0.0,
-    )
+    figure, columns, rows = small_multiples(order)
     for index, name in enumerate(order):
         part = frame[frame["group"] == name]
         figure.add_trace(

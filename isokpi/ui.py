@@ -18,8 +18,10 @@ import pandas as pd
 import streamlit as st
 
 from isokpi import auth, cache, gate
+from isokpi import format as fmt
 from isokpi.charts import PLOTLY_CONFIG, sanitise
 from isokpi.db import Database, DatabaseBusyError
+from isokpi.demo_batches import demo_share, removal_sentence, remove_demo, share_sentence
 from isokpi.errors import IsokpiError
 from isokpi.kpis import Filters
 from isokpi.navigation import page_of
@@ -82,20 +84,52 @@ def data_version(db: Database) -> int:
 cached = cache.cached
 
 
-def shows_demo_data(db: Database) -> bool:
-    """True while every loaded batch came from the demo generator."""
-    total, demo = db.query(
-        "SELECT count(*), count(*) FILTER (WHERE source = 'demo') FROM batches WHERE status = 'loaded'"
-    )[0]
-    return total > 0 and total == demo
-
-
 def demo_notice(db: Database) -> None:
-    if shows_demo_data(db):
-        st.info(
-            "You are looking at demo data: a 3-site manufacturer over 36 months, generated because the database was "
-            "empty. Load your own exports on the Upload page; undo the demo batches there too.",
-            icon=":material/science:",
+    """While any demo batch is loaded, a banner saying how much of what is shown is demo data."""
+    removed = st.session_state.pop("demo-removed", None)
+    if removed is not None:
+        kind, text = removed
+        (st.success if kind == "success" else st.error)(text, icon=":material/delete_sweep:")
+    share = cached(demo_share)(db)
+    if share.remains:
+        st.info(share_sentence(share), icon=":material/science:")
+
+
+def _remove_demo(user: auth.User) -> None:
+    db = database()
+    st.session_state.pop("demo-remove-confirm", None)
+    if not allowed_now(db, auth.QUALITY_LEAD):  # callbacks run before the page's own role check
+        st.session_state["demo-removed"] = ("error", "Removing the demo data needs the Quality lead role.")
+        return
+    try:
+        outcome = remove_demo(db, actor=user)
+    except IsokpiError as error:
+        st.session_state["demo-removed"] = ("error", f"The demo data was not removed: {plain(error)}")
+    else:
+        st.session_state["demo-removed"] = ("success", removal_sentence(outcome))
+
+
+def demo_removal(db: Database, user: auth.User, *, only_beside_real: bool = False) -> None:
+    """The offer to remove every demo batch, for quality leads while one is loaded (with `only_beside_real`,
+    once real data is loaded too: the offer after the first real upload)."""
+    share = cached(demo_share)(db)
+    if not user.can(auth.QUALITY_LEAD) or not (share.offers_removal if only_beside_real else share.remains):
+        return
+    with st.container(border=True, key="demo-removal"):
+        st.markdown("**Remove the demo data**")
+        st.caption(
+            f"Every demo batch goes ({fmt.count(share.demo_rows)} rows shown now), whatever was loaded after it. "
+            "Your own rows stay exactly as they are, including any that replaced a demo row; a row of yours that "
+            "a demo row had replaced comes back. The audit trail records it; it cannot be undone."
+        )
+        confirmed = st.checkbox("Yes, remove every demo batch", key="demo-remove-confirm")
+        st.button(
+            "Remove the demo data",
+            icon=":material/delete_sweep:",
+            disabled=not confirmed,
+            on_click=_remove_demo,
+            args=(user,),
+            key="demo-remove",
         )
 
 
@@ -245,6 +279,7 @@ def page_menu(sections: dict[str, list]) -> None:
             st.page_link(page, label=page.title, icon=page.icon, help=page.help or None)
 
 
+KEPT = {"bind": "query-params", "persist_state": "session"}  # a filter's choice: in the address and the session
 _FRAME = threading.local()  # the filters app.py drew for the page it is running
 
 
@@ -275,44 +310,15 @@ def _draw_filters(db: Database, *, standards: bool, grain: bool) -> Filters:
     with st.sidebar:
         st.subheader("Filters", anchor=False)
         # Without min_value Streamlit stops ten years back, and drops an older ?from= from a link.
-        date_from = st.date_input(
-            "From",
-            value=None,
-            key="from",
-            bind="query-params",
-            persist_state="session",
-            format="YYYY-MM-DD",
-            min_value=EARLIEST,
-        )
-        date_to = st.date_input(
-            "To",
-            value=None,
-            key="to",
-            bind="query-params",
-            persist_state="session",
-            format="YYYY-MM-DD",
-            min_value=EARLIEST,
-        )
-        sites = st.multiselect(
-            "Site", options["sites"], key="site", bind="query-params", persist_state="session", placeholder="All sites"
-        )
+        dates = {"format": "YYYY-MM-DD", "min_value": EARLIEST, "value": None, **KEPT}
+        date_from = st.date_input("From", key="from", **dates)
+        date_to = st.date_input("To", key="to", **dates)
+        sites = st.multiselect("Site", options["sites"], key="site", placeholder="All sites", **KEPT)
         departments = st.multiselect(
-            "Department",
-            options["departments"],
-            key="department",
-            bind="query-params",
-            persist_state="session",
-            placeholder="All departments",
+            "Department", options["departments"], key="department", placeholder="All departments", **KEPT
         )
         chosen_standards = (
-            st.multiselect(
-                "Standard",
-                options["standards"],
-                key="standard",
-                bind="query-params",
-                persist_state="session",
-                placeholder="All standards",
-            )
+            st.multiselect("Standard", options["standards"], key="standard", placeholder="All standards", **KEPT)
             if standards
             else []
         )
@@ -322,9 +328,8 @@ def _draw_filters(db: Database, *, standards: bool, grain: bool) -> Filters:
                 list(GRAIN_LABELS),
                 format_func=GRAIN_LABELS.get,
                 key="period",
-                bind="query-params",
-                persist_state="session",
                 default="month",
+                **KEPT,
             )
             if grain
             else "month"
@@ -399,3 +404,15 @@ def stop_unless_loaded(db: Database, dataset: str, message: str) -> None:
     if not next(summary.rows for summary in cached(dataset_summaries)(db) if summary.name == dataset):
         empty_state(message)
         st.stop()
+
+
+def dataset_page(
+    script: str, *, caption: str, dataset: str, empty: str, standards: bool = True
+) -> tuple[Database, auth.User, Filters]:
+    """start_page for a page over one dataset: the demo notice, the sidebar's filters, and, while the dataset has
+    no rows, `empty` (what to upload) and a stop."""
+    db, user = start_page(script, caption=caption)
+    demo_notice(db)
+    filters = sidebar_filters(db, standards=standards)
+    stop_unless_loaded(db, dataset, empty)
+    return db, user, filters

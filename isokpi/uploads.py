@@ -36,17 +36,9 @@ from isokpi.ingest import (
     private_workdir,
 )
 from isokpi.mapping import WIDE_FIXED, Mapping, check_mapping
-from isokpi.sources import (
-    GZIP_MAGIC,
-    MB,
-    OLE_MAGIC,
-    ZIP_MAGIC,
-    SourceError,
-    StagedFile,
-    list_sheets,
-    stage_file,
-)
-from isokpi.validate import Prepared, Problem, match_headers
+from isokpi.sources import GZIP_MAGIC, MB, OLE_MAGIC, ZIP_MAGIC, SourceError, StagedFile, list_sheets, stage_file
+from isokpi.survey_tools import ExportShapeError, export_headers, implied_columns, recognise
+from isokpi.validate import Prepared, Problem, identifying_columns, match_headers
 
 ALLOWED_SUFFIXES = (".csv", ".xlsx")
 PREVIEW_ROWS = 20
@@ -221,7 +213,8 @@ def display_name(file_name: str) -> str:
 
 @dataclass(frozen=True)
 class Inspection:
-    """The file's headers (of the chosen or first sheet with data) and, for a workbook, its sheets."""
+    """The file's headers (of the chosen or first sheet with data) and, for a workbook, its sheets. A survey tool's
+    export (`source`, recognised from its headers) has the headers a mapping with that source reads."""
 
     file_name: str
     sha256: str
@@ -229,6 +222,9 @@ class Inspection:
     header_row: int
     sheets: tuple[str, ...] = ()
     sheet: str | None = None
+    source: str | None = None
+    # Headers named like a respondent's or person's id whose every row holds a different value, best name first.
+    identifiers: tuple[str, ...] = ()
 
 
 def inspect_upload(
@@ -241,27 +237,88 @@ def inspect_upload(
 ) -> Inspection:
     """Stage the upload as the CLI would and return its headers; SourceError with the CLI's message if refused."""
     file_name = display_name(file_name)
-    if isinstance(data, UploadStage):
-        staged, sheets = data.staged(sheet), data.sheets
-    else:
-        with private_upload(database, data, file_name, max_bytes) as path:
+    with contextlib.ExitStack() as kept:
+        if isinstance(data, UploadStage):
+            staged, sheets = data.staged(sheet), data.sheets
+        else:
+            path = kept.enter_context(private_upload(database, data, file_name, max_bytes))
             sheets = tuple(list_sheets(path, file_name)) if path.suffix == ".xlsx" else ()
             staged = stage_file(path, path.parent, file_name, sheet)
-    return Inspection(file_name, staged.sha256, staged.headers, staged.header_row, sheets, staged.sheet)
+        source, headers = survey_tool(staged)
+        identifiers = () if source else _identifiers(database, staged)
+    return Inspection(file_name, staged.sha256, headers, staged.header_row, sheets, staged.sheet, source, identifiers)
+
+
+# Words of a header that names whose answers a row holds, best first: "Respondent ID", "Employee number", "Email".
+ID_WORDS = ("respondent", "response", "participant", "employee", "staff", "person", "email", "e-mail", "user", "id")
+MAX_ID_CANDIDATES = 8
+
+
+def id_candidates(headers: tuple[str, ...] | list[str]) -> list[str]:
+    """Headers whose words name a respondent or a person's id, best word first (at most MAX_ID_CANDIDATES)."""
+    ranked = []
+    for header in headers:
+        words = re.findall(r"[a-z-]+", header.lower())
+        rank = next((n for n, word in enumerate(ID_WORDS) if word in words), None)
+        if rank is not None:
+            ranked.append((rank, header))
+    return [header for _, header in sorted(ranked, key=lambda item: item[0])][:MAX_ID_CANDIDATES]
+
+
+def _identifiers(database: Database, staged: StagedFile) -> tuple[str, ...]:
+    candidates = id_candidates(staged.headers)
+    indexes = [staged.headers.index(header) for header in candidates]
+    unique = set(identifying_columns(database.cursor(), staged, indexes))
+    return tuple(header for header, index in zip(candidates, indexes, strict=True) if index in unique)
+
+
+def survey_tool(staged: StagedFile) -> tuple[str | None, tuple[str, ...]]:
+    """(the survey tool whose export this is, or None; the headers a mapping reads it by): a tool's export is
+    named by its questions as the tool writes them (isokpi.survey_tools), anything else by its header row."""
+    source = recognise(staged.headers)
+    if source is None:
+        return None, staged.headers
+    try:
+        return source, export_headers(staged, source)
+    except ExportShapeError:  # the headers looked like the tool's, the rows below them do not
+        return None, staged.headers
+
+
+def tool_mapping(source: str) -> Mapping:
+    """The settings a recognised survey tool's export starts from, as a saved mapping would give them: a wide
+    survey read as the tool writes it, its respondent and answered-at columns known."""
+    return Mapping(columns=implied_columns(source), dataset="survey", source=source)
+
+
+MIN_WIDE_QUESTIONS = 3  # question-like headers no dataset names that make a file a wide survey export
+
+
+def question_like(header: str) -> bool:
+    """A header written as a survey question: a sentence of 4 words or more, a question mark, or "Q12"."""
+    text = header.strip()
+    return len(text.split()) >= 4 or text.endswith("?") or re.fullmatch(r"[Qq]\d+[A-Za-z0-9_.-]*", text) is not None
 
 
 def detect_dataset(headers: tuple[str, ...] | list[str]) -> str | None:
     """The dataset whose columns the headers name most (by name or alias); None on a tie or no match.
 
-    Score: distinct canonical columns matched, then required columns among them.
+    Score: distinct canonical columns matched, then required columns among them. A wide survey export (one row
+    per respondent, a column per question) names few survey columns and may name a person's department and site
+    as a training export does: when no dataset has every required column named and at least MIN_WIDE_QUESTIONS
+    headers read as questions, it is the survey.
     """
     normals = {normalize_header(h) for h in headers}
     scores: list[tuple[tuple[int, int], str]] = []
+    complete = False
     for dataset in DATASETS.values():
         lookup = dataset.header_lookup()
         matched = {lookup[n] for n in normals if n in lookup}
         required = sum(1 for name in matched if dataset.column(name).required)
+        complete = complete or required == sum(1 for column in dataset.columns if column.required)
         scores.append(((len(matched), required), dataset.name))
+    questions = [h for h in unmatched_headers("survey", headers) if question_like(h)]
+    if not complete and len(questions) >= MIN_WIDE_QUESTIONS:
+        return "survey"
     scores.sort(reverse=True)
     best, runner_up = scores[0], scores[1]
     if best[0][0] == 0 or best[0] == runner_up[0]:
@@ -312,6 +369,25 @@ def missing_required(columns: list[Column], suggested: dict[str, str]) -> list[s
     return [c.name for c in columns if c.required and c.name not in suggested]
 
 
+def questions_status(questions: dict[str, str | None], respondent: str | None) -> str:
+    """The wide export's settings in one line, as they are filled: '12 question columns, 9 with a pillar (3 to go);
+    respondent id from Employee ID.'"""
+    with_pillar = sum(1 for pillar in questions.values() if pillar)
+    left = len(questions) - with_pillar
+    count = f"{len(questions)} question column{'' if len(questions) == 1 else 's'}"
+    pillars = f"{'all' if not left else with_pillar} with a pillar" + (f" ({left} to go)" if left else "")
+    who = f"respondent id from {respondent}" if respondent else "the respondent id is one value for every row"
+    return f"{count}, {pillars}; {who}."
+
+
+def respondent_default(suggested: dict[str, str], identifiers: tuple[str, ...]) -> dict[str, str]:
+    """`suggested` with the respondent id column of a wide export: a header that names it, else the best-named
+    header whose every row holds a different value (Inspection.identifiers)."""
+    if "response_id" in suggested or not identifiers:
+        return suggested
+    return {**suggested, "response_id": identifiers[0]}
+
+
 def column_default(
     column: Column, headers: list[str], suggested: dict[str, str], base: Mapping | None, wide: bool
 ) -> tuple[str, str | None]:
@@ -331,10 +407,11 @@ def column_default(
     return suggested.get(name, NOT_IN_FILE), None
 
 
-def question_defaults(dataset_name: str, headers: list[str], base: Mapping | None) -> tuple[list[str], dict[str, str]]:
-    """The question columns to preselect in a wide export, and the pillar a saved mapping gave each header."""
+def question_defaults(headers: list[str], base: Mapping | None) -> tuple[list[str], dict[str, str]]:
+    """The question columns to preselect in a wide export, and the pillar a saved mapping gave each header: only
+    a saved mapping's questions (a guess would make every column of an export a question, each asking a pillar)."""
     if base is None:
-        return unmatched_headers(dataset_name, headers), {}
+        return [], {}
     saved = {normalize_header(q): pillar for q, pillar in base.questions.items()}
     pillars = {h: saved[normalize_header(h)] for h in headers if normalize_header(h) in saved}
     return list(pillars), pillars
@@ -347,16 +424,22 @@ def build_mapping(
     questions: dict[str, str] | None = None,
     scale: str | None = None,
     date_format: str | None = None,
+    source: str | None = None,
+    labels: dict[str, int] | None = None,
 ) -> Mapping:
-    """A Mapping from the page's choices (empty choices dropped), checked as a --mapping file is."""
+    """A Mapping from the page's choices (empty choices dropped), checked as a --mapping file is. With a survey
+    tool's `source`, the columns its export supplies itself are left for the source to say."""
     questions = dict(questions or {})
+    implied = implied_columns(source) if source else {}
     mapping = Mapping(
-        columns={c: h for c, h in columns.items() if h},
+        columns={c: h for c, h in columns.items() if h and normalize_header(implied.get(c, "")) != normalize_header(h)},
         constants={c: str(v).strip() for c, v in (constants or {}).items() if v is not None and str(v).strip()},
         questions=questions,
         scale=scale if questions else None,
         date_format=date_format or None,
         dataset=dataset_name,
+        source=source,
+        labels=dict(labels or {}) if questions else {},
     )
     if mapping.is_wide:
         mapping = dataclasses.replace(

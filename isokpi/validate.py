@@ -14,6 +14,7 @@ SQL identifiers come only from the dataset declarations; every value is bound as
 from __future__ import annotations
 
 import csv
+import dataclasses
 import re
 from dataclasses import dataclass, field
 
@@ -29,17 +30,20 @@ from isokpi.datasets import (
     MAX_TEXT_LENGTH,
     NO_TOKENS,
     NUMBER,
+    SCALE_LABELS,
     STAKEHOLDERS,
     TEXT,
     YES_TOKENS,
     Column,
     Dataset,
+    label_key,
     normalize_header,
     normalize_token,
 )
 from isokpi.db import bound, is_disk_full, quote
 from isokpi.mapping import Mapping, check_mapping
 from isokpi.sources import MAX_LINE_BYTES, StagedFile
+from isokpi.survey_tools import ExportShapeError, implied_columns, read_export
 
 MAX_REPORTED = 1000
 KEY_SEPARATOR = "\x1f"
@@ -207,6 +211,21 @@ def _read_csv_sql(staged: StagedFile, *, rejects: bool = False) -> str:
     )
 
 
+def identifying_columns(cursor: duckdb.DuckDBPyConnection, staged: StagedFile, indexes: list[int]) -> list[int]:
+    """Of the staged file's columns at `indexes`, those in which every row holds a value and no two rows the same
+    (a respondent's id): one scan. None of them when the file cannot be read (its validation says why)."""
+    if not indexes:
+        return []
+    tests = ", ".join(f"count(DISTINCT c{i}) = count(*) AND count(c{i}) = count(*)" for i in indexes)
+    sql = f"SELECT count(*) > 0, {tests} FROM {_read_csv_sql(staged)}"
+    params = {"path": str(staged.csv_path), "delim": staged.delimiter}
+    try:
+        rows, *unique = cursor.execute(sql, params).fetchone()
+    except duckdb.Error:
+        return []
+    return [index for index, is_unique in zip(indexes, unique, strict=True) if rows and is_unique]
+
+
 @dataclass
 class Source:
     """Where the typed step reads from: the CSV itself (long files) or the stacked answers (wide surveys)."""
@@ -347,16 +366,20 @@ def _stack_questions(
         if name not in fixed
     )
     index_of = {normalize_header(h): i for i, h in enumerate(staged.headers)}
+    labels = answer_labels(mapping)
+    params.update({"label_keys": list(labels), "label_scores": list(labels.values())})
     parts = []
     for number, (question, pillar) in enumerate(mapping.questions.items()):
         index = index_of.get(normalize_header(question))
         if index is None:
             continue
         params[f"q{number}"] = staged.headers[index]
+        params[f"t{number}"] = mapping.question_texts.get(staged.headers[index], staged.headers[index])
         params[f"p{number}"] = pillar
+        score = _scored(f"s.c{index}") if labels else f"s.c{index}"
         parts.append(
             f"SELECT s.rowid + $first_row AS _row, {common}{', ' if common else ''}$q{number} AS question_id, "
-            f"$q{number} AS question_text, $p{number} AS pillar, s.c{index} AS score "
+            f"$t{number} AS question_text, $p{number} AS pillar, {score} AS score "
             f"FROM staging s WHERE nullif(trim(s.c{index}), '') IS NOT NULL"
         )
     if not parts:
@@ -366,6 +389,41 @@ def _stack_questions(
         )
     sql = " UNION ALL ".join(parts)
     return sql, bound(sql, params)
+
+
+def answer_labels(mapping: Mapping) -> dict[str, int]:
+    """Answer wording (as label_key matches it) -> score, for a wide survey of one scale: the scale's standard
+    English wording (datasets.SCALE_LABELS), and the mapping's [labels] over it."""
+    if not mapping.scale:
+        return {}
+    labels = {label_key(label): score for label, score in SCALE_LABELS.get(mapping.scale, {}).items()}
+    labels.update({label_key(label): score for label, score in mapping.labels.items()})
+    return labels
+
+
+def _scored(raw: str) -> str:
+    """The score of an answer cell: its label's score, else the cell as written (a number, or a problem)."""
+    key = f"lower(regexp_replace({raw}, '[\\s\\x{{00A0}}]', '', 'g'))"
+    position = f"list_position(CAST($label_keys AS VARCHAR[]), {key})"
+    return f"coalesce(CAST((CAST($label_scores AS INTEGER[]))[{position}] AS VARCHAR), {raw})"
+
+
+def _read_survey_tool(staged: StagedFile, mapping: Mapping) -> tuple[StagedFile, Mapping]:
+    """A survey tool's export (mapping.source) as the plain wide file it is, and the mapping with what the tool
+    implies: its respondent and answered-at columns, its questions by their headers, their texts."""
+    export = read_export(staged, mapping.source)
+    implied = {
+        column: header
+        for column, header in implied_columns(mapping.source).items()
+        if column not in mapping.columns and column not in mapping.constants
+    }
+    adapted = dataclasses.replace(
+        mapping,
+        columns={**implied, **mapping.columns},
+        questions=export.resolve(mapping.questions),
+        question_texts=export.texts,
+    )
+    return export.staged, adapted
 
 
 def _first_line(error: Exception) -> str:
@@ -399,6 +457,11 @@ def prepare(
     prepared = Prepared(dataset)
     if mapping is not None:
         check_mapping(mapping, "mapping", dataset.name)
+        if mapping.source is not None:  # the one place a survey tool's export takes its plain form
+            try:
+                staged, mapping = _read_survey_tool(staged, mapping)
+            except ExportShapeError as error:
+                return _structural(prepared, [Problem(error.row, error.column, error.value, str(error))])
     date_order = dates.parse_date_format(date_format or (mapping.date_format if mapping else None))
     match = match_headers(dataset, staged.headers, mapping, staged.header_row)
     prepared.header_labels = match.labels
@@ -833,8 +896,17 @@ def _checks(
             if column.required and column.name in present:
                 params[message + "_required"] = f"{column.name} is empty: every row needs one"
                 add(f"{raw} IS NULL", column, "''", f"${message}_required")
-            params[message + "_number"] = f"not a number: {column.name} must be {column.allowed_text()}"
-            add(f"{raw} IS NOT NULL AND ({name} IS NULL OR NOT isfinite({name}))", column, raw, f"${message}_number")
+            not_a_number = f"{raw} IS NOT NULL AND ({name} IS NULL OR NOT isfinite({name}))"
+            if wide and column.name == "score":  # an answer label the scale does not know, named with its scale
+                params[message + "_on"] = "not a score on "
+                params[message + "_label"] = (
+                    ": answer with a whole number on the scale or one of its answers in English (docs/datasets.md "
+                    "lists them, e.g. 'Strongly agree'), or give this wording its score in the mapping's [labels]"
+                )
+                add(not_a_number, column, raw, f"concat(${message}_on, scale, ${message}_label)")
+            else:
+                params[message + "_number"] = f"not a number: {column.name} must be {column.allowed_text()}"
+                add(not_a_number, column, raw, f"${message}_number")
             bounds = []
             if column.minimum is not None:
                 params[message + "_min"] = column.minimum

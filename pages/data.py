@@ -10,6 +10,7 @@ from isokpi.safety import plain
 
 database, user = ui.start_page(__file__, caption="What is loaded, how far it reaches, and when it was last refreshed.")
 ui.demo_notice(database)
+ui.demo_removal(database, user)
 
 today = dt.date.today()
 summaries = ui.cached(dataset_summaries)(database)

@@ -14,18 +14,14 @@ from isokpi.findings_view import (
 )
 from isokpi.views import state_day
 
-db, user = ui.start_page(
+db, user, filters = ui.dataset_page(
     __file__,
     caption="Are audit findings closed swiftly, and are the same problems coming back? (ISO 9001 9.2, 10.2)",
-)
-ui.demo_notice(db)
-filters = ui.sidebar_filters(db)
-
-ui.stop_unless_loaded(
-    db,
-    "findings",
-    "No audit findings are loaded yet. Load an export of audit findings and their corrective actions "
-    "(finding id, audit type, standard, severity, raised and closed dates, status) on the Upload page.",
+    dataset="findings",
+    empty=(
+        "No audit findings are loaded yet. Load an export of audit findings and their corrective actions "
+        "(finding id, audit type, standard, severity, raised and closed dates, status) on the Upload page."
+    ),
 )
 
 aging = ui.cached(aging_chart)(db, filters)

@@ -16,18 +16,15 @@ from isokpi.survey_view import (
 )
 from isokpi.views import kpi_chart, latest_value
 
-db, user = ui.start_page(
+db, user, filters = ui.dataset_page(
     __file__,
     caption="What employees, customers, suppliers and investors say, with how sure we can be. (ISO 9001 7.3, 9.1.2)",
-)
-ui.demo_notice(db)
-filters = ui.sidebar_filters(db, standards=False)
-
-ui.stop_unless_loaded(
-    db,
-    "survey",
-    "No survey results are loaded yet. Load an export of survey answers (one row per answer, or a wide export "
-    "with one column per question and a question-to-pillar mapping) on the Upload page.",
+    dataset="survey",
+    empty=(
+        "No survey results are loaded yet. Load an export of survey answers (one row per answer, or a wide export "
+        "with one column per question and a question-to-pillar mapping) on the Upload page."
+    ),
+    standards=False,
 )
 
 responses = ui.cached(responses_chart)(db, filters)

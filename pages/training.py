@@ -7,18 +7,14 @@ from isokpi import ui
 from isokpi.training_view import EXPIRING_WITHIN_DAYS, hours_chart, latest_hours, matrix_chart, staff_on_record
 from isokpi.views import kpi_chart, latest_value, state_day
 
-db, user = ui.start_page(
+db, user, filters = ui.dataset_page(
     __file__,
     caption="Are people trained on time, do qualifications stay valid, and does training work? (ISO 9001 7.2)",
-)
-ui.demo_notice(db)
-filters = ui.sidebar_filters(db)
-
-ui.stop_unless_loaded(
-    db,
-    "training",
-    "No training records are loaded yet. Load an export of training records from your HR or learning system "
-    "(employee, department, course, hours, status, due and completion dates) on the Upload page.",
+    dataset="training",
+    empty=(
+        "No training records are loaded yet. Load an export of training records from your HR or learning system "
+        "(employee, department, course, hours, status, due and completion dates) on the Upload page."
+    ),
 )
 
 by_department = ui.cached(hours_chart)(db, filters, "department")

@@ -11,6 +11,7 @@ from isokpi.errors import IsokpiError
 from isokpi.ingest import list_batches, undo_batch
 from isokpi.pillars import PILLAR_IDS, PILLAR_NAMES
 from isokpi.safety import plain as md
+from isokpi.survey_tools import TOOLS
 from isokpi.templates import template_csv, template_xlsx
 from isokpi.uploads import NOT_IN_FILE, SAME_VALUE
 
@@ -142,12 +143,18 @@ def inspect(uploaded, file_name):
     return inspection, sheet
 
 
-def choose_dataset(choice, headers):
+def choose_dataset(choice, inspection):
     """(dataset name, saved mapping for these headers); (None, None) when the headers cannot tell."""
+    headers = inspection.headers
     saved = mapping.find_saved_mapping(db, None if choice == DETECT else choice, headers)
+    if inspection.source:
+        st.caption(
+            f"Recognised a {TOOLS[inspection.source].title} export: its header rows, respondent id and answer dates "
+            "are read as the tool writes them. Choose its question columns and their pillars below."
+        )
     if choice != DETECT:
         return choice, saved
-    dataset_name = saved.dataset if saved else uploads.detect_dataset(headers)
+    dataset_name = saved.dataset if saved else "survey" if inspection.source else uploads.detect_dataset(headers)
     if dataset_name is None:
         st.warning(
             "The headers do not tell which dataset this file is: choose the dataset above.", icon=":material/help:"
@@ -185,7 +192,7 @@ def date_order(base, ctx):
     return None if order == "auto" else order
 
 
-def wide_settings(dataset, headers, base, ctx):
+def wide_settings(dataset, inspection, headers, base, ctx):
     """A wide survey export's respondent column, question columns with their pillars, and scale; None until
     every question has a pillar."""
     with st.container(border=True):
@@ -194,8 +201,9 @@ def wide_settings(dataset, headers, base, ctx):
             "Each question column becomes one survey row per respondent, with question_id = the column name. "
             "Empty answers give no row."
         )
-        defaults, saved_pillars = uploads.question_defaults(dataset.name, headers, base)
-        suggested = uploads.suggest_mapping(dataset.name, headers)
+        status = st.empty()  # the settings in one line, filled below as they are chosen
+        defaults, saved_pillars = uploads.question_defaults(headers, base)
+        suggested = uploads.respondent_default(uploads.suggest_mapping(dataset.name, headers), inspection.identifiers)
         respondent = column_choice(
             dataset.column("response_id"),
             headers,
@@ -205,21 +213,15 @@ def wide_settings(dataset, headers, base, ctx):
             ctx,
             label="Respondent id column (response_id)",
         )
-        picked = st.multiselect("Question columns", headers, default=defaults, key=f"questions-{ctx}")
-        questions = {}
-        for header in picked:
-            pillar = saved_pillars.get(header)
-            questions[header] = st.selectbox(
-                f"Pillar of {md(header)}",
-                PILLAR_IDS,
-                index=PILLAR_IDS.index(pillar) if pillar in PILLAR_IDS else None,
-                format_func=PILLAR_NAMES.get,
-                placeholder="Choose the pillar this question evidences",
-                key=f"pillar-{ctx}-{headers.index(header)}",
-            )
+        picked = st.multiselect(
+            "Question columns", [h for h in headers if h != respondent[0]], default=defaults, key=f"questions-{ctx}",
+            placeholder="Choose the columns that hold answers",
+        )  # fmt: skip
+        questions = question_pillars(picked, headers, saved_pillars, ctx)
         scales = list(SCALES)
         default_scale = base.scale if base and base.scale in scales else "likert5"
         scale = st.selectbox("Scale of every question", scales, index=scales.index(default_scale), key=f"scale-{ctx}")
+        status.info(uploads.questions_status(questions, respondent[0]), icon=":material/checklist:")
     if not picked:
         st.warning("Choose the question columns of the export.", icon=":material/checklist:")
         return None
@@ -229,6 +231,43 @@ def wide_settings(dataset, headers, base, ctx):
         )
         return None
     return respondent, questions, scale
+
+
+def pillar_key(ctx, headers, header):
+    return f"pillar-{ctx}-{headers.index(header)}"
+
+
+def question_pillars(picked, headers, saved_pillars, ctx):
+    """{question header: pillar or None}: one pillar given to several questions at once, then each question's own."""
+    if not picked:
+        return {}
+
+    def apply_pillar():
+        chosen = st.session_state.get(f"group-pillar-{ctx}")
+        for header in st.session_state.get(f"group-{ctx}", []):
+            st.session_state[pillar_key(ctx, headers, header)] = chosen
+
+    group, pillar, button = st.columns([3, 2, 1], vertical_alignment="bottom")
+    group.multiselect("Questions", picked, key=f"group-{ctx}", placeholder="Choose questions of one pillar")
+    pillar.selectbox(
+        "Their pillar", PILLAR_IDS, index=None, format_func=PILLAR_NAMES.get, key=f"group-pillar-{ctx}",
+        placeholder="Choose the pillar",
+    )  # fmt: skip
+    button.button("Apply", key=f"group-apply-{ctx}", on_click=apply_pillar, icon=":material/done_all:")
+    questions = {}
+    with st.expander("Pillar of each question", expanded=len(picked) <= 6):
+        for header in picked:
+            key = pillar_key(ctx, headers, header)
+            pillar = None if key in st.session_state else saved_pillars.get(header)  # once set, the widget's own
+            questions[header] = st.selectbox(
+                f"Pillar of {md(header)}",
+                PILLAR_IDS,
+                index=PILLAR_IDS.index(pillar) if pillar in PILLAR_IDS else None,
+                format_func=PILLAR_NAMES.get,
+                placeholder="Choose the pillar this question evidences",
+                key=key,
+            )
+    return questions
 
 
 def save_form(full, dataset_name, headers, saved, ctx):
@@ -275,7 +314,8 @@ def mapping_settings(dataset, inspection, headers, base, saved, wide_choice, dat
                 chosen[column.name], constants[column.name] = column_choice(
                     column, headers, suggested, base, wide_choice is not None, ctx
                 )
-        full = uploads.build_mapping(dataset.name, chosen, constants, questions, scale, date_format)
+        tool = {"source": base.source, "labels": base.labels} if base else {}
+        full = uploads.build_mapping(dataset.name, chosen, constants, questions, scale, date_format, **tool)
         save_form(full, dataset.name, inspection.headers, saved if base else None, ctx)
     return full if uploads.needs_mapping(full, headers) else None
 
@@ -386,12 +426,14 @@ def settings_and_report(uploaded, file_name, choice):
     setting is missing."""
     inspection, sheet = inspect(uploaded, file_name)
     headers = list(dict.fromkeys(h for h in inspection.headers if h.strip()))
-    dataset_name, saved = choose_dataset(choice, inspection.headers)
+    dataset_name, saved = choose_dataset(choice, inspection)
     if dataset_name is None:
         return None
     dataset = DATASETS[dataset_name]
     base = use_saved(saved, uploaded.file_id)
     ctx = f"{uploaded.file_id}-{sheet}-{dataset_name}-{saved.mapping_id if base else 0}"
+    if base is None and inspection.source and dataset_name == "survey":
+        base = uploads.tool_mapping(inspection.source)  # the settings the tool's export implies
     date_format = date_order(base, ctx)
     wide = dataset_name == "survey" and st.toggle(
         "One row per respondent (a wide export: one column per question)",
@@ -399,7 +441,7 @@ def settings_and_report(uploaded, file_name, choice):
         key=f"wide-{ctx}",
     )
     ctx = f"{ctx}-{int(wide)}"
-    wide_choice = wide_settings(dataset, headers, base, ctx) if wide else None
+    wide_choice = wide_settings(dataset, inspection, headers, base, ctx) if wide else None
     if wide and wide_choice is None:
         return None
     chosen = mapping_settings(dataset, inspection, headers, base, saved, wide_choice, date_format, ctx)
@@ -582,6 +624,8 @@ if message is not None:
         st.success(text, icon=":material/check_circle:")
     else:
         st.error(text, icon=":material/error:")
+ui.demo_notice(db)
+ui.demo_removal(db, user, only_beside_real=True)  # offered once your own data is loaded beside the demo
 
 load_tab, history_tab, mappings_tab, templates_tab = st.tabs(["Load a file", "History", "Saved mappings", "Templates"])
 with load_tab:

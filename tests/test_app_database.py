@@ -4,9 +4,6 @@ process holds is named with that process."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 import streamlit as st
 
@@ -17,6 +14,7 @@ from isokpi.ingest import ingest_file, list_batches, undo_batch
 from isokpi.opening import open_database, open_target
 
 from .apptest import app_page
+from .holder import held
 
 DATASETS = ("training", "findings", "survey", "targets")
 LEAD = system_user("test")
@@ -74,17 +72,7 @@ def test_only_a_database_that_never_held_a_batch_is_new(tmp_path, write):
 def test_a_database_held_by_another_process_is_named_with_it_on_the_page(tmp_path, use_database):
     path = tmp_path / "held.duckdb"
     open_target(resolve_target(path)).close()
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            f"import duckdb, time; c = duckdb.connect({str(path)!r}); print('ready', flush=True); time.sleep(60)",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout.readline().strip() == "ready"
+    with held(path) as holder:
         use_database(path)
         at = app_page("overview")
         at.run()
@@ -93,8 +81,5 @@ def test_a_database_held_by_another_process_is_named_with_it_on_the_page(tmp_pat
         assert f"is in use by process {holder.pid}, probably another isokpi server or command" in error
         assert "Stop that process and reload this page" in error
         assert not at.get("plotly_chart") and not at.title  # the page stopped there
-    finally:
-        holder.kill()
-        holder.wait()
     at.run()  # the holder is gone: the next run opens the database
     assert not at.exception and not at.error, (at.exception, [e.value for e in at.error])

@@ -4,9 +4,8 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
+from .holder import held
 from .test_cli import FINDINGS, run
 
 
@@ -14,17 +13,7 @@ def test_a_busy_database_gives_one_json_object_naming_the_process_that_holds_it(
     path = tmp_path / "held.duckdb"
     source = tmp_path / "findings.csv"
     source.write_text(FINDINGS)
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            f"import duckdb, time; c = duckdb.connect({str(path)!r}); print('ready', flush=True); time.sleep(60)",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout.readline().strip() == "ready"
+    with held(path) as holder:
         for command in (
             ("batches",),
             ("ingest", "findings", str(source)),
@@ -40,9 +29,6 @@ def test_a_busy_database_gives_one_json_object_naming_the_process_that_holds_it(
             assert result.stderr == f"isokpi: {report['error']}\n"  # people read the same message
             without_json = run(*command, "--db", str(path))
             assert (without_json.returncode, without_json.stdout) == (1, ""), command
-    finally:
-        holder.kill()
-        holder.wait()
 
 
 def test_input_refused_before_a_command_starts_is_one_json_object_with_exit_code_2(tmp_path):

@@ -179,7 +179,7 @@ def test_three_sites_everywhere(loaded):
 def test_employee_ids_are_text_with_leading_zeros(loaded):
     database, _ = loaded
     ids = [row[0] for row in database.query("SELECT DISTINCT employee_id FROM training")]
-    assert all(re.fullmatch(r"0\d{4}", employee) for employee in ids)
+    assert all(re.fullmatch(r"DEMO-0\d{4}", employee) for employee in ids)
     assert 850 <= len(ids) <= 1_050  # ~800 staff plus a few years of joiners
     # Leavers' records stop: some employees have no record due in the last six months.
     gone = one(
@@ -188,6 +188,22 @@ def test_employee_ids_are_text_with_leading_zeros(loaded):
         {"cut": dt.date(2026, 6, 1)},
     )
     assert 10 <= gone <= 200
+
+
+def test_every_demo_id_starts_with_its_own_prefix(loaded):
+    """No real export's ids can meet a demo row: every id column of the demo starts with DEMO-."""
+    database, _ = loaded
+    for dataset in DATASETS.values():
+        for column in (c.name for c in dataset.columns if c.kind == "id" and c.name != "question_id"):
+            other = one(
+                database,
+                f"SELECT count(*) FROM {dataset.name} WHERE {column} IS NOT NULL AND NOT starts_with({column}, 'DEMO-')",
+            )
+            filled = one(database, f"SELECT count({column}) FROM {dataset.name}")
+            assert other == 0, (dataset.name, column)
+            assert filled > 0, (dataset.name, column)
+    assert one(database, "SELECT min(finding_id) FROM findings") == "DEMO-F-2023-0001"
+    assert one(database, "SELECT min(record_id) FROM training") == "DEMO-TR-000001"
 
 
 def test_training_records_are_consistent(loaded):
@@ -231,7 +247,7 @@ def test_findings_follow_the_rules_of_an_audit_programme(loaded):
     """
     assert one(database, not_a_repeat) == 0  # a repeat names an earlier finding of its clause at its site
     audit_ids = {row[0] for row in database.query("SELECT audit_id FROM findings WHERE audit_type = 'internal'")}
-    assert "IA-LEE-2024-03" in audit_ids
+    assert "DEMO-IA-LEE-2024-03" in audit_ids
 
 
 def test_some_findings_are_still_open_both_overdue_and_not_yet_due(loaded):
@@ -275,7 +291,7 @@ def test_survey_waves_have_the_declared_shape(loaded):
     pillars, questions, respondents_per_wave, outside_window = engagement
     assert (pillars, questions, outside_window) == (8, 16, 0)  # two questions a pillar, in each quarter's window
     assert 400 < respondents_per_wave < 480  # ~55% of ~800 staff
-    assert one(database, "SELECT min(response_id) FROM survey WHERE survey_id = 'ENG-2024Q1'") == "R00001"
+    assert one(database, "SELECT min(response_id) FROM survey WHERE survey_id = 'DEMO-ENG-2024Q1'") == "DEMO-R00001"
 
 
 def test_targets_change_over_time_and_one_is_per_site(loaded):

@@ -217,7 +217,7 @@ def test_surveys_page_follows_filters_in_the_query_string(demo_file, open_page):
     assert metrics(porto)["Responses"] == f"{int(porto_waves['respondents'].sum()):,}" != everywhere
     suppliers = open_page(demo_file, "surveys", stakeholder="Supplier")
     assert titles(suppliers)[0].startswith("Stakeholder Engagement: ")  # suppliers answer one pillar
-    assert suppliers.selectbox(key="wave").value.startswith("SUP-")
+    assert suppliers.selectbox(key="wave").value.startswith("DEMO-SUP-")
 
 
 def test_surveys_page_never_shows_a_group_under_5_respondents(tiny_survey_file, open_page):

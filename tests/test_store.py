@@ -20,6 +20,7 @@ from isokpi.ingest import ingest_file
 from isokpi.opening import open_target
 
 from .conftest import ROOT, target_env, target_spec
+from .holder import held
 
 pytestmark = pytest.mark.both_backends  # every test here runs on the DuckDB file and on DuckLake
 
@@ -90,17 +91,7 @@ def test_the_database_comes_from_the_argument_then_the_environment_then_the_defa
 
 def test_a_second_process_gets_a_plain_message_not_a_lock_error(tmp_path):
     path = tmp_path / "held.duckdb"
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            f"import duckdb, time; c = duckdb.connect({str(path)!r}); print('ready', flush=True); time.sleep(60)",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout.readline().strip() == "ready"
+    with held(path) as holder:
         with pytest.raises(DatabaseBusyError) as raised:
             open_target(resolve_target(path))
         message = str(raised.value)
@@ -111,9 +102,6 @@ def test_a_second_process_gets_a_plain_message_not_a_lock_error(tmp_path):
         )
         assert cli.returncode == 1
         assert "Traceback" not in cli.stderr and "in use by process" in cli.stderr
-    finally:
-        holder.kill()
-        holder.wait()
 
 
 def test_the_connection_cannot_touch_files_outside_the_data_directory(db, tmp_path):

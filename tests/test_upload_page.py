@@ -192,10 +192,10 @@ def test_a_wide_survey_export_is_mapped_previewed_as_long_rows_and_loaded(app):
     at = upload(run(at), "pulse.csv", WIDE)
     assert labelled(at.toggle, "One row per respondent (a wide export: one column per question)").value
     assert labelled(at.selectbox, "Respondent id column (response_id)").value == "Respondent"
-    assert labelled(at.multiselect, "Question columns").value == [
-        "I understand our quality objectives",
-        "I get the resources I need",
-    ]
+    assert labelled(at.multiselect, "Question columns").value == []  # nothing guessed: the user says which
+    assert "Choose the question columns of the export." in texts(at.warning)
+    questions = ["I understand our quality objectives", "I get the resources I need"]
+    at = run(labelled(at.multiselect, "Question columns").set_value(questions))
     assert "Choose a pillar for every question column" in texts(at.warning)
     labelled(at.selectbox, "Pillar of I understand our quality objectives").set_value("vision_strategy")
     labelled(at.selectbox, "Pillar of I get the resources I need").set_value("resources")
@@ -220,6 +220,47 @@ def test_a_wide_survey_export_is_mapped_previewed_as_long_rows_and_loaded(app):
     assert app.db.query("SELECT survey_id, survey_type, stakeholder, scale, count(*) FROM survey GROUP BY ALL") == [
         ("ENG-2025Q1", "engagement", "employee", "likert5", 3)
     ]
+
+
+HR_EXPORT = (
+    b"Employee ID,Department,Site,Team,Submitted,I understand our quality objectives,My manager recognises good work,"
+    b"I have the training I need for my job,Q4\n"
+    b"E-101,Production,Leeds,Day,2025-03-03,5,4,4,3\n"
+    b"E-102,Production,Leeds,Night,2025-03-03,4,2,5,4\n"
+    b"E-103,Quality,Porto,Day,2025-03-04,3,5,4,5\n"
+)
+
+
+def test_a_wide_hr_export_is_a_survey_its_respondent_found_and_one_pillar_set_for_several_questions(app):
+    at = upload(app.open(), "hr-pulse.csv", HR_EXPORT)
+    # Department and site name a person as in a training export; the question columns make it a survey.
+    assert any(
+        c.value.startswith("Dataset detected from the headers: ") and c.value.endswith("(survey).") for c in at.caption
+    )
+    assert labelled(at.toggle, "One row per respondent (a wide export: one column per question)").value
+    # No header says "respondent": the one named like a person's id whose every row differs.
+    assert labelled(at.selectbox, "Respondent id column (response_id)").value == "Employee ID"
+    assert labelled(at.multiselect, "Question columns").value == []
+    questions = [
+        "I understand our quality objectives",
+        "My manager recognises good work",
+        "I have the training I need for my job",
+        "Q4",
+    ]
+    at = run(labelled(at.multiselect, "Question columns").set_value(questions))
+    assert "4 question columns, 0 with a pillar (4 to go); respondent id from Employee ID." in texts(at.info)
+    at = run(labelled(at.multiselect, "Questions").set_value(questions[1:]))
+    at = run(labelled(at.selectbox, "Their pillar").set_value("culture"))
+    at = run(at.button(key=next(b.key for b in at.button if b.key.startswith("group-apply-"))).click())
+    pillars = {q: labelled(at.selectbox, f"Pillar of {q}").value for q in questions}
+    assert pillars == {questions[0]: None, questions[1]: "culture", questions[2]: "culture", questions[3]: "culture"}
+    assert "4 question columns, 3 with a pillar (1 to go); respondent id from Employee ID." in texts(at.info)
+    at = run(labelled(at.selectbox, f"Pillar of {questions[0]}").set_value("vision_strategy"))
+    assert "4 question columns, all with a pillar; respondent id from Employee ID." in texts(at.info)
+    labelled(at.text_input, "survey_id: value for every row").input("HR-2025Q1")
+    labelled(at.text_input, "survey_type: value for every row").input("engagement")
+    at = run(at)
+    assert metrics(at) == {"Rows read": "3", "To insert": "12", "To update": "0", "Unchanged": "0"}
 
 
 def test_a_re_upload_from_another_tool_is_all_unchanged_and_makes_no_batch(app):

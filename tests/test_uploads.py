@@ -32,10 +32,12 @@ from isokpi.uploads import (
     build_mapping,
     check_file,
     detect_dataset,
+    id_candidates,
     inspect_upload,
     load_upload,
     needs_mapping,
     private_upload,
+    question_like,
     suggest_mapping,
     unmatched_headers,
     validate_upload,
@@ -172,6 +174,26 @@ def test_detection_returns_none_for_no_match_or_a_tie():
     assert detect_dataset([]) is None
     # "site" is a column of every dataset: a tie.
     assert detect_dataset(["Site"]) is None
+
+
+HR_HEADERS = ["Employee ID", "Department", "Site", "Submitted", "I understand our quality objectives",
+              "My manager recognises good work", "Do I have the tools?", "Q4"]  # fmt: skip
+
+
+def test_a_wide_survey_export_is_told_from_training_by_its_question_columns():
+    # Employee, department and site are training's columns too; no dataset has every required column named.
+    assert detect_dataset(HR_HEADERS) == "survey"
+    assert detect_dataset(HR_HEADERS[:6]) == "training"  # two question-like headers are not enough
+    # A complete training export with extra long headers stays training.
+    complete = ["record_id", "employee_id", "department", "course", "hours"]
+    assert detect_dataset([*complete, *HR_HEADERS[4:]]) == "training"
+    assert [question_like(h) for h in HR_HEADERS] == [False, False, False, False, True, True, True, True]
+
+
+def test_respondent_candidates_are_named_like_a_persons_id_best_word_first():
+    headers = ["Email", "Respondent", "Employee number", "Department", "Valid", "user_id"]
+    assert id_candidates(headers) == ["Respondent", "Employee number", "Email", "user_id"]
+    assert id_candidates(["Department", "Score"]) == []
 
 
 def test_suggestions_are_the_clis_own_header_matches():

@@ -73,6 +73,7 @@ def streamlit_server(
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
+            process.wait()  # gone, and its database file free, before the test reads it
         log.close()
 
 

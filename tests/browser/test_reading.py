@@ -101,6 +101,7 @@ def test_chart_titles_and_labels_fit_their_chart(shared_server, playwright_brows
 
 def test_the_menu_is_usable_from_the_keyboard(shared_server, page):
     open_path(page, shared_server, "")
+    page.get_by_role("link", name="Surveys").wait_for(timeout=60_000)  # the menu is drawn
     for _ in range(60):
         page.keyboard.press("Tab")
         focused = page.evaluate("() => document.activeElement && document.activeElement.textContent")
