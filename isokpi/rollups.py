@@ -383,6 +383,15 @@ def _fill(cursor: duckdb.DuckDBPyConnection, tables: list[str], tag: int) -> dic
     return written
 
 
+def refill(cursor: duckdb.DuckDBPyConnection, datasets: Iterable[str], tag: int) -> dict[str, int]:
+    """Inside the caller's transaction: recompute from the rows every roll-up table `datasets` feed, tagged `tag`
+    (the batch counter value the change took), for a change that is neither a load nor an undo (the demo's
+    removal). Returns the rows written per table."""
+    wanted = set(datasets)
+    tables = [table for table in TABLES if any(rollup.dataset in wanted for rollup in rollups_into(table))]
+    return _fill(cursor, tables, tag) if tables else {}
+
+
 def rebuild(database: Database, *, actor: User) -> dict[str, int]:
     """Recompute every roll-up from the rows (quality leads), in one transaction; return the rows per table."""
     require(actor, QUALITY_LEAD)
