@@ -1,0 +1,30 @@
+-- Likert answers to items tagged $pillar (any stakeholder) in the period: share that are favourable. n is respondents;
+-- successes and answers make the value, the sums over respondents of favourable^2, favourable * answers and answers^2
+-- give its interval. Simple respondents come summed (rollup_survey_groups, family pillar); the others are grouped per
+-- respondent here, as kpis/survey_favourable.sql does.
+WITH one_by_one AS (
+    SELECT CAST(date_trunc($grain, responded_on) AS DATE) AS period, survey_id, response_id,
+           sum(copies * CAST(score >= (CAST($favourable_from AS DOUBLE[]))[list_position(CAST($scales AS VARCHAR[]), scale)]
+                             AS INTEGER)) AS favourable,
+           sum(copies) AS answers
+    FROM survey_complex
+    WHERE pillar = $pillar AND scale IN ('likert4', 'likert5', 'likert7')
+    GROUP BY ALL
+),
+parts AS (
+    SELECT CAST(date_trunc($grain, responded_on) AS DATE) AS period, sum(respondents) AS n, sum(successes) AS successes,
+           sum(answers) AS answers, sum(sum_ss) AS sum_ss, sum(sum_sa) AS sum_sa, sum(sum_aa) AS sum_aa
+    FROM survey_groups WHERE family = 'pillar' AND pillar = $pillar
+    GROUP BY ALL
+    UNION ALL
+    SELECT period, count(*), sum(favourable), sum(answers), sum(favourable * favourable), sum(favourable * answers),
+           sum(answers * answers)
+    FROM one_by_one GROUP BY period
+)
+SELECT period, 100.0 * sum(successes) / sum(answers) AS value, CAST(sum(n) AS BIGINT) AS n,
+       sum(successes) AS successes, sum(answers) AS answers,
+       sum(sum_ss) AS sum_ss, sum(sum_sa) AS sum_sa, sum(sum_aa) AS sum_aa
+FROM parts
+GROUP BY period
+HAVING sum(n) > 0
+ORDER BY period

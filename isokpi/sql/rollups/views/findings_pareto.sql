@@ -1,0 +1,27 @@
+-- Findings that need an action raised from $date_from up to $day, counted by $by ('clause', labelled with its
+-- standard, or 'root_cause'): the $top largest, then the rest as one "Other" row, with the cumulative share.
+-- not_recorded counts the findings without a value (left out of the bars).
+WITH labelled AS (
+    SELECT label, sum(findings) AS findings
+    FROM findings_labels
+    WHERE kind = CASE $by WHEN 'root_cause' THEN 'root_cause' ELSE 'clause' END
+      AND raised_on <= $day AND ($date_from IS NULL OR raised_on >= $date_from)
+    GROUP BY label
+    HAVING sum(findings) > 0
+),
+counted AS (
+    SELECT label, findings, row_number() OVER (ORDER BY findings DESC, label) AS rank
+    FROM labelled
+    WHERE label IS NOT NULL
+),
+grouped AS (
+    SELECT CASE WHEN rank <= $top THEN label END AS label, min(rank) AS rank, sum(findings) AS findings,
+           count(*) AS labels
+    FROM counted
+    GROUP BY 1
+)
+SELECT coalesce(label, 'Other (' || labels || ' more)') AS label, CAST(findings AS BIGINT) AS findings, labels,
+       100.0 * sum(findings) OVER (ORDER BY rank) / sum(findings) OVER () AS cumulative_pct,
+       (SELECT CAST(coalesce(sum(findings), 0) AS BIGINT) FROM labelled WHERE label IS NULL) AS not_recorded
+FROM grouped
+ORDER BY rank
