@@ -13,6 +13,7 @@ import datetime as dt
 import pandas as pd
 
 from isokpi import format as fmt
+from isokpi.auth import LOCAL_USER
 from isokpi.charts import point_start
 from isokpi.narrative import record_pillar_texts
 from isokpi.periods import period_name
@@ -37,11 +38,20 @@ def day_text(iso: str | None) -> str:
 
 
 def state_text(record: dict) -> str:
+    """'Closed and frozen on 01 Dec 2026 at 14:05 UTC by Ann Smith', 'Open (draft)'."""
     review = record["review"]
     label = STATUS_LABELS.get(review["status"], review["status"])
     if review["status"] == "closed":
-        return f"{label} on {day_text(review['closed_at'])} by {review['closed_by']}"
+        at = dt.datetime.fromisoformat(review["closed_at"])
+        return f"{label} on {at:%d %b %Y} at {at:%H:%M} UTC by {closer(review)}"
     return label
+
+
+def closer(review: dict) -> str:
+    """Who closed a review, by name; a record frozen before names were kept shows its identifier, the local user
+    as 'Local user'."""
+    name = review.get("closed_by_name") or review["closed_by"]
+    return "Local user" if name == LOCAL_USER else name
 
 
 def pillar_kpis(record: dict, pillar: dict) -> list[dict]:
