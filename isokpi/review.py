@@ -22,6 +22,7 @@ from isokpi.errors import InputError
 from isokpi.narrative import record_pillar_texts
 from isokpi.periods import add_months, period_start
 from isokpi.review_inputs import SECTION_KEYS, build_inputs, completeness, evidence, jsonable
+from isokpi.review_summary import build_summary
 
 RECORD_VERSION = 1
 
@@ -321,6 +322,7 @@ def build_record(database: Database, review: dict, data: dict | None = None) -> 
         "completeness": completeness(sections),
         "actions": outputs,
     }
+    record["summary"] = build_summary(record)
     return jsonable(record)
 
 
