@@ -24,22 +24,31 @@ def menu(shown) -> dict[str, list]:
 
 def main() -> None:
     # Imported here: the server imports this file before Streamlit's runtime exists, and ui's caches need it.
-    from isokpi import auth, ui
+    from isokpi import auth, navigation, ui
     from isokpi.safety import plain
 
     st.set_page_config(page_title=ui.APP_TITLE, page_icon=ui.PAGE_ICON, layout="wide")
     database = ui.database()
     user = ui.current_user(database)
     if user is not None and user.role is not None:
-        # Pages a user cannot use are left out of the menu; each page still checks the role itself.
-        page = st.navigation(menu(lambda spec: user.can(spec.role)))
+        # Pages a user cannot use are left out of the menu; each page still checks the role itself. The menu is
+        # drawn by ui.page_menu, whose links keep the sidebar's filters (Streamlit's own menu would drop them).
+        sections = menu(lambda spec: user.can(spec.role))
+        page = st.navigation(sections, position="hidden")
         with st.sidebar:
+            ui.page_menu(sections)
             st.caption(f"Signed in as **{plain(user.name)}** ({auth.ROLE_NAMES[user.role]})")
             if ui.auth_configured() and st.button("Sign out", icon=":material/logout:"):
                 st.logout()
     else:
         page = st.navigation(menu(lambda spec: True), position="hidden")
-    page.run()
+    spec = navigation.page_at(page.url_path)
+    if spec.filters and user is not None and user.role is not None:
+        ui.frame_filters(database, standards=spec.filters != "no standard")
+    try:
+        page.run()
+    finally:
+        ui.page_done()
 
 
 def local_mode() -> bool:

@@ -11,6 +11,7 @@ import datetime as dt
 import textwrap
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -29,48 +30,109 @@ LIMIT = "#9aa3ad"
 GRID = "#e8ebef"
 FONT = "Source Sans Pro, sans-serif"  # Streamlit's bundled font: nothing is fetched from a CDN
 
-TITLE_WIDTH = 110  # characters per title line before it wraps
+TITLE_WIDTH = 110  # characters per title line of a full-width KPI chart before it wraps
+TITLE_WRAP = 56  # characters per title line of the other charts: they may sit in a half-width column at 1280 px
 NOTE_WIDTH = 40  # characters of a note shown on the chart; the whole note shows on hover
 
 # Plotly's own toolbar would offer a PNG export; the page offers the data as CSV instead.
 PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d", "toImage"], "responsive": True}
 
 
+def _escaped(value: object, key: str = "") -> object:
+    """`value` with every string in it escaped for plotly, however deep (lists, tuples, numpy arrays, dicts such
+    as a table's header); the very same object when it holds no text to change. `key` is the property holding it:
+    a hover or text template keeps plotly's own <extra> around what it escapes."""
+    if isinstance(value, str):
+        escaped = plotly_text(value)
+        if key.endswith("template"):
+            escaped = escaped.replace("&lt;extra&gt;", "<extra>").replace("&lt;/extra&gt;", "</extra>")
+        return value if escaped == value else escaped
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind not in "OUS":  # numbers and dates carry no text
+            return value
+        items = value.tolist()
+        escaped_items = _escaped(items, key)
+        return value if escaped_items is items else escaped_items
+    if isinstance(value, dict):
+        escaped_dict = {name: _escaped(item, name) for name, item in value.items()}
+        same = all(escaped_dict[name] is item for name, item in value.items())
+        return value if same else escaped_dict
+    if isinstance(value, list | tuple):
+        escaped_list = [_escaped(item, key) for item in value]
+        return value if all(new is old for new, old in zip(escaped_list, value, strict=True)) else escaped_list
+    return value
+
+
 def _sanitise_traces(figure: go.Figure) -> None:
-    """Category labels, texts and names come from uploaded data (sites, departments, clauses, survey ids)."""
+    """Every text a trace carries may come from uploaded data (sites, departments, clauses, root causes, survey ids,
+    courses): x, y, text, hovertext, customdata, labels, names, table cells, colour bar titles... all escaped,
+    and what our code wrote into a hover template around them too."""
     for trace in figure.data:
-        for attribute in ("x", "y", "text", "hovertext"):
-            values = getattr(trace, attribute, None)
-            if isinstance(values, tuple | list) and any(isinstance(v, str) for v in values):
-                setattr(trace, attribute, [plotly_text(v) for v in values])
-            elif isinstance(values, str):
-                setattr(trace, attribute, plotly_text(values))
-        if isinstance(getattr(trace, "name", None), str):
-            trace.name = plotly_text(trace.name)
-    for annotation in figure.layout.annotations:  # subplot titles (a department's name), notes
-        annotation.text = plotly_text(annotation.text)
+        for name, value in trace.to_plotly_json().items():
+            escaped = _escaped(value, name)
+            if escaped is not value:
+                trace[name] = escaped
 
 
-def theme(figure: go.Figure, *, title: str, y_title: str = "", x_title: str = "", height: int = 360) -> go.Figure:
-    """The house style: the finding as the title, units on the axes, quiet grid, no legend clutter. Every text
-    that can hold uploaded data is escaped here, the one place every chart passes through."""
+def _sanitise_layout(figure: go.Figure) -> None:
+    """Titles, axis tick texts and category orders, annotations (subplot titles: a department's name; notes),
+    legend titles: escaped as the traces are, so that a category order still names the escaped categories."""
+    for name, value in figure.layout.to_plotly_json().items():
+        if name == "template":  # plotly's own look, no user text
+            continue
+        escaped = _escaped(value, name)
+        if escaped is not value:
+            figure.layout[name] = escaped
+
+
+def sanitise(figure: go.Figure) -> go.Figure:
+    """Every string `figure` draws escaped for plotly, which reads <tags> in any of them as markup (bold, styles,
+    links). Escaping twice changes nothing, so a figure changed after theme() can pass through again."""
     _sanitise_traces(figure)
+    _sanitise_layout(figure)
+    return figure
+
+
+def theme(
+    figure: go.Figure, *, title: str, y_title: str = "", x_title: str = "", height: int = 360,
+    wrap: int | None = TITLE_WRAP,
+) -> go.Figure:  # fmt: skip
+    """The house style: the finding as the title (wrapped at `wrap` characters a line; None when the caller
+    wrapped it), units on the axes, quiet grid, no legend clutter. Every text that can hold uploaded data is
+    escaped here, the one place every chart passes through."""
+    title, lines = (plotly_text(title), title.count("<br>") + 1) if wrap is None else _wrapped_title(title, wrap)
     figure.update_layout(
-        title={"text": plotly_text(title), "x": 0, "xanchor": "left", "font": {"size": 15}},
+        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 15}},
         font={"family": FONT, "size": 12, "color": "#262730"},
         paper_bgcolor="white",
         plot_bgcolor="white",
-        height=height,
-        margin={"l": 56, "r": 16, "t": 56, "b": 40},
+        height=height + 18 * (lines - 1),
+        margin={"l": 56, "r": 16, "t": 36 + 20 * lines, "b": 40},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1},
         hovermode="x unified",
     )
     figure.update_xaxes(title=plotly_text(x_title), showgrid=False, linecolor=GRID)
     figure.update_yaxes(title=plotly_text(y_title), gridcolor=GRID, zeroline=False)
+    return sanitise(figure)
+
+
+def period_axis(figure: go.Figure, grain: str) -> go.Figure:
+    """A time axis read as the series' periods: 'Nov 2026' for months; for quarters and years one tick per period,
+    labelled 'Q3 2026' or '2026' (plotly would label them as months)."""
+    if grain == "month":
+        figure.update_xaxes(tickformat="%b %Y")
+        return figure
+    days = set()
+    for trace in figure.data:
+        for x in trace.x if trace.x is not None else ():
+            if x is not None and not isinstance(x, str):
+                days.add(pd.Timestamp(x).date())
+    ticks = sorted(days)
+    figure.update_xaxes(tickmode="array", tickvals=ticks, ticktext=[period_name(day, grain) for day in ticks])
     return figure
 
 
-def _wrapped_title(title: str, width: int = TITLE_WIDTH) -> tuple[str, int]:
+def _wrapped_title(title: str, width: int = TITLE_WRAP) -> tuple[str, int]:
     """The title broken into lines that fit the chart, and how many lines it took."""
     lines = textwrap.wrap(plotly_text(title), width=width) or [""]
     return "<br>".join(lines), len(lines)
@@ -161,11 +223,9 @@ def kpi_figure(
             font={"size": 13, "color": NEUTRAL},
         )  # fmt: skip
     wrapped, lines = _wrapped_title(title, TITLE_WIDTH if width is None else max(40, width // 9))
-    theme(figure, title=wrapped, y_title=unit, height=height + 18 * (lines - 1))
+    theme(figure, title=wrapped, y_title=unit, height=height, wrap=None)
     figure.update_layout(margin={"t": 40 + 20 * lines}, width=width)
-    if grain == "month":
-        figure.update_xaxes(tickformat="%b %Y")
-    return figure
+    return period_axis(figure, grain)
 
 
 def _mark_points(figure: go.Figure, kpi: dict, x: list[dt.date], values: list[float | None]) -> None:

@@ -7,7 +7,8 @@
     last 12 months up to today; a closed review is exported from its frozen record)
 
 Exit codes: 0 done, 2 input rejected (the file, mapping or arguments), 1 anything else. Bad input never
-ends in a traceback.
+ends in a traceback. With --json, an error that stops a command (a database in use, a file refused before it
+is read) prints {"error": "<the message>"} on stdout besides the message on stderr, with the same exit code.
 """
 
 from __future__ import annotations
@@ -179,6 +180,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return COMMANDS[args.command](args)
     except IsokpiError as error:
         print(f"isokpi: {error}", file=sys.stderr)
+        if getattr(args, "json", False):  # a machine reading stdout gets the message as one JSON object too
+            print(json.dumps({"error": str(error)}))
         return error.exit_code
     except KeyboardInterrupt:
         print("isokpi: interrupted; nothing half-written (every load is one transaction)", file=sys.stderr)
@@ -252,8 +255,8 @@ def _print_ingest(result) -> None:
         for problem in result.errors:
             where = f"row {problem.row}" + (f", column {problem.column}" if problem.column else "")
             # Most messages quote the value themselves ("'2026-13-45' is not a date"): name it only otherwise.
-            quoted = not problem.value or repr(problem.value) in problem.message
-            value = "" if quoted else f" value {problem.value!r}"
+            quoted = not problem.value or _quoted(problem.value) in problem.message
+            value = "" if quoted else f" value {_quoted(problem.value)}"
             print(f"  {where}:{value} {problem.message}", file=sys.stderr)
         if result.error_count > len(result.errors):
             print(f"  ... and {result.error_count - len(result.errors):,} more", file=sys.stderr)
@@ -271,6 +274,12 @@ def _print_ingest(result) -> None:
     )
     for warning in result.warnings:
         print(f"  note: {warning}")
+
+
+def _quoted(value: str) -> str:
+    """A value as the CLI shows it: repr (a control character shows as \\x07), except that a value already written
+    with escapes (a control-character problem's) keeps its single backslashes."""
+    return f"'{value}'" if value.isprintable() and "'" not in value else repr(value)
 
 
 @command("batches")

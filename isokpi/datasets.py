@@ -738,6 +738,14 @@ TARGETS = Dataset(
 
 DATASETS: dict[str, Dataset] = {dataset.name: dataset for dataset in (TRAINING, FINDINGS, SURVEY, TARGETS)}
 
+# The widest file a load reads: every column of the widest dataset, the question columns of a wide survey export
+# (one per question: a long engagement survey asks 100 to 150), and the other columns exports carry along (a
+# survey tool's metadata, an HR system's extra fields), which are ignored. A wider header is refused from its
+# first line, before it is parsed: 200,000 columns would keep DuckDB busy for minutes.
+MAX_SURVEY_QUESTIONS = 300
+MAX_OTHER_COLUMNS = 200
+MAX_FILE_COLUMNS = max(len(dataset.columns) for dataset in DATASETS.values()) + MAX_SURVEY_QUESTIONS + MAX_OTHER_COLUMNS
+
 
 def get_dataset(name: str) -> Dataset:
     """The dataset called `name`, or a ValueError that lists the valid names."""

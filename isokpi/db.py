@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import importlib.util
 import itertools
 import logging
@@ -35,6 +36,7 @@ DEFAULT_DB = ROOT / "data" / "isokpi.duckdb"
 DUCKLAKE_PREFIX = "ducklake:"
 LAKE_ALIAS = "isokpi"
 ATTACH_ATTEMPTS = 5
+UPLOAD_PREFIX = "isokpi-uploads-"  # the private directory of one process's uploads, in the system's temp folder
 WRITE_ATTEMPTS = 30  # DuckLake conflicts are per table and every load bumps `counters`: writers queue up
 
 T = TypeVar("T")
@@ -48,11 +50,52 @@ class DatabaseError(IsokpiError):
 
 
 class DatabaseBusyError(DatabaseError):
-    """Another process holds the DuckDB file."""
+    """Another process holds the DuckDB file: `holder` says which ("process 4242"), for a page to say so too."""
+
+    def __init__(self, message: str, *, location: str, holder: str) -> None:
+        super().__init__(message)
+        self.location = location
+        self.holder = holder
 
 
 class WriteConflict(DatabaseError):
     """A concurrent writer changed the same tables; the caller retries."""
+
+
+class DiskFullError(DatabaseError):
+    """A write ran out of disk space and was rolled back; `where` is the directory that is full, when known."""
+
+    def __init__(self, message: str, where: str | None = None) -> None:
+        super().__init__(message)
+        self.where = where
+
+
+_NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
+_NO_SPACE_TEXT = tuple(os.strerror(code).lower() for code in _NO_SPACE)  # as DuckDB quotes the OS error
+
+
+def is_disk_full(error: BaseException) -> bool:
+    """Whether `error` is the OS or DuckDB saying that the disk (or the user's quota) is full."""
+    if isinstance(error, DiskFullError) or (isinstance(error, OSError) and error.errno in _NO_SPACE):
+        return True
+    return isinstance(error, duckdb.Error) and any(text in str(error).lower() for text in _NO_SPACE_TEXT)
+
+
+def full_directory(error: BaseException) -> str | None:
+    """The directory of the file that could not be written, from the OS's or DuckDB's error."""
+    if isinstance(error, DiskFullError):
+        return error.where
+    # shutil names the source first and the file it could not write second.
+    path = (error.filename2 or error.filename) if isinstance(error, OSError) else None
+    if path is None:
+        found = re.search(r'file "([^"]+)"', str(error))
+        path = found.group(1) if found else None
+    if not path:
+        return None
+    parts = Path(path).parts
+    # A load's own temporary folder is gone by the time the message is read: name the folder that holds it.
+    private = next((i for i, part in enumerate(parts) if part.startswith(UPLOAD_PREFIX)), None)
+    return str(Path(*parts[:private]) if private else Path(path).parent)
 
 
 @dataclass(frozen=True)
@@ -69,11 +112,14 @@ class Target:
 
     @property
     def data_dir(self) -> Path:
-        """The directory the locked-down connection may read and write."""
+        """The one directory of the data the locked-down connection may read and write: DuckLake's data files; for
+        a DuckDB file, its own temporary directory (`<file>.tmp`, where DuckDB spills what does not fit in memory),
+        never the folder the file is in. DuckDB itself allows the file, its .wal and their checkpoint and recovery
+        files."""
         if self.kind == "ducklake":
             assert self.data_path is not None
             return self.data_path
-        return Path(self.location).resolve().parent
+        return Path(self.location + ".tmp").resolve()
 
 
 def resolve_target(db: str | os.PathLike[str] | None = None) -> Target:
@@ -134,15 +180,33 @@ def _attach_message(target: Target, error: Exception) -> str:
     return f"cannot open the DuckLake catalog {location}: {text}"
 
 
-def _busy_message(target: Target, error: Exception) -> str:
+def _create_private_files() -> None:
+    """From now on this process creates files for its owner only (umask 077, as PostgreSQL does): DuckDB creates
+    the database, its .wal (again after every checkpoint) and its temporary files with the process's umask, and
+    they hold everything loaded. A process that opens a DuckDB file writes its exports that way too."""
+    os.umask(os.umask(0o077) | 0o077)
+
+
+def _make_private(*paths: Path) -> None:
+    """Files of an older isokpi, created before the umask above, are made the owner's only (directories keep
+    their x bit); files someone else owns are left as they are."""
+    for path in paths:
+        with contextlib.suppress(OSError):
+            status = path.stat()
+            if status.st_uid == os.getuid() and status.st_mode & 0o077:
+                os.chmod(path, 0o700 if path.is_dir() else 0o600)
+
+
+def _busy_error(target: Target, error: Exception) -> DatabaseBusyError:
     match = re.search(r"\(PID (\d+)\)", str(error))
     holder = f"process {match.group(1)}" if match else "another process"
-    return (
+    message = (
         f"The database {target.location} is in use by {holder} (probably the isokpi app). A DuckDB file is "
         "open to one process at a time, for reading too. Use the app instead (the Upload page loads files, the "
         "Overview shows the scorecard, the Review page makes packs), or stop the app (Ctrl+C in its terminal) and "
         "run this command again. For several processes at once, use the DuckLake backend described in the README."
     )
+    return DatabaseBusyError(message, location=target.location, holder=holder)
 
 
 class Database:
@@ -155,7 +219,7 @@ class Database:
         self._write_lock = threading.Lock()
         self.write_retries = 0  # writes retried after a conflict with another writer (benchmarks, tests)
         # Uploads are copied here before DuckDB reads them; the locked-down connection may read nothing else.
-        self.upload_root = Path(tempfile.mkdtemp(prefix="isokpi-uploads-"))
+        self.upload_root = Path(tempfile.mkdtemp(prefix=UPLOAD_PREFIX))
         os.chmod(self.upload_root, 0o700)
         # Removed on close, or at the latest when the process exits.
         self._cleanup = weakref.finalize(self, shutil.rmtree, self.upload_root, ignore_errors=True)
@@ -171,12 +235,15 @@ class Database:
     def _connect(self) -> duckdb.DuckDBPyConnection:
         config = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
         if self.target.kind == "duckdb":
+            _create_private_files()
             Path(self.target.location).parent.mkdir(parents=True, exist_ok=True)
+            _make_private(Path(self.target.location), Path(self.target.location + ".wal"), self.target.data_dir)
+            config["temp_directory"] = str(self.target.data_dir)
             try:
                 return duckdb.connect(self.target.location, config=config)
             except duckdb.IOException as error:
                 if "lock" in str(error).lower():
-                    raise DatabaseBusyError(_busy_message(self.target, error)) from None
+                    raise _busy_error(self.target, error) from None
                 raise DatabaseError(f"cannot open {self.target.location}: {error}") from None
         return self._connect_ducklake(config)
 
@@ -211,7 +278,8 @@ class Database:
         return connection
 
     def _lock_down(self) -> None:
-        """No file access outside the data directory and the private upload directory; settings frozen.
+        """No file access outside the data directory (Target.data_dir: never the folder a DuckDB file is in) and
+        the private upload directory; settings frozen.
 
         Called after LOAD and ATTACH (both are refused once external access is off); allowed_directories has
         to be set before enable_external_access. On DuckLake the Postgres connection stays usable, and the
@@ -287,6 +355,13 @@ class Database:
             except BaseException as error:
                 with contextlib.suppress(duckdb.Error):
                     active.execute("ROLLBACK")
+                if is_disk_full(error):  # also at COMMIT, as a TransactionException: no use retrying
+                    where = full_directory(error)
+                    raise DiskFullError(
+                        f"the disk is full{f' ({where})' if where else ''}; nothing was written. Free some space and "
+                        "try again.",
+                        where,
+                    ) from None
                 if isinstance(error, duckdb.TransactionException):
                     raise WriteConflict(str(error)) from error
                 raise

@@ -521,6 +521,14 @@ def database_is_empty(database: Database) -> bool:
     return not database.query(f"SELECT {exists}")[0][0]
 
 
+def never_held_a_batch(database: Database) -> bool:
+    """True for a database that no batch was ever loaded into: the only kind the app fills with the demo.
+
+    Batch numbers are never handed back (undoing a batch takes one more), so a database whose batches were all
+    undone is empty but not new, and stays empty."""
+    return database.query("SELECT value FROM counters WHERE name = 'batch'")[0][0] == 0
+
+
 # --- calendar and drawing helpers -----------------------------------------------------------------
 
 

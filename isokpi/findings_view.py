@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 
 from isokpi import format as fmt
 from isokpi import stats
-from isokpi.charts import BAD, GOOD, NEUTRAL, TARGET, theme
+from isokpi.charts import BAD, GOOD, NEUTRAL, TARGET, period_axis, theme
 from isokpi.db import Database
 from isokpi.kpis import Filters
 from isokpi.periods import period_label
@@ -188,41 +188,65 @@ def km_figure(counts: pd.DataFrame) -> go.Figure:
 @dataclass(frozen=True)
 class Pareto:
     by: str  # "clause" or "root_cause"
-    frame: pd.DataFrame  # label, findings, labels (1, or how many "Other" holds), cumulative_pct
+    frame: pd.DataFrame  # the `top` largest: label, findings, cumulative_pct (of every finding with a label)
     not_recorded: int  # findings without a clause (root cause), left out
+    rest_findings: int = 0  # findings of the labels after the top ones: said in words, never one tall "Other" bar
+    rest_labels: int = 0
 
     @property
     def total(self) -> int:
-        return int(self.frame["findings"].sum())
+        return int(self.frame["findings"].sum()) + self.rest_findings
+
+    @property
+    def distinct(self) -> int:
+        return len(self.frame) + self.rest_labels
 
     @property
     def vital_few(self) -> int:
-        """Bars (not "Other") up to the first that brings the cumulative share to 80%; all named bars when they
-        never get there."""
-        named = self.frame[self.frame["labels"] == 1] if len(self.frame) else self.frame
-        reached = named.index[named["cumulative_pct"] >= VITAL_FEW_PCT - 1e-9]
-        return int(reached[0]) + 1 if len(reached) else len(named)
+        """Bars up to the first that brings the cumulative share to 80%; all bars when they never get there."""
+        reached = self.frame.index[self.frame["cumulative_pct"] >= VITAL_FEW_PCT - 1e-9]
+        return int(reached[0]) + 1 if len(reached) else len(self.frame)
 
     @property
     def concentrated(self) -> bool:
-        """True when a few named bars reach 80% of the findings."""
+        """True when a few bars reach 80% of the findings."""
         few = self.vital_few
         return few > 0 and float(self.frame["cumulative_pct"].iloc[few - 1]) >= VITAL_FEW_PCT - 1e-9
 
+    @property
+    def rest_note(self) -> str:
+        """'12 more findings in 9 other clauses are not drawn as bars.'"""
+        if not self.rest_findings:
+            return ""
+        word = PARETO_BY[self.by]
+        return (
+            f"{fmt.counted(self.rest_findings, 'more finding', 'more findings')} in "
+            f"{fmt.counted(self.rest_labels, 'other ' + word)} {'is' if self.rest_findings == 1 else 'are'} not drawn "
+            f"as bars ({fmt.value(100 * self.rest_findings / self.total, '%')} of all)."
+        )
+
 
 def pareto(database: Database, filters: Filters, by: str, top: int = PARETO_TOP) -> Pareto:
-    """Findings that need an action by clause (with its standard) or root cause: the `top` largest and "Other"."""
+    """Findings that need an action by clause (with its standard) or root cause: the `top` largest as bars, and how
+    many findings and labels the rest hold."""
     if by not in PARETO_BY:
         raise ValueError(f"by must be one of {', '.join(PARETO_BY)}, not {by!r}")
     frame = view_frame(database, "findings_pareto", filters, by=by, top=top)
     not_recorded = int(frame["not_recorded"].iloc[0]) if len(frame) else 0
-    frame = frame.drop(columns="not_recorded").reset_index(drop=True)
-    return Pareto(by, frame, not_recorded)
+    rest = frame[frame["labels"] > 1]
+    named = frame[frame["labels"] == 1].drop(columns=["not_recorded", "labels"]).reset_index(drop=True)
+    return Pareto(by, named, not_recorded, int(rest["findings"].sum()), int(rest["labels"].sum()))
 
 
 def pareto_chart(database: Database, filters: Filters, by: str) -> Chart:
     result = pareto(database, filters, by)
-    note = f"{result.not_recorded:,} findings without a {PARETO_BY[by]} are left out." if result.not_recorded else ""
+    left_out = (
+        f"{fmt.counted(result.not_recorded, 'finding')} without a {PARETO_BY[by]} "
+        f"{'is' if result.not_recorded == 1 else 'are'} left out."
+        if result.not_recorded
+        else ""
+    )
+    note = " ".join(part for part in (result.rest_note, left_out) if part)
     return Chart(result.frame, None if result.frame.empty else pareto_figure(result), note)
 
 
@@ -231,7 +255,7 @@ def pareto_title(result: Pareto) -> str:
     if result.frame.empty:
         return f"No findings with a {word} recorded for these filters"
     frame = result.frame
-    distinct = int(frame["labels"].sum())
+    distinct = result.distinct
     few = result.vital_few
     share = float(frame["cumulative_pct"].iloc[few - 1])
     top = frame.iloc[0]
@@ -252,7 +276,7 @@ def pareto_figure(result: Pareto) -> go.Figure:
     share as a line."""
     frame = result.frame
     few = result.vital_few if result.concentrated else 0
-    colours = [BAD if i < few and n == 1 else NEUTRAL for i, n in enumerate(frame["labels"])]
+    colours = [BAD if i < few else NEUTRAL for i in range(len(frame))]
     figure = go.Figure(
         [
             go.Bar(x=frame["label"], y=frame["findings"], name="findings", marker_color=colours),
@@ -345,7 +369,8 @@ def severity_figure(frame: pd.DataFrame, grain: str) -> go.Figure:
             )
         )
     figure.update_layout(barmode="stack")
-    return theme(figure, title=severity_title(frame, grain), y_title=f"findings raised per {grain}")
+    theme(figure, title=severity_title(frame, grain), y_title=f"findings raised per {grain}")
+    return period_axis(figure, grain)
 
 
 # --- repeat findings --------------------------------------------------------------------------------------------
@@ -412,6 +437,7 @@ def repeats_figure(frame: pd.DataFrame, grain: str) -> go.Figure:
         ]
     )
     theme(figure, title=repeats_title(frame, grain), y_title=f"repeats per {grain}")
+    period_axis(figure, grain)
     figure.update_layout(
         yaxis2={
             "title": {"text": "% of nonconformities"},

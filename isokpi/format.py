@@ -124,6 +124,11 @@ def count(amount: int | float | None) -> str:
     return DASH if amount is None else number(amount, "")
 
 
+def counted(amount: int, thing: str, things: str = "") -> str:
+    """A count with its noun in the right number: '1 finding', '12 findings', '3 classes' (things given)."""
+    return f"{count(amount)} {thing if amount == 1 else (things or thing + 's')}"
+
+
 def hover(unit: str, axis: str = "y") -> str:
     """A plotly hover template in the unit's precision: '%{y:,.1f}%'."""
     spec = unit_of(unit)

@@ -21,7 +21,7 @@ import duckdb
 from isokpi.audit import record_event
 from isokpi.auth import QUALITY_LEAD, User, cli_user, require
 from isokpi.datasets import Dataset, get_dataset
-from isokpi.db import Database, next_id, now_utc, quote
+from isokpi.db import Database, DiskFullError, full_directory, is_disk_full, next_id, now_utc, quote
 from isokpi.errors import InputError
 from isokpi.mapping import Mapping
 from isokpi.sources import SourceError, StagedFile, stage_file
@@ -121,7 +121,7 @@ def ingest_file(
     dataset = get_dataset(dataset_name)
     name = file_name or Path(path).name
     result = IngestResult(dataset.name, name)
-    with private_workdir(database) as workdir:
+    with nothing_loaded_if_disk_full(name), private_workdir(database) as workdir:
         report("staging")
         try:
             staged = stage_file(path, workdir, name, sheet)
@@ -133,6 +133,25 @@ def ingest_file(
         return _validate_and_load(
             database, dataset, staged, result, mapping, date_format, actor.email, source, check_only, report
         )
+
+
+@contextlib.contextmanager
+def nothing_loaded_if_disk_full(file_name: str):
+    """Turn the disk filling up while a file is staged, validated or written into a plain DiskFullError.
+
+    The load's transaction has rolled back by then, so the database holds what it held before.
+    """
+    try:
+        yield
+    except (OSError, duckdb.Error, DiskFullError) as error:
+        if not is_disk_full(error):
+            raise
+        where = full_directory(error)
+        raise DiskFullError(
+            f"{file_name}: the disk is full; nothing was loaded. Free some space"
+            f"{f' on the disk that holds {where}' if where else ''} and load the file again.",
+            where,
+        ) from None
 
 
 def _validate_and_load(
@@ -255,7 +274,7 @@ def _merge(
     key = ", _key" if dataset.stored_key == "_key" else ""
     # Exact repeats of a row within the file are written once. Without unchanged rows to leave out, the
     # insert reads typed_rows straight: an anti-join here would make DuckDB log every row in the WAL.
-    first_of_key = "QUALIFY row_number() OVER (PARTITION BY _key ORDER BY _row) = 1" if duplicates else ""
+    first_of_key = "QUALIFY row_number() OVER (PARTITION BY t._key ORDER BY t._row) = 1" if duplicates else ""
     absent = [c for c in dataset.column_names if present is not None and c not in present]
     if updated and absent:
         # Changed rows keep what the file does not say: absent columns come from the current version.

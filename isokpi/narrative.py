@@ -55,7 +55,8 @@ def kpi_sentence(series: Series) -> str:
     earlier = series.earlier  # over the whole history: the display window never changes the sentence
     if earlier is None:
         when = period_name(latest.period, series.grain)
-        return f"{kpi.name} was {value(latest.value, kpi.unit)} in {when}: too few periods to judge a trend"
+        only = ", the only survey wave so far" if kpi.survey else ""
+        return f"{kpi.name} was {value(latest.value, kpi.unit)} in {when}{only}: too few periods to judge a trend"
     span = _span(months_between(earlier.period, latest.period))
     if number(earlier.value, kpi.unit) == number(latest.value, kpi.unit):
         movement, moved = f"held at {value(latest.value, kpi.unit)} over {span}", None

@@ -22,20 +22,21 @@ class PageSpec:
     url_path: str  # "" for the default page
     role: str  # the least role that may open it
     help: str  # the menu entry's tooltip
+    filters: str = ""  # the sidebar filters it reads: "" none, "all", "no standard" (surveys have none)
 
 
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/overview.py", "Dashboard", "Overview", "Overview", ":material/dashboard:", "", VIEWER,
-             "The eight leadership pillars at a glance: status against target, trend, and whether a change is real."),
+             "The eight leadership pillars at a glance: status against target, trend, and whether a change is real.", filters="all"),
     PageSpec("pages/pillar.py", "Dashboard", "Pillar", "Pillar", ":material/insights:", "pillar", VIEWER,
-             "Every KPI of one pillar as a process-behaviour chart with limits, target, signals and notes."),
+             "Every KPI of one pillar as a process-behaviour chart with limits, target, signals and notes.", filters="all"),
     PageSpec("pages/training.py", "Dashboard", "Training", "Training", ":material/school:", "training", VIEWER,
-             "Hours per employee, mandatory completion, the training matrix and training effectiveness."),
+             "Hours per employee, mandatory completion, the training matrix and training effectiveness.", filters="all"),
     PageSpec("pages/findings.py", "Dashboard", "Findings", "Findings and corrective actions", ":material/fact_check:",
              "findings", VIEWER,
-             "Open, overdue and aging findings, time to close, Pareto by clause and root cause, repeats."),
+             "Open, overdue and aging findings, time to close, Pareto by clause and root cause, repeats.", filters="all"),
     PageSpec("pages/surveys.py", "Dashboard", "Surveys", "Surveys", ":material/forum:", "surveys", VIEWER,
-             "Favourable answers per pillar with intervals, answer distributions, customer NPS, responses."),
+             "Favourable answers per pillar with intervals, answer distributions, customer NPS, responses.", filters="no standard"),
     PageSpec("pages/review.py", "Management review", "Review (ISO 9.3)", "Management review", ":material/groups:",
              "review", VIEWER,
              "The ISO 9001 9.3 management review: inputs a) to f) from the data, completeness, the pack."),
@@ -48,6 +49,11 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/admin.py", "Admin", "Admin", "Admin", ":material/admin_panel_settings:", "admin", ADMIN,
              "Assign roles by e-mail and read the audit trail of loads, undos, edits and reviews."),
 )  # fmt: skip
+
+
+def page_at(url_path: str) -> PageSpec:
+    """The page served at `url_path` ("" for the default page)."""
+    return next(spec for spec in PAGES if spec.url_path == url_path)
 
 
 def page_of(script: str) -> PageSpec:

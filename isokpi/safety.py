@@ -21,6 +21,11 @@ BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 # Control characters XML (so PowerPoint and Excel files) cannot hold; pasted text sometimes carries them.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#!|<>~$:.@])")
+# Streamlit's markdown (GitHub-flavoured) also links "www.", "http://" and e-mail addresses it finds in the text
+# once escapes are read, so escaping cannot stop it: an invisible word joiner (U+2060) after "@" and ":" and
+# between "www" and its dot breaks each of those patterns and changes nothing a reader sees.
+_AUTOLINK = re.compile(r"(?<=\\[@:])|(?<=[wW]{3})(?=\\\.)")
+WORD_JOINER = "\u2060"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -31,10 +36,11 @@ def without_bidi(text: str) -> str:
 def plain(text: object) -> str:
     """User text (file names, headers, values in messages) for Streamlit markdown, shown exactly as typed.
 
-    Punctuation that markdown reads is escaped, "." and "@" included, so that "www.example.com" or an e-mail
-    address never becomes a link.
+    Punctuation that markdown reads is escaped, and "www.example.com", "http://..." or an e-mail address never
+    becomes a link (an invisible word joiner breaks each: copied from the page, such text carries it).
     """
     escaped = _MARKDOWN.sub(r"\\\1", " ".join(without_bidi(str(text)).split()))
+    escaped = _AUTOLINK.sub(WORD_JOINER, escaped)
     # A list or heading marker at the start: "- x", "+ x", "= x", "1. x".
     escaped = re.sub(r"^(\d+)([.)])", r"\1\\\2", escaped)
     return re.sub(r"^([-+=])", r"\\\1", escaped)

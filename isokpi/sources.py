@@ -1,24 +1,28 @@
 """Turn an uploaded file into a UTF-8 CSV in a private directory, or refuse it with a clear reason.
 
 Everything that reaches DuckDB is a plain UTF-8 CSV with a header row: Excel sheets are written out as
-CSV, Windows-1252 and UTF-16 text is re-encoded, gzip is expanded under a size limit. Refusals are fast
-and never parse more than they must.
+CSV (by a child process with memory and time limits, see isokpi.workbooks), Windows-1252 and UTF-16 text is
+re-encoded, gzip is expanded under a size limit. Refusals are fast and never parse more than they must: a
+header wider than any load reads and a NUL byte anywhere are refused before DuckDB sees the file.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
-import datetime as dt
 import gzip
 import hashlib
 import io
 import os
+import re
 import shutil
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
+from isokpi import workbooks
+from isokpi.datasets import MAX_FILE_COLUMNS, MAX_SURVEY_QUESTIONS
 from isokpi.errors import InputError
 
 MB = 1024 * 1024
@@ -63,6 +67,9 @@ class StagedFile:
     delimiter: str
     encoding: str
     sheet: str | None = None
+    # Whether the text may hold a control character or a direction mark (False: a scan of it found none), so
+    # that validation looks for them only in the files that have one.
+    controls: bool = True
 
     @property
     def column_count(self) -> int:
@@ -121,24 +128,48 @@ def _stage_text(path: Path, work_dir: Path, file_name: str) -> StagedFile:
         raw_path = work_dir / "expanded.bin"
         _gunzip_with_limit(path, raw_path, file_name)
         sha256 = sha256_of(path)
-        _, is_utf8, blank = _sha256_and_utf8(raw_path)
+        scan = _scan(raw_path)
     else:
-        sha256, is_utf8, blank = _sha256_and_utf8(path)  # one read of a large file, not three
+        scan = _scan(path)  # one read of a large file, not three
+        sha256 = scan.sha256
     sample = _read_head(raw_path, SNIFF_BYTES)
-    encoding = _detect_encoding(sample, is_utf8, file_name)
+    encoding = _detect_encoding(sample, scan.is_utf8, file_name)
     target = work_dir / "staged.csv"
+    scanned = raw_path
     if encoding == "utf-8":
         _link_or_copy(raw_path, target)
     else:
         _transcode(raw_path, target, encoding)
-        if encoding == "utf-16":  # its newlines are two bytes each; Windows-1252 keeps the ones read above
-            blank = _has_blank_line(target)
+        if encoding == "utf-16":  # its newlines, NULs and controls are two bytes each: look at the UTF-8 text
+            scan, scanned = _scan(target), target
+    if scan.nul_at is not None:
+        raise SourceError(
+            f"{file_name}: line {_line_at(scanned, scan.nul_at):,} holds a NUL character (a zero byte, \\x00), which "
+            "no text export contains: the file is damaged or not a CSV table. Export it again."
+        )
     text_sample = _read_head(target, SNIFF_BYTES).decode("utf-8", errors="replace").lstrip("\ufeff")
     delimiter, headers = _sniff(text_sample, file_name)
-    if blank:
+    _check_width(file_name, len(headers), complete="\n" in text_sample or target.stat().st_size <= SNIFF_BYTES)
+    if scan.blank:
         # Written to a new file and renamed over the staged name: a hard-linked original stays untouched.
         _keep_blank_rows(target, delimiter, len(headers), file_name)
-    return StagedFile(target, file_name, sha256, tuple(headers), 1, delimiter, encoding)
+    return StagedFile(target, file_name, sha256, tuple(headers), 1, delimiter, encoding, controls=scan.controls)
+
+
+def _check_width(file_name: str, width: int, *, complete: bool) -> None:
+    """Refuse a header wider than any load reads, from the first line alone: DuckDB would take minutes over it."""
+    if width > MAX_FILE_COLUMNS:
+        count = f"{width:,}" if complete else f"more than {width:,}"
+        raise SourceError(
+            f"{file_name}: the header row has {count} columns, more than the {MAX_FILE_COLUMNS} a load reads (the "
+            f"columns of a dataset, up to {MAX_SURVEY_QUESTIONS} question columns of a wide survey export, and other "
+            "columns an export carries along). Check the column separator, or export only the columns the data needs."
+        )
+    if not complete:
+        raise SourceError(
+            f"{file_name}: the first line is longer than {SNIFF_BYTES // 1024} KB, which is no header row. Export the "
+            "file again as a table with one header row."
+        )
 
 
 def _starts_with(path: Path, magic: bytes) -> bool:
@@ -187,18 +218,38 @@ def _detect_encoding(sample: bytes, is_utf8: bool, file_name: str) -> str:
     return "utf-8" if is_utf8 else "cp1252"
 
 
-def _sha256_and_utf8(path: Path) -> tuple[str, bool, bool]:
-    """In one read of a large file: its sha256, whether it decodes as UTF-8, and whether a line is empty."""
+class _Scan(NamedTuple):
+    sha256: str
+    is_utf8: bool
+    blank: bool  # a line is empty: DuckDB's reader skips those, which would shift the row numbers after them
+    nul_at: int | None  # the offset of the first NUL byte
+    controls: bool  # a C0 control other than tab, CR and LF, or the UTF-8 of a direction mark, occurs
+
+
+_CONTROL_BYTES = bytes(code for code in range(32) if code not in (9, 10, 13))
+_DIRECTION_MARK = re.compile(rb"\xe2(?:\x80[\xaa-\xae]|\x81[\xa6-\xa9])")  # U+202A-202E, U+2066-2069 in UTF-8
+
+
+def _scan(path: Path) -> _Scan:
+    """In one read of a large file: its sha256, whether it decodes as UTF-8, whether a line is empty, where its
+    first NUL byte is, and whether it holds another control character or a direction mark."""
     digest = hashlib.sha256()
     decoder = codecs.getincrementaldecoder("utf-8")()
-    is_utf8, blank, tail = True, False, b""
+    is_utf8, blank, tail, offset, nul_at, controls = True, False, b"", 0, None, False
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(CHUNK), b""):
             digest.update(block)
+            edge = tail + block[:2]  # what the block boundary cuts: "\n" + "\n", or a mark's three bytes
             if not blank:
-                window = tail + block
-                blank = b"\n\n" in window or b"\n\r\n" in window
-                tail = window[-2:]
+                blank = any(pair in part for pair in (b"\n\n", b"\n\r\n") for part in (block, edge))
+            if nul_at is None and b"\x00" in block:
+                nul_at = offset + block.index(b"\x00")
+            if not controls:
+                controls = len(block.translate(None, _CONTROL_BYTES)) != len(block) or any(
+                    b"\xe2" in part and _DIRECTION_MARK.search(part) is not None for part in (block, edge)
+                )
+            tail = block[-2:]
+            offset += len(block)
             if is_utf8:
                 try:
                     decoder.decode(block)
@@ -209,12 +260,20 @@ def _sha256_and_utf8(path: Path) -> tuple[str, bool, bool]:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             is_utf8 = False
-    return digest.hexdigest(), is_utf8, blank
+    return _Scan(digest.hexdigest(), is_utf8, blank, nul_at, controls)
 
 
-def _has_blank_line(path: Path) -> bool:
-    """True when a line is empty: DuckDB's reader skips those, which would shift the row numbers after them."""
-    return _sha256_and_utf8(path)[2]
+def _line_at(path: Path, offset: int) -> int:
+    """The line (1-based) that byte `offset` of the file is on."""
+    lines, done = 1, 0
+    with path.open("rb") as handle:
+        while done < offset:
+            block = handle.read(min(CHUNK, offset - done))
+            if not block:
+                break
+            lines += block.count(b"\n")
+            done += len(block)
+    return lines
 
 
 def _keep_blank_rows(path: Path, delimiter: str, width: int, file_name: str) -> None:
@@ -292,13 +351,15 @@ def _sniff(sample: str, file_name: str) -> tuple[str, list[str]]:
 # --- Excel workbooks --------------------------------------------------------------------------------
 
 
-def list_sheets(path: str | Path) -> list[str]:
-    """The visible sheet names of an .xlsx workbook, in workbook order."""
-    from python_calamine import CalamineWorkbook
-
-    _check_zip(Path(path), Path(path).name)
-    with _open_workbook(Path(path), Path(path).name, CalamineWorkbook) as workbook:
-        return list(workbook.sheet_names)
+def list_sheets(path: str | Path, file_name: str | None = None) -> list[str]:
+    """The sheet names of an .xlsx workbook, in workbook order (read in a child process, see isokpi.workbooks)."""
+    path = Path(path)
+    file_name = file_name or path.name
+    _check_zip(path, file_name)
+    try:
+        return workbooks.sheet_names(path)
+    except workbooks.WorkbookError as error:
+        raise SourceError(f"{file_name}: {error}") from None
 
 
 def _check_zip(path: Path, file_name: str) -> None:
@@ -325,81 +386,14 @@ def _check_zip(path: Path, file_name: str) -> None:
         ) from None
 
 
-class _open_workbook:
-    def __init__(self, path: Path, file_name: str, workbook_class: type) -> None:
-        self.path, self.file_name, self.workbook_class = path, file_name, workbook_class
-
-    def __enter__(self):
-        try:
-            self.workbook = self.workbook_class.from_path(str(self.path))
-        except Exception as error:  # calamine raises several unrelated types for broken or encrypted files
-            raise SourceError(
-                f"{self.file_name}: the workbook cannot be read ({type(error).__name__}). "
-                "If it is password-protected, remove the password; otherwise save it again from Excel."
-            ) from None
-        return self.workbook
-
-    def __exit__(self, *exc: object) -> None:
-        self.workbook.close()
-
-
 def _stage_xlsx(path: Path, work_dir: Path, file_name: str, sheet: str | None) -> StagedFile:
-    from python_calamine import CalamineWorkbook
-
     _check_zip(path, file_name)
     sha256 = sha256_of(path)
-    with _open_workbook(path, file_name, CalamineWorkbook) as workbook:
-        names = list(workbook.sheet_names)
-        if sheet is None:
-            sheet = _first_sheet_with_data(workbook, names)
-        elif sheet not in names:
-            raise SourceError(f"{file_name}: no sheet named {sheet!r}. The workbook has: {', '.join(names)}.")
-        try:
-            rows = workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
-        except Exception as error:
-            raise SourceError(
-                f"{file_name}: sheet {sheet!r} cannot be read ({type(error).__name__}). Save it again from Excel."
-            ) from None
-    header_index = next((i for i, row in enumerate(rows) if any(_cell_text(cell) for cell in row)), None)
-    if header_index is None:
-        raise SourceError(f"{file_name}: sheet {sheet!r} is empty. Pick the sheet that holds the table (--sheet NAME).")
-    headers = [_cell_text(cell) for cell in rows[header_index]]
-    while headers and not headers[-1]:
-        headers.pop()
-    if len(headers) < 2:
-        raise SourceError(
-            f"{file_name}: sheet {sheet!r} has fewer than two columns in its header row (row {header_index + 1})."
-        )
     target = work_dir / "staged.csv"
-    width = len(headers)
-    with target.open("w", encoding="utf-8", newline="") as out:
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(headers)
-        for row in rows[header_index + 1 :]:
-            writer.writerow([_cell_text(cell) for cell in row[:width]] + [""] * (width - len(row)))
-    return StagedFile(target, file_name, sha256, tuple(headers), header_index + 1, ",", "xlsx", sheet)
-
-
-def _first_sheet_with_data(workbook, names: list[str]) -> str:
-    for name in names:
-        sheet = workbook.get_sheet_by_name(name)
-        if sheet.height > 1:
-            return name
-    return names[0]
-
-
-def _cell_text(cell: object) -> str:
-    """Excel cells as the text a CSV export would hold: dates in ISO form, whole numbers without '.0'."""
-    if cell is None:
-        return ""
-    if isinstance(cell, bool):
-        return "true" if cell else "false"
-    if isinstance(cell, dt.datetime):
-        return cell.date().isoformat() if cell.time() == dt.time(0) else cell.isoformat(sep=" ")
-    if isinstance(cell, dt.date):
-        return cell.isoformat()
-    if isinstance(cell, float):
-        return str(int(cell)) if cell.is_integer() and abs(cell) < 1e15 else repr(cell)
-    if isinstance(cell, dt.timedelta | dt.time):
-        return str(cell)
-    return str(cell).strip()
+    try:
+        table = workbooks.write_csv(path, target, sheet, MAX_FILE_COLUMNS)
+    except workbooks.WorkbookError as error:
+        target.unlink(missing_ok=True)
+        raise SourceError(f"{file_name}: {error}") from None
+    controls = _scan(target).controls  # the reader refused NULs, naming their cell
+    return StagedFile(target, file_name, sha256, table.headers, table.header_row, ",", "xlsx", table.sheet, controls)

@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from isokpi import format as fmt
-from isokpi.charts import BAD, GRID, NEUTRAL, theme
+from isokpi.charts import BAD, GRID, NEUTRAL, period_axis, theme
 from isokpi.db import Database
 from isokpi.kpis import Filters
 from isokpi.periods import period_label
@@ -122,6 +122,7 @@ def hours_figure(frame: pd.DataFrame, group: str, grain: str) -> go.Figure:
             col=index % columns + 1,
         )
     theme(figure, title=hours_title(frame, group, grain), height=max(300, 210 * rows + 60))
+    period_axis(figure, grain)
     figure.update_layout(hovermode="closest")
     for row in range(1, rows + 1):
         figure.update_yaxes(title_text="hours per employee", row=row, col=1)

@@ -11,13 +11,16 @@ import datetime as dt
 import io
 import ipaddress
 import os
+import re
+import threading
 
 import pandas as pd
 import streamlit as st
 
 from isokpi import auth, cache, gate
-from isokpi.charts import PLOTLY_CONFIG
-from isokpi.db import Database
+from isokpi.charts import PLOTLY_CONFIG, sanitise
+from isokpi.db import Database, DatabaseBusyError
+from isokpi.errors import IsokpiError
 from isokpi.kpis import Filters
 from isokpi.navigation import page_of
 from isokpi.opening import open_database
@@ -28,6 +31,7 @@ APP_TITLE = "isokpi"
 PAGE_ICON = "📈"  # an emoji: a Material favicon would be fetched from Google's servers
 GRAIN_LABELS = {"month": "Month", "quarter": "Quarter", "year": "Year"}
 EARLIEST = dt.date(1990, 1, 1)
+_DEMO_LOADING = threading.Lock()  # outlives Streamlit's caches, which any client can clear
 
 
 # --- the database -----------------------------------------------------------------------------------
@@ -35,19 +39,37 @@ EARLIEST = dt.date(1990, 1, 1)
 
 @st.cache_resource(show_spinner=False)
 def _database() -> Database:
+    # Runs again whenever Streamlit's resource cache is cleared (a restart, or any client's clear-cache message),
+    # so the demo goes only into a database that has never held a batch: an emptied one stays empty.
     database = open_database()
     if os.environ.get("ISOKPI_NO_DEMO") != "1":
-        from isokpi.demo import database_is_empty, load_demo
+        from isokpi.demo import load_demo, never_held_a_batch
 
-        if database_is_empty(database):
-            load_demo(database, actor=auth.system_user("isokpi (first run)"))
+        # A cache cleared while the demo loads would start a second load beside it: one at a time, then look again.
+        with _DEMO_LOADING:
+            if never_held_a_batch(database):
+                load_demo(database, actor=auth.system_user("isokpi (first run)"))
     return database
 
 
 def database() -> Database:
-    """The process-wide database; on the very first run an empty one is filled with demo data."""
-    with st.spinner("Opening the database (the first run fills an empty one with demo data)…"):
-        return _database()
+    """The process-wide database; a new one (no batch ever loaded) is filled with demo data on its first view.
+
+    When it cannot be opened the page says why and stops; the next run tries again (a failure is not cached)."""
+    try:
+        with st.spinner("Opening the database (a new one is filled with demo data)…"):
+            return _database()
+    except DatabaseBusyError as busy:
+        st.error(
+            f"The database {plain(busy.location)} is in use by {busy.holder}, probably another isokpi server or "
+            "command: a DuckDB file is open to one process at a time. Stop that process and reload this page, or "
+            "use the isokpi server that already has it open. Several servers over one database need the DuckLake "
+            "backend (README: Many servers, one database).",
+            icon=":material/lock:",
+        )
+    except IsokpiError as error:
+        st.error(f"isokpi cannot open its database: {plain(error)}", icon=":material/error:")
+    st.stop()
 
 
 def data_version(db: Database) -> int:
@@ -214,26 +236,82 @@ def start_page(script: str, *, caption: str | None = None, uploads: bool = False
 # --- filters in the sidebar, kept in the URL --------------------------------------------------------------
 
 
+def page_menu(sections: dict[str, list]) -> None:
+    """The menu of pages, by section, as plain links (Streamlit's own menu is a list whose items are not list
+    items, which screen readers and axe-core refuse). The filters follow: they are the frame's (frame_filters)."""
+    for section, pages in sections.items():
+        st.caption(section)
+        for page in pages:
+            st.page_link(page, label=page.title, icon=page.icon, help=page.help or None)
+
+
+_FRAME = threading.local()  # the filters app.py drew for the page it is running
+
+
+def frame_filters(db: Database, *, standards: bool = True) -> None:
+    """Draw the filters in the app's frame (app.py), before it runs a page that has them: widgets of the frame are
+    the same on every page, so the choices follow the user from page to page (a page's own widgets, and their
+    place in the address, are dropped when another page opens). The page then reads them with sidebar_filters."""
+    _FRAME.filters = _draw_filters(db, standards=standards, grain=True)
+
+
+def page_done() -> None:
+    """After app.py ran a page: the next run draws its filters anew."""
+    _FRAME.filters = None
+
+
 def sidebar_filters(db: Database, *, standards: bool = True, grain: bool = True) -> Filters:
+    """The sidebar's filters for this page: those app.py drew in the frame, or, when the page runs without app.py
+    (its first visit after a restart), drawn by the page itself."""
+    drawn = getattr(_FRAME, "filters", None)
+    return drawn if drawn is not None else _draw_filters(db, standards=standards, grain=grain)
+
+
+def _draw_filters(db: Database, *, standards: bool, grain: bool) -> Filters:
     """Date range, site, department, standard and period in the sidebar; every choice lives in the URL
-    query string, so a link opens the same view and a reload keeps it."""
+    query string, so a link opens the same view and a reload keeps it, and in the session (persist_state), so it
+    is still there after a page without filters."""
     options = cached(filter_options)(db)
     with st.sidebar:
         st.subheader("Filters", anchor=False)
         # Without min_value Streamlit stops ten years back, and drops an older ?from= from a link.
         date_from = st.date_input(
-            "From", value=None, key="from", bind="query-params", format="YYYY-MM-DD", min_value=EARLIEST
+            "From",
+            value=None,
+            key="from",
+            bind="query-params",
+            persist_state="session",
+            format="YYYY-MM-DD",
+            min_value=EARLIEST,
         )
         date_to = st.date_input(
-            "To", value=None, key="to", bind="query-params", format="YYYY-MM-DD", min_value=EARLIEST
+            "To",
+            value=None,
+            key="to",
+            bind="query-params",
+            persist_state="session",
+            format="YYYY-MM-DD",
+            min_value=EARLIEST,
         )
-        sites = st.multiselect("Site", options["sites"], key="site", bind="query-params", placeholder="All sites")
+        sites = st.multiselect(
+            "Site", options["sites"], key="site", bind="query-params", persist_state="session", placeholder="All sites"
+        )
         departments = st.multiselect(
-            "Department", options["departments"], key="department", bind="query-params", placeholder="All departments"
+            "Department",
+            options["departments"],
+            key="department",
+            bind="query-params",
+            persist_state="session",
+            placeholder="All departments",
         )
         chosen_standards = (
             st.multiselect(
-                "Standard", options["standards"], key="standard", bind="query-params", placeholder="All standards"
+                "Standard",
+                options["standards"],
+                key="standard",
+                bind="query-params",
+                persist_state="session",
+                placeholder="All standards",
             )
             if standards
             else []
@@ -245,6 +323,7 @@ def sidebar_filters(db: Database, *, standards: bool = True, grain: bool = True)
                 format_func=GRAIN_LABELS.get,
                 key="period",
                 bind="query-params",
+                persist_state="session",
                 default="month",
             )
             if grain
@@ -265,6 +344,23 @@ def sidebar_filters(db: Database, *, standards: bool = True, grain: bool = True)
     )
 
 
+def number_from_url(key: str, minimum: int, maximum: int) -> bool:
+    """Start the number input keyed `key` at the URL's ?key= when that is a whole number from `minimum` to `maximum`;
+    take anything else out of the URL and return True, for the page to say so.
+
+    For a number input that keeps its value in the URL by hand (the page writes it back): one bound with
+    bind="query-params" fails before any page code runs on a link such as ?baseline=inf."""
+    text = st.query_params.get(key)
+    if text is None:
+        return False
+    if re.fullmatch(r"[0-9]{1,6}", text) and minimum <= int(text) <= maximum:
+        if key not in st.session_state:  # the page's first run; later the input holds what the user chose
+            st.session_state[key] = int(text)
+        return False
+    del st.query_params[key]
+    return text != ""
+
+
 # --- charts and downloads -------------------------------------------------------------------------------
 
 
@@ -280,8 +376,9 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
 
 
 def chart(figure, data: pd.DataFrame, *, name: str, key: str | None = None) -> None:
-    """A plotly chart with its data (the aggregate it was drawn from) downloadable as CSV."""
-    st.plotly_chart(figure, config=PLOTLY_CONFIG, key=key)
+    """A plotly chart with its data (the aggregate it was drawn from) downloadable as CSV. Its text is escaped once
+    more here (theme() did it already), so that nothing a figure added after theme() is read as markup."""
+    st.plotly_chart(sanitise(figure), config=PLOTLY_CONFIG, key=key)
     st.download_button(
         "Download data (CSV)",
         csv_bytes(data),

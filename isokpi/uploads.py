@@ -27,6 +27,7 @@ from isokpi.ingest import (
     IngestResult,
     check_staged,
     ingest_file,
+    nothing_loaded_if_disk_full,
     private_workdir,
 )
 from isokpi.mapping import WIDE_FIXED, Mapping, check_mapping
@@ -95,12 +96,13 @@ def private_upload(database: Database, data: Upload, file_name: str, max_bytes: 
     """Check the upload, then write it to a file only this process can read, inside database.upload_root.
 
     The file and its directory are deleted when the block ends. The name on disk is ours (upload.csv or
-    upload.xlsx), never the uploaded name.
+    upload.xlsx), never the uploaded name, so refusals inside the block name `file_name`. The disk filling up,
+    in the copy or in the block, is a DiskFullError ("the disk is full; nothing was loaded").
     """
     file_name = display_name(file_name)
     size, head = _size_and_head(data)
     check_file(file_name, size, head, max_bytes)
-    with private_workdir(database) as workdir:
+    with nothing_loaded_if_disk_full(file_name), private_workdir(database) as workdir:
         path = workdir / ("upload" + Path(file_name).suffix.lower())
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "wb") as out:
@@ -141,7 +143,7 @@ def inspect_upload(
     """Stage the upload as the CLI would and return its headers; SourceError with the CLI's message if refused."""
     file_name = display_name(file_name)
     with private_upload(database, data, file_name, max_bytes) as path:
-        sheets = tuple(list_sheets(path)) if path.suffix == ".xlsx" else ()
+        sheets = tuple(list_sheets(path, file_name)) if path.suffix == ".xlsx" else ()
         staged = stage_file(path, path.parent, file_name, sheet)
     return Inspection(file_name, staged.sha256, staged.headers, staged.header_row, sheets, staged.sheet)
 

@@ -13,6 +13,7 @@ SQL identifiers come only from the dataset declarations; every value is bound as
 
 from __future__ import annotations
 
+import csv
 import re
 from dataclasses import dataclass, field
 
@@ -36,7 +37,7 @@ from isokpi.datasets import (
     normalize_header,
     normalize_token,
 )
-from isokpi.db import bound, quote
+from isokpi.db import bound, is_disk_full, quote
 from isokpi.mapping import Mapping, check_mapping
 from isokpi.sources import MAX_LINE_BYTES, StagedFile
 
@@ -188,13 +189,21 @@ def match_headers(
 # --- the pipeline ----------------------------------------------------------------------------------
 
 
-def _read_csv_sql(staged: StagedFile) -> str:
-    """read_csv of the staged file: every column text, named c0..cN (names we generate, never user text)."""
+def _read_csv_sql(staged: StagedFile, *, rejects: bool = False) -> str:
+    """read_csv of the staged file: every column text, named c0..cN (names we generate, never user text).
+
+    Strict: the first malformed row stops the read, and only then is the file looked at again to list its
+    malformed rows (see _malformed_rows). With `rejects`, DuckDB logs them in temp table staging_rejects.
+    """
     columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(staged.column_count))
+    logged = (
+        "store_rejects = true, rejects_table = 'staging_rejects', rejects_scan = 'staging_reject_scans', "
+        if rejects
+        else ""
+    )
     return (
         "read_csv($path, header = true, delim = $delim, quote = '\"', escape = '\"', auto_detect = false, "
-        f"columns = {{{columns}}}, store_rejects = true, rejects_table = 'staging_rejects', "
-        "rejects_scan = 'staging_reject_scans', null_padding = false, strict_mode = true)"
+        f"columns = {{{columns}}}, {logged}null_padding = false, strict_mode = true)"
     )
 
 
@@ -238,10 +247,7 @@ def load_source(
         sql = f"CREATE TEMP TABLE staging AS SELECT * FROM {_read_csv_sql(staged)}"
         cursor.execute(sql, bound(sql, params))
     except duckdb.Error as error:
-        return [_unreadable(staged, error)]
-    problems = _structural_problems(cursor, staged)
-    if problems:
-        return problems
+        return _malformed_rows(cursor, staged, params, error)
     sql, stack_params = _stack_questions(dataset, staged, columns, mapping, params)
     cursor.execute(f"CREATE TEMP TABLE source AS {sql}", stack_params)
     stacked = {name: quote(name) for name in (*columns, "question_id", "question_text", "pillar", "score")}
@@ -257,8 +263,54 @@ def _unreadable(staged: StagedFile, error: Exception) -> Problem:
     )
 
 
+def _malformed_rows(
+    cursor: duckdb.DuckDBPyConnection, staged: StagedFile, params: dict[str, object], error: duckdb.Error
+) -> list[Problem]:
+    """The rows that stopped a strict read of the file, or why it cannot be read at all.
+
+    Rows with more or fewer values than the header are counted in Python, quote-aware: DuckDB's rejects log
+    such a row once per missing or extra column, each time with the whole line, so that 10,000 short rows
+    under a 500-column header took 90 s and a few hundred rows of 500 values minutes. What else stops the
+    reader (an unclosed quote, a line over 2 MB) is logged once per row, and listed from DuckDB's rejects.
+    """
+    if is_disk_full(error):
+        raise error
+    if not (isinstance(error, duckdb.InvalidInputException) and "CSV Error" in str(error)):
+        return [_unreadable(staged, error)]
+    problems = _rows_of_another_width(staged)
+    if problems:
+        return problems
+    try:
+        sql = f"SELECT count(*) FROM {_read_csv_sql(staged, rejects=True)}"
+        cursor.execute(sql, bound(sql, params))
+    except duckdb.Error as again:
+        return [_unreadable(staged, again)]
+    return _structural_problems(cursor, staged) or [_unreadable(staged, error)]
+
+
+def _rows_of_another_width(staged: StagedFile) -> list[Problem]:
+    """The first MAX_REPORTED rows with more or fewer values than the header, read as DuckDB reads them."""
+    width = staged.column_count
+    problems: list[Problem] = []
+    with staged.csv_path.open(encoding="utf-8", newline="") as text:
+        records = csv.reader(text, delimiter=staged.delimiter)  # quote '"', doubled inside: as read_csv above
+        try:
+            next(records, None)  # the header
+            for row, record in enumerate(records, start=staged.header_row + 1):
+                # Empty values after the last column are accepted, as DuckDB accepts them.
+                if record and (len(record) < width or any(record[width:])):
+                    found = f"Expected Number of Columns: {width} Found: {len(record)}"
+                    line = _shorten(staged.delimiter.join(record))
+                    problems.append(Problem(row, "", line, _reject_message("MISSING COLUMNS", found, width)))
+                    if len(problems) == MAX_REPORTED:
+                        break
+        except csv.Error:  # a value longer than the csv module reads: DuckDB's rejects say what is wrong
+            return []
+    return problems
+
+
 def _structural_problems(cursor: duckdb.DuckDBPyConnection, staged: StagedFile) -> list[Problem]:
-    """Rows DuckDB's CSV reader rejected (wrong number of columns, unclosed quote, line too long)."""
+    """Rows DuckDB's CSV reader rejected (unclosed quote, line too long, ...), from a read with rejects."""
     exists = cursor.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'staging_rejects' AND database_name = 'temp'"
     ).fetchone()[0]
@@ -358,18 +410,9 @@ def prepare(
     prepared.present = set(source.columns) | ({"stakeholder"} if dataset.name == "survey" else set())
     try:
         dictionary_problems, lookups = _build_dictionaries(cursor, dataset, source, date_order, staged)
-    except duckdb.Error as error:
-        return _structural(prepared, [_unreadable(staged, error)])
-    structural = _structural_problems(cursor, staged)
-    if structural:
-        return _structural(prepared, structural)
-    try:
         _create_typed(cursor, dataset, source, staged, lookups)
     except duckdb.Error as error:
-        return _structural(prepared, [_unreadable(staged, error)])
-    structural = _structural_problems(cursor, staged)
-    if structural:
-        return _structural(prepared, structural)
+        return _structural(prepared, _malformed_rows(cursor, staged, source.params, error))
     prepared.rows_read = _rows_read(cursor, staged, wide=source.wide)
     if prepared.rows_read == 0 and not match.problems:
         return _refuse(prepared, staged, "the file has a header but no data rows: nothing to load")
@@ -377,7 +420,10 @@ def prepare(
         _default_stakeholder(cursor)
     labels = {c.name: match.labels.get(c.name, c.name) for c in dataset.columns}
     # A missing required column is reported once, at the header, not again on every row.
-    row_problems, total = _row_problems(cursor, dataset, labels, source.wide, set(source.columns))
+    controls = staged.controls or any(
+        UNSAFE_TEXT.search(value) for value in (mapping.constants if mapping else {}).values()
+    )
+    row_problems, total = _row_problems(cursor, dataset, labels, source.wide, set(source.columns), controls)
     key_problems, duplicates = _key_problems(cursor, dataset, labels)
     prepared.duplicate_rows = duplicates
     found = match.problems + dictionary_problems + row_problems + key_problems
@@ -701,6 +747,41 @@ def _default_stakeholder(cursor: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+# C0 control characters other than tab, line feed and carriage return: never in text meant to be read, and
+# stored they reach exports and terminals (BEL, ESC, VT...). A NUL is refused with the file (isokpi.sources).
+CONTROL_CLASS = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
+# Bidirectional embeddings, overrides and isolates (U+202A-202E, U+2066-2069): refused in identifiers, where
+# "F-001" followed by an override can display as another id. Other text is neutralised where it is shown.
+DIRECTION_CLASS = r"[\x{202a}-\x{202e}\x{2066}-\x{2069}]"
+UNSAFE_CLASS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x{202a}-\x{202e}\x{2066}-\x{2069}]"  # RE2, in DuckDB
+UNSAFE_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\u202a-\u202e\u2066-\u2069]")  # the same, in Python
+SHOWN_AROUND = 20  # characters of a value shown before its first unsafe one
+
+
+def _escaped_sql(value: str, unsafe: str) -> str:
+    """SQL for the part of `value` around its first character of class `unsafe`, with every unsafe character
+    written as an escape (\\x07, \\u202e): a message shows what cannot be seen."""
+    before = f"length(regexp_extract({value}, '^[^{unsafe[1:-1]}]*'))"
+    start = f"greatest(1, {before} - {SHOWN_AROUND - 1})"
+    escaped = (
+        f"array_to_string(list_transform(string_split(substr({value}, {start}, 60), ''), ch -> "
+        f"CASE WHEN regexp_matches(ch, '{UNSAFE_CLASS}') THEN {_escape_sql('ord(ch)')} ELSE ch END), '')"
+    )
+    return (
+        f"(CASE WHEN {start} > 1 THEN '…' ELSE '' END || {escaped} || "
+        f"CASE WHEN length({value}) >= {start} + 60 THEN '…' ELSE '' END)"
+    )
+
+
+def _first_escaped_sql(value: str, unsafe: str) -> str:
+    """SQL for the first character of class `unsafe` in `value`, as an escape (\\x07, \\u202e)."""
+    return _escape_sql(f"ord(regexp_extract({value}, '{unsafe}'))")
+
+
+def _escape_sql(code: str) -> str:
+    return f"(CASE WHEN {code} < 256 THEN printf('\\x%02x', {code}) ELSE printf('\\u%04x', {code}) END)"
+
+
 @dataclass(frozen=True)
 class Check:
     """One rule on one column: `condition` over typed_rows joined with dict problems, and its problem struct.
@@ -714,9 +795,13 @@ class Check:
 
 
 def _checks(
-    dataset: Dataset, labels: dict[str, str], wide: bool, present: set[str]
+    dataset: Dataset, labels: dict[str, str], wide: bool, present: set[str], controls: bool = True
 ) -> tuple[list[Check], dict[str, object]]:
-    """The checks of every column and cross-column rule of the dataset, with their bound messages."""
+    """The checks of every column and cross-column rule of the dataset, with their bound messages.
+
+    `controls`: whether to look for control characters and direction marks (False when a scan of the file and
+    the mapping's constants found none).
+    """
     params: dict[str, object] = {}
     checks: list[Check] = []
 
@@ -769,6 +854,28 @@ def _checks(
                 f"longer than {MAX_TEXT_LENGTH:,} characters (Excel's limit for a cell): shorten it"
             )
             add(f"length({name}) > $max_text", column, f"left({name}, 60) || '…'", f"${message}_long")
+            if controls:
+                params[message + "_control"] = (
+                    f"{column.name} holds the control character %s, which text must not hold (it is invisible, and "
+                    "terminals and other programs act on it): remove it. Tabs and line breaks are fine"
+                )
+                add(
+                    f"regexp_matches({name}, '{CONTROL_CLASS}')",
+                    column,
+                    _escaped_sql(name, CONTROL_CLASS),
+                    f"printf(${message}_control, {_first_escaped_sql(name, CONTROL_CLASS)})",
+                )
+            if controls and column.kind == ID:
+                params[message + "_direction"] = (
+                    f"{column.name} holds the direction mark %s, which shows the characters after it in another "
+                    "order than they are stored, so that one identifier can pass for another: remove it"
+                )
+                add(
+                    f"regexp_matches({name}, '{DIRECTION_CLASS}')",
+                    column,
+                    _escaped_sql(name, DIRECTION_CLASS),
+                    f"printf(${message}_direction, {_first_escaped_sql(name, DIRECTION_CLASS)})",
+                )
     for number, rule in enumerate(dataset.rules):
         params[f"rule_{number}"] = rule.message
         add(rule.condition, dataset.column(rule.column), rule.value_sql, f"$rule_{number}")
@@ -776,10 +883,15 @@ def _checks(
 
 
 def _row_problems(
-    cursor: duckdb.DuckDBPyConnection, dataset: Dataset, labels: dict[str, str], wide: bool, present: set[str]
+    cursor: duckdb.DuckDBPyConnection,
+    dataset: Dataset,
+    labels: dict[str, str],
+    wide: bool,
+    present: set[str],
+    controls: bool = True,
 ) -> tuple[list[Problem], int]:
     """Every check on every row in one scan; the first MAX_REPORTED problems and the total."""
-    checks, params = _checks(dataset, labels, wide, present)
+    checks, params = _checks(dataset, labels, wide, present, controls)
     suspect = " OR ".join(f"coalesce({check.prefilter}, false)" for check in checks)
     parsed = [c.name for c in dataset.columns if c.kind in (ENUM, BOOL, DATE)]
     lookups = ", ".join(

@@ -12,8 +12,6 @@ filters = ui.sidebar_filters(db)
 cards = ui.cached(kpis.scorecard)(db, filters)
 
 ARROWS = {"above": "up", "below": "down", "on": "off"}
-# Links to a pillar keep the sidebar filters, so the drill-down shows the same view.
-carried = {key: st.query_params.get_all(key) for key in st.query_params if key != "pillar"}
 
 if all(narrative.headline(card) is None for card in cards):
     if ui.cached(database_is_empty)(db):
@@ -69,7 +67,7 @@ with st.grid(4, min_column_width=200, gap="small"):
                 label="Open pillar",
                 icon=":material/arrow_forward:",
                 help=f"Every KPI of {card.name} as a chart, with what its verdicts mean and notes",
-                query_params={**carried, "pillar": card.id},
+                query_params={"pillar": card.id},  # the filters follow by themselves (ui.frame_filters)
             )
 
 st.caption(f":material/info: {kpis.STATUS_RULE} {narrative.READING_GUIDE}")

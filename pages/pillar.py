@@ -7,21 +7,35 @@ from isokpi.periods import period_name
 from isokpi.pillars import PILLAR_IDS, PILLAR_NAMES, PILLAR_QUESTIONS
 from isokpi.safety import plain
 
+MAX_BASELINE = 120  # periods: ten years of months
+
 db, user = ui.start_page(__file__)
 ui.demo_notice(db)
 filters = ui.sidebar_filters(db)
+# The baseline lives in the URL (?baseline=18) by hand: a number input bound to it fails on ?baseline=inf.
+refused = ui.number_from_url("baseline", kpis.MIN_POINTS_FOR_LIMITS, MAX_BASELINE)
 with st.sidebar:
     baseline = st.number_input(
         "Baseline: first N periods",
         min_value=kpis.MIN_POINTS_FOR_LIMITS,
-        max_value=120,
+        max_value=MAX_BASELINE,
         value=None,
         step=1,
         key="baseline",
-        bind="query-params",
         placeholder="All periods",
         help="Compute the mean and process limits from the first N periods only, to judge later periods against them.",
     )
+    if refused:
+        st.warning(
+            # The link's text is not repeated: a link could make it say anything.
+            f"The link's baseline is not a number of periods from {kpis.MIN_POINTS_FOR_LIMITS} to {MAX_BASELINE}: "
+            "the limits use all periods.",
+            icon=":material/link_off:",
+        )
+if baseline:
+    st.query_params["baseline"] = str(int(baseline))
+elif "baseline" in st.query_params:
+    del st.query_params["baseline"]
 
 # The URL carries the pillar's fixed id (?pillar=monitoring_review), which a bound widget cannot: it would
 # carry the displayed name. So the id is read from and written to the query string here.
@@ -63,7 +77,8 @@ for series in card.series:
     kpi = series.kpi
     kpi_notes = [note for note in pillar_notes if note.kpi_id == kpi.id]
     with st.container(border=True, key=f"kpi-{kpi.id}"):
-        if series.latest is None:
+        if series.latest is None or len(series.shown) < 2:
+            # No value, or one (a survey's first wave): words, not a one-point chart.
             st.markdown(f"**{narrative.kpi_sentence(series)}.**")
             st.caption(f"{kpi.definition} Data it needs: {', '.join(kpi.datasets)}.")
             continue

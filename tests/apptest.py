@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
+
+from isokpi.safety import WORD_JOINER
 
 ROOT = Path(__file__).resolve().parent.parent
 # [auth] secrets that turn sign-in on for an AppTest (which sets at.user itself: the provider is never contacted).
@@ -26,3 +29,9 @@ def app_page(page: str, *, viewer: bool = False, timeout: float = 120) -> AppTes
         at.user = {"is_logged_in": True, "email": "someone@example.com", "name": "Someone"}
     at.switch_page(f"pages/{page}.py")
     return at
+
+
+def as_read(text: str) -> str:
+    """Markdown as a reader sees it: escapes ("\\:") shown as the character, the invisible word joiners that stop
+    autolinks (safety.plain) not there."""
+    return re.sub(r"\\(.)", r"\1", text).replace(WORD_JOINER, "")

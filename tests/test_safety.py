@@ -3,20 +3,25 @@
 from isokpi import safety
 
 RLO = "\u202e"  # right-to-left override
+JOINER = safety.WORD_JOINER  # U+2060, invisible
 
 
 def test_markdown_text_cannot_become_links_images_or_formatting():
     assert safety.plain("[x](http://evil) ![i](http://evil/i.png) **b** :red[x] <b>") == (
-        r"\[x\]\(http\://evil\) \!\[i\]\(http\://evil/i\.png\) \*\*b\*\* \:red\[x\] \<b\>"
+        rf"\[x\]\(http\:{JOINER}//evil\) \!\[i\]\(http\:{JOINER}//evil/i\.png\) \*\*b\*\* \:{JOINER}red\[x\] \<b\>"
     )
     assert safety.plain("- item\nnext") == r"\- item next"
     assert safety.plain("1. first") == r"1\. first"
 
 
 def test_markdown_text_does_not_autolink_bare_addresses():
-    # GitHub-flavoured markdown links "www.x.y" and e-mail addresses without any brackets.
-    assert safety.plain("www.evil.example.csv") == r"www\.evil\.example\.csv"
-    assert safety.plain("ann@example.com") == r"ann\@example\.com"
+    # GitHub-flavoured markdown links "www.x.y", "http://x.y" and e-mail addresses without any brackets, escaped
+    # or not (tests/browser/test_hardening.py shows it in Streamlit): an invisible word joiner breaks each.
+    assert safety.plain("www.evil.example.csv") == rf"www{JOINER}\.evil\.example\.csv"
+    assert safety.plain("WWW.evil.example") == rf"WWW{JOINER}\.evil\.example"
+    assert safety.plain("ann@example.com") == rf"ann\@{JOINER}example\.com"
+    assert safety.plain("see https://evil.example/x") == rf"see https\:{JOINER}//evil\.example/x"
+    assert safety.plain("3.5 hours, 12:30") == rf"3\.5 hours, 12\:{JOINER}30"
 
 
 def test_bidi_overrides_are_dropped_everywhere():

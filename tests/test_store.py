@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import stat
 import subprocess
 import sys
 import textwrap
@@ -131,6 +132,62 @@ def test_the_connection_cannot_touch_files_outside_the_data_directory(db, tmp_pa
     # A fresh cursor is locked down too (settings belong to the database, not the cursor).
     with pytest.raises(duckdb.Error):
         db.cursor().execute("SELECT * FROM read_csv('/etc/passwd')")
+
+
+def test_the_folder_a_database_file_is_in_stays_closed_to_the_connection(tmp_path, write):
+    folder = tmp_path / "home"  # say, someone's home directory, with --db ~/isokpi.duckdb
+    folder.mkdir()
+    (folder / "notes.txt").write_text("private")
+    database = open_target(resolve_target(folder / "isokpi.duckdb"))
+    try:
+        for sql in (
+            f"SELECT content FROM read_text('{folder}/notes.txt')",
+            f"SELECT * FROM glob('{folder}/*')",
+            f"COPY (SELECT 1) TO '{folder}/out.csv'",
+            f"SELECT content FROM read_text('{folder}/isokpi.duckdb.tmp/../notes.txt')",
+        ):
+            with pytest.raises(duckdb.Error, match="disabled by configuration"):
+                database.query(sql)
+        assert not (folder / "out.csv").exists()
+        # DuckDB's own files go on: its log of changes, checkpoints, and its temporary directory for what does not
+        # fit in memory (its own, next to the file).
+        assert ingest_file(database, "targets", write("t.csv", "kpi_id,target\ncustomer_nps,30\n")).ok
+        assert (folder / "isokpi.duckdb.wal").exists()
+        database.query("CHECKPOINT")
+        assert ingest_file(database, "targets", write("u.csv", "kpi_id,target\ncustomer_nps,35\n")).ok
+        temporary = folder / "isokpi.duckdb.tmp"
+        assert database.query("SELECT current_setting('temp_directory')") == [(str(temporary),)]
+        temporary.mkdir()
+        database.query(f"COPY (SELECT 1) TO '{temporary}/spill.csv'")
+    finally:
+        database.close()
+    reopened = open_target(resolve_target(folder / "isokpi.duckdb"))
+    assert reopened.query("SELECT target FROM targets") == [(35.0,)]
+    reopened.close()
+
+
+def test_database_files_are_created_for_their_owner_only_and_older_ones_made_so(tmp_path, write):
+    def mode(path: Path) -> int:
+        return stat.S_IMODE(path.stat().st_mode)
+
+    old = tmp_path / "old.duckdb"
+    before = os.umask(0o022)  # a usual umask: files readable by everyone
+    try:
+        duckdb.connect(str(old)).close()  # a file of an older isokpi
+        assert mode(old) == 0o644
+        database = open_target(resolve_target(tmp_path / "data" / "isokpi.duckdb"))
+        assert ingest_file(database, "targets", write("t.csv", "kpi_id,target\ncustomer_nps,30\n")).ok
+        wal = tmp_path / "data" / "isokpi.duckdb.wal"
+        assert wal.exists()
+        assert (mode(tmp_path / "data"), mode(tmp_path / "data" / "isokpi.duckdb"), mode(wal)) == (0o700, 0o600, 0o600)
+        database.query("CHECKPOINT")  # the log goes; the next change writes a new one, private too
+        assert ingest_file(database, "targets", write("u.csv", "kpi_id,target\ncustomer_nps,35\n")).ok
+        assert mode(wal) == 0o600
+        database.close()
+        open_target(resolve_target(old)).close()
+        assert mode(old) == 0o600
+    finally:
+        os.umask(before)
 
 
 def big_training_csv(path: Path, rows: int, hours: int) -> Path:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import re
 
 import openpyxl
 import pytest
@@ -14,7 +13,7 @@ from isokpi.db import Database, resolve_target
 from isokpi.ingest import ingest_file, list_batches
 from isokpi.opening import open_database, open_target
 
-from .apptest import app_page
+from .apptest import app_page, as_read
 
 HEADER = "Finding ID,Audit Type,Standard,Clause,Site,Severity,Raised On,Due On,Closed On,Status\n"
 GOOD = (
@@ -107,8 +106,7 @@ def metrics(at: AppTest) -> dict[str, str]:
 
 def texts(elements) -> str:
     """The text of elements (or a column of a table), with markdown escapes removed."""
-    values = [str(getattr(e, "value", e)) for e in elements]
-    return re.sub(r"\\(.)", r"\1", "\n".join(values))
+    return as_read("\n".join(str(getattr(e, "value", e)) for e in elements))
 
 
 def count(db: Database, table: str) -> int:

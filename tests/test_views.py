@@ -122,7 +122,7 @@ def test_hours_by_site_and_the_standard_filter_narrow_hours_not_staff(training_d
 
 def test_hours_chart_names_the_groups_that_trained_most_and_least(training_db):
     chart = tv.hours_chart(training_db, Filters(date_from=dt.date(2025, 5, 1), as_of=AS_OF), "department")
-    assert chart.figure.layout.title.text == (
+    assert chart.figure.layout.title.text.replace("<br>", " ") == (
         "Over the last 2 months, Quality trained most (2.0 hours per employee a month) and Production least (1.2 hours)"
     )
     assert [a.text for a in chart.figure.layout.annotations] == ["Quality", "Production"]  # one panel per group
@@ -261,7 +261,8 @@ def test_kaplan_meier_median_is_marked_on_the_chart(findings_db):
         (20.0, 1, 0, 0.0),
     ]
     assert (
-        chart.figure.layout.title.text == "Half of the 2 findings were closed within 10 days, counting the 0 still open"
+        chart.figure.layout.title.text.replace("<br>", " ")
+        == "Half of the 2 findings were closed within 10 days, counting the 0 still open"
     )
     assert [shape.x0 for shape in chart.figure.layout.shapes if shape.type == "line" and shape.x0 == shape.x1] == [10.0]
     assert [a.text for a in chart.figure.layout.annotations] == ["median 10 days"]
@@ -280,15 +281,18 @@ def test_pareto_by_clause_labels_the_standard_and_finds_the_vital_few(findings_d
     assert list(figure.data[0].marker.color) == [fv.BAD, fv.BAD, fv.NEUTRAL]
 
 
-def test_pareto_groups_the_rest_as_other(findings_db):
+def test_pareto_draws_the_top_categories_and_says_how_many_findings_the_rest_hold(findings_db):
     result = fv.pareto(findings_db, TODAY, "clause", top=1)
-    assert rows(result.frame, ["label", "findings", "labels", "cumulative_pct"]) == [
-        ("8.5.1 (ISO 9001)", 3, 1, 50.0),
-        ("Other (2 more)", 3, 2, 100.0),
-    ]
+    # The rest (3 findings in 2 clauses) is no bar taller than the leader: it is said in words.
+    assert rows(result.frame, ["label", "findings", "cumulative_pct"]) == [("8.5.1 (ISO 9001)", 3, 50.0)]
+    assert (result.total, result.distinct, result.rest_findings, result.rest_labels) == (6, 3, 3, 2)
     assert fv.pareto_title(result) == (
         "Findings spread widely: the 1 most frequent of 3 clauses account for only 50.0% of 6; 8.5.1 (ISO 9001) leads with 3"
     )
+    chart = fv.pareto_chart(findings_db, TODAY, "clause")
+    assert chart.note == "1 finding without a clause is left out."  # all 3 clauses are bars at the default top
+    assert list(chart.figure.data[0].x) == list(chart.frame["label"])
+    assert result.rest_note == "3 more findings in 2 other clauses are not drawn as bars (50.0% of all)."
 
 
 def test_pareto_by_root_cause_leaves_out_findings_without_one(findings_db):
@@ -434,7 +438,10 @@ def test_a_group_under_5_respondents_is_never_shown(survey_db):
     assert all(len(trace.y) == 0 for trace in drawn)
     said = [trace for trace in chart.figure.data if trace.mode == "text"]
     assert [list(trace.text) for trace in said] == [["fewer than 5 respondents"]] * 2
-    assert chart.figure.layout.title.text == "Results of ENG-1 are hidden: every group had fewer than 5 respondents"
+    assert (
+        chart.figure.layout.title.text.replace("<br>", " ")
+        == "Results of ENG-1 are hidden: every group had fewer than 5 respondents"
+    )
     assert (
         chart.note == "Not shown, fewer than 5 respondents: ENG-1 Culture of Excellence, ENG-1 Training & Development."
     )
@@ -475,7 +482,7 @@ def test_likert_figure_diverges_around_zero_with_neutral_split(survey_db):
     assert [round(v, 2) for v in bars[("neutral", False)]] == [0.0, 5.56]
     assert [round(v, 2) for v in bars[("strongly disagree", True)]] == [-0.0, -22.22]
     assert [round(v, 2) for v in bars[("strongly agree", True)]] == [0.0, 33.33]
-    assert chart.figure.layout.title.text == (
+    assert chart.figure.layout.title.text.replace("<br>", " ") == (
         "In ENG-1, Culture of Excellence drew the most disagreement: 33.3% of answers disagree or strongly disagree"
     )
 

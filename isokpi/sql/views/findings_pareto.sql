@@ -1,5 +1,6 @@
 -- Findings that need an action raised from $date_from up to $day, counted by $by ('clause', labelled with its
--- standard, or 'root_cause'): the $top largest, then the rest as one "Other" row, with the cumulative share.
+-- standard, or 'root_cause'): the $top largest, then the rest as one row (findings_view says it in words, never as a bar),
+-- with the cumulative share of every finding with a label.
 -- not_recorded counts the findings without a value (left out of the bars).
 WITH labelled AS (
     SELECT CASE $by WHEN 'root_cause' THEN root_cause ELSE clause || ' (' || standard || ')' END AS label

@@ -1,0 +1,112 @@
+"""Pages that read well, for everyone: filters that follow you from page to page, titles and labels that fit the
+chart at common screen widths, no serious or critical axe-core violation, and a menu the keyboard can use."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from .conftest import wait_for_app
+from .test_flows import PAGES
+
+CHART_PAGES = ["", "pillar", "training", "findings", "surveys"]
+
+
+def open_path(page, base: str, path: str) -> None:
+    page.goto(f"{base}/{path}")
+    wait_for_app(page, timeout=60_000)
+
+
+def query_of(page) -> dict[str, list[str]]:
+    return parse_qs(urlparse(page.url).query)
+
+
+def wait_for_address(page, path: str, *parts: str) -> None:
+    """Until the address is `path` with every part in its query (Streamlit changes it in place, no page load)."""
+    checks = " && ".join(
+        [f"location.pathname.endsWith({path!r})", *(f"location.search.includes({p!r})" for p in parts)]
+    )
+    page.wait_for_function(f"() => {checks}", timeout=30_000)
+    wait_for_app(page, timeout=60_000)
+
+
+def click_menu(page, label: str) -> None:
+    page.locator("[data-testid='stSidebar'] a", has_text=label).first.click()
+
+
+def test_the_filters_follow_the_user_from_page_to_page(shared_server, page):
+    # A link with filters, as a colleague would send it; then the menu, a page without filters, and Open pillar.
+    open_path(page, shared_server, "?site=Porto&period=Quarter")
+    click_menu(page, "Findings")
+    wait_for_address(page, "/findings", "site=Porto", "period=Quarter")
+    assert page.locator("[data-testid='stSidebar'] [data-testid='stMultiSelect']").first.inner_text().endswith("Porto")
+    click_menu(page, "Data")
+    wait_for_address(page, "/data")
+    click_menu(page, "Overview")
+    wait_for_address(page, "/", "site=Porto", "period=Quarter")
+    page.locator(".st-key-tile-training").get_by_text("Open pillar").first.click()
+    wait_for_address(page, "/pillar", "pillar=training", "site=Porto", "period=Quarter")
+    assert {key: query_of(page)[key] for key in ("site", "period", "pillar")} == {
+        "site": ["Porto"],
+        "period": ["Quarter"],
+        "pillar": ["training"],
+    }
+
+
+@pytest.mark.parametrize("path", PAGES, ids=lambda path: path or "overview")
+def test_no_serious_or_critical_accessibility_violation(shared_server, page, path):
+    open_path(page, shared_server, path)
+    page.wait_for_timeout(1_000)  # charts finish drawing
+    violations = Axe().run(page).response["violations"]
+    serious = [
+        (v["id"], v["impact"], [node["target"] for node in v["nodes"][:3]])
+        for v in violations
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert serious == []
+
+
+@pytest.mark.parametrize("width", [1280, 1920])
+@pytest.mark.parametrize("path", CHART_PAGES, ids=lambda path: path or "overview")
+def test_chart_titles_and_labels_fit_their_chart(shared_server, playwright_browser, path, width):
+    context = playwright_browser.new_context(viewport={"width": width, "height": 1000})
+    page = context.new_page()
+    try:
+        open_path(page, shared_server, path)
+        page.locator(".js-plotly-plot .main-svg").first.wait_for(timeout=60_000) if path else None
+        page.wait_for_timeout(1_000)
+        clipped = page.evaluate(
+            """() => {
+                const out = [];
+                for (const plot of document.querySelectorAll('.js-plotly-plot')) {
+                    const box = plot.getBoundingClientRect();
+                    const texts = plot.querySelectorAll('.gtitle, .xtick text, .ytick text, .g-xtitle text, .g-ytitle text');
+                    for (const text of texts) {
+                        const r = text.getBoundingClientRect();
+                        if (r.width === 0) continue;
+                        if (r.left < box.left - 1 || r.right > box.right + 1 || r.top < box.top - 1) {
+                            out.push(text.textContent.slice(0, 60));
+                        }
+                    }
+                }
+                return out;
+            }"""
+        )
+        assert clipped == []
+    finally:
+        context.close()
+
+
+def test_the_menu_is_usable_from_the_keyboard(shared_server, page):
+    open_path(page, shared_server, "")
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        focused = page.evaluate("() => document.activeElement && document.activeElement.textContent")
+        if focused and focused.strip().endswith("Surveys"):
+            break
+    else:
+        pytest.fail("the Surveys link of the menu cannot be reached with Tab")
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => location.pathname.endsWith('/surveys')", timeout=30_000)
