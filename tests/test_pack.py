@@ -10,11 +10,13 @@ import shutil
 
 import pytest
 from pptx import Presentation
-from pptx.enum.chart import XL_CHART_TYPE
+from pptx.enum.chart import XL_CHART_TYPE, XL_MARKER_STYLE
+from pptx.oxml.ns import qn
 
-from isokpi import actions, cli, pack_html, pack_pptx, review, review_inputs, words
+from isokpi import actions, charts, cli, narrative, pack_html, pack_pptx, review, review_inputs, stats, words
 from isokpi.auth import QUALITY_LEAD, User
 from isokpi.db import resolve_target
+from isokpi.format import clamp
 from isokpi.ingest import ingest_file
 from isokpi.kpis import kpi_series, scorecard
 from isokpi.opening import close_all, open_target
@@ -93,6 +95,7 @@ def test_pptx_holds_the_expected_slides(demo):
     pillars = {p["name"]: p["text"]["status"] for p in second["scorecard"]["pillars"]}
     assert titles == [
         second["review"]["title"],
+        "Executive summary",
         "Pillar scorecard",
         *[f"{name}: {pillars[name]}" for name in PILLAR_TITLES],
         "Findings and audits",
@@ -110,36 +113,124 @@ def test_pptx_holds_the_expected_slides(demo):
     ]
 
 
-def test_pptx_charts_are_native_and_carry_the_scorecards_numbers(demo):
+def chart_shapes(slide) -> dict:
+    return {shape.name.removeprefix("chart "): shape.chart for shape in slide.shapes if shape.has_chart}
+
+
+def test_pptx_charts_are_native_process_behaviour_charts_with_the_scorecards_numbers(demo):
     _, second = records(demo)
     deck = Presentation(io.BytesIO(pack_pptx.pptx_bytes(second)))
     filters = review_inputs.review_filters(dt.date(2026, 5, 1), AS_OF)
     cards = scorecard(demo, filters)
     checked = 0
-    for card, slide in zip(cards, list(deck.slides)[2:10], strict=True):
+    for card, slide in zip(cards, list(deck.slides)[3:11], strict=True):
         assert slide.shapes.title.text == f"{card.name}: {words.status(card.status)}"
-        charts = {shape.name.removeprefix("chart "): shape.chart for shape in slide.shapes if shape.has_chart}
-        assert sorted(charts) == sorted(s.kpi.id for s in card.series if s.latest is not None and s.points)
+        drawn = chart_shapes(slide)
+        assert sorted(drawn) == sorted(s.kpi.id for s in card.series if s.latest is not None and s.points)
         for series in card.series:
             if series.latest is None or not series.points:
                 continue
-            chart = charts[series.kpi.id]
-            assert chart.chart_type == XL_CHART_TYPE.LINE_MARKERS
+            chart = drawn[series.kpi.id]
+            # A line chart: markers on the values only (python-pptx calls a line chart with any marker-less series LINE).
+            assert chart.chart_type == XL_CHART_TYPE.LINE
             assert chart.part.chart_workbook.xlsx_part is not None  # data embedded: editable in PowerPoint
             plot = chart.plots[0]
             assert list(plot.categories) == [period_name(p.period, "month") for p in series.points]
-            values, targets = plot.series[0].values, plot.series[1].values
-            assert list(values) == [p.value for p in series.points]  # unrounded, as the record keeps them
-            assert list(targets) == [p.target for p in series.points]
+            lines = {line.name: list(line.values) for line in plot.series}
+            assert {line.name: line.marker.style for line in plot.series} == {
+                name: XL_MARKER_STYLE.CIRCLE if name == "Value" else XL_MARKER_STYLE.NONE for name in lines
+            }
+            assert {line.name: f"#{line.format.line.color.rgb}".lower() for line in plot.series} == {
+                name: {"Value": charts.NEUTRAL, "Target": charts.TARGET}.get(name, charts.LIMIT) for name in lines
+            }
+            unit = series.kpi.unit
+            expected = {
+                "Mean": [p.mean for p in series.points],
+                "Upper limit": [None if p.upl is None else clamp(p.upl, unit) for p in series.points],
+                "Lower limit": [None if p.lpl is None else clamp(p.lpl, unit) for p in series.points],
+                "Target": [p.target for p in series.points],
+                "Value": [p.value for p in series.points],  # unrounded, as the record keeps them
+            }
+            assert set(lines) == {name for name, line in expected.items() if any(v is not None for v in line)}
+            assert {"Value", "Mean", "Upper limit", "Lower limit"} <= set(lines), series.kpi.id
+            for name, line in lines.items():
+                assert line == pytest.approx(expected[name], rel=1e-12, abs=1e-12), (series.kpi.id, name)
             fresh = kpi_series(demo, series.kpi.id, filters)  # the same numbers as the engine's own call
             # DuckDB sums doubles in parallel: a recomputation may differ in the last bit, never in a printed digit.
-            assert values[series.points.index(series.latest)] == pytest.approx(fresh.latest.value, rel=1e-12)
+            latest = lines["Value"][series.points.index(series.latest)]
+            assert latest == pytest.approx(fresh.latest.value, rel=1e-12)
             checked += 1
     assert checked >= 20
-    scorecard_table = next(shape.table for shape in deck.slides[1].shapes if shape.has_table)
+    scorecard_table = next(shape.table for shape in deck.slides[2].shapes if shape.has_table)
     assert [[scorecard_table.cell(r, c).text for c in range(3)] for r in range(1, 9)] == [
         [card.name, words.status(card.status), words.PILLAR_VARIATION[card.variation]] for card in cards
     ]
+
+
+def marker_colours(line) -> dict[int, tuple[str, str]]:
+    """Per point formatted on its own: (fill, outline) of its marker, as PowerPoint draws it."""
+    colours = {}
+    for point in line._element.findall(qn("c:dPt")):
+        index = int(point.find(qn("c:idx")).get("val"))
+        fill, outline = point.find(qn("c:marker")).find(qn("c:spPr")).findall(f".//{qn('a:srgbClr')}")
+        colours[index] = (f"#{fill.get('val').lower()}", f"#{outline.get('val').lower()}")
+    return colours
+
+
+def test_pptx_colours_special_causes_as_the_dashboard_and_marks_provisional_points_hollow(demo):
+    _, second = records(demo)
+    deck = Presentation(io.BytesIO(pack_pptx.pptx_bytes(second)))
+    cards = scorecard(demo, review_inputs.review_filters(dt.date(2026, 5, 1), AS_OF))
+    seen = {"improvement": 0, "concern": 0, "provisional": 0}
+    for card, slide in zip(cards, list(deck.slides)[3:11], strict=True):
+        shown = chart_shapes(slide)
+        for series in card.series:
+            if series.kpi.id not in shown:
+                continue
+            value_line = next(line for line in shown[series.kpi.id].plots[0].series if line.name == "Value")
+            expected = {}
+            for index, point in enumerate(series.points):
+                if point.value is None:
+                    continue
+                if point.provisional:
+                    expected[index] = ("#ffffff", charts.NEUTRAL)
+                    seen["provisional"] += 1
+                elif point.special_cause in (stats.IMPROVEMENT, stats.CONCERN):
+                    colour = charts.GOOD if point.special_cause == stats.IMPROVEMENT else charts.BAD
+                    expected[index] = (colour, colour)
+                    seen[point.special_cause] += 1
+            assert marker_colours(value_line) == expected, series.kpi.id
+    assert all(seen.values()), seen  # the demo has all three kinds
+
+
+def test_pptx_summary_slide_lists_the_pillars_and_the_decisions_asked_for(demo):
+    first, second = records(demo)
+    slide = Presentation(io.BytesIO(pack_pptx.pptx_bytes(second, first))).slides[1]
+    assert slide.shapes.title.text == "Executive summary"
+    table = next(shape.table for shape in slide.shapes if shape.has_table)
+    rows = [[table.cell(r, c).text for c in range(4)] for r in range(len(table.rows))]
+    assert rows[0] == ["Pillar", "Status", "Headline KPI: latest value against target", "Finding"]
+    cards = scorecard(demo, review_inputs.review_filters(dt.date(2026, 5, 1), AS_OF))
+    assert len(rows) == 9
+    for card, (name, status, headline, finding) in zip(cards, rows[1:], strict=True):
+        assert (name, status, finding) == (card.name, words.status(card.status), narrative.pillar_sentence(card))
+        kpi = narrative.headline(card)
+        texts = narrative.kpi_texts(kpi)
+        assert headline == (
+            f"{kpi.kpi.name}: {texts['value']} in {texts['period']}, "
+            + (f"target {texts['target']} ({texts['gap']})" if texts["target"] else "no target")
+        )
+    asked = [p.text for shape in slide.shapes if shape.has_text_frame for p in shape.text_frame.paragraphs]
+    decisions = second["summary"]["decisions"]
+    start = asked.index("Decisions asked for")
+    assert asked[start + 1 : start + 1 + len(decisions)] == [f"{n}. {d}" for n, d in enumerate(decisions, start=1)]
+    assert decisions[-1].startswith("Conclude whether the management system remains suitable")
+    off_track = [card.name for card in cards if card.status == "off_track"]
+    assert [d.split(" is ")[0] for d in decisions[: len(off_track)]] == off_track  # most pressing first
+    assert (
+        asked[start + 1 + len(decisions)]
+        == "1 decision(s) and action(s) recorded at this review: see the actions register."
+    )
 
 
 def test_pptx_text_is_neutralised_everywhere(demo):
@@ -229,7 +320,11 @@ def test_cli_writes_the_pptx_of_a_stored_review(run_cli, tmp_path, capsys):
     out = tmp_path / "pack.pptx"
     assert run_cli("review-pack", "--format", "pptx", "--out", str(out), "--review", "1") == 0
     deck = Presentation(str(out))
-    assert [s.shapes.title.text for s in deck.slides][:2] == ["Management review 29 May 2026", "Pillar scorecard"]
+    assert [s.shapes.title.text for s in deck.slides][:3] == [
+        "Management review 29 May 2026",
+        "Executive summary",
+        "Pillar scorecard",
+    ]
     assert sum(1 for s in deck.slides for shape in s.shapes if shape.has_chart) > 20
     assert f"{out}: Management review 29 May 2026 (Closed and frozen)" in capsys.readouterr().out
 
@@ -249,7 +344,7 @@ def test_cli_writes_the_html_of_an_ad_hoc_period(run_cli, tmp_path):
         (["--review", "99"], "review 99 does not exist (stored reviews: 2, 1)"),
         (["--from", "2026-01-01"], "give both --from and --to"),
         (["--from", "2026-05-01", "--to", "2026-01-01"], "after it ends"),
-        (["--format", "pdf"], "invalid choice: 'pdf'"),
+        (["--format", "docx"], "invalid choice: 'docx'"),
     ],
 )
 def test_cli_rejects_bad_input_with_exit_code_2(run_cli, tmp_path, capsys, argv, message):
