@@ -191,27 +191,28 @@ def kpi_figure(
                     showlegend=False, hoverinfo="skip",
                 )
             )  # fmt: skip
-    for position, (name, dash) in enumerate((("mean", "solid"), ("process limits", "dot"), ("process limits", "dot"))):
+    lines = ((words.MEAN_LINE, "solid"), (words.LOWER_LINE, "dot"), (words.UPPER_LINE, "dot"))
+    for position, (name, dash) in enumerate(lines):
         line = [limit[position] for limit in limits]
         if any(value is not None for value in line):
             figure.add_trace(
                 go.Scatter(
                     x=x, y=line, mode="lines", name=name, line={"color": LIMIT, "dash": dash, "width": 1},
-                    showlegend=position < 2, legendgroup=name, hoverinfo="skip", connectgaps=False,
+                    hoverinfo="skip", connectgaps=False,
                 )
             )  # fmt: skip
     targets = [p["target"] for p in points]
     if any(t is not None for t in targets):
         figure.add_trace(
             go.Scatter(
-                x=x, y=targets, mode="lines", name="target", line={"color": TARGET, "dash": "dash", "width": 1.5},
+                x=x, y=targets, mode="lines", name=words.TARGET_LINE, line={"color": TARGET, "dash": "dash", "width": 1.5},
                 line_shape="hv", hovertemplate=hover_template,
             )
         )  # fmt: skip
     # Every period of the series, so that a period without a value breaks the line as it breaks the rules.
     figure.add_trace(
         go.Scatter(
-            x=x, y=values, mode="lines+markers", name="value", line={"color": NEUTRAL, "width": 2}, marker={"size": 6},
+            x=x, y=values, mode="lines+markers", name=words.VALUE_LINE, line={"color": NEUTRAL, "width": 2}, marker={"size": 6},
             hovertemplate=hover_template, connectgaps=False,
         )
     )  # fmt: skip
@@ -245,7 +246,7 @@ def _mark_points(figure: go.Figure, kpi: dict, x: list[dt.date], values: list[fl
     if provisional:
         figure.add_trace(
             go.Scatter(
-                x=[p[0] for p in provisional], y=[p[1] for p in provisional], mode="markers", name="provisional",
+                x=[p[0] for p in provisional], y=[p[1] for p in provisional], mode="markers", name=words.PROVISIONAL_MARKS,
                 marker={"size": 10, "color": "white", "line": {"width": 2, "color": NEUTRAL}},
                 text=[p[2] for p in provisional], hovertemplate="%{text}<extra></extra>",
             )
@@ -253,7 +254,7 @@ def _mark_points(figure: go.Figure, kpi: dict, x: list[dt.date], values: list[fl
     if special:
         figure.add_trace(
             go.Scatter(
-                x=[m[0] for m in special], y=[m[1] for m in special], mode="markers", name="special cause",
+                x=[m[0] for m in special], y=[m[1] for m in special], mode="markers", name=words.SPECIAL_CAUSE_MARKS,
                 marker={"size": 10, "color": [m[2] for m in special], "line": {"width": 1, "color": "white"}},
                 text=[m[3] for m in special], hovertemplate="%{text}<extra></extra>",
             )

@@ -14,7 +14,7 @@ import datetime as dt
 import pandas as pd
 
 from isokpi import format as fmt
-from isokpi import stats
+from isokpi import stats, words
 from isokpi.auth import LOCAL_USER
 from isokpi.charts import point_limits, point_start, special_cause_of
 from isokpi.narrative import record_pillar_texts
@@ -109,8 +109,14 @@ def chart_values(kpi: dict) -> tuple[list[str], list[float | None], list[float |
     return periods, [None if p.get("suppressed") else p["value"] for p in points], [p["target"] for p in points]
 
 
-# The series of a KPI's process-behaviour chart in the PowerPoint, by the names its legend shows.
-VALUE, MEAN, UPPER, LOWER, TARGET = "Value", "Mean", "Upper limit", "Lower limit", "Target"
+# The series of a KPI's process-behaviour chart in the PowerPoint, by the names every chart's legend shows.
+VALUE, MEAN, UPPER, LOWER, TARGET = (
+    words.VALUE_LINE,
+    words.MEAN_LINE,
+    words.UPPER_LINE,
+    words.LOWER_LINE,
+    words.TARGET_LINE,
+)
 CHART_KEY = (
     "Blue points: special cause, improvement. Orange points: special cause, concern. Hollow points: provisional, "
     "data still arriving (not judged). Mean and process limits as on the dashboard."

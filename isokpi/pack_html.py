@@ -231,6 +231,8 @@ def _htmlsection_of(record: dict, section: dict) -> str:
 def _html_chart(kpi: dict, div_id: str) -> str:
     if kpi["latest"] is None:
         return f'<div class="chart"><h3>{html_text(kpi["name"])}</h3><p>No data in the review period.</p></div>'
+    if not kpi["points"]:  # a value from before the period only (an annual survey): its words, as on the slide
+        return f'<div class="chart"><h3>{html_text(kpi["name"])}</h3><p class="kpi-line">{html_text(verdict_line(kpi))}</p></div>'
     # A fixed width: two charts side by side on screen, one per row on paper, never clipped when printed.
     figure = record_chart(kpi, height=320, width=CHART_WIDTH)
     config = PLOTLY_CONFIG | {"responsive": False}

@@ -178,6 +178,10 @@ def section_evidence(section: dict, review_id: int) -> None:
             if kpi["latest"] is None:
                 st.caption(f"{kpi['name']}: no data in the review period.")
                 continue
+            if not kpi["points"]:  # a value from before the period only (an annual survey): its words, no chart
+                st.markdown(f"**{plain(kpi['name'])}**")
+                st.caption(narrative.verdict_line(kpi))
+                continue
             ui.chart(
                 charts.record_chart(kpi, height=280), pack.points_frame(kpi),
                 name=f"review-{review_id}-{kpi['id']}", key=f"chart-{section['key']}-{kpi['id']}",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import re
 import shutil
 
@@ -13,7 +14,18 @@ from pptx import Presentation
 from pptx.enum.chart import XL_CHART_TYPE, XL_MARKER_STYLE
 from pptx.oxml.ns import qn
 
-from isokpi import actions, charts, cli, narrative, pack_html, pack_pptx, review, review_inputs, stats, words
+from isokpi import (
+    actions,
+    charts,
+    cli,
+    narrative,
+    pack_html,
+    pack_pptx,
+    review,
+    review_inputs,
+    stats,
+    words,
+)
 from isokpi.auth import QUALITY_LEAD, User
 from isokpi.db import resolve_target
 from isokpi.format import clamp
@@ -265,10 +277,56 @@ def test_html_has_every_input_embeds_plotly_once_and_fetches_nothing(demo):
     assert "<link" not in ours and "@import" not in ours and "url(" not in ours
     assert ours.count("<script>") - ours.count("Plotly.newPlot") == 1  # the bundle's tag, then one per chart
     assert page.count('class="plotly-graph-div"') == sum(
-        1 for s in second["sections"] for k in s["kpis"] if k["latest"] is not None
+        1 for s in second["sections"] for k in s["kpis"] if k["latest"] is not None and k["points"]
     )
     assert "@media print" in page and "@page" in page
     assert 'id="comparison"' in page and 'id="actions"' in page
+
+
+def page_traces(page: str) -> dict[str, list[dict]]:
+    """The traces of every chart of an HTML pack, by the id of its element, as the page hands them to plotly.js."""
+    decoder = json.JSONDecoder()
+    return {
+        match.group(1): decoder.raw_decode(page, match.end())[0]
+        for match in re.finditer(r'Plotly\.newPlot\(\s*"([^"]+)",\s*', page)
+    }
+
+
+def test_html_charts_are_the_same_process_behaviour_charts_with_special_causes_coloured(demo):
+    _, second = records(demo)
+    traces = page_traces(pack_html.html_page(second))
+    cards = scorecard(demo, review_inputs.review_filters(dt.date(2026, 5, 1), AS_OF))
+    engine = {series.kpi.id: series for card in cards for series in card.series}
+    seen, with_limits = {stats.IMPROVEMENT: 0, stats.CONCERN: 0}, 0
+    drawn = [
+        (s["key"], k["id"]) for s in second["sections"] for k in s["kpis"] if k["latest"] is not None and k["points"]
+    ]
+    assert sorted(traces) == sorted(f"chart-{key}-{kpi_id}" for key, kpi_id in drawn)
+    for key, kpi_id in drawn:
+        lines = {trace["name"]: trace for trace in traces[f"chart-{key}-{kpi_id}"]}
+        series = engine[kpi_id]
+        unit = series.kpi.unit
+        expected_lines = {
+            "Mean": [p.mean for p in series.points],
+            "Lower limit": [None if p.lpl is None else clamp(p.lpl, unit) for p in series.points],
+            "Upper limit": [None if p.upl is None else clamp(p.upl, unit) for p in series.points],
+            "Target": [p.target for p in series.points],
+            "Value": [p.value for p in series.points],
+        }
+        for name, line in expected_lines.items():
+            if any(v is not None for v in line):
+                assert lines[name]["y"] == pytest.approx(line, rel=1e-12, abs=1e-12), (kpi_id, name)
+            else:
+                assert name not in lines, (kpi_id, name)
+        with_limits += "Upper limit" in lines and "Lower limit" in lines
+        special = [p for p in series.points if not p.provisional and p.special_cause in seen and p.value is not None]
+        expected = [charts.GOOD if p.special_cause == stats.IMPROVEMENT else charts.BAD for p in special]
+        assert lines.get("Special cause", {}).get("marker", {}).get("color", []) == expected, kpi_id
+        assert lines.get("Special cause", {}).get("y", []) == pytest.approx([p.value for p in special], rel=1e-12)
+        for point in special:
+            seen[point.special_cause] += 1
+    assert all(seen.values()), seen  # the demo has both kinds
+    assert with_limits >= 15  # most charts: every KPI with enough points has its limits
 
 
 def test_html_escapes_and_neutralises_user_text(demo):
@@ -382,4 +440,4 @@ def test_html_pack_draws_its_charts_offline_and_prints_to_pdf(demo, tmp_path, pl
 
 
 def page_charts(record: dict) -> int:
-    return sum(1 for s in record["sections"] for k in s["kpis"] if k["latest"] is not None)
+    return sum(1 for s in record["sections"] for k in s["kpis"] if k["latest"] is not None and k["points"])
