@@ -8,6 +8,7 @@ import io
 import json
 import re
 import shutil
+import subprocess
 
 import pytest
 from pptx import Presentation
@@ -19,7 +20,9 @@ from isokpi import (
     charts,
     cli,
     narrative,
+    pack,
     pack_html,
+    pack_pdf,
     pack_pptx,
     review,
     review_inputs,
@@ -361,6 +364,98 @@ def test_a_frozen_review_exports_the_same_after_new_data(pack_db, tmp_path):
     demo.close()
 
 
+# --- the PDF: the HTML printed by headless Chromium, read back with poppler's pdfinfo and pdftotext --------------
+
+HOSTILE_TITLE = 'Review "Q4"; } @page { margin: 0 } </style><script>alert(1)</script> \\ end'
+
+
+@pytest.fixture(scope="module")
+def pdf_tools() -> None:
+    """Chromium to print with, poppler to read back with."""
+    if not (shutil.which("pdftotext") and shutil.which("pdfinfo")):
+        pytest.skip("poppler-utils is not installed (apt-get install poppler-utils); .ci/run installs it")
+    if pack_pdf.chromium() is None:
+        pytest.skip("Debian chromium is not installed (apt-get install chromium); .ci/run installs it")
+
+
+@pytest.fixture(scope="module")
+def printed(pack_db, pdf_tools, tmp_path_factory):
+    """Review #1 (closed by Lead) as its PDF pack, its title one a user could type to break out of the page's CSS:
+    the record and the PDF's path."""
+    database = open_target(resolve_target(pack_db))
+    record = review.review_record(database, 1)
+    database.close()
+    record["review"]["title"] = HOSTILE_TITLE
+    path = tmp_path_factory.mktemp("pdf") / "pack.pdf"
+    path.write_bytes(pack_pdf.pdf_bytes(record))
+    return record, path
+
+
+def pdf_info(path) -> dict[str, str]:
+    out = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+    return {key.strip(): value.strip() for key, value in (line.split(":", 1) for line in out.splitlines())}
+
+
+def pdf_pages(path) -> list[str]:
+    """The text of each page, its whitespace made single spaces (a table cell's lines run on)."""
+    out = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    return [" ".join(page.split()) for page in out.split("\f")[:-1]]  # pdftotext ends every page with a form feed
+
+
+def test_pdf_is_a4_landscape_and_every_page_names_the_review_its_period_its_closer_and_its_number(printed):
+    record, path = printed
+    info = pdf_info(path)
+    width, height = (float(v) for v in info["Page size"].split(" pts")[0].split(" x "))
+    assert (round(width / 72 * 25.4), round(height / 72 * 25.4)) == (297, 210)  # A4 landscape, in mm
+    pages = pdf_pages(path)
+    assert len(pages) == int(info["Pages"]) > 10
+    closed = dt.datetime.fromisoformat(record["review"]["closed_at"])
+    state = f"Closed and frozen on {closed:%d %b %Y} at {closed:%H:%M} UTC by Lead"
+    heading = f"{' '.join(HOSTILE_TITLE.split())} · period 01 May 2025 to 30 Apr 2026"
+    for number, page in enumerate(pages, start=1):
+        assert page.startswith(heading), (number, page[:200])  # the title shown as typed, the CSS intact
+        assert page.endswith(f"Page {number} of {len(pages)}") and state in page, (number, page[-200:])
+    assert "by local" not in " ".join(pages)
+
+
+def test_pdf_opens_with_the_executive_summary_of_the_pillars_figures_and_decisions(printed, demo):
+    record, path = printed
+    first, second = pdf_pages(path)[:2]
+    assert "Executive summary" in first and "Pillar scorecard" not in first  # the summary alone on page 1
+    assert second.startswith(f"{' '.join(HOSTILE_TITLE.split())} · period 01 May 2025 to 30 Apr 2026 Pillar scorecard")
+    cards = scorecard(demo, review_inputs.review_filters(dt.date(2025, 5, 1), dt.date(2026, 4, 30)))
+    assert [p["name"] for p in record["scorecard"]["pillars"]] == [card.name for card in cards]
+    for card in cards:
+        texts = narrative.kpi_texts(narrative.headline(card))
+        for shown in (card.name, words.status(card.status), texts["value"], texts["period"], texts["target"]):
+            assert shown in first, (card.name, shown)
+    decisions = record["summary"]["decisions"]
+    assert f"Decisions asked for 1. {decisions[0]}" in first
+    assert " ".join(f"{n}. {d}" for n, d in enumerate(decisions, start=1)) in first
+    assert "2 decision(s) and action(s) recorded at this review: see the actions register." in first
+
+
+def test_pdf_shows_user_text_as_typed_with_formulas_neutralised(printed):
+    _, path = printed
+    text = " ".join(pdf_pages(path))
+    assert "<script>alert('b')</script> new site in Leeds" in text  # shown as text, never run
+    for neutralised in ("'=cmd|' /C calc'!A0", "'@SUM(A1)", "'=2+3 shorten days to close", "'+44 20 7946 0000"):
+        assert neutralised in text
+    assert "<b>Hire</b> an auditor" in text
+    assert "\x07" not in text and "\x1b" not in text
+
+
+def test_the_cover_names_who_closed_a_review_never_its_identifier():
+    closed = {"status": "closed", "closed_at": "2026-12-01T14:05:00", "closed_by": "local"}
+    assert pack.state_text({"review": closed | {"closed_by_name": "Ann Chair"}}) == (
+        "Closed and frozen on 01 Dec 2026 at 14:05 UTC by Ann Chair"
+    )
+    assert pack.state_text({"review": closed}) == "Closed and frozen on 01 Dec 2026 at 14:05 UTC by Local user"
+    by_mail = closed | {"closed_by": "lead@example.com"}  # a record frozen before names were kept
+    assert pack.state_text({"review": by_mail}).endswith(" by lead@example.com")
+    assert pack.state_text({"review": {"status": "open"}}) == "Open (draft)"
+
+
 # --- the command line ------------------------------------------------------------------------------------------
 
 
@@ -394,6 +489,23 @@ def test_cli_writes_the_html_of_an_ad_hoc_period(run_cli, tmp_path):
     )
     page = out.read_text(encoding="utf-8")
     assert "Management review pack 01 Jan 2026 to 31 Oct 2026" in page and "cdn" not in page.lower()
+
+
+def test_cli_writes_the_pdf_of_a_stored_review(run_cli, pdf_tools, tmp_path, capsys):
+    out = tmp_path / "pack.pdf"
+    assert run_cli("review-pack", "--format", "pdf", "--out", str(out), "--review", "1") == 0
+    pages = pdf_pages(out)
+    assert pages[0].startswith("Management review 29 May 2026 · period 01 May 2025 to 30 Apr 2026")
+    assert "Executive summary" in pages[0] and pages[0].endswith(f"Page 1 of {len(pages)}")
+    assert f"{out}: Management review 29 May 2026 (Closed and frozen)" in capsys.readouterr().out
+
+
+def test_cli_without_chromium_says_what_the_pdf_needs_and_writes_nothing(run_cli, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("ISOKPI_CHROMIUM", str(tmp_path / "nowhere"))
+    out = tmp_path / "pack.pdf"
+    assert run_cli("review-pack", "--format", "pdf", "--out", str(out), "--review", "1") == 1
+    assert f"ISOKPI_CHROMIUM={tmp_path / 'nowhere'} is not an executable file" in capsys.readouterr().err
+    assert not out.exists()
 
 
 @pytest.mark.parametrize(
