@@ -320,7 +320,13 @@ labels = {
 if "review-closed" in st.session_state:
     # Set from here, the selector shows the review's new label ("closed") at once; the browser would keep the old.
     st.session_state["review"] = st.session_state.pop("review-closed")
-chosen = st.selectbox("Review", list(labels), format_func=labels.get, key="review", bind="query-params")
+elif st.session_state.get("review") not in labels:
+    # The link names a review by its number (?review=3), kept by hand: bound to the URL, the selector would write
+    # its label there, and a link sent before the meeting would stop opening the review once closing changes it.
+    linked = st.query_params.get("review", "")
+    st.session_state["review"] = int(linked) if linked.isdigit() and int(linked) in labels else next(iter(labels))
+chosen = st.selectbox("Review", list(labels), format_func=labels.get, key="review")
+st.query_params["review"] = str(chosen)
 current = review.get_review(db, chosen)
 record = review.review_record(db, chosen, evidence_of=ui.cached(inputs.evidence))
 before = review.previous_review(db, current)

@@ -236,6 +236,24 @@ def test_a_review_is_compared_side_by_side_with_the_previous_one(app):
     assert sorted(improved["KPI"]) == sorted(comparison["improved"])
 
 
+def test_a_link_names_a_review_by_its_number_and_keeps_opening_it_once_closed(app):
+    first = review.create_review(app.db, LEAD, review_date=dt.date(2026, 5, 29), title="Spring review")
+    review.create_review(app.db, LEAD, review_date=AS_OF, title="Autumn review")
+    for linked, shown in (("1", first), ("2", 2), ("99", 2), ("abc", 2), ("", 2)):
+        at = app_page("review")
+        at.query_params["review"] = linked
+        at.run()
+        assert not at.exception, at.exception
+        assert at.selectbox(key="review").value == shown, linked  # an unknown one: the newest
+        assert at.query_params["review"] == str(shown)  # what the link says from then on
+    review.close_review(app.db, LEAD, first)
+    at = app_page("review")
+    at.query_params["review"] = "1"
+    at.run()
+    assert at.selectbox(key="review").value == first
+    assert at.selectbox(key="review").format_func(first) == "#1 · 29 May 2026 · Spring review (closed)"
+
+
 def test_user_text_is_shown_as_plain_text(app):
     hostile = "<script>alert(1)</script> **bold** ![x](http://example.com/x.png)"
     review_id = review.create_review(app.db, LEAD, review_date=AS_OF)
