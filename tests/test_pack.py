@@ -248,6 +248,17 @@ def test_pptx_summary_slide_lists_the_pillars_and_the_decisions_asked_for(demo):
     )
 
 
+def test_pptx_cover_names_the_period_and_who_closed_the_review_by_name(demo):
+    first, _ = records(demo)
+    cover = Presentation(io.BytesIO(pack_pptx.pptx_bytes(first))).slides[0]
+    closed = dt.datetime.fromisoformat(first["review"]["closed_at"])
+    assert cover.shapes.title.text == "Management review 29 May 2026"
+    assert cover.placeholders[1].text_frame.text.split("\n") == [
+        "ISO 9001 9.3 management review · period 01 May 2025 to 30 Apr 2026 · held 29 May 2026",
+        f"Closed and frozen on {closed:%d %b %Y} at {closed:%H:%M} UTC by Lead",
+    ]
+
+
 def test_pptx_text_is_neutralised_everywhere(demo):
     first, _ = records(demo)
     deck = Presentation(io.BytesIO(pack_pptx.pptx_bytes(first)))
