@@ -225,8 +225,31 @@ def kpi_figure(
         )  # fmt: skip
     wrapped, lines = _wrapped_title(title, TITLE_WIDTH if width is None else max(40, width // 9))
     theme(figure, title=wrapped, y_title=unit, height=height, wrap=None)
-    figure.update_layout(margin={"t": 40 + 20 * lines}, width=width)
+    more = LEGEND_ROW * (_legend_rows(figure, width) - 1)  # a narrow chart's legend wraps: room below the title
+    figure.update_layout(
+        margin={"t": 40 + 20 * lines + more}, width=width, height=figure.layout.height + more,
+        title={"y": 1, "yref": "container", "yanchor": "top", "pad": {"t": 10}},
+    )  # fmt: skip
     return period_axis(figure, grain)
+
+
+LEGEND_ROW = 22  # px a row of legend takes
+
+
+def _legend_rows(figure: go.Figure, width: int | None) -> int:
+    """About how many rows the horizontal legend takes on a chart `width` px wide (one on a page's full-width
+    chart): each entry is its symbol and ~7 px a character."""
+    if width is None:
+        return 1
+    room, rows, used = width - 72, 1, 0  # the margins: 56 left, 16 right
+    for trace in figure.data:
+        if trace.showlegend is False or not trace.name:
+            continue
+        entry = 40 + 7 * len(trace.name)
+        if used and used + entry > room:
+            rows, used = rows + 1, 0
+        used += entry
+    return rows
 
 
 def _mark_points(figure: go.Figure, kpi: dict, x: list[dt.date], values: list[float | None]) -> None:

@@ -554,11 +554,19 @@ def test_html_pack_draws_its_charts_offline_and_prints_to_pdf(demo, tmp_path, pl
     page.goto(path.as_uri())
     page.wait_for_function("document.querySelectorAll('.plotly-graph-div .main-svg').length > 0")
     drawn = page.evaluate("document.querySelectorAll('.plotly-graph-div .main-svg').length")
+    # Where a narrow chart's legend wraps, it sits below the title, never over it.
+    overlaps = page.evaluate(
+        """[...document.querySelectorAll('.plotly-graph-div')].filter(chart => {
+            const title = chart.querySelector('.gtitle'), legend = chart.querySelector('.legend');
+            return title && legend && title.getBoundingClientRect().bottom > legend.getBoundingClientRect().top;
+        }).map(chart => chart.id)"""
+    )
     pdf = page.pdf(format="A4")
     page.close()
     assert [url for url in requests if not url.startswith(("file:", "data:", "blob:"))] == []
     assert errors == []
     assert drawn >= page_charts(second)
+    assert overlaps == []
     assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") > 5
 
 
