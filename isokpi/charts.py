@@ -225,11 +225,13 @@ def kpi_figure(
         )  # fmt: skip
     wrapped, lines = _wrapped_title(title, TITLE_WIDTH if width is None else max(40, width // 9))
     theme(figure, title=wrapped, y_title=unit, height=height, wrap=None)
-    more = LEGEND_ROW * (_legend_rows(figure, width) - 1)  # a narrow chart's legend wraps: room below the title
-    figure.update_layout(
-        margin={"t": 40 + 20 * lines + more}, width=width, height=figure.layout.height + more,
-        title={"y": 1, "yref": "container", "yanchor": "top", "pad": {"t": 10}},
-    )  # fmt: skip
+    figure.update_layout(margin={"t": 40 + 20 * lines}, width=width)
+    more = LEGEND_ROW * (_legend_rows(figure, width) - 1)
+    if more:  # a narrow chart's legend wraps: its rows go between the title, moved to the top, and the plot
+        figure.update_layout(
+            margin={"t": 40 + 20 * lines + more}, height=figure.layout.height + more,
+            title={"y": 1, "yref": "container", "yanchor": "top", "pad": {"t": 10}},
+        )  # fmt: skip
     return period_axis(figure, grain)
 
 
