@@ -1,7 +1,10 @@
 """The actions register (ISO 9001 9.3.3 outputs): decisions and actions with owner, due date and status.
 
-Every change is kept twice: field by field in `action_changes` (who, when, old, new) for the action's own
-history, and as one event in the audit trail. Actions still open are carried into the next review as input a).
+An action belongs to a review when it was raised there (9.3.3 a, b, c) or linked to one later on the Actions page;
+an action of the register alone belongs to none. Every change is kept twice: field by field in `action_changes`
+(who, when, old, new) for the action's own history, and as one event in the audit trail. Actions of a review still
+open are carried into the next review as input a). Who raised and changed an action is kept as the person's name
+(auth.User.name) beside their identifier.
 """
 
 from __future__ import annotations
@@ -23,10 +26,10 @@ KIND_CLAUSES = {"improvement": "9.3.3 a)", "system_change": "9.3.3 b)", "resourc
 STATUSES: dict[str, str] = {"open": "Open", "in_progress": "In progress", "done": "Done", "verified": "Verified"}
 OPEN_STATUSES = ("open", "in_progress")
 # The fields a person edits, in the order the register shows them.
-FIELDS = ("title", "kind", "pillar", "owner", "due_on", "status", "notes")
+FIELDS = ("review_id", "title", "kind", "pillar", "owner", "due_on", "status", "notes")
 COLUMNS = (
-    "action_id, review_id, kind, title, pillar, owner, due_on, status, notes, "
-    "created_by, created_at, updated_by, updated_at"
+    "action_id, review_id, kind, title, pillar, owner, due_on, status, notes, raised_on, "
+    "created_by, created_by_name, created_at, updated_by, updated_by_name, updated_at"
 )
 CHOICES: dict[str, tuple[str, ...]] = {"kind": tuple(KINDS), "status": tuple(STATUSES), "pillar": PILLAR_IDS}
 
@@ -44,6 +47,12 @@ def _clean(field: str, value: object) -> object:
         return text
     if field == "pillar" and value in (None, ""):
         return None  # the one optional choice
+    if field == "review_id":
+        if value in (None, ""):
+            return None  # the register's own action, linked to no review
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ActionError(f"review {value!r} is not a review number: use the number shown as #N")
+        return value
     if field in CHOICES:
         if value not in CHOICES[field]:
             raise ActionError(f"{field} {value!r} is unknown: use one of {', '.join(CHOICES[field])}")
@@ -69,14 +78,24 @@ def _as_text(value: object) -> str | None:
     return None if value is None else value.isoformat() if isinstance(value, dt.date) else str(value)
 
 
-def _review_is_open(cursor, review_id: int) -> None:
-    row = cursor.execute("SELECT status FROM reviews WHERE review_id = $id", {"id": review_id}).fetchone()
+def _open_review_date(cursor, review_id: int) -> dt.date:
+    """The date of an open review, or ActionError: a closed review's record is frozen, its actions with it."""
+    row = cursor.execute("SELECT status, review_date FROM reviews WHERE review_id = $id", {"id": review_id}).fetchone()
     if row is None:
         raise ActionError(f"review {review_id} does not exist")
     if row[0] == "closed":
         raise ActionError(
             f"review {review_id} is closed and its record frozen: add the action to an open review, "
             "or to the register without a review"
+        )
+    return row[1]
+
+
+def _check_due(due_on: dt.date | None, raised_on: dt.date) -> None:
+    if due_on is not None and due_on < raised_on:
+        raise ActionError(
+            f"due date {due_on.isoformat()} is before the action was raised ({raised_on.isoformat()}): "
+            "give the day it is due, on or after that"
         )
 
 
@@ -93,24 +112,32 @@ def create_action(
     notes: str | None = None,
     review_id: int | None = None,
 ) -> int:
-    """Add an action (quality leads); its creation is the first entry of its history. Returns its id."""
+    """Add an action (quality leads), raised in review `review_id` (an open one) or in the register alone; its
+    creation is the first entry of its history. The owner defaults to the person raising it; the due date may not
+    precede the day it is raised (the review's date, else today). Returns its id."""
     require(actor, QUALITY_LEAD)
-    given = {"title": title, "kind": kind, "pillar": pillar, "owner": owner, "due_on": due_on, "status": status}
-    values = {field: _clean(field, value) for field, value in (given | {"notes": notes}).items()}
+    given = {"review_id": review_id, "title": title, "kind": kind, "pillar": pillar, "owner": owner}
+    values = {
+        field: _clean(field, value)
+        for field, value in (given | {"due_on": due_on, "status": status, "notes": notes}).items()
+    }
+    values["owner"] = values["owner"] or actor.name
 
     def work(cursor) -> int:
-        if review_id is not None:
-            _review_is_open(cursor, review_id)
+        raised_on = dt.date.today() if review_id is None else _open_review_date(cursor, review_id)
+        _check_due(values["due_on"], raised_on)
         action_id = next_id(cursor, "action")
         at = now_utc()
         cursor.execute(
             """
-            INSERT INTO actions VALUES ($id, $review, $kind, $title, $pillar, $owner, $due, $status, $notes,
-                                        $by, $at, $by, $at)
+            INSERT INTO actions (action_id, review_id, kind, title, pillar, owner, due_on, status, notes, raised_on,
+                                 created_by, created_by_name, created_at, updated_by, updated_by_name, updated_at)
+            VALUES ($id, $review, $kind, $title, $pillar, $owner, $due, $status, $notes, $raised,
+                    $by, $name, $at, $by, $name, $at)
             """,
             {
                 "id": action_id,
-                "review": review_id,
+                "review": values["review_id"],
                 "kind": values["kind"],
                 "title": values["title"],
                 "pillar": values["pillar"],
@@ -118,19 +145,21 @@ def create_action(
                 "due": values["due_on"],
                 "status": values["status"],
                 "notes": values["notes"],
+                "raised": raised_on,
                 "by": actor.email,
+                "name": actor.name,
                 "at": at,
             },
         )
         for field in FIELDS:
             if values[field] is not None:
-                _record_change(cursor, action_id, actor.email, at, field, None, values[field])
+                _record_change(cursor, action_id, actor, at, field, None, values[field])
         record_event(
             cursor,
             actor.email,
             "action_create",
             f"action {action_id}",
-            {"review_id": review_id, **{f: _as_text(v) for f, v in values.items()}},
+            {**{f: _as_text(v) for f, v in values.items()}, "raised_on": raised_on.isoformat()},
             at,
         )
         return action_id
@@ -139,7 +168,10 @@ def create_action(
 
 
 def update_action(database: Database, actor: User, action_id: int, **changes: object) -> list[str]:
-    """Change some fields of an action (quality leads); each real change is recorded. Returns the changed fields."""
+    """Change some fields of an action (quality leads); each real change is recorded. Returns the changed fields.
+
+    Linking (`review_id`) moves an action into an open review, or out of one, never into or out of a closed review;
+    a new due date may not precede the day the action was raised."""
     require(actor, QUALITY_LEAD)
     cleaned = {field: _clean(field, value) for field, value in changes.items()}
 
@@ -153,14 +185,19 @@ def update_action(database: Database, actor: User, action_id: int, **changes: ob
         changed = [field for field in FIELDS if field in cleaned and cleaned[field] != current[field]]
         if not changed:
             return []
+        if "review_id" in changed:
+            _check_link(cursor, action_id, current["review_id"], cleaned["review_id"])
+        if "due_on" in changed:
+            _check_due(cleaned["due_on"], current["raised_on"])
         at = now_utc()
         # One UPDATE per field: the column name comes from FIELDS (an allow-list), never from input.
         for field in changed:
             cursor.execute(
-                f"UPDATE actions SET {quote(field)} = $value, updated_by = $by, updated_at = $at WHERE action_id = $id",
-                {"value": cleaned[field], "by": actor.email, "at": at, "id": action_id},
+                f"UPDATE actions SET {quote(field)} = $value, updated_by = $by, updated_by_name = $name, "
+                "updated_at = $at WHERE action_id = $id",
+                {"value": cleaned[field], "by": actor.email, "name": actor.name, "at": at, "id": action_id},
             )
-            _record_change(cursor, action_id, actor.email, at, field, current[field], cleaned[field])
+            _record_change(cursor, action_id, actor, at, field, current[field], cleaned[field])
         record_event(
             cursor,
             actor.email,
@@ -174,10 +211,33 @@ def update_action(database: Database, actor: User, action_id: int, **changes: ob
     return database.write(work)
 
 
-def _record_change(cursor, action_id: int, who: str, at: dt.datetime, field: str, old: object, new: object) -> None:
+def _check_link(cursor, action_id: int, old: int | None, new: int | None) -> None:
+    """An action leaves only an open review and joins only an open one: a closed review keeps what it decided."""
+    if old is not None:
+        status = cursor.execute("SELECT status FROM reviews WHERE review_id = $id", {"id": old}).fetchone()
+        if status is not None and status[0] == "closed":
+            raise ActionError(
+                f"action {action_id} was decided at review {old}, which is closed: it stays with that review's record"
+            )
+    if new is not None:
+        _open_review_date(cursor, new)
+
+
+def _record_change(cursor, action_id: int, who: User, at: dt.datetime, field: str, old: object, new: object) -> None:
     cursor.execute(
-        "INSERT INTO action_changes VALUES ($id, $who, $at, $field, $old, $new)",
-        {"id": action_id, "who": who, "at": at, "field": field, "old": _as_text(old), "new": _as_text(new)},
+        """
+        INSERT INTO action_changes (action_id, changed_by, changed_by_name, changed_at, field, old_value, new_value)
+        VALUES ($id, $who, $name, $at, $field, $old, $new)
+        """,
+        {
+            "id": action_id,
+            "who": who.email,
+            "name": who.name,
+            "at": at,
+            "field": field,
+            "old": _as_text(old),
+            "new": _as_text(new),
+        },
     )
 
 
@@ -225,7 +285,8 @@ def action_history(database: Database, action_id: int | None = None) -> list[dic
     """Every recorded change (of one action, or of all), oldest first."""
     return database.query_dicts(
         """
-        SELECT action_id, changed_at, changed_by, field, old_value, new_value FROM action_changes
+        SELECT action_id, changed_at, coalesce(changed_by_name, changed_by) AS changed_by, field, old_value, new_value
+        FROM action_changes
         WHERE $id IS NULL OR action_id = $id
         ORDER BY changed_at, action_id
         """,
@@ -234,15 +295,15 @@ def action_history(database: Database, action_id: int | None = None) -> list[dic
 
 
 def carried_actions(database: Database, review: dict) -> list[dict]:
-    """Input a) of `review`: actions not decided at this review (earlier reviews' and the register's own) that
-    are still open, or whose last change falls in or after the review's period (done or verified since)."""
+    """Input a) of `review`: the actions of earlier reviews that are still open, or whose last change falls in or
+    after the review's period (done or verified since). The register's own actions, linked to no review, are not
+    actions from earlier reviews (unlinked_actions lists them)."""
     return database.query_dicts(
         f"""
         SELECT {COLUMNS} FROM actions a
-        WHERE a.review_id IS DISTINCT FROM $review
-          AND (a.review_id IS NULL OR a.review_id IN (
+        WHERE a.review_id IN (
                 SELECT review_id FROM reviews
-                WHERE review_date < $date OR (review_date = $date AND review_id < coalesce($review, 0))))
+                WHERE review_date < $date OR (review_date = $date AND review_id < coalesce($review, 0)))
           AND (a.status IN ('open', 'in_progress') OR a.updated_at >= $period_from)
         ORDER BY a.action_id
         """,
@@ -252,6 +313,20 @@ def carried_actions(database: Database, review: dict) -> list[dict]:
             "period_from": dt.datetime.combine(review["period_from"], dt.time()),
         },
     )
+
+
+def unlinked_actions(database: Database) -> list[dict]:
+    """The register's own actions still open: raised outside any review and not linked to one yet."""
+    return database.query_dicts(
+        f"SELECT {COLUMNS} FROM actions WHERE review_id IS NULL AND status IN ('open', 'in_progress') ORDER BY action_id"
+    )
+
+
+def review_day(review: dict) -> dt.date:
+    """The day a review judges its actions on (overdue or not): the meeting's date, or today before it."""
+    day = review["review_date"]
+    day = dt.date.fromisoformat(day[:10]) if isinstance(day, str) else day
+    return min(day, dt.date.today())
 
 
 def is_overdue(action: dict, on: dt.date) -> bool:
@@ -264,8 +339,15 @@ def register_effectiveness(actions: list[dict], on: dt.date) -> dict[str, int]:
     return {"total": len(actions), **counts, "overdue": sum(1 for a in actions if is_overdue(a, on))}
 
 
-def describe(action: dict) -> dict[str, object]:
-    """An action as the record, the exports and the pages show it (JSON-ready)."""
+def status_label(action: dict, on: dt.date) -> str:
+    """'Open', 'In progress', 'Done', 'Verified'; an open action past its due date on `on`: 'Open, overdue'."""
+    label = STATUSES.get(action["status"], action["status"])
+    return f"{label}, overdue" if is_overdue(action, on) else label
+
+
+def describe(action: dict, on: dt.date) -> dict[str, object]:
+    """An action as the record, the exports and the pages show it on the day `on` (JSON-ready); who raised and
+    last changed it by name."""
     return {
         "id": action["action_id"],
         "review_id": action["review_id"],
@@ -276,9 +358,12 @@ def describe(action: dict) -> dict[str, object]:
         "pillar_name": PILLAR_NAMES.get(action["pillar"] or "", ""),
         "owner": action["owner"],
         "due_on": _as_text(action["due_on"]),
+        "raised_on": _as_text(action.get("raised_on")),
         "status": action["status"],
-        "status_label": STATUSES.get(action["status"], action["status"]),
+        "status_label": status_label(action, on),
+        "overdue": is_overdue(action, on),
         "notes": action["notes"],
-        "updated_by": action["updated_by"],
+        "raised_by": action.get("created_by_name") or action["created_by"],
+        "updated_by": action.get("updated_by_name") or action["updated_by"],
         "updated_at": _as_text(action["updated_at"]),
     }

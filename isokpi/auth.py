@@ -19,6 +19,7 @@ when the claim is absent; never when it is false. Addresses match exactly, the d
 from __future__ import annotations
 
 import getpass
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -30,7 +31,8 @@ from isokpi.errors import InputError, IsokpiError
 VIEWER, QUALITY_LEAD, ADMIN = "viewer", "quality_lead", "admin"
 ROLES = (VIEWER, QUALITY_LEAD, ADMIN)
 ROLE_NAMES = {VIEWER: "Viewer", QUALITY_LEAD: "Quality lead", ADMIN: "Admin"}
-LOCAL_USER = "local"
+LOCAL_USER = "local"  # the local user's identifier in the audit trail; records show their name (local_user_name)
+LOCAL_NAME_VARIABLE = "ISOKPI_LOCAL_USER_NAME"
 
 
 class AccessError(IsokpiError):
@@ -61,6 +63,7 @@ class AuthSettings:
     first_admin: str | None = None
     unknown_users: str = VIEWER  # "viewer" or "refuse"
     verified_email_issuers: tuple[str, ...] = ()  # providers that verify addresses but send no email_verified
+    local_user_name: str | None = None  # local mode: the name records show for the one user
 
     @classmethod
     def from_mapping(cls, section: Mapping[str, Any] | None) -> AuthSettings:
@@ -75,10 +78,14 @@ class AuthSettings:
                 f"[isokpi] verified_email_issuers = {issuers!r}: use a list of issuer URLs, "
                 'e.g. ["https://login.microsoftonline.com/<tenant id>/v2.0"]'
             )
+        local_name = section.get("local_user_name")
+        if local_name is not None and (not isinstance(local_name, str) or not local_name.strip()):
+            raise InputError(f'[isokpi] local_user_name = {local_name!r}: use your name, e.g. "Ann Smith"')
         return cls(
             first_admin=normalize_email(str(first)) if first else None,
             unknown_users=unknown,
             verified_email_issuers=tuple(issuer.strip() for issuer in issuers),
+            local_user_name=" ".join(local_name.split()) if local_name else None,
         )
 
     @property
@@ -273,6 +280,30 @@ def os_user() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "unknown"
+
+
+def account_name() -> str:
+    """The computer account's full name when it has one (the GECOS field), else its login name."""
+    try:
+        import pwd
+
+        full = pwd.getpwuid(os.getuid()).pw_gecos.split(",")[0].strip()
+    except (ImportError, KeyError, OSError):
+        full = ""
+    return full or os_user()
+
+
+def local_user_name(settings: AuthSettings, environ: Mapping[str, str] = os.environ) -> str:
+    """The name records show for the local user (who closed a review, raised or changed an action): the
+    environment's ISOKPI_LOCAL_USER_NAME, else `[isokpi] local_user_name` in secrets.toml, else the computer
+    account's name. Never the identifier "local"."""
+    configured = " ".join(environ.get(LOCAL_NAME_VARIABLE, "").split()) or settings.local_user_name
+    return configured or account_name()
+
+
+def local_name_is_configured(settings: AuthSettings, environ: Mapping[str, str] = os.environ) -> bool:
+    """Whether someone named the local user, rather than the computer account's name standing in."""
+    return bool(environ.get(LOCAL_NAME_VARIABLE, "").strip() or settings.local_user_name)
 
 
 def cli_user(claimed: str | None = None) -> User:

@@ -224,27 +224,28 @@ def kpi_figure(
                     showlegend=False, hoverinfo="skip",
                 )
             )  # fmt: skip
-    for position, (name, dash) in enumerate((("mean", "solid"), ("process limits", "dot"), ("process limits", "dot"))):
+    lines = ((words.MEAN_LINE, "solid"), (words.LOWER_LINE, "dot"), (words.UPPER_LINE, "dot"))
+    for position, (name, dash) in enumerate(lines):
         line = [limit[position] for limit in limits]
         if any(value is not None for value in line):
             figure.add_trace(
                 go.Scatter(
                     x=x, y=line, mode="lines", name=name, line={"color": LIMIT, "dash": dash, "width": 1},
-                    showlegend=position < 2, legendgroup=name, hoverinfo="skip", connectgaps=False,
+                    hoverinfo="skip", connectgaps=False,
                 )
             )  # fmt: skip
     targets = [p["target"] for p in points]
     if any(t is not None for t in targets):
         figure.add_trace(
             go.Scatter(
-                x=x, y=targets, mode="lines", name="target", line={"color": TARGET, "dash": "dash", "width": 1.5},
+                x=x, y=targets, mode="lines", name=words.TARGET_LINE, line={"color": TARGET, "dash": "dash", "width": 1.5},
                 line_shape="hv", hovertemplate=hover_template,
             )
         )  # fmt: skip
     # Every period of the series, so that a period without a value breaks the line as it breaks the rules.
     figure.add_trace(
         go.Scatter(
-            x=x, y=values, mode="lines+markers", name="value", line={"color": NEUTRAL, "width": 2}, marker={"size": 6},
+            x=x, y=values, mode="lines+markers", name=words.VALUE_LINE, line={"color": NEUTRAL, "width": 2}, marker={"size": 6},
             hovertemplate=hover_template, connectgaps=False,
         )
     )  # fmt: skip
@@ -258,7 +259,32 @@ def kpi_figure(
     wrapped, lines = _wrapped_title(title, TITLE_WIDTH if width is None else max(40, width // 9))
     theme(figure, title=wrapped, y_title=unit, height=height, wrap=None)
     figure.update_layout(margin={"t": 40 + 20 * lines}, width=width)
+    more = LEGEND_ROW * (_legend_rows(figure, width) - 1)
+    if more:  # a narrow chart's legend wraps: its rows go between the title, moved to the top, and the plot
+        figure.update_layout(
+            margin={"t": 40 + 20 * lines + more}, height=figure.layout.height + more,
+            title={"y": 1, "yref": "container", "yanchor": "top", "pad": {"t": 10}},
+        )  # fmt: skip
     return period_axis(figure, grain)
+
+
+LEGEND_ROW = 22  # px a row of legend takes
+
+
+def _legend_rows(figure: go.Figure, width: int | None) -> int:
+    """About how many rows the horizontal legend takes on a chart `width` px wide (one on a page's full-width
+    chart): each entry is its symbol and ~7 px a character."""
+    if width is None:
+        return 1
+    room, rows, used = width - 72, 1, 0  # the margins: 56 left, 16 right
+    for trace in figure.data:
+        if trace.showlegend is False or not trace.name:
+            continue
+        entry = 40 + 7 * len(trace.name)
+        if used and used + entry > room:
+            rows, used = rows + 1, 0
+        used += entry
+    return rows
 
 
 def _mark_points(figure: go.Figure, kpi: dict, x: list[dt.date], values: list[float | None]) -> None:
@@ -278,7 +304,7 @@ def _mark_points(figure: go.Figure, kpi: dict, x: list[dt.date], values: list[fl
     if provisional:
         figure.add_trace(
             go.Scatter(
-                x=[p[0] for p in provisional], y=[p[1] for p in provisional], mode="markers", name="provisional",
+                x=[p[0] for p in provisional], y=[p[1] for p in provisional], mode="markers", name=words.PROVISIONAL_MARKS,
                 marker={"size": 10, "color": "white", "line": {"width": 2, "color": NEUTRAL}},
                 text=[p[2] for p in provisional], hovertemplate="%{text}<extra></extra>",
             )
@@ -286,7 +312,7 @@ def _mark_points(figure: go.Figure, kpi: dict, x: list[dt.date], values: list[fl
     if special:
         figure.add_trace(
             go.Scatter(
-                x=[m[0] for m in special], y=[m[1] for m in special], mode="markers", name="special cause",
+                x=[m[0] for m in special], y=[m[1] for m in special], mode="markers", name=words.SPECIAL_CAUSE_MARKS,
                 marker={"size": 10, "color": [m[2] for m in special], "line": {"width": 1, "color": "white"}},
                 text=[m[3] for m in special], hovertemplate="%{text}<extra></extra>",
             )

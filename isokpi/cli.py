@@ -2,7 +2,7 @@
 
     python -m isokpi spc FILE.csv --direction higher|lower [--target X] [--baseline N] [--screen-outliers] [--json]
     (Making Data Count SPC on any series, with the code the scorecard uses: stats.spc)
-    python -m isokpi review-pack --format pptx|html|json --out FILE [--review ID | --from DATE --to DATE] [--db PATH]
+    python -m isokpi review-pack --format pptx|html|pdf|json --out FILE [--review ID | --from DATE --to DATE] [--db PATH]
     (without --review or --from/--to the newest review; with none stored, the period since the last review or the
     last 12 months up to today; a closed review is exported from its frozen record)
 
@@ -115,13 +115,14 @@ def build_parser() -> argparse.ArgumentParser:
     docs.add_argument("--out", default=str(Path(__file__).resolve().parent.parent / "docs"))
 
     pack = with_db(
-        sub.add_parser("review-pack", help="the management review pack (ISO 9001 9.3) as PowerPoint, HTML or JSON")
+        sub.add_parser("review-pack", help="the management review pack (ISO 9001 9.3) as PowerPoint, HTML, PDF or JSON")
     )
     pack.add_argument(
         "--format",
         required=True,
-        choices=("pptx", "html", "json"),
-        help="pptx (native, editable charts), html, or json (the exact record the packs are built from)",
+        choices=("pptx", "html", "pdf", "json"),
+        help="pptx (native, editable charts), html, pdf (the HTML printed by headless Chromium, A4 landscape), "
+        "or json (the exact record the packs are built from)",
     )
     pack.add_argument("--out", required=True, metavar="FILE", help="file to write")
     which = pack.add_mutually_exclusive_group()
@@ -505,7 +506,7 @@ def _kpis(args: argparse.Namespace) -> int:
 
 @command("review-pack")
 def review_pack(args: argparse.Namespace) -> int:
-    from isokpi import pack_html, pack_pptx, review
+    from isokpi import pack_html, pack_pdf, pack_pptx, review
 
     if (args.date_from is None) != (args.date_to is None):
         raise Rejected("give both --from and --to for an ad hoc period, or --review ID for a stored review")
@@ -514,9 +515,13 @@ def review_pack(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if not out.parent.is_dir():
         raise Rejected(f"{out.parent}: no such directory for --out")
+    if args.format == "pdf" and pack_pdf.chromium() is None:
+        raise pack_pdf.PdfEngineMissing(pack_pdf.missing_message())  # said before any work is done
     database = _open(args)
     record, previous = _records(database, args)
-    if args.format == "pptx":
+    if args.format == "pdf":
+        out.write_bytes(pack_pdf.pdf_bytes(record, previous))
+    elif args.format == "pptx":
         out.write_bytes(pack_pptx.pptx_bytes(record, previous))
     elif args.format == "html":
         out.write_text(pack_html.html_page(record, previous), encoding="utf-8")

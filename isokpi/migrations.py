@@ -359,3 +359,34 @@ def migrate(database: Database) -> list[int]:
         for number, name, function in MIGRATIONS
         if database.write(partial(_apply, number=number, name=name, function=function), attempts=MIGRATE_ATTEMPTS)
     ]
+
+
+@migration(4)
+def add_names_and_raise_dates(cursor: duckdb.DuckDBPyConnection) -> None:
+    # Who opened and closed a review and who raised and changed an action, as people read it (the signed-in user's
+    # name, the local user's configured name) beside the identifier the audit trail keeps; and the day an action
+    # was raised, which its due date may not precede (the review's date for a decision of a review, else the day
+    # it was recorded). DuckDB cannot commit an ALTER TABLE after an UPDATE of the same table in one transaction,
+    # so every column is added first. Rows from before get the name the app knew then: the identifier itself, and
+    # "Local user" for the local user.
+    cursor.execute("ALTER TABLE reviews ADD COLUMN created_by_name VARCHAR")
+    cursor.execute("ALTER TABLE reviews ADD COLUMN closed_by_name VARCHAR")
+    cursor.execute("ALTER TABLE actions ADD COLUMN raised_on DATE")
+    cursor.execute("ALTER TABLE actions ADD COLUMN created_by_name VARCHAR")
+    cursor.execute("ALTER TABLE actions ADD COLUMN updated_by_name VARCHAR")
+    cursor.execute("ALTER TABLE action_changes ADD COLUMN changed_by_name VARCHAR")
+    cursor.execute(
+        "UPDATE reviews SET created_by_name = CASE created_by WHEN 'local' THEN 'Local user' ELSE created_by END, "
+        "closed_by_name = CASE closed_by WHEN 'local' THEN 'Local user' ELSE closed_by END"
+    )
+    cursor.execute(
+        "UPDATE actions SET raised_on = CAST(created_at AS DATE), "
+        "created_by_name = CASE created_by WHEN 'local' THEN 'Local user' ELSE created_by END, "
+        "updated_by_name = CASE updated_by WHEN 'local' THEN 'Local user' ELSE updated_by END"
+    )
+    cursor.execute(
+        "UPDATE actions SET raised_on = reviews.review_date FROM reviews WHERE reviews.review_id = actions.review_id"
+    )
+    cursor.execute(
+        "UPDATE action_changes SET changed_by_name = CASE changed_by WHEN 'local' THEN 'Local user' ELSE changed_by END"
+    )

@@ -1,7 +1,8 @@
 """What the review packs share: the rows and words each format lays out, read from a review record.
 
 The packs are pack_pptx (PowerPoint with native charts that stay editable), pack_html (one self-contained HTML
-page) and pack_xlsx (the actions register). Each is drawn from a review record (isokpi.review), so a closed review
+page), pack_pdf (that page printed by headless Chromium) and pack_xlsx (the actions register). Each opens with the
+executive summary of isokpi.review_summary. Each is drawn from a review record (isokpi.review), so a closed review
 exports exactly as it was presented. Text that a spreadsheet could run as a formula is neutralised everywhere;
 HTML escapes every text.
 """
@@ -13,16 +14,20 @@ import datetime as dt
 import pandas as pd
 
 from isokpi import format as fmt
-from isokpi.charts import point_start
+from isokpi import stats, words
+from isokpi.auth import LOCAL_USER
+from isokpi.charts import point_limits, point_start, special_cause_of
 from isokpi.narrative import record_pillar_texts
 from isokpi.periods import period_name
 from isokpi.review import STATUS_LABELS
+from isokpi.review_summary import record_summary
 from isokpi.safety import export_text
 
-FORMATS = ("pptx", "html")
+FORMATS = ("pptx", "html", "pdf")
 MIME = {
     "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
     "html": "text/html",
+    "pdf": "application/pdf",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 
@@ -37,11 +42,20 @@ def day_text(iso: str | None) -> str:
 
 
 def state_text(record: dict) -> str:
+    """'Closed and frozen on 01 Dec 2026 at 14:05 UTC by Ann Smith', 'Open (draft)'."""
     review = record["review"]
     label = STATUS_LABELS.get(review["status"], review["status"])
     if review["status"] == "closed":
-        return f"{label} on {day_text(review['closed_at'])} by {review['closed_by']}"
+        at = dt.datetime.fromisoformat(review["closed_at"])
+        return f"{label} on {at:%d %b %Y} at {at:%H:%M} UTC by {closer(review)}"
     return label
+
+
+def closer(review: dict) -> str:
+    """Who closed a review, by name; a record frozen before names were kept shows its identifier, the local user
+    as 'Local user'."""
+    name = review.get("closed_by_name") or review["closed_by"]
+    return "Local user" if name == LOCAL_USER else name
 
 
 def pillar_kpis(record: dict, pillar: dict) -> list[dict]:
@@ -92,7 +106,78 @@ def chart_values(kpi: dict) -> tuple[list[str], list[float | None], list[float |
     targets of a KPI, as its charts plot them."""
     points = kpi["points"]
     periods = [period_name(point_start(p, kpi["period"]), kpi["period"]) for p in points]
-    return periods, [p["value"] for p in points], [p["target"] for p in points]
+    return periods, [None if p.get("suppressed") else p["value"] for p in points], [p["target"] for p in points]
+
+
+# The series of a KPI's process-behaviour chart in the PowerPoint, by the names every chart's legend shows.
+VALUE, MEAN, UPPER, LOWER, TARGET = (
+    words.VALUE_LINE,
+    words.MEAN_LINE,
+    words.UPPER_LINE,
+    words.LOWER_LINE,
+    words.TARGET_LINE,
+)
+CHART_KEY = (
+    "Blue points: special cause, improvement. Orange points: special cause, concern. Hollow points: provisional, "
+    "data still arriving (not judged). Mean and process limits as on the dashboard."
+)
+
+
+def chart_series(kpi: dict) -> tuple[list[str], dict[str, list[float | None]]]:
+    """Categories and the named series of a KPI's process-behaviour chart, as the dashboard draws it: the values,
+    the mean and process limits of each point's own limits (within what the unit allows), the target in force.
+    A series with no value at all is left out."""
+    periods, values, targets = chart_values(kpi)
+    limits = [point_limits(kpi, p) for p in kpi["points"]]
+    series = {
+        MEAN: [limit[0] for limit in limits],
+        UPPER: [limit[2] for limit in limits],
+        LOWER: [limit[1] for limit in limits],
+        TARGET: targets,
+        VALUE: values,  # last: drawn on top of the lines it is read against
+    }
+    return periods, {name: line for name, line in series.items() if any(v is not None for v in line)}
+
+
+def point_classes(kpi: dict) -> list[str | None]:
+    """Per point, how its marker reads: 'provisional', a special cause's class (stats.IMPROVEMENT or
+    stats.CONCERN), or None (common cause, or no value)."""
+    classes = []
+    for value, point in zip(chart_values(kpi)[1], kpi["points"], strict=True):
+        special = special_cause_of(kpi, point)
+        if value is None:
+            classes.append(None)
+        elif point.get("provisional"):
+            classes.append("provisional")
+        else:
+            classes.append(special if special in (stats.IMPROVEMENT, stats.CONCERN) else None)
+    return classes
+
+
+# --- the executive summary ------------------------------------------------------------------------------------
+
+SUMMARY_COLUMNS = ["Pillar", "Status", "Headline KPI: latest value against target", "Finding"]
+
+
+def summary_rows(record: dict) -> list[list[str]]:
+    """One row per pillar: name, status, its headline KPI's latest value against target, the one-sentence finding."""
+    return [
+        [line["name"], line["status"], line["headline_text"], line["finding"]]
+        for line in record_summary(record)["pillars"]
+    ]
+
+
+def decisions(record: dict) -> list[str]:
+    """The decisions the review is asked for, in the order the summary lists them."""
+    return record_summary(record)["decisions"]
+
+
+def recorded_text(record: dict) -> str:
+    """What this review has recorded so far, under the decisions asked for."""
+    count = record_summary(record)["recorded"]
+    if not count:
+        return "No decision or action recorded at this review yet."
+    return f"{count} decision(s) and action(s) recorded at this review: see the actions register."
 
 
 def points_frame(kpi: dict) -> pd.DataFrame:

@@ -1,5 +1,7 @@
-"""The review pack as one self-contained HTML page: inline CSS and plotly.js, interactive charts, every 9.3.2
-input; it prints cleanly to PDF. Every text is escaped."""
+"""The review pack as one self-contained HTML page: the executive summary first, inline CSS and plotly.js,
+interactive process-behaviour charts, every 9.3.2 input. It prints to PDF on A4 landscape with the review's title and
+period, who closed it and when, and page numbers in every page's margins (pack_pdf prints it so). Every text is
+escaped."""
 
 from __future__ import annotations
 
@@ -10,17 +12,21 @@ from isokpi.narrative import verdict_line
 from isokpi.pack import (
     ACTION_COLUMNS,
     SCORECARD_COLUMNS,
+    SUMMARY_COLUMNS,
     action_rows,
     changed_rows,
     day_text,
+    decisions,
     fact_value,
     period_text,
+    recorded_text,
     register_rows,
     scorecard_rows,
     state_text,
+    summary_rows,
 )
 from isokpi.review import compare
-from isokpi.safety import html_text
+from isokpi.safety import css_string, html_text
 
 CHART_WIDTH = 480  # px: two fit side by side in the HTML pack's sections on screen, one fits an A4 page when printed
 # Hosts plotly.js would only contact for map charts (tiles, icons, topojson); the pack draws none, and stripping
@@ -52,18 +58,34 @@ dt { font-size: 0.85rem; color: #555; } dd { margin: 0; font-size: 1.2rem; font-
 .charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(480px, 1fr)); gap: 8px 24px; }
 .chart { break-inside: avoid; page-break-inside: avoid; margin: 8px 0; min-width: 0; }
 .kpi-line { color: #444; font-size: 0.9rem; margin: 0 0 12px; }
+.status-on-track { color: var(--good); font-weight: 600; } .status-at-risk, .status-off-track { color: var(--bad); font-weight: 600; }
+table.exec td:nth-child(1) { font-weight: 600; } table.exec td:nth-child(2) { white-space: nowrap; }
+ol.decisions { margin: 4px 0 8px; padding-left: 22px; } ol.decisions li { margin: 2px 0; }
 footer { color: var(--grey); font-size: 0.85rem; margin-top: 24px; }
-@page { size: A4; margin: 14mm; }
+@page { size: A4 landscape; margin: 14mm 12mm 13mm; }
 @media print {
-  body { max-width: none; padding: 0; font-size: 10.5pt; }
+  body { max-width: none; padding: 0; font-size: 10pt; }
   nav, .modebar, .modebar-container { display: none !important; }
-  .charts { grid-template-columns: 1fr; }
-  section { break-inside: avoid-page; page-break-inside: avoid; border: none; padding: 0; margin: 0 0 10mm; }
+  .charts { grid-template-columns: repeat(2, 480px); gap: 4mm 10mm; }
+  section { break-inside: avoid-page; page-break-inside: avoid; border: none; padding: 0; margin: 0 0 8mm; }
   section.long { break-inside: auto; page-break-inside: auto; }
+  section#summary { break-inside: auto; page-break-inside: auto; break-after: page; page-break-after: always; margin: 0; }
+  #summary table { font-size: 8pt; margin: 4px 0; } #summary td, #summary th { padding: 1.5px 5px; }
+  #summary h2 { font-size: 1.15rem; } #summary h3 { margin: 6px 0 2px; } #summary ol, #summary p { font-size: 8.5pt; }
+  header h1 { font-size: 1.5rem; } header .meta { margin-bottom: 6px; }
   h2 { break-after: avoid; page-break-after: avoid; }
   tr, .chart, dl.facts div { break-inside: avoid; page-break-inside: avoid; }
   a { color: inherit; text-decoration: none; }
 }
+"""
+# What every printed page carries in its margins: the review and its period, its state (who closed it and when),
+# and the page number. CSS margin boxes, so a browser printing the page itself shows them too.
+PAGE_MARGINS = """
+@page {{
+  @top-left {{ content: {title}; font: 8pt system-ui, sans-serif; color: #555; }}
+  @bottom-left {{ content: {state}; font: 8pt system-ui, sans-serif; color: #555; }}
+  @bottom-right {{ content: "Page " counter(page) " of " counter(pages); font: 8pt system-ui, sans-serif; color: #555; }}
+}}
 """
 
 
@@ -82,6 +104,7 @@ def html_page(record: dict, previous: dict | None = None) -> str:
         f"<header><h1>{html_text(review['title'])}</h1>",
         f'<p class="meta">ISO 9001 9.3 management review · period {html_text(period_text(record))} · held '
         f"{html_text(day_text(review['review_date']))} · {html_text(state_text(record))}</p></header>",
+        _html_summary(record),
         _html_nav(record),
         _html_scorecard(record),
         _html_completeness(record),
@@ -103,11 +126,39 @@ def html_page(record: dict, previous: dict | None = None) -> str:
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{html_text(review['title'])}</title>",
-        f"<style>{CSS}</style>",
+        f"<style>{CSS}{_page_margins(record)}</style>",
         script,
         "</head><body>",
     ]
     return "\n".join([*head, *body, "</body></html>"])
+
+
+def _page_margins(record: dict) -> str:
+    review = record["review"]
+    return PAGE_MARGINS.format(
+        title=css_string(f"{review['title']} · period {period_text(record)}"), state=css_string(state_text(record))
+    )
+
+
+def _html_summary(record: dict) -> str:
+    """Page 1: the 8 pillars with status, headline value against target and the finding, then the decisions."""
+    head = "".join(f"<th>{html_text(c)}</th>" for c in SUMMARY_COLUMNS)
+    rows = "".join(
+        f'<tr><td>{html_text(name)}</td><td class="status-{_slug(status)}">{html_text(status)}</td>'
+        f"<td>{html_text(headline)}</td><td>{html_text(finding)}</td></tr>"
+        for name, status, headline, finding in summary_rows(record)
+    )
+    asks = "".join(f"<li>{html_text(text)}</li>" for text in decisions(record))
+    return (
+        '<section id="summary"><h2>Executive summary</h2>'
+        f'<table class="exec"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
+        f'<h3>Decisions asked for</h3><ol class="decisions">{asks}</ol>'
+        f'<p class="meta">{html_text(recorded_text(record))}</p></section>'
+    )
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
 def _html_nav(record: dict) -> str:
@@ -180,6 +231,8 @@ def _htmlsection_of(record: dict, section: dict) -> str:
 def _html_chart(kpi: dict, div_id: str) -> str:
     if kpi["latest"] is None:
         return f'<div class="chart"><h3>{html_text(kpi["name"])}</h3><p>No data in the review period.</p></div>'
+    if not kpi["points"]:  # a value from before the period only (an annual survey): its words, as on the slide
+        return f'<div class="chart"><h3>{html_text(kpi["name"])}</h3><p class="kpi-line">{html_text(verdict_line(kpi))}</p></div>'
     # A fixed width: two charts side by side on screen, one per row on paper, never clipped when printed.
     figure = record_chart(kpi, height=320, width=CHART_WIDTH)
     config = PLOTLY_CONFIG | {"responsive": False}

@@ -1,28 +1,41 @@
-"""The review pack as PowerPoint: title, pillar scorecard, a slide per pillar with native, editable line charts of
-its KPIs and their verdicts, findings and audits, the 9.3.2 inputs, issues and risks, the comparison with the
-previous review, the actions register. Every text is made export-safe."""
+"""The review pack as PowerPoint: title, executive summary, pillar scorecard, a slide per pillar with a native,
+editable process-behaviour chart of each KPI (value, mean, upper and lower process limits and target as named
+series; special-cause points in the dashboard's colours, provisional points hollow) and its verdicts, findings and
+audits, the 9.3.2 inputs, issues and risks, the comparison with the previous review, the actions register. Every
+text is made export-safe."""
 
 from __future__ import annotations
 
 import io
 import math
 
-from isokpi import charts
+from isokpi import charts, stats
 from isokpi.narrative import record_pillar_texts, verdict_line
 from isokpi.pack import (
     ACTION_COLUMNS,
+    CHART_KEY,
+    LOWER,
+    MEAN,
     SCORECARD_COLUMNS,
+    SUMMARY_COLUMNS,
+    TARGET,
+    UPPER,
+    VALUE,
     action_rows,
     changed_rows,
-    chart_values,
+    chart_series,
     day_text,
+    decisions,
     fact_value,
     period_text,
     pillar_kpis,
+    point_classes,
+    recorded_text,
     register_rows,
     scorecard_rows,
     section_of,
     state_text,
+    summary_rows,
 )
 from isokpi.review import compare
 from isokpi.safety import export_text
@@ -31,14 +44,16 @@ ACTIONS_PER_SLIDE = 12
 
 
 def pptx_bytes(record: dict, previous: dict | None = None) -> bytes:
-    """The pack as PowerPoint: title; pillar scorecard; a slide per pillar with native line charts of its KPIs and
-    their verdicts; findings and audits; 9.3.2 inputs; issues and risks; the comparison; the actions register."""
+    """The pack as PowerPoint: title; executive summary; pillar scorecard; a slide per pillar with a native
+    process-behaviour chart per KPI and its verdicts; findings and audits; 9.3.2 inputs; issues and risks; the
+    comparison; the actions register."""
     from pptx import Presentation
     from pptx.util import Inches
 
     deck = Presentation()
     deck.slide_width, deck.slide_height = Inches(13.333), Inches(7.5)
     _title_slide(deck, record)
+    _summary_slide(deck, record)
     _scorecard_slide(deck, record)
     for pillar in record["scorecard"]["pillars"]:
         _pillar_slide(deck, record, pillar)
@@ -151,6 +166,42 @@ def _title_slide(deck, record: dict) -> None:
     )
 
 
+SUMMARY_WIDTHS = [0.14, 0.08, 0.33, 0.45]
+
+
+def _summary_slide(deck, record: dict) -> None:
+    """The 8 pillars (status, headline value against target, the finding), then the decisions asked for: in the
+    largest type that fits the slide."""
+    slide = _slide(deck, "Executive summary", f"Period {period_text(record)}. {state_text(record)}.")
+    rows = summary_rows(record)
+    asks = [
+        "Decisions asked for",
+        *[f"{number}. {text}" for number, text in enumerate(decisions(record), start=1)],
+        recorded_text(record),
+    ]
+    top, width, room = 1.4, 12.5, 7.35 - 1.4
+    for size in (11, 10, 9, 8, 7):
+        table = _table_height([SUMMARY_COLUMNS, *rows], [width * share for share in SUMMARY_WIDTHS], size)
+        below = sum(_text_lines(line, width, size + 1) for line in asks) * (size + 1) * 1.2 / 72 + 0.1
+        if table + 0.15 + below <= room:
+            break
+    _table(slide, SUMMARY_COLUMNS, rows, 0.4, top, width, size=size, widths=SUMMARY_WIDTHS)
+    _textbox(slide, asks, 0.4, top + table + 0.15, width, below, size=size + 1, bold_first=True)
+
+
+def _text_lines(text: object, width: float, size: int) -> int:
+    """About how many lines `text` takes in a box `width` inches wide (0.1 inch margins) at `size` points: an
+    average glyph is half an em wide."""
+    per_line = max(1, int((width - 0.2) * 72 / (size * 0.55)))
+    return sum(max(1, math.ceil(len(part) / per_line)) for part in export_text(text).split("\n"))
+
+
+def _table_height(rows: list[list[object]], widths: list[float], size: int) -> float:
+    """About how tall a table of `rows` is once PowerPoint has grown its rows to fit their text."""
+    line = size * 1.2 / 72
+    return sum(max(_text_lines(v, w, size) for v, w in zip(row, widths, strict=True)) * line + 0.12 for row in rows)
+
+
 def _scorecard_slide(deck, record: dict) -> None:
     slide = _slide(deck, "Pillar scorecard", f"Period {period_text(record)}. {record['scorecard']['rule']}")
     _table(
@@ -166,17 +217,15 @@ def _scorecard_slide(deck, record: dict) -> None:
 
 
 def _pillar_slide(deck, record: dict, pillar: dict) -> None:
-    from pptx.chart.data import CategoryChartData
-    from pptx.dml.color import RGBColor
-    from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
-    from pptx.util import Pt
-
     texts = record_pillar_texts(pillar)
-    slide = _slide(deck, f"{pillar['name']}: {texts['status']}", f"{texts['sentence']} {texts['on_target']}.")
+    sentence = texts["sentence"]  # it names how many KPIs are on target; a record frozen before says it apart
+    if texts["on_target"] not in sentence:
+        sentence = f"{sentence} {texts['on_target']}."
+    slide = _slide(deck, f"{pillar['name']}: {texts['status']}", sentence)
     kpis = pillar_kpis(record, pillar)
     columns = 2 if len(kpis) <= 4 else 3
     rows = math.ceil(len(kpis) / columns)
-    cell_width, cell_height = 12.3 / columns, 5.9 / rows
+    cell_width, cell_height = 12.3 / columns, 5.6 / rows
     for index, kpi in enumerate(kpis):
         left = 0.5 + (index % columns) * cell_width
         top = 1.45 + (index // columns) * cell_height
@@ -193,35 +242,89 @@ def _pillar_slide(deck, record: dict, pillar: dict) -> None:
                 bold_first=True,
             )
             continue
-        periods, values, targets = chart_values(kpi)
-        data = CategoryChartData()
-        data.categories = periods
-        data.add_series("Value", values)
-        if any(target is not None for target in targets):
-            data.add_series("Target", targets)
-        frame = slide.shapes.add_chart(
-            XL_CHART_TYPE.LINE_MARKERS,
-            _inches(left),
-            _inches(top),
-            _inches(cell_width - 0.2),
-            _inches(cell_height - 0.6),
-            data,
-        )
+        frame = _kpi_chart(slide, kpi, left, top, cell_width - 0.2, cell_height - 0.6)
         frame.name = f"chart {kpi['id']}"
-        chart = frame.chart
-        chart.has_title = True
-        chart.chart_title.text_frame.text = export_text(f"{kpi['name']} ({kpi['unit']})")
-        chart.chart_title.text_frame.paragraphs[0].runs[0].font.size = Pt(11)
-        chart.has_legend = True
-        chart.legend.position = XL_LEGEND_POSITION.BOTTOM
-        chart.legend.include_in_layout = False
-        chart.legend.font.size = Pt(9)
-        chart.font.size = Pt(9)
-        plot = chart.plots[0]
-        for series, colour in zip(plot.series, (charts.NEUTRAL, charts.TARGET), strict=False):
-            series.smooth = False
-            series.format.line.color.rgb = RGBColor.from_string(colour.lstrip("#"))
         _textbox(slide, [verdict_line(kpi)], left, top + cell_height - 0.6, cell_width - 0.2, 0.5, size=10)
+    _textbox(slide, [CHART_KEY], 0.5, 7.1, 12.3, 0.3, size=8)
+
+
+# How each series of a KPI's chart is drawn: colour, width (pt), dash, and whether it has markers.
+SERIES_STYLE = {
+    VALUE: (charts.NEUTRAL, 2.0, None, True),
+    MEAN: (charts.LIMIT, 1.0, None, False),
+    UPPER: (charts.LIMIT, 1.0, "dash", False),
+    LOWER: (charts.LIMIT, 1.0, "dash", False),
+    TARGET: (charts.TARGET, 1.5, "long_dash", False),
+}
+POINT_COLOURS = {stats.IMPROVEMENT: charts.GOOD, stats.CONCERN: charts.BAD}
+
+
+def _rgb(colour: str):
+    from pptx.dml.color import RGBColor
+
+    return RGBColor.from_string(colour.lstrip("#"))
+
+
+def _kpi_chart(slide, kpi: dict, left: float, top: float, width: float, height: float):
+    """A KPI's process-behaviour chart as a native line chart: its data embedded, so it stays editable."""
+    from pptx.chart.data import CategoryChartData
+    from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION, XL_MARKER_STYLE
+    from pptx.enum.dml import MSO_LINE_DASH_STYLE
+    from pptx.util import Pt
+
+    periods, lines = chart_series(kpi)
+    data = CategoryChartData()
+    data.categories = periods
+    for name, values in lines.items():
+        data.add_series(name, values)
+    frame = slide.shapes.add_chart(
+        XL_CHART_TYPE.LINE_MARKERS, _inches(left), _inches(top), _inches(width), _inches(height), data
+    )
+    chart = frame.chart
+    chart.has_title = True
+    chart.chart_title.text_frame.text = export_text(f"{kpi['name']} ({kpi['unit']})")
+    chart.chart_title.text_frame.paragraphs[0].runs[0].font.size = Pt(11)
+    chart.has_legend = True
+    chart.legend.position = XL_LEGEND_POSITION.BOTTOM
+    chart.legend.include_in_layout = False
+    chart.legend.font.size = Pt(8)
+    chart.font.size = Pt(9)
+    chart.value_axis.major_gridlines.format.line.color.rgb = _rgb(charts.GRID)
+    chart.value_axis.format.line.color.rgb = _rgb(charts.GRID)
+    dashes = {"dash": MSO_LINE_DASH_STYLE.DASH, "long_dash": MSO_LINE_DASH_STYLE.LONG_DASH}
+    for series in chart.plots[0].series:
+        colour, width_pt, dash, markers = SERIES_STYLE[series.name]
+        series.smooth = False
+        series.format.line.color.rgb = _rgb(colour)
+        series.format.line.width = Pt(width_pt)
+        if dash:
+            series.format.line.dash_style = dashes[dash]
+        if not markers:
+            series.marker.style = XL_MARKER_STYLE.NONE
+            continue
+        series.marker.style = XL_MARKER_STYLE.CIRCLE
+        series.marker.size = 5
+        series.marker.format.fill.solid()
+        series.marker.format.fill.fore_color.rgb = _rgb(colour)
+        series.marker.format.line.color.rgb = _rgb(colour)
+        _mark_points(series, point_classes(kpi))
+    return frame
+
+
+def _mark_points(series, classes: list[str | None]) -> None:
+    """Special-cause points in the colour of their class, larger; provisional points hollow."""
+    from pptx.enum.chart import XL_MARKER_STYLE
+
+    for index, kind in enumerate(classes):
+        if kind is None:
+            continue
+        fill, line = ("#ffffff", charts.NEUTRAL) if kind == "provisional" else (POINT_COLOURS[kind],) * 2
+        point = series.points[index]
+        point.marker.style = XL_MARKER_STYLE.CIRCLE
+        point.marker.size = 8
+        point.marker.format.fill.solid()
+        point.marker.format.fill.fore_color.rgb = _rgb(fill)
+        point.marker.format.line.color.rgb = _rgb(line)
 
 
 def _findings_slide(deck, record: dict) -> None:

@@ -22,6 +22,7 @@ from isokpi.errors import InputError
 from isokpi.narrative import record_pillar_texts
 from isokpi.periods import add_months, period_start
 from isokpi.review_inputs import SECTION_KEYS, build_inputs, completeness, evidence, jsonable
+from isokpi.review_summary import build_summary
 
 RECORD_VERSION = 1
 
@@ -33,7 +34,7 @@ class ReviewError(InputError):
 STATUS_LABELS = {"open": "Open (draft)", "closed": "Closed and frozen", "draft": "Not stored (ad hoc)"}
 REVIEW_COLUMNS = (
     "review_id, title, review_date, period_from, period_to, status, inputs, "
-    "created_by, created_at, closed_by, closed_at"
+    "created_by, created_by_name, created_at, closed_by, closed_by_name, closed_at"
 )
 
 
@@ -111,8 +112,8 @@ def create_review(
         cursor.execute(
             """
             INSERT INTO reviews (review_id, title, review_date, period_from, period_to, status, inputs, created_by,
-                                 created_at)
-            VALUES ($id, $title, $date, $from, $to, 'open', '{}', $by, $at)
+                                 created_by_name, created_at)
+            VALUES ($id, $title, $date, $from, $to, 'open', '{}', $by, $name, $at)
             """,
             {
                 "id": review_id,
@@ -121,6 +122,7 @@ def create_review(
                 "from": period_from,
                 "to": period_to,
                 "by": actor.email,
+                "name": actor.name,
                 "at": at,
             },
         )
@@ -172,7 +174,7 @@ def close_review(database: Database, actor: User, review_id: int) -> dict:
         raise ReviewError(f"review {review_id} does not exist")
     if review["status"] == "closed":
         raise ReviewError(
-            f"review {review_id} was already closed on {review['closed_at']:%d %b %Y} by {review['closed_by']}"
+            f"review {review_id} was already closed on {review['closed_at']:%d %b %Y} by {review['closed_by_name']}"
         )
     for _attempt in range(3):
         at = now_utc()
@@ -180,7 +182,8 @@ def close_review(database: Database, actor: User, review_id: int) -> dict:
         # can be queried again exactly), on a file the load counter. If a load lands while the record is being
         # built, it is built again: the record and its snapshot must agree.
         version = database.data_version()
-        record = build_record(database, review | {"status": "closed", "closed_by": actor.email, "closed_at": at})
+        closing = {"status": "closed", "closed_by": actor.email, "closed_by_name": actor.name, "closed_at": at}
+        record = build_record(database, review | closing)
         record["lake_snapshot"] = database.snapshot_id()
         text = json.dumps(record, sort_keys=True)
         try:
@@ -220,11 +223,18 @@ def _close(cursor, database: Database, review_id: int, version: int, record: dic
         raise ReviewError(f"review {review_id} was closed by someone else a moment ago")
     cursor.execute(
         """
-        UPDATE reviews SET status = 'closed', record = $record, closed_by = $by, closed_at = $at,
-            lake_snapshot = $snapshot
+        UPDATE reviews SET status = 'closed', record = $record, closed_by = $by, closed_by_name = $name,
+            closed_at = $at, lake_snapshot = $snapshot
         WHERE review_id = $id
         """,
-        {"record": text, "by": actor.email, "at": at, "id": review_id, "snapshot": record["lake_snapshot"]},
+        {
+            "record": text,
+            "by": actor.email,
+            "name": actor.name,
+            "at": at,
+            "id": review_id,
+            "snapshot": record["lake_snapshot"],
+        },
     )
     record_event(
         cursor,
@@ -267,8 +277,10 @@ def adhoc_review(period_from: dt.date, period_to: dt.date) -> dict:
         "status": "draft",
         "inputs": {},
         "created_by": None,
+        "created_by_name": None,
         "created_at": None,
         "closed_by": None,
+        "closed_by_name": None,
         "closed_at": None,
     }
 
@@ -280,8 +292,9 @@ def build_record(database: Database, review: dict, data: dict | None = None) -> 
     """Everything the review presents, JSON-ready: what is shown live for an open review and frozen on close."""
     data = data or evidence(database, review["period_from"], review["period_to"])
     sections = build_inputs(database, review, data)
+    day = register.review_day(review)
     outputs = (
-        [register.describe(a) for a in register.list_actions(database, review_id=review["review_id"])]
+        [register.describe(a, day) for a in register.list_actions(database, review_id=review["review_id"])]
         if review.get("review_id") is not None
         else []
     )
@@ -295,9 +308,12 @@ def build_record(database: Database, review: dict, data: dict | None = None) -> 
             "period_to": review["period_to"],
             "status": review["status"],
             "created_by": review.get("created_by"),
+            "created_by_name": review.get("created_by_name"),
             "closed_by": review.get("closed_by"),
+            "closed_by_name": review.get("closed_by_name"),
             "closed_at": review.get("closed_at"),
         },
+        "actions_as_of": day,
         "as_of": data["as_of"],
         "built_at": now_utc(),
         "scorecard": data["scorecard"],
@@ -306,6 +322,7 @@ def build_record(database: Database, review: dict, data: dict | None = None) -> 
         "completeness": completeness(sections),
         "actions": outputs,
     }
+    record["summary"] = build_summary(record)
     return jsonable(record)
 
 

@@ -170,9 +170,11 @@ def build_inputs(database: Database, review: dict, data: dict | None = None) -> 
     data = data or evidence(database, review["period_from"], review["period_to"])
     texts = review.get("inputs") or {}
     carried = register.carried_actions(database, review)
+    unlinked = register.unlinked_actions(database)
     everything = register.list_actions(database)
+    day = register.review_day(review)
     builders = {
-        "a": lambda: _actions_input(carried, data),
+        "a": lambda: _actions_input(carried, unlinked, day),
         "b": lambda: {},
         "c1": lambda: _feedback_input(data),
         "c2": lambda: _objectives_input(data),
@@ -182,7 +184,7 @@ def build_inputs(database: Database, review: dict, data: dict | None = None) -> 
         "c6": lambda: _audit_input(data),
         "c7": lambda: _provider_input(data),
         "d": lambda: _resources_input(data),
-        "e": lambda: _risks_input(everything, data),
+        "e": lambda: _risks_input(everything, day),
         "f": lambda: _improvement_input(data),
     }
     sections = []
@@ -231,9 +233,10 @@ def _table(title: str, columns: list[str], rows: list[list[object]]) -> dict:
     return {"title": title, "columns": columns, "rows": rows}
 
 
-def _actions_input(carried: list[dict], data: dict) -> dict:
-    """Input a) from the register rows of register.carried_actions."""
-    counts = register.register_effectiveness(carried, dt.date.fromisoformat(data["as_of"]))
+def _actions_input(carried: list[dict], unlinked: list[dict], day: dt.date) -> dict:
+    """Input a) from the register rows of register.carried_actions, judged on the review's day; the register's own
+    open actions (linked to no review) are listed beside them, never counted as actions from earlier reviews."""
+    counts = register.register_effectiveness(carried, day)
     still_open = counts["open"] + counts["in_progress"]
     finished = counts["total"] - still_open
     summary = (
@@ -242,7 +245,17 @@ def _actions_input(carried: list[dict], data: dict) -> dict:
         if carried
         else "No actions from earlier reviews in the register."
     )
-    described = [register.describe(a) for a in carried]
+    if unlinked:
+        summary += f" {len(unlinked)} open action(s) in the register belong to no review."
+    described = [register.describe(a, day) for a in carried]
+    tables = [_actions_table("Actions from earlier reviews", described)] if carried else []
+    if unlinked:
+        tables.append(
+            _actions_table(
+                "Open actions in the register that belong to no review (link them on the Actions page)",
+                [register.describe(a, day) for a in unlinked],
+            )
+        )
     return {
         "actions": described,
         "has_data": bool(carried),
@@ -253,7 +266,7 @@ def _actions_input(carried: list[dict], data: dict) -> dict:
             _fact("Overdue", counts["overdue"]),
             _fact("Done or verified", finished),
         ],
-        "tables": [_actions_table("Actions from earlier reviews", described)] if carried else [],
+        "tables": tables,
     }
 
 
@@ -422,8 +435,8 @@ def _resources_input(data: dict) -> dict:
     }
 
 
-def _risks_input(everything: list[dict], data: dict) -> dict:
-    counts = register.register_effectiveness(everything, dt.date.fromisoformat(data["as_of"]))
+def _risks_input(everything: list[dict], day: dt.date) -> dict:
+    counts = register.register_effectiveness(everything, day)
     return {
         "facts": [
             _fact("Actions in the register", counts["total"]),

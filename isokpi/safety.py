@@ -80,3 +80,17 @@ def export_text(value: object) -> str:
 def html_text(value: object) -> str:
     """Any text into HTML: made export-safe, then escaped (quotes too, so it is safe in attributes)."""
     return html.escape(export_text(value), quote=True)
+
+
+def css_string(value: object) -> str:
+    """Any text as a CSS string literal (a printed page's running header), quotes included: made export-safe,
+    then every character but letters, digits and spaces written as a CSS escape (six hex digits and the space that
+    ends it), so nothing can end the string, the rule or the <style> element."""
+    return (
+        '"'
+        + "".join(
+            ch if ch.isalnum() and ch.isascii() or ch == " " else f"\\{ord(ch):06x} "
+            for ch in " ".join(export_text(value).split())
+        )
+        + '"'
+    )

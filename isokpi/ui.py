@@ -176,7 +176,7 @@ def current_user(db: Database) -> auth.User | None:
     In local mode the local user is admin only on a page this machine asked for by a loopback name."""
     if not auth_configured():
         role = auth.ADMIN if _request_from_this_machine() else None
-        return auth.User(auth.LOCAL_USER, "Local user", role)
+        return auth.User(auth.LOCAL_USER, auth.local_user_name(settings()), role)
     if not st.user.get("is_logged_in", False):
         return None
     identity = auth.Identity.from_claims(st.user)

@@ -57,6 +57,10 @@ RULE_NAMES = {
     stats.TWO_OF_THREE: "2 of 3 beyond two sigma on one side of the mean",
     stats.RUN_OF_7: "7 or more in a row on one side of the mean",
 }
+# The lines of a KPI's process-behaviour chart, by the names its legend shows: the same on the pages, in the HTML
+# pack and in the PowerPoint's native charts.
+VALUE_LINE, MEAN_LINE, UPPER_LINE, LOWER_LINE, TARGET_LINE = "Value", "Mean", "Upper limit", "Lower limit", "Target"
+SPECIAL_CAUSE_MARKS, PROVISIONAL_MARKS = "Special cause", "Provisional"
 # A special-cause point's class (the chart's colours).
 POINT = {
     stats.IMPROVEMENT: "special cause, improvement",

@@ -1,14 +1,16 @@
-"""Actions: the register of management review decisions and actions, with owners, due dates, status and history."""
+"""Actions: the register of management review decisions and actions, with owners, due dates, status and history;
+an action raised here belongs to no review until it is linked to an open one."""
 
 import datetime as dt
 
 import pandas as pd
 import streamlit as st
 
-from isokpi import actions, pack, pack_xlsx, ui
+from isokpi import actions, pack, pack_xlsx, review, ui
 from isokpi.auth import QUALITY_LEAD
 from isokpi.errors import IsokpiError
 from isokpi.pillars import PILLAR_IDS, PILLAR_NAMES
+from isokpi.safety import plain
 
 db, user = ui.start_page(
     __file__,
@@ -37,9 +39,21 @@ with st.sidebar:
     )
     owners = st.multiselect("Owner", actions.owners(db), key="owner", bind="query-params", placeholder="All owners")
 
+today = dt.date.today()
 rows = actions.list_actions(db, statuses=statuses, pillars=pillars, owners=owners)
-register = [actions.describe(a) for a in rows]
-counts = actions.register_effectiveness(rows, dt.date.today())
+register = [actions.describe(a, today) for a in rows]
+counts = actions.register_effectiveness(rows, today)
+reviews = {r["review_id"]: r for r in review.list_reviews(db)}
+open_reviews = [review_id for review_id, r in reviews.items() if r["status"] == "open"]
+
+
+def review_name(review_id: int | None) -> str:
+    if review_id is None:
+        return "No review (the register's own)"
+    chosen = reviews[review_id]
+    return f"#{review_id} · {chosen['review_date']:%d %b %Y} · {chosen['title']} ({chosen['status']})"
+
+
 metrics = st.columns(5)
 metrics[0].metric("Open", counts["open"])
 metrics[1].metric("In progress", counts["in_progress"])
@@ -55,7 +69,7 @@ else:
     frame = pd.DataFrame(
         [
             {"ID": a["id"], "Review": f"#{a['review_id']}" if a["review_id"] else "", "Type": a["kind_label"], "Action": a["title"], "Pillar": a["pillar_name"],
-             "Owner": a["owner"], "Due": a["due_on"], "Status": a["status_label"], "Notes": a["notes"],
+             "Owner": a["owner"], "Raised": a["raised_on"], "Due": a["due_on"], "Status": a["status_label"], "Notes": a["notes"],
              "Last changed": f"{a['updated_at'][:16].replace('T', ' ')} by {a['updated_by']}"}
             for a in register
         ]
@@ -78,14 +92,26 @@ if can_edit:
                 "Type", list(actions.KINDS), format_func=lambda k: f"{actions.KINDS[k]} ({actions.KIND_CLAUSES[k]})"
             )
             title = st.text_input("Action", placeholder="What will be done", key="new-action-title")
+            linked = st.selectbox(
+                "Review", [None, *open_reviews], format_func=review_name, key="new-action-review",
+                help="The open review that decides it (9.3.3), or none: an action of the register alone is not counted "
+                "as an action from an earlier review.",
+            )  # fmt: skip
             left, middle, right = st.columns(3)
             pillar = left.selectbox("Pillar", [None, *PILLAR_IDS], format_func=lambda p: PILLAR_NAMES.get(p, "None"))
-            owner = middle.text_input("Owner")
-            due = right.date_input("Due", value=None, format="YYYY-MM-DD")
+            owner = middle.text_input("Owner", placeholder=f"{user.name} if left empty")
+            due = right.date_input(
+                "Due",
+                value=None,
+                format="YYYY-MM-DD",
+                help="On or after the day it is raised: today, or the review's date.",
+            )
             add = st.form_submit_button("Add action", icon=":material/add:", type="primary")
         if add:
             try:
-                new_id = actions.create_action(db, user, title=title, kind=kind, pillar=pillar, owner=owner, due_on=due)
+                new_id = actions.create_action(
+                    db, user, title=title, kind=kind, pillar=pillar, owner=owner, due_on=due, review_id=linked
+                )
             except IsokpiError as error:
                 st.error(str(error), icon=":material/error:")
             else:
@@ -98,9 +124,16 @@ if everything:
     titles = {a["action_id"]: f"#{a['action_id']} {a['title']} ({actions.STATUSES[a['status']]})" for a in everything}
     chosen = st.selectbox("Action", list(titles), format_func=titles.get, key="action")
     action = actions.get_action(db, chosen)
+    decided = action["review_id"] is not None and reviews[action["review_id"]]["status"] == "closed"
     if can_edit:
         with st.form(f"edit-{chosen}"):
-            edited = {
+            if decided:
+                st.caption(f"Decided at {plain(review_name(action['review_id']))}: it stays with that review's record.")
+            links = [None, *open_reviews]
+            review_choice = {} if decided else {
+                "review_id": st.selectbox("Review", links, index=links.index(action["review_id"]), format_func=review_name, key=f"edit-review-{chosen}"),
+            }  # fmt: skip
+            edited = review_choice | {
                 "title": st.text_input("Action", value=action["title"], key=f"edit-title-{chosen}"),
                 "kind": st.selectbox("Type", list(actions.KINDS), index=list(actions.KINDS).index(action["kind"]), format_func=actions.KINDS.get),
                 "status": st.selectbox("Status", list(actions.STATUSES), index=list(actions.STATUSES).index(action["status"]), format_func=actions.STATUSES.get, key=f"edit-status-{chosen}"),

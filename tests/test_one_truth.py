@@ -22,6 +22,7 @@ from isokpi.pack_html import html_page
 from isokpi.pack_pptx import pptx_bytes
 from isokpi.periods import add_months, period_start
 from isokpi.pillars import PILLAR_IDS
+from isokpi.review_inputs import SECTION_KEYS
 
 from .apptest import app_page
 
@@ -99,7 +100,13 @@ def test_every_kpi_reads_the_same_on_every_page_and_in_every_pack(app, period):
 
     page = app_page("review")
     page.run()
-    captions = [c.value for c in page.caption]
+    page.session_state["step"] = "Inputs (9.3.2)"  # the page in steps: the inputs, one at a time
+    page.run()
+    captions = []
+    for key in SECTION_KEYS:
+        page.segmented_control(key="input").set_value(key).run()
+        assert not page.exception, page.exception
+        captions += [c.value for c in page.caption]
     deck = Presentation(io.BytesIO(pptx_bytes(record)))
     slide_text = "\n".join(
         shape.text_frame.text for slide in deck.slides for shape in slide.shapes if shape.has_text_frame

@@ -151,7 +151,7 @@ def test_the_pillar_page_charts_every_kpi_of_the_pillar(demo, open_app, pillar):
     assert len(at.download_button) == len(kpis)
     for chart, series in zip(charts, expected["series"][pillar], strict=True):
         spec = json.loads(chart.proto.spec)
-        (values,) = [trace["y"] for trace in spec["data"] if trace.get("name") == "value"]
+        (values,) = [trace["y"] for trace in spec["data"] if trace.get("name") == "Value"]
         # Every period, so that a period without a value (a gap) breaks the line.
         assert values == [
             None if point.suppressed or point.value is None else pytest.approx(point.value) for point in series.points

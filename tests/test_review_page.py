@@ -1,6 +1,8 @@
-"""The Management review and Actions pages in AppTest: a quality lead creates, fills, decides and closes a review;
-viewers only read; a closed review shows exactly as it was after new data is loaded; the previous review is
-compared side by side; the register is filtered, edited and its history shown."""
+"""The Management review and Actions pages in AppTest: a quality lead creates a review and takes it through its
+steps (summary, inputs one at a time, decisions, comparison, closing) and the selector says "closed" at once;
+viewers only read; a closed review shows exactly as it was after new data is loaded; the previous review is compared
+side by side; the register is filtered, edited, linked to reviews, refuses a due date before the raise date, and
+names people; without Chromium the page says what the PDF pack needs."""
 
 from __future__ import annotations
 
@@ -22,17 +24,37 @@ AS_OF = dt.date(2026, 11, 25)
 
 @pytest.fixture
 def app(demo_database, use_database):
-    """make(page, viewer=False) -> a run AppTest on a copy of the demo database; `db` is the app's own Database."""
+    """make(page, viewer=False, step=None) -> a run AppTest on a copy of the demo database, the local user named
+    "Ann Chair"; `db` is the app's own Database."""
     use_database(demo_database(AS_OF))
 
     class App:
         db = open_database()  # the same process-wide Database the pages use
 
         @staticmethod
-        def make(page: str, *, viewer: bool = False) -> AppTest:
-            return app_page(page, viewer=viewer).run()
+        def make(page: str, *, viewer: bool = False, step: str | None = None) -> AppTest:
+            at = app_page(page, viewer=viewer)
+            if not viewer:
+                at.secrets["isokpi"] = {"local_user_name": "Ann Chair"}
+            if step:
+                at.query_params["step"] = step
+            return at.run()
 
     return App
+
+
+STEPS = ["Summary", "Inputs (9.3.2)", "Decisions and actions (9.3.3)", "Compared with the previous review"]
+
+
+def step(at: AppTest, name: str) -> AppTest:
+    """The Review page's step `name` (its tabs run only the one shown)."""
+    at.session_state["step"] = name
+    return at.run()
+
+
+def show_input(at: AppTest, key: str) -> AppTest:
+    """Input `key` of the Inputs step (a, b, c1, ...)."""
+    return at.segmented_control(key="input").set_value(key).run()
 
 
 def button(at: AppTest, label: str):
@@ -52,7 +74,7 @@ def snapshot(at: AppTest) -> dict:
         "markdown": [m.value for m in at.markdown],
         "text": [t.value for t in at.text],
         "captions": [c.value for c in at.caption],
-        "tables": [d.value.to_dict("records") for d in at.dataframe],
+        "tables": [d.value.to_dict("records") for d in at.dataframe] + [t.value.to_dict("records") for t in at.table],
         "charts": [chart.proto.spec for chart in at.get("plotly_chart")],
     }
 
@@ -77,35 +99,50 @@ def test_a_quality_lead_creates_fills_decides_and_closes_a_review(app):
     button(at, "Create review").click().run()
     assert not at.exception, at.exception
     assert at.selectbox(key="review").value == 1
+    assert [t.label for t in at.tabs] == [*STEPS, "Close the review"]
     assert metrics(at)["Inputs with evidence"] == "9 of 12"
     assert review.get_review(app.db, 1)["period_from"] == dt.date(2025, 11, 1)
 
-    at.text_area(key="text-b").input("New customer contract in Leeds.")
-    at.text_area(key="text-e").input("Risk register reviewed in June.")
-    button(at, "Save texts").click().run()
-    assert metrics(at)["Inputs with evidence"] == "11 of 12"
-    assert "New customer contract in Leeds." in [t.value for t in at.text]
+    step(at, "Inputs (9.3.2)")
+    for key, text in (("b", "New customer contract in Leeds."), ("e", "Risk register reviewed in June.")):
+        show_input(at, key)
+        at.text_area(key=f"text-{key}").input(text)
+        button(at, "Save text").click().run()
+        assert not at.exception, at.exception
+    assert review.get_review(app.db, 1)["inputs"] == {
+        "b": "New customer contract in Leeds.",
+        "e": "Risk register reviewed in June.",
+    }
+    assert metrics(step(at, "Summary"))["Inputs with evidence"] == "11 of 12"
 
+    step(at, "Decisions and actions (9.3.3)")
     at.text_input(key="action-title").input("Hire a second internal auditor")
-    at.text_input(key="action-owner").input("Quality manager")
-    button(at, "Add action").click().run()
+    button(at, "Add action").click().run()  # no owner given: the person raising it
     decisions = next(d.value for d in at.dataframe if "Action" in d.value.columns)
     assert decisions[["Action", "Owner", "Status"]].values.tolist() == [
-        ["Hire a second internal auditor", "Quality manager", "Open"]
+        ["Hire a second internal auditor", "Ann Chair", "Open"]
     ]
 
+    step(at, "Close the review")
+    assert "closed by **Ann Chair**" in " ".join(m.value for m in at.markdown)
+    assert at.selectbox(key="review").options == ["#1 · 25 Nov 2026 · Autumn review (open)"]
     button(at, "Close and freeze").click().run()
     assert "Tick the confirmation first" in at.warning[0].value
     assert review.get_review(app.db, 1)["status"] == "open"
     at.checkbox(key="close-confirm").check()
     button(at, "Close and freeze").click().run()
     assert not at.exception, at.exception
-    assert review.get_review(app.db, 1)["status"] == "closed"
-    assert "Closed on" in at.success[0].value and "by local" in at.success[0].value
+    closed = review.get_review(app.db, 1)
+    assert (closed["status"], closed["closed_by"], closed["closed_by_name"]) == ("closed", "local", "Ann Chair")
+    assert "Closed and frozen on" in at.success[0].value and "by Ann Chair" in at.success[0].value
+    assert "local" not in at.success[0].value
+    assert at.selectbox(key="review").options == ["#1 · 25 Nov 2026 · Autumn review (closed)"]  # at once
+    assert [t.label for t in at.tabs] == STEPS  # the summary again, nothing left to edit
     assert not at.text_area and "Close and freeze" not in [b.label for b in at.button]
-    assert [d.proto.label for d in at.get("download_button")][:3] == [
+    assert [d.proto.label for d in at.get("download_button")][:4] == [
         "PowerPoint pack",
-        "HTML pack (prints to PDF)",
+        "HTML pack",
+        "PDF pack",
         "Actions register (Excel)",
     ]
 
@@ -118,13 +155,17 @@ def test_viewers_read_reviews_without_any_editing_control(app):
     at = app.make("review", viewer=True)
     assert not at.exception, at.exception
     assert not any("This page needs" in w.value for w in at.warning)
-    labels = [b.label for b in at.button]
-    assert not {"Create review", "Save texts", "Add action", "Close and freeze"} & set(labels)
-    assert not at.text_area and not at.checkbox
+    assert [t.label for t in at.tabs] == STEPS  # no step to close it
+    for name in STEPS:
+        step(at, name)
+        assert not at.exception, (name, at.exception)
+        assert not {"Create review", "Save text", "Add action", "Close and freeze"} & {b.label for b in at.button}
+        assert not at.text_area and not at.checkbox
     at.selectbox(key="review").select(1).run()
-    assert "Closed on" in at.success[0].value
+    assert "Closed and frozen on" in at.success[0].value
+    show_input(step(at, "Inputs (9.3.2)"), "b")
     assert "Context changed." in [t.value for t in at.text]
-    assert len(at.get("download_button")) >= 3
+    assert len(at.get("download_button")) >= 4
 
 
 def test_a_closed_review_shows_exactly_as_it_was_after_new_data_is_loaded(app, tmp_path):
@@ -133,7 +174,20 @@ def test_a_closed_review_shows_exactly_as_it_was_after_new_data_is_loaded(app, t
     )
     at = app.make("review")
     assert not at.exception, at.exception
-    before = snapshot(at)
+    views = [("Summary", None), ("Inputs (9.3.2)", "c4"), ("Inputs (9.3.2)", "c3"), ("Inputs (9.3.2)", "b")]
+
+    def seen() -> list[dict]:
+        shown = []
+        for name, key in views:
+            step(at, name)
+            if key:
+                show_input(at, key)
+            assert not at.exception, at.exception
+            shown.append(snapshot(at))
+        return shown
+
+    before = seen()
+    show_input(step(at, "Inputs (9.3.2)"), "c4")
     majors = next(m.value for m in at.metric if m.label == "Major nonconformities raised")
 
     path = tmp_path / "late.csv"
@@ -148,9 +202,7 @@ def test_a_closed_review_shows_exactly_as_it_was_after_new_data_is_loaded(app, t
     live = review_inputs.evidence(app.db, dt.date(2025, 11, 1), AS_OF)
     assert live["facts"]["findings"]["major_nc"] == int(majors) + 8  # the data changed
 
-    at.run()
-    assert not at.exception, at.exception
-    assert snapshot(at) == before  # the closed review did not
+    assert seen() == before  # the closed review did not
     assert review.review_record(app.db, review_id)["sections"][5]["facts"][0]["value"] == int(majors)
 
 
@@ -167,7 +219,7 @@ def test_a_review_is_compared_side_by_side_with_the_previous_one(app):
     )
     comparison = review.compare(review.review_record(app.db, first), review.review_record(app.db, second))
     assert comparison["improved"] and comparison["worse"]
-    at = app.make("review")
+    at = app.make("review", step="Compared with the previous review")
     assert not at.exception, at.exception
     assert at.selectbox(key="review").value == second
     shown = metrics(at)
@@ -184,11 +236,30 @@ def test_a_review_is_compared_side_by_side_with_the_previous_one(app):
     assert sorted(improved["KPI"]) == sorted(comparison["improved"])
 
 
+def test_a_link_names_a_review_by_its_number_and_keeps_opening_it_once_closed(app):
+    first = review.create_review(app.db, LEAD, review_date=dt.date(2026, 5, 29), title="Spring review")
+    review.create_review(app.db, LEAD, review_date=AS_OF, title="Autumn review")
+    for linked, shown in (("1", first), ("2", 2), ("99", 2), ("abc", 2), ("", 2)):
+        at = app_page("review")
+        at.query_params["review"] = linked
+        at.run()
+        assert not at.exception, at.exception
+        assert at.selectbox(key="review").value == shown, linked  # an unknown one: the newest
+        assert at.query_params["review"] == str(shown)  # what the link says from then on
+    review.close_review(app.db, LEAD, first)
+    at = app_page("review")
+    at.query_params["review"] = "1"
+    at.run()
+    assert at.selectbox(key="review").value == first
+    assert at.selectbox(key="review").format_func(first) == "#1 · 29 May 2026 · Spring review (closed)"
+
+
 def test_user_text_is_shown_as_plain_text(app):
     hostile = "<script>alert(1)</script> **bold** ![x](http://example.com/x.png)"
     review_id = review.create_review(app.db, LEAD, review_date=AS_OF)
     review.save_texts(app.db, LEAD, review_id, {"b": hostile})
-    at = app.make("review")
+    review.close_review(app.db, LEAD, review_id)
+    at = show_input(app.make("review", step="Inputs (9.3.2)"), "b")
     assert not at.exception, at.exception
     assert hostile in [t.value for t in at.text]
     assert not [m.value for m in at.markdown if "example.com" in m.value or "<script>" in m.value]
@@ -217,9 +288,11 @@ def test_the_actions_page_filters_edits_and_shows_who_changed_what(app):
     )
     history = at.dataframe[-1].value
     assert history[["Who", "Field", "Old value", "New value"]].values.tolist()[-2:] == [
-        ["local", "owner", "Ann", "Carla"],
-        ["local", "status", "open", "in_progress"],
+        ["Ann Chair", "owner", "Ann", "Carla"],  # people's names, never the identifier "local"
+        ["Ann Chair", "status", "open", "in_progress"],
     ]
+    at.multiselect(key="status").unselect("open").run()
+    assert at.dataframe[0].value["Last changed"].str.endswith(" by Ann Chair").tolist() == [True, False, False]
 
 
 def test_the_actions_page_is_read_only_for_viewers(app):
@@ -229,3 +302,55 @@ def test_the_actions_page_is_read_only_for_viewers(app):
     assert at.dataframe[0].value["Action"].tolist() == ["Shorten days to close"]
     assert not {"Add action", "Save changes"} & {b.label for b in at.button}
     assert not at.text_input
+
+
+def test_an_action_of_the_register_is_linked_to_an_open_review_on_the_actions_page(app):
+    review_id = review.create_review(app.db, LEAD, review_date=AS_OF, title="Autumn review")
+    own = actions.create_action(app.db, LEAD, title="Raised after an audit", kind="improvement")
+    at = app.make("actions")
+    at.selectbox(key="action").select(own).run()
+    at.selectbox(key=f"edit-review-{own}").select(review_id)
+    button(at, "Save changes").click().run()
+    assert not at.exception, at.exception
+    assert actions.get_action(app.db, own)["review_id"] == review_id
+    assert at.dataframe[0].value["Review"].tolist() == [f"#{review_id}"]
+    decisions = step(app.make("review"), "Decisions and actions (9.3.3)")
+    assert next(d.value for d in decisions.dataframe if "Action" in d.value.columns)["Action"].tolist() == [
+        "Raised after an audit"
+    ]
+
+    review.close_review(app.db, LEAD, review_id)
+    at = app.make("actions")
+    at.selectbox(key="action").select(own).run()
+    assert not [s for s in at.selectbox if s.key == f"edit-review-{own}"]  # a closed review keeps its decisions
+    assert any("it stays with that review's record" in c.value for c in at.caption)
+
+
+def test_the_actions_page_refuses_a_due_date_before_today_and_shows_overdue_ones(app):
+    at = app.make("actions")
+    at.text_input(key="new-action-title").input("Backdated")
+    form_dates = [d for d in at.date_input if d.label == "Due"]
+    form_dates[0].set_value(dt.date.today() - dt.timedelta(days=3))
+    button(at, "Add action").click().run()
+    assert "is before the action was raised" in at.error[0].value
+    assert app.db.query("SELECT count(*) FROM actions") == [(0,)]
+
+    late = actions.create_action(app.db, LEAD, title="Due today", kind="improvement", due_on=dt.date.today())
+    app.db.write(
+        lambda cursor: cursor.execute("UPDATE actions SET due_on = due_on - 1, raised_on = raised_on - 1")
+    )  # as if raised yesterday, due yesterday
+    at = app.make("actions")
+    assert metrics(at)["Overdue"] == "1"
+    assert at.dataframe[0].value.set_index("ID").loc[late, "Status"] == "Open, overdue"
+
+
+def test_without_chromium_the_review_page_says_what_the_pdf_pack_needs(app, monkeypatch):
+    monkeypatch.setenv("ISOKPI_CHROMIUM", "/nowhere/chromium")
+    review.create_review(app.db, LEAD, review_date=AS_OF)
+    at = app.make("review")
+    assert not at.exception, at.exception
+    assert "PDF pack" not in [d.proto.label for d in at.get("download_button")]
+    assert any(
+        "No PDF pack" in c.value and "ISOKPI\\_CHROMIUM=/nowhere/chromium is not an executable file" in c.value
+        for c in at.caption
+    ), [c.value for c in at.caption]
