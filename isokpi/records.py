@@ -25,7 +25,7 @@ from isokpi.catalog import Kpi, get_kpi
 from isokpi.datasets import DATASETS
 from isokpi.db import Database, bound
 from isokpi.errors import InputError, IsokpiError
-from isokpi.kpis import Filters, Point, all_series, kpi_params, kpi_series, meets
+from isokpi.kpis import Filters, Point, all_series, kpi_params, meets
 from isokpi.periods import period_label, period_name, period_start
 from isokpi.sql import load_sql
 
@@ -182,10 +182,11 @@ def drill(database: Database, kpi_id: str, period: dt.date, filters: Filters) ->
     grain = filters.grain
     if period_start(period, grain) != period:
         raise InputError(f"{period} does not start a {grain}")
-    series = kpi_series(database, kpi.id, filters)
-    point = next((p for p in (series.history or series).points if p.period == period), None)
+    # The series the pages and the scorecard show (kept per data version), so the value is the chart's to the bit.
+    series = all_series(database, filters.statistics)[kpi.id]
+    point = next((p for p in series.points if p.period == period), None)
     if point is None:
-        raise InputError(_no_point(kpi, series.history or series, period, grain))
+        raise InputError(_no_point(kpi, series, period, grain))
     if kpi.derived:
         return _on_target_drill(database, kpi, point, filters)
     file, dataset, rule = source_of(kpi)
