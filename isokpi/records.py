@@ -20,6 +20,8 @@ import math
 import re
 from dataclasses import dataclass, replace
 
+import pandas as pd
+
 from isokpi import stats
 from isokpi.catalog import Kpi, get_kpi
 from isokpi.datasets import DATASETS
@@ -316,4 +318,31 @@ def _on_target_drill(database: Database, kpi: Kpi, point: Point, filters: Filter
     return replace(drilled, records=records)
 
 
-__all__ = ["Drill", "drill", "parse_period"]
+# What in_numerator means, by rule, in the "counted as" column of the pages' table and its CSV.
+COUNTED_AS = {
+    COUNT: ("counted", "counted"),
+    PER_100_STAFF: ("counted", "counted"),
+    HOURS_PER_HEAD: ("counted", "counted"),
+    RESPONDENT_MEAN: ("counted", "counted"),
+    KM: ("closed", "still open (censored)"),
+    NPS: ("promoter (numerator)", "denominator only"),
+}
+NUMERATOR, DENOMINATOR_ONLY = "numerator", "denominator only"
+COUNTED_COLUMN = "counted as"
+
+
+def records_frame(drilled: Drill) -> pd.DataFrame:
+    """The records as the pages show and export them: "counted as" first, then the record's columns. A drill of one
+    period holds its records only (hundreds to a few thousand rows), never a dataset."""
+    counted, not_counted = COUNTED_AS.get(drilled.rule or "", (NUMERATOR, DENOMINATOR_ONLY))
+    frame = pd.DataFrame(
+        [
+            {COUNTED_COLUMN: counted if r["in_numerator"] else not_counted, **{c: r[c] for c in drilled.columns}}
+            for r in drilled.records
+        ],
+        columns=[COUNTED_COLUMN, *drilled.columns],
+    )
+    return frame
+
+
+__all__ = ["Drill", "drill", "parse_period", "records_frame"]

@@ -85,7 +85,7 @@ for series in card.series:
         figure = charts.xmr_chart(
             series, title=narrative.kpi_sentence(series), notes=[(note.period, note.text) for note in kpi_notes]
         )
-        ui.chart(figure, charts.xmr_frame(series), name=kpi.id, key=f"chart-{kpi.id}")
+        ui.kpi_chart(db, series, figure, charts.xmr_frame(series), filters, name=kpi.id, key=f"chart-{kpi.id}")
         st.caption(f"{kpi.definition} Unit: {kpi.unit}, {kpi.better}. ISO clause {kpi.clause}.")
         state = narrative.status_badge(series)
         variation, assurance = narrative.variation_badge(series), narrative.assurance_badge(series)
