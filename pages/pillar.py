@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from isokpi import charts, kpis, narrative, notes, ui
+from isokpi import charts, kpis, narrative, notes, sites_view, ui
+from isokpi.catalog import KPI_BY_ID
 from isokpi.periods import period_name
 from isokpi.pillars import PILLAR_IDS, PILLAR_NAMES, PILLAR_QUESTIONS
 from isokpi.safety import plain
@@ -69,6 +70,33 @@ if narrative.headline(card) is None:
         "standard filter, or load the datasets its KPIs need on the Upload page."
     )
     st.stop()
+
+if st.toggle(
+    "Sites side by side",
+    key="sites-side-by-side",
+    help="Each KPI of this pillar per site, each site with its own process limits, verdicts and target.",
+):
+    compared = ui.cached(sites_view.comparison)(db, filters, pillar)
+    if len(compared.sites) < 2:
+        st.info("The data (or the site filter) holds one site: there is nothing to set side by side.")
+    else:
+        st.dataframe(compared.table, hide_index=True)
+        chosen = st.selectbox(
+            "KPI per site", [s.kpi.id for s in card.series], format_func=lambda k: KPI_BY_ID[k].name, key="sites-kpi"
+        )
+        ui.chart(
+            sites_view.small_multiples(compared, chosen), compared.signals, name=f"{pillar}-per-site", key="sites-chart"
+        )
+        st.caption(
+            "Each site's latest value and its variation verdict, and how many of its points over its whole history are "
+            "special causes. A site "
+            "against the others is a filter away: pick it in the sidebar."
+            + (
+                f" {compared.left_out} more sites are left out: pick the sites to compare in the sidebar."
+                if compared.left_out
+                else ""
+            )
+        )
 
 can_edit = user.can("quality_lead")
 pillar_notes = notes.list_notes(db, [series.kpi.id for series in card.series])
