@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from isokpi import charts, kpis, narrative, notes, sites_view, ui
+from isokpi import charts, eta, kpis, narrative, notes, sites_view, ui
 from isokpi.catalog import KPI_BY_ID
 from isokpi.periods import period_name
 from isokpi.pillars import PILLAR_IDS, PILLAR_NAMES, PILLAR_QUESTIONS
@@ -115,6 +115,9 @@ for series in card.series:
         )
         ui.kpi_chart(db, series, figure, charts.xmr_frame(series), filters, name=kpi.id, key=f"chart-{kpi.id}")
         st.caption(f"{kpi.definition} Unit: {kpi.unit}, {kpi.better}. ISO clause {kpi.clause}.")
+        when = eta.eta_sentence(series)
+        if when:
+            st.markdown(f":material/flag: {plain(when)}")
         state = narrative.status_badge(series)
         variation, assurance = narrative.variation_badge(series), narrative.assurance_badge(series)
         st.markdown(f":{state.colour}-badge[{state.icon} {state.label}]", help=kpis.STATUS_RULE)
