@@ -22,10 +22,11 @@ def test_clicking_a_point_opens_its_records(shared_server, page):
     panel = page.locator(f".st-key-records-{CHART}")
     panel.wait_for(timeout=60_000)
     wait_for_app(page, timeout=60_000)
+    panel.get_by_text(re.compile(r"counted in the numerator")).wait_for(timeout=60_000)
     heading = panel.get_by_text(re.compile(r"^Records behind Overdue open findings, ")).inner_text()
     count = int(re.search(r": (\d+) findings?$", heading).group(1))
     caption = panel.get_by_text(re.compile(r"records \(findings\)")).inner_text()
     assert caption.startswith(f"{count} records (findings), {count} counted in the numerator")
-    assert panel.locator("[data-testid='stDataFrame']").count() == 1
-    assert panel.get_by_role("button", name="Download records (CSV)").count() == 1
+    panel.locator("[data-testid='stDataFrame']").wait_for(timeout=60_000)  # drawn once its data has arrived
+    panel.get_by_role("button", name="Download records (CSV)").wait_for(timeout=60_000)
     assert not [error for error in page.console_errors if "Error" in error]
