@@ -2,6 +2,8 @@
 
     python -m isokpi spc FILE.csv --direction higher|lower [--target X] [--baseline N] [--screen-outliers] [--json]
     (Making Data Count SPC on any series, with the code the scorecard uses: stats.spc)
+    python -m isokpi records KPI_ID --period YYYY-MM|YYYY-Qn|YYYY [--site S] [--department D] [--standard X] [--json]
+    (the records behind one point: {"kpi", "period", "value", "dataset", "records": [{...columns, "in_numerator"}]})
     python -m isokpi review-pack --format pptx|html|pdf|json --out FILE [--review ID | --from DATE --to DATE] [--db PATH]
     (without --review or --from/--to the newest review; with none stored, the period since the last review or the
     last 12 months up to today; a closed review is exported from its frozen record)
@@ -107,6 +109,26 @@ def build_parser() -> argparse.ArgumentParser:
     _filter_options(kpi)
     kpi.add_argument("--baseline", type=int, help="compute the limits from the first N periods")
     kpi.add_argument("--json", action="store_true")
+
+    records = with_db(
+        sub.add_parser(
+            "records",
+            help="the records behind one point of a KPI: the findings, training records or answers it counts",
+            description="The records behind KPI_ID's value in one period, with the filters in force: for a count "
+            "the records counted, for a percentage its denominator with in_numerator marking the numerator, for a "
+            "rate the numerator's records. Survey answers never name the respondent, and a period of fewer than 5 "
+            "respondents has none.",
+        )
+    )
+    records.add_argument("kpi_id", metavar="KPI_ID")
+    records.add_argument(
+        "--period", required=True, metavar="PERIOD", help="YYYY-MM (a month), YYYY-Qn (a quarter) or YYYY (a year)"
+    )
+    records.add_argument("--site", action="append", default=[], help="only this site (repeatable)")
+    records.add_argument("--department", action="append", default=[], help="only this department (repeatable)")
+    records.add_argument("--standard", action="append", default=[], help="only this standard (repeatable)")
+    records.add_argument("--as-of", type=_date, help="the data's today (default: today)")
+    records.add_argument("--json", action="store_true", help="print one JSON object")
 
     kpis = sub.add_parser("kpis", help="list the KPI catalog")
     kpis.add_argument("--json", action="store_true")
@@ -473,6 +495,68 @@ def _kpi(args: argparse.Namespace) -> int:
             f"Mann-Kendall tau {series.trend.tau:.3f}, p{_p_text(series.trend.p_value)}, Sen slope {series.trend.sen_slope:.3f} per {series.grain}"
         )
     return EXIT_OK
+
+
+@command("records")
+def _records_command(args: argparse.Namespace) -> int:
+    from isokpi.catalog import get_kpi
+    from isokpi.kpis import Filters
+    from isokpi.records import drill, parse_period
+
+    kpi = get_kpi(args.kpi_id)  # an unknown id or a malformed period is rejected before the database is opened
+    period, grain = parse_period(args.period)
+    filters = Filters(
+        sites=tuple(args.site),
+        departments=tuple(args.department),
+        standards=tuple(args.standard),
+        grain=grain,
+        as_of=args.as_of,
+    )
+    drilled = drill(_open(args), kpi.id, period, filters)
+    if args.json:
+        print(json.dumps(drilled.to_json()))
+        return EXIT_OK
+    _print_records(drilled)
+    return EXIT_OK
+
+
+# The columns the text output shows per dataset (--json has them all).
+RECORD_COLUMNS = {
+    "training": ("record_id", "employee_id", "department", "site", "course", "status", "due_date", "completed_on", "hours"),
+    "findings": (
+        "finding_id", "severity", "status", "site", "department", "standard", "clause", "raised_on", "due_on", "closed_on",
+    ),
+    "survey": ("survey_id", "responded_on", "site", "department", "question_id", "scale", "score"),
+    "kpis": ("kpi_id", "value", "target"),
+}  # fmt: skip
+
+
+def _print_records(drilled) -> None:
+    kpi = drilled.kpi
+    print(f"{kpi.name}, {drilled.name}: {fmt.value(drilled.value, kpi.unit)}")
+    if drilled.withheld:
+        print(f"no records shown: {drilled.withheld} (anonymity)")
+        return
+    if drilled.value is None:
+        print("no value in this period, so no records behind it")
+        return
+    print(
+        f"{fmt.count(len(drilled.records))} records ({drilled.dataset}), {fmt.count(drilled.in_numerator)} in the "
+        f"numerator (*): {drilled.explanation}\n"
+    )
+    columns = RECORD_COLUMNS[drilled.dataset]
+    rows = [["*" if r["in_numerator"] else "", *(_cell(r[c]) for c in columns)] for r in drilled.records]
+    widths = [max(len(text) for text in column) for column in zip(["", *columns], *rows, strict=True)]
+    for row in [["", *columns], *rows]:
+        print("  ".join(text.ljust(width) for text, width in zip(row, widths, strict=True)).rstrip())
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.6g}"
+    return " ".join(str(value).split())
 
 
 @command("kpis")

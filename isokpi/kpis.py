@@ -278,6 +278,11 @@ def _params(kpi: Kpi | None, filters: Filters, period_list: list[dt.date]) -> di
     return params
 
 
+def kpi_params(kpi: Kpi, filters: Filters, period_list: list[dt.date]) -> dict[str, object]:
+    """Every parameter a KPI's SQL (and its records' SQL, isokpi.records) may name; bound() keeps those it uses."""
+    return _params(kpi, filters, period_list)
+
+
 def _rows(
     database: Database,
     kpi: Kpi,

@@ -256,7 +256,7 @@ def create_user_subjects(cursor: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-@migration(4)
+@migration(5)
 def create_rollups(cursor: duckdb.DuckDBPyConnection) -> None:
     # The roll-ups the KPIs and pages read (isokpi.rollups; each defined by isokpi/sql/rollups/<name>.sql). A row is
     # what one change (load, undo, rebuild: _batch_id) added to a key; readers sum a key's rows. rollup_builds records

@@ -17,7 +17,7 @@ import threading
 import pandas as pd
 import streamlit as st
 
-from isokpi import auth, cache, gate
+from isokpi import auth, cache, gate, records
 from isokpi import format as fmt
 from isokpi.charts import PLOTLY_CONFIG, sanitise
 from isokpi.db import Database, DatabaseBusyError
@@ -26,6 +26,7 @@ from isokpi.errors import IsokpiError
 from isokpi.kpis import Filters
 from isokpi.navigation import page_of
 from isokpi.opening import open_database
+from isokpi.periods import period_start
 from isokpi.queries import dataset_summaries, filter_options
 from isokpi.safety import plain, spreadsheet_cell
 
@@ -393,6 +394,85 @@ def chart(figure, data: pd.DataFrame, *, name: str, key: str | None = None) -> N
         key=f"download-{key or name}",
         on_click="ignore",
     )
+
+
+def kpi_chart(db: Database, series, figure, data: pd.DataFrame, filters: Filters, *, name: str, key: str) -> None:
+    """A KPI's chart (as chart()) whose points open the records behind them below it: a click selects a point's
+    period, a double click clears it."""
+    event = st.plotly_chart(sanitise(figure), config=PLOTLY_CONFIG, key=key, on_select="rerun", selection_mode="points")
+    st.download_button(
+        "Download data (CSV)",
+        csv_bytes(data),
+        file_name=f"{name}.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        key=f"download-{key}",
+        on_click="ignore",
+    )
+    period = selected_period(event, series.grain)
+    if period is None:
+        st.caption("Click a point to see the records behind it.")
+        return
+    records_panel(db, series.kpi.id, period, filters, key=f"records-{key}")
+
+
+def selected_period(event, grain: str) -> dt.date | None:
+    """The period of the first point a plotly selection event holds (its x, a date), or None."""
+    points = (event or {}).get("selection", {}).get("points", []) if hasattr(event, "get") else []
+    for point in points:
+        try:
+            return period_start(dt.date.fromisoformat(str(point.get("x", ""))[:10]), grain)
+        except ValueError:
+            continue
+    return None
+
+
+def records_panel(db: Database, kpi_id: str, period: dt.date, filters: Filters, *, key: str) -> None:
+    """The records behind one point: what they add up to, the table (sortable by its headers) and its CSV."""
+    try:
+        drilled = cached(records.drill)(db, kpi_id, period, filters)
+    except IsokpiError as error:
+        st.warning(f"No records for this point: {plain(error)}", icon=":material/info:")
+        return
+    kpi = drilled.kpi
+    with st.container(border=True, key=key):
+        st.markdown(
+            f"**Records behind {plain(kpi.name)}, {drilled.name}: {plain(fmt.value(drilled.value, kpi.unit))}**"
+        )
+        if drilled.withheld or drilled.value is None:
+            reason = f"{drilled.withheld}: not shown, to keep answers anonymous" if drilled.withheld else "no value"
+            st.info(f"No records: {reason}.", icon=":material/visibility_off:")
+            return
+        scope = filter_words(filters)
+        st.caption(
+            f"{fmt.count(len(drilled.records))} records ({drilled.dataset}), {fmt.count(drilled.in_numerator)} "
+            f"counted in the numerator; {plain(drilled.explanation)}. {plain(scope)}"
+        )
+        frame = records.records_frame(drilled)
+        st.dataframe(frame, hide_index=True, key=f"{key}-table")
+        st.download_button(
+            "Download records (CSV)",
+            csv_bytes(frame),
+            file_name=f"{kpi.id}-{drilled.label}-records.csv",
+            mime="text/csv",
+            icon=":material/download:",
+            key=f"{key}-download",
+            on_click="ignore",
+        )
+
+
+def filter_words(filters: Filters) -> str:
+    """The filters in force, in words: 'Filters: site Leeds; department Quality.' or 'All sites and departments.'"""
+    parts = [
+        f"{label} {', '.join(values)}"
+        for label, values in (
+            ("site", filters.sites),
+            ("department", filters.departments),
+            ("standard", filters.standards),
+        )
+        if values
+    ]
+    return f"Filters: {'; '.join(parts)}." if parts else "All sites, departments and standards."
 
 
 def empty_state(message: str) -> None:

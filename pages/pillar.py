@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from isokpi import charts, kpis, narrative, notes, ui
+from isokpi import charts, eta, kpis, narrative, notes, sites_view, ui
+from isokpi.catalog import KPI_BY_ID
 from isokpi.periods import period_name
 from isokpi.pillars import PILLAR_IDS, PILLAR_NAMES, PILLAR_QUESTIONS
 from isokpi.safety import plain
@@ -70,6 +71,33 @@ if narrative.headline(card) is None:
     )
     st.stop()
 
+if st.toggle(
+    "Sites side by side",
+    key="sites-side-by-side",
+    help="Each KPI of this pillar per site, each site with its own process limits, verdicts and target.",
+):
+    compared = ui.cached(sites_view.comparison)(db, filters, pillar)
+    if len(compared.sites) < 2:
+        st.info("The data (or the site filter) holds one site: there is nothing to set side by side.")
+    else:
+        st.dataframe(compared.table, hide_index=True)
+        chosen = st.selectbox(
+            "KPI per site", [s.kpi.id for s in card.series], format_func=lambda k: KPI_BY_ID[k].name, key="sites-kpi"
+        )
+        ui.chart(
+            sites_view.small_multiples(compared, chosen), compared.signals, name=f"{pillar}-per-site", key="sites-chart"
+        )
+        st.caption(
+            "Each site's latest value and its variation verdict, and how many of its points over its whole history are "
+            "special causes. A site "
+            "against the others is a filter away: pick it in the sidebar."
+            + (
+                f" {compared.left_out} more sites are left out: pick the sites to compare in the sidebar."
+                if compared.left_out
+                else ""
+            )
+        )
+
 can_edit = user.can("quality_lead")
 pillar_notes = notes.list_notes(db, [series.kpi.id for series in card.series])
 
@@ -85,8 +113,11 @@ for series in card.series:
         figure = charts.xmr_chart(
             series, title=narrative.kpi_sentence(series), notes=[(note.period, note.text) for note in kpi_notes]
         )
-        ui.chart(figure, charts.xmr_frame(series), name=kpi.id, key=f"chart-{kpi.id}")
+        ui.kpi_chart(db, series, figure, charts.xmr_frame(series), filters, name=kpi.id, key=f"chart-{kpi.id}")
         st.caption(f"{kpi.definition} Unit: {kpi.unit}, {kpi.better}. ISO clause {kpi.clause}.")
+        when = eta.eta_sentence(series)
+        if when:
+            st.markdown(f":material/flag: {plain(when)}")
         state = narrative.status_badge(series)
         variation, assurance = narrative.variation_badge(series), narrative.assurance_badge(series)
         st.markdown(f":{state.colour}-badge[{state.icon} {state.label}]", help=kpis.STATUS_RULE)

@@ -4,6 +4,19 @@ import streamlit as st
 
 from isokpi import format as fmt
 from isokpi import ui
+from isokpi.outcomes_view import (
+    GROUPS,
+    MIN_STAFF,
+    OUTCOMES,
+    TRAINING_MEASURES,
+    association_words,
+    caveat_words,
+    correlation_frame,
+    outcomes_chart,
+    spearman,
+    window_words,
+)
+from isokpi.safety import plain
 from isokpi.training_view import EXPIRING_WITHIN_DAYS, hours_chart, latest_hours, matrix_chart, staff_on_record
 from isokpi.views import kpi_chart, latest_value, state_day
 
@@ -86,7 +99,15 @@ if mandatory.figure is None:
         "No mandatory training fell due in these periods: mark mandatory courses (is_mandatory) in your export, or widen the date range."
     )
 else:
-    ui.chart(mandatory.figure, mandatory.frame, name="mandatory-training-on-time", key="mandatory")
+    ui.kpi_chart(
+        db,
+        mandatory.series,
+        mandatory.figure,
+        mandatory.frame,
+        filters,
+        name="mandatory-training-on-time",
+        key="mandatory",
+    )
     st.caption(mandatory.series.kpi.definition + " Grey lines: mean and process limits; dashed: target.")
 
 # --- training matrix --------------------------------------------------------------------------------------------
@@ -111,5 +132,35 @@ if effective.figure is None:
         "No training in these periods has an effectiveness evaluation: add the effectiveness column to your export."
     )
 else:
-    ui.chart(effective.figure, effective.frame, name="training-effectiveness", key="effectiveness")
+    ui.kpi_chart(
+        db,
+        effective.series,
+        effective.figure,
+        effective.frame,
+        filters,
+        name="training-effectiveness",
+        key="effectiveness",
+    )
     st.caption(effective.series.kpi.definition)
+
+# --- training against outcomes -------------------------------------------------------------------------------------
+st.subheader("Training against outcomes", anchor=False)
+group = st.segmented_control("Per", GROUPS, default="department", key="outcomes-group", format_func=str.capitalize)
+group = group or "department"
+x_column, y_column = st.columns(2)
+x = x_column.selectbox(
+    "Training measure", list(TRAINING_MEASURES), format_func=lambda k: TRAINING_MEASURES[k][0], key="outcomes-x"
+)
+y = y_column.selectbox("Outcome", list(OUTCOMES), format_func=lambda k: OUTCOMES[k][0], key="outcomes-y")
+outcomes = ui.cached(outcomes_chart)(db, filters, group, x, y)
+if outcomes.figure is None:
+    ui.empty_state(f"No {group} has both values for these filters: widen the date range or clear a filter.")
+else:
+    ui.chart(outcomes.figure, outcomes.frame, name=f"training-outcomes-by-{group}", key="outcomes")
+    correlation = spearman(outcomes.frame, x, y)
+    st.markdown(plain(association_words(correlation, group)))
+    st.caption(
+        f"From {window_words(filters)}. One dot per {group}; {group}s with fewer than {MIN_STAFF} staff on record are "
+        f"pooled into one (grey). Spearman's rank correlation across {group}s. {caveat_words(correlation.n, group)}"
+    )
+    st.dataframe(correlation_frame(outcomes.frame), hide_index=True, key="outcomes-correlations")

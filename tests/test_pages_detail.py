@@ -118,8 +118,9 @@ def test_training_page_on_the_demo_database(demo_file, open_page):
         "Mandatory training completed on time",
         "Training matrix",
         "Training effectiveness",
+        "Training against outcomes",
     ]
-    assert_charts_are_aggregates_with_downloads(at, 5)
+    assert_charts_are_aggregates_with_downloads(at, 6)
     chart_titles = titles(at)
     assert chart_titles[0].startswith("Over the last 12 months, ") and "trained most" in chart_titles[0]
     assert chart_titles[2].startswith("Mandatory training completed on time ")

@@ -355,10 +355,10 @@ def test_the_command_line_checks_and_rebuilds_the_rollups(target, write):
 def test_an_older_database_gets_its_rollups_when_it_is_opened(target, write):
     database = open_target(target)
     load(database, write, "training", TRAINING_HEADER + TRAINING_JAN + TRAINING_FEB.replace("T2,", "T7,"))
-    # As a database from before the roll-ups: no tables, migration 4 not applied.
+    # As a database from before the roll-ups: no tables, migration 5 not applied.
     for table in (*rollups.TABLES, "rollup_builds"):
         database.query(f"DROP TABLE {table}")
-    database.query("DELETE FROM schema_migrations WHERE id = 4")
+    database.query("DELETE FROM schema_migrations WHERE id = 5")
     database.close()
     reopened = open_target(target)
     assert sorted(row[0] for row in reopened.query("SELECT rollup FROM rollup_builds")) == sorted(rollups.TABLES)

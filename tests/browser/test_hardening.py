@@ -93,7 +93,11 @@ def hostile_server(tmp_path_factory, chromium):
     [
         ("training", ["<b>Production</b>", '<span style="font-size:77px">'], "<b>"),  # a panel's department
         ("findings", ["<sup>", '<span style="color:#ff0000">'], None),
-        ("surveys", [f'<a href="https://{EVIL}/survey">DEMO-ENG-'], f'<a href="https://{EVIL}/survey">'),  # a wave's bar
+        (
+            "surveys",
+            [f'<a href="https://{EVIL}/survey">DEMO-ENG-'],
+            f'<a href="https://{EVIL}/survey">',
+        ),  # a wave's bar
     ],
 )
 def test_no_element_is_made_from_uploaded_names_in_any_chart(hostile_server, page, path, shown, hovered):

@@ -1,0 +1,124 @@
+"""Sites side by side: a pillar's KPIs per site, each site with its own process limits, verdicts and target, and a
+table of which sites show signals. Each site's series is the scorecard's with that one site as the filter (the
+same code, the same cache), so a site's figure here is the one its own filter shows. No streamlit here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from isokpi import format as fmt
+from isokpi import kpis, stats, words
+from isokpi.catalog import kpis_of_pillar
+from isokpi.charts import BAD, GOOD, LIMIT, NEUTRAL, TARGET, period_axis, theme
+from isokpi.db import Database
+from isokpi.kpis import Filters, Series
+from isokpi.periods import period_name
+from isokpi.queries import filter_options
+from isokpi.safety import plotly_text
+
+MAX_SITES = 8  # small multiples side by side stay readable up to this many; the first by name, and said so
+
+
+def sites_compared(database: Database, filters: Filters) -> list[str]:
+    """The sites the sidebar selects, else every site in the data, by name."""
+    return sorted(filters.sites or filter_options(database)["sites"])
+
+
+def site_series(database: Database, filters: Filters, site: str) -> dict[str, Series]:
+    """Every KPI for one site: the scorecard's series with that site as the only site filter."""
+    return kpis.all_series(database, replace(filters, sites=(site,)))
+
+
+@dataclass
+class Comparison:
+    sites: list[str]
+    series: dict[str, dict[str, Series]]  # site -> KPI id -> series
+    table: pd.DataFrame  # one row per KPI of the pillar, a column per site: latest value and its verdict
+    signals: pd.DataFrame  # the same in long form, for the CSV: kpi, site, latest, variation, special causes
+    left_out: int = 0  # sites beyond MAX_SITES
+
+
+def cell(series: Series) -> str:
+    """A site's latest value and variation verdict, and how many special causes its shown points carry."""
+    latest = series.latest
+    if latest is None:
+        return words.NO_DATA
+    improving = sum(1 for p in series.points if p.special_cause == stats.IMPROVEMENT)
+    concerning = sum(1 for p in series.points if p.special_cause == stats.CONCERN)
+    marks = "".join(
+        [f", {improving} improving" if improving else "", f", {concerning} concerning" if concerning else ""]
+    )
+    return f"{fmt.short(latest.value, series.kpi.unit)}: {words.variation(series.variation)}{marks}"
+
+
+def comparison(database: Database, filters: Filters, pillar: str) -> Comparison:
+    """The pillar's KPIs for each site compared (at most MAX_SITES)."""
+    every = sites_compared(database, filters)
+    sites = every[:MAX_SITES]
+    by_site = {site: site_series(database, filters, site) for site in sites}
+    rows, long = [], []
+    for kpi in kpis_of_pillar(pillar):
+        rows.append({"KPI": kpi.name, **{site: cell(by_site[site][kpi.id]) for site in sites}})
+        for site in sites:
+            series = by_site[site][kpi.id]
+            long.append(
+                {
+                    "kpi_id": kpi.id,
+                    "site": site,
+                    "period": None if series.latest is None else period_name(series.latest.period, series.grain),
+                    "latest": None if series.latest is None else series.latest.value,
+                    "variation": series.variation,
+                    "status": series.status,
+                    "special_causes_improving": sum(1 for p in series.points if p.special_cause == stats.IMPROVEMENT),
+                    "special_causes_concerning": sum(1 for p in series.points if p.special_cause == stats.CONCERN),
+                }
+            )
+    return Comparison(sites, by_site, pd.DataFrame(rows), pd.DataFrame(long), len(every) - len(sites))
+
+
+def small_multiples(compared: Comparison, kpi_id: str) -> go.Figure:
+    """One KPI, one panel per site on a shared scale: values, that site's mean and process limits, its target,
+    special causes in the colour of their class."""
+    sites = compared.sites
+    figure = make_subplots(
+        rows=1, cols=len(sites), shared_yaxes=True, subplot_titles=[plotly_text(site) for site in sites],
+        horizontal_spacing=0.02,
+    )  # fmt: skip
+    kpi = None
+    for column, site in enumerate(sites, start=1):
+        series = compared.series[site][kpi_id]
+        kpi = series.kpi
+        x = [p.period for p in series.points]
+        values = [None if p.suppressed else p.value for p in series.points]
+        for y, name, dash, colour in (
+            ([p.mean for p in series.points], "mean", "solid", LIMIT),
+            ([p.lpl for p in series.points], "process limits", "dot", LIMIT),
+            ([p.upl for p in series.points], "process limits", "dot", LIMIT),
+            ([p.target for p in series.points], "target", "dash", TARGET),
+        ):
+            figure.add_trace(
+                go.Scatter(x=x, y=y, mode="lines", name=name, line={"color": colour, "dash": dash, "width": 1},
+                           showlegend=False, hoverinfo="skip"),
+                row=1, col=column,
+            )  # fmt: skip
+        colours = [
+            GOOD if p.special_cause == stats.IMPROVEMENT else BAD if p.special_cause == stats.CONCERN else NEUTRAL
+            for p in series.points
+        ]
+        figure.add_trace(
+            go.Scatter(
+                x=x, y=values, mode="lines+markers", name=plotly_text(site), line={"color": NEUTRAL, "width": 1.5},
+                marker={"size": 5, "color": colours}, showlegend=False, connectgaps=False,
+                hovertemplate=f"{plotly_text(site)}<br>%{{x|%b %Y}}: %{{y:.3~g}} {plotly_text(kpi.unit)}<extra></extra>",
+            ),
+            row=1, col=column,
+        )  # fmt: skip
+    title = f"{kpi.name if kpi else kpi_id} per site, each with its own process limits and target"
+    theme(figure, title=title, y_title=kpi.unit if kpi else "", height=340, wrap=None)
+    figure.update_layout(hovermode="closest")
+    return period_axis(figure, compared.series[sites[0]][kpi_id].grain) if sites else figure

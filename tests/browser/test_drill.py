@@ -1,0 +1,32 @@
+"""Drill-through in a real browser: a click on a point of a KPI chart opens the records behind it below the chart."""
+
+from __future__ import annotations
+
+import re
+
+from .conftest import wait_for_app
+
+CHART = "chart-overdue_open_findings"
+
+
+def test_clicking_a_point_opens_its_records(shared_server, page):
+    page.goto(f"{shared_server}/pillar?pillar=monitoring_review")
+    wait_for_app(page, timeout=60_000)
+    chart = page.locator(f".st-key-{CHART}")
+    chart.locator(".js-plotly-plot .main-svg").first.wait_for(timeout=60_000)
+    chart.scroll_into_view_if_needed()
+    # The latest point of the chart: the marker furthest right.
+    boxes = [box for box in (point.bounding_box() for point in chart.locator("path.point").all()) if box]
+    latest = max(boxes, key=lambda box: box["x"])
+    page.mouse.click(latest["x"] + latest["width"] / 2, latest["y"] + latest["height"] / 2)
+    panel = page.locator(f".st-key-records-{CHART}")
+    panel.wait_for(timeout=60_000)
+    wait_for_app(page, timeout=60_000)
+    panel.get_by_text(re.compile(r"counted in the numerator")).wait_for(timeout=60_000)
+    heading = panel.get_by_text(re.compile(r"^Records behind Overdue open findings, ")).inner_text()
+    count = int(re.search(r": (\d+) findings?$", heading).group(1))
+    caption = panel.get_by_text(re.compile(r"records \(findings\)")).inner_text()
+    assert caption.startswith(f"{count} records (findings), {count} counted in the numerator")
+    panel.locator("[data-testid='stDataFrame']").wait_for(timeout=60_000)  # drawn once its data has arrived
+    panel.get_by_role("button", name="Download records (CSV)").wait_for(timeout=60_000)
+    assert not [error for error in page.console_errors if "Error" in error]

@@ -1,0 +1,57 @@
+"""Sites side by side on the Pillar page: each site's own series, limits and verdicts, and the table of signals."""
+
+from __future__ import annotations
+
+import json
+
+from isokpi import sites_view
+from isokpi.catalog import kpis_of_pillar
+from isokpi.db import resolve_target
+from isokpi.ingest import ingest_file
+from isokpi.kpis import Filters, kpi_series
+from isokpi.opening import open_target
+
+from .apptest import app_page
+
+FINDINGS = "finding_id,audit_id,audit_type,standard,site,severity,raised_on,due_on,closed_on,status\n" + "".join(
+    f"F-{site}-{m},A-{site}-{m},internal,ISO 9001,{site},minor_nc,2025-{m:02d}-02,2025-{m:02d}-20,"
+    f"{f'2025-{m:02d}-10' if site == 'Leeds' or m % 2 else ''},{'closed' if site == 'Leeds' or m % 2 else 'open'}\n"
+    for site in ("Leeds", "Brno")
+    for m in range(1, 7)
+)
+
+
+def test_each_site_has_its_own_series_and_the_table_says_so(tmp_path, write, use_database):
+    path = tmp_path / "sites.duckdb"
+    database = open_target(resolve_target(path))
+    assert ingest_file(database, "findings", write("findings.csv", FINDINGS)).ok
+    expected = {
+        site: {
+            k.id: sites_view.cell(kpi_series(database, k.id, Filters(sites=(site,))))
+            for k in kpis_of_pillar("monitoring_review")
+        }
+        for site in ("Brno", "Leeds")
+    }
+    leeds = kpi_series(database, "findings_closed_on_time_pct", Filters(sites=("Leeds",)))
+    brno = kpi_series(database, "findings_closed_on_time_pct", Filters(sites=("Brno",)))
+    database.close()
+    # Leeds closes everything on time, Brno every other month: their own values, not the company's.
+    assert {p.value for p in leeds.shown} == {100.0} and {p.value for p in brno.shown} == {0.0, 100.0}
+    assert expected["Leeds"]["findings_closed_on_time_pct"] == "100.0%: No verdict yet"
+    use_database(path)
+    at = app_page("pillar")
+    at.query_params["pillar"] = "monitoring_review"
+    at.run()
+    assert not at.exception and not [c for c in at.get("plotly_chart") if c.key == "sites-chart"]
+    at.toggle(key="sites-side-by-side").set_value(True).run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert list(table.columns) == ["KPI", "Brno", "Leeds"]
+    assert list(table["KPI"]) == [k.name for k in kpis_of_pillar("monitoring_review")]
+    for site in ("Brno", "Leeds"):
+        assert list(table[site]) == [expected[site][k.id] for k in kpis_of_pillar("monitoring_review")]
+    (chart,) = [c for c in at.get("plotly_chart") if c.key == "sites-chart"]
+    spec = json.loads(chart.proto.spec)
+    assert [a["text"] for a in spec["layout"]["annotations"]] == ["Brno", "Leeds"]
+    values = [t["y"] for t in spec["data"] if t.get("mode") == "lines+markers"]
+    assert [v for v in values[1] if v is not None] == [p.value for p in leeds.points if p.value is not None]
