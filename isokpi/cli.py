@@ -151,21 +151,6 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--review", type=int, metavar="ID", help="a stored review (a closed one exports as frozen)")
     which.add_argument("--from", dest="date_from", type=_date, help="first day of an ad hoc period (YYYY-MM-DD)")
     pack.add_argument("--to", dest="date_to", type=_date, help="last day of the ad hoc period (YYYY-MM-DD)")
-    rollup = with_db(
-        sub.add_parser(
-            "rollups",
-            help="the roll-ups the KPIs and pages read: recompute them from the rows, or compare them with the rows",
-            description="--rebuild recomputes every roll-up from the rows in one transaction; --check recomputes them "
-            "and compares, writing nothing: exit 0 when they agree, 1 on any difference.",
-        )
-    )
-    action = rollup.add_mutually_exclusive_group(required=True)
-    action.add_argument("--rebuild", action="store_true", help="recompute every roll-up from the rows")
-    action.add_argument(
-        "--check", action="store_true", help="compare every roll-up with the rows; exit 1 on a difference"
-    )
-    rollup.add_argument("--user", help="who you rebuild for: recorded beside the OS user as a claim")
-    rollup.add_argument("--json", action="store_true", help="print one JSON object")
     spc = sub.add_parser(
         "spc",
         help="Making Data Count SPC on any series: limits, special causes and verdicts of a period,value CSV",
@@ -377,36 +362,6 @@ def _undo(args: argparse.Namespace) -> int:
             f"{outcome['restored']:,} previous versions restored"
         )
     return EXIT_OK
-
-
-@command("rollups")
-def _rollups(args: argparse.Namespace) -> int:
-    from isokpi import rollups
-    from isokpi.auth import cli_user
-
-    database = _open(args)
-    if args.rebuild:
-        written = rollups.rebuild(database, actor=cli_user(args.user))
-        if args.json:
-            print(json.dumps({"rebuilt": written}))
-        else:
-            print(f"rebuilt {len(written)} roll-up tables from the rows: {sum(written.values()):,} rows written")
-        return EXIT_OK
-    result = rollups.check(database)
-    if args.json:
-        print(json.dumps(result.as_dict()))
-    elif result.ok:
-        print(f"the roll-ups agree with the rows: {len(result.checked)} tables, {sum(result.checked.values()):,} keys")
-    else:
-        print(f"the roll-ups differ from the rows in {len(result.differing)} tables:")
-        for table, count in result.differing.items():
-            print(f"  {table}: {count:,} keys differ")
-        for difference in result.differences:
-            print(
-                f"    {difference.table} {difference.key}: stored {difference.stored}, rows give {difference.expected}"
-            )
-        print("run `python -m isokpi rollups --rebuild` to recompute them from the rows")
-    return EXIT_OK if result.ok else EXIT_ERROR
 
 
 @command("templates")

@@ -28,7 +28,6 @@ from isokpi.audit import record_event
 from isokpi.auth import QUALITY_LEAD, User, cli_user, require
 from isokpi.datasets import DATASETS
 from isokpi.db import Database, next_id, now_utc, quote
-from isokpi.rollups import refill
 
 DEMO_SOURCE = "demo"  # batches.source of what isokpi.demo.load_demo loads
 _LOADED_DEMO = f"SELECT batch_id FROM batches WHERE source = '{DEMO_SOURCE}' AND status = 'loaded'"
@@ -105,12 +104,11 @@ def remove_demo(database: Database, *, actor: User | None = None) -> DemoRemoval
         return DemoRemoval()
 
     def work(cursor: duckdb.DuckDBPyConnection) -> DemoRemoval:
-        change_id = next_id(cursor, "batch")  # conflicts with a concurrent load or undo, changes the data version
+        next_id(cursor, "batch")  # conflicts with a concurrent load or undo, and changes the data version
         demo = [int(row[0]) for row in cursor.execute(f"{_LOADED_DEMO} ORDER BY batch_id").fetchall()]
         outcome = DemoRemoval(demo)
         for dataset in DATASETS.values():
             _remove_from(cursor, dataset.versions_table, dataset.stored_key, demo, outcome, dataset.name)
-        refill(cursor, [name for name, count in outcome.removed.items() if count], change_id)  # in this transaction
         at = now_utc()
         cursor.execute(
             "UPDATE batches SET status = 'removed', undone_by = $user, undone_at = $at "

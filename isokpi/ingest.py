@@ -24,7 +24,6 @@ from isokpi.datasets import Dataset, get_dataset
 from isokpi.db import Database, DiskFullError, full_directory, is_disk_full, next_id, now_utc, quote
 from isokpi.errors import InputError
 from isokpi.mapping import Mapping
-from isokpi.rollups import apply_change
 from isokpi.sources import SourceError, StagedFile, stage_file
 from isokpi.validate import Prepared, Problem, prepare
 
@@ -131,33 +130,6 @@ def ingest_file(
             result.error_count = 1
             return result
         result.sha256 = staged.sha256
-        return _validate_and_load(
-            database, dataset, staged, result, mapping, date_format, actor.email, source, check_only, report
-        )
-
-
-def ingest_staged(
-    database: Database,
-    dataset_name: str,
-    staged: StagedFile,
-    *,
-    mapping: Mapping | None = None,
-    date_format: str | None = None,
-    actor: User | None = None,
-    source: str = "cli",
-    check_only: bool = False,
-    progress: Callable[[str], None] | None = None,
-) -> IngestResult:
-    """ingest_file for a file stage_file already converted (into a directory under database.upload_root): the
-    Upload page stages a workbook once per upload and validates and loads that one CSV."""
-    actor = actor or cli_user()
-    if not check_only:
-        require(actor, QUALITY_LEAD)
-    report = progress or (lambda step: None)
-    dataset = get_dataset(dataset_name)
-    result = IngestResult(dataset.name, staged.file_name)
-    result.sha256 = staged.sha256
-    with nothing_loaded_if_disk_full(staged.file_name):
         return _validate_and_load(
             database, dataset, staged, result, mapping, date_format, actor.email, source, check_only, report
         )
@@ -333,7 +305,6 @@ def _merge(
             """,
             {"batch": batch_id},
         )
-    apply_change(cursor, dataset, batch_id, batch_id, 1)  # the roll-ups, in this same transaction
     at = now_utc()
     cursor.execute(
         """
@@ -395,7 +366,7 @@ def undo_batch(database: Database, batch_id: int, *, actor: User | None = None) 
     who = actor.email
 
     def work(cursor: duckdb.DuckDBPyConnection) -> dict:
-        change_id = next_id(cursor, "batch")  # conflicts with a concurrent load, so neither sees half of the other
+        next_id(cursor, "batch")  # conflicts with a concurrent load, so neither sees half of the other
         row = cursor.execute(
             "SELECT dataset, status, file_name FROM batches WHERE batch_id = $id", {"id": batch_id}
         ).fetchone()
@@ -406,8 +377,7 @@ def undo_batch(database: Database, batch_id: int, *, actor: User | None = None) 
             raise UndoError(f"batch {batch_id} ({file_name}) was already undone")
         if status == "removed":
             raise UndoError(f"batch {batch_id} ({file_name}) was removed with the demo data: its rows are gone already")
-        dataset = get_dataset(dataset_name)
-        table = quote(dataset.versions_table)
+        table = quote(get_dataset(dataset_name).versions_table)
         later = cursor.execute(
             f"SELECT min(_superseded_by) FROM {table} WHERE _batch_id = $id AND _superseded_by IS NOT NULL",
             {"id": batch_id},
@@ -416,7 +386,6 @@ def undo_batch(database: Database, batch_id: int, *, actor: User | None = None) 
             raise UndoError(
                 f"batch {later} changed rows that batch {batch_id} wrote: undo batch {later} first, then batch {batch_id}"
             )
-        apply_change(cursor, dataset, batch_id, change_id, -1)  # while the batch's rows are still there to read
         removed = cursor.execute(f"DELETE FROM {table} WHERE _batch_id = $id", {"id": batch_id}).fetchone()[0]
         restored = cursor.execute(
             f"UPDATE {table} SET _superseded_by = NULL WHERE _superseded_by = $id", {"id": batch_id}

@@ -1,9 +1,8 @@
 """The KPI engine: series per period from DuckDB aggregates, targets in force, and the statistics on them.
 
-Each KPI's SQL returns one row per period; only those few rows reach Python, where the XmR limits, special-cause
-signals, Mann-Kendall trend and verdicts are computed (isokpi.stats.spc, the same code as `python -m isokpi spc`).
-The KPI is defined over the rows (isokpi/sql/kpis/); what runs reads the roll-ups kept with every load
-(isokpi/sql/rollups/kpis/, isokpi.rollups) and gives the same rows, as a test proves on the demo data.
+Each KPI's SQL (isokpi/sql/kpis/) returns one row per period; only those few rows reach Python, where
+the XmR limits, special-cause signals, Mann-Kendall trend and verdicts are computed (isokpi.stats.spc, the same
+code as `python -m isokpi spc`).
 
 A dataset KPI's series covers every period from its first value on: a period without data is a gap, which breaks
 moving ranges and runs. A survey KPI's series has a point per period with a survey wave. Mann-Kendall and Sen's
@@ -169,13 +168,13 @@ def meets(kpi: Kpi, value: float, target: float) -> bool:
 
 
 def data_range(database: Database) -> tuple[dt.date | None, dt.date | None]:
-    """The earliest and latest dates in training (completion, else due date), findings and survey, from the roll-up
-    of their days."""
+    """The earliest and latest dates in training, findings and survey."""
     row = database.query(
         """
-        SELECT min("day"), max("day")
-        FROM (SELECT "day" FROM rollup_dates WHERE (dataset = 'training' AND kind = 'range')
-                 OR (dataset IN ('findings', 'survey') AND kind = 'date') GROUP BY "day" HAVING sum("rows") > 0)
+        SELECT least((SELECT min(coalesce(completed_on, due_date)) FROM training),
+                     (SELECT min(raised_on) FROM findings), (SELECT min(responded_on) FROM survey)),
+               greatest((SELECT max(coalesce(completed_on, due_date)) FROM training),
+                        (SELECT max(raised_on) FROM findings), (SELECT max(responded_on) FROM survey))
         """
     )[0]
     return row[0], row[1]
@@ -205,17 +204,10 @@ KNOWN_STAFF = (
 )
 
 
-# Where a KPI's rows come from: the roll-ups (isokpi/sql/rollups/kpis/, what every page and command reads), or the
-# rows themselves (isokpi/sql/kpis/, the definitions the roll-up queries are checked against).
-ROLLUPS, ROWS = "rollups", "rows"
-SOURCES = {ROLLUPS: ("rollups/common.sql", "rollups/kpis/"), ROWS: ("common.sql", "kpis/")}
-
-
-def kpi_sql(kpi: Kpi | str, source: str = ROLLUPS) -> str:
+def kpi_sql(kpi: Kpi | str) -> str:
     """The full query of one KPI (or of kpis/<name>.sql): the shared CTEs, then its own SQL."""
-    common, folder = SOURCES[source]
-    own = load_sql(f"{folder}{kpi.sql_file if isinstance(kpi, Kpi) else kpi + '.sql'}").strip()
-    ctes = [load_sql(common).strip()]
+    own = load_sql(f"kpis/{kpi.sql_file if isinstance(kpi, Kpi) else kpi + '.sql'}").strip()
+    ctes = [load_sql("common.sql").strip()]
     if "known_staff" in own:
         ctes.append(KNOWN_STAFF)
     return "WITH " + ",\n".join(ctes) + ",\nkpi AS (\n" + own + "\n)\nSELECT * FROM kpi"
@@ -225,34 +217,12 @@ def uses_staff(kpi: Kpi) -> bool:
     return "known_staff" in load_sql(f"kpis/{kpi.sql_file}")
 
 
-def staff_counts(
-    database: Database, filters: Filters, period_list: list[dt.date], source: str = ROLLUPS
-) -> dict[str, list]:
+def staff_counts(database: Database, filters: Filters, period_list: list[dt.date]) -> dict[str, list]:
     """Staff on record per period, counted once, as the parameters the staff-based KPIs take."""
-    sql = kpi_sql("staff", source)
+    sql = kpi_sql("staff")
     with contextlib.closing(database.cursor()) as cursor:
         rows = cursor.execute(sql, bound(sql, _params(None, filters, period_list))).fetchall()
     return {"staff_periods": [row[0] for row in rows], "staff_counts": [int(row[1]) for row in rows]}
-
-
-def data_range_of(database: Database, dataset: str) -> tuple[dt.date | None, dt.date | None]:
-    """The earliest and latest days of one dataset's date (completed_on, raised_on, responded_on)."""
-    row = database.query(
-        'SELECT min("day"), max("day") FROM (SELECT "day" FROM rollup_dates WHERE dataset = $dataset '
-        'AND kind = \'date\' GROUP BY "day" HAVING sum("rows") > 0)',
-        {"dataset": dataset},
-    )[0]
-    return row[0], row[1]
-
-
-def last_closed(database: Database) -> dt.date | None:
-    """The latest day a finding was closed: time to close reads the roll-up by days to close while no finding
-    closes after the day asked."""
-    row = database.query(
-        "SELECT max(\"day\") FROM (SELECT \"day\" FROM rollup_dates WHERE dataset = 'findings' AND kind = 'closed' "
-        'GROUP BY "day" HAVING sum("rows") > 0)'
-    )
-    return row[0][0]
 
 
 def _params(kpi: Kpi | None, filters: Filters, period_list: list[dt.date]) -> dict[str, object]:
@@ -284,19 +254,12 @@ def kpi_params(kpi: Kpi, filters: Filters, period_list: list[dt.date]) -> dict[s
 
 
 def _rows(
-    database: Database,
-    kpi: Kpi,
-    filters: Filters,
-    period_list: list[dt.date],
-    staff: dict[str, list] | None = None,
-    source: str = ROLLUPS,
+    database: Database, kpi: Kpi, filters: Filters, period_list: list[dt.date], staff: dict[str, list] | None = None
 ) -> list[dict]:
-    sql = kpi_sql(kpi, source)
+    sql = kpi_sql(kpi)
     params = _params(kpi, filters, period_list)
     if uses_staff(kpi):
-        params.update(staff if staff is not None else staff_counts(database, filters, period_list, source))
-    if "$last_closed" in sql:
-        params["last_closed"] = last_closed(database)
+        params.update(staff if staff is not None else staff_counts(database, filters, period_list))
     with contextlib.closing(database.cursor()) as cursor:
         result = cursor.execute(sql, bound(sql, params))
         names = [column[0] for column in result.description]
@@ -323,19 +286,18 @@ def load_targets(database: Database) -> list[TargetRow]:
 
 @dataclass(frozen=True)
 class Context:
-    """What the KPIs of one computation share, looked up once: the periods, the targets in force, the staff
-    on record per period (None: counted by each staff-based KPI that needs it), and where the rows come from."""
+    """What the KPIs of one computation share, looked up once: the periods, the targets in force, and the staff
+    on record per period (None: counted by each staff-based KPI that needs it)."""
 
     periods: list[dt.date]
     targets: list[TargetRow]
     staff: dict[str, list] | None = None
-    source: str = ROLLUPS
 
 
-def context(database: Database, filters: Filters, *, with_staff: bool = False, source: str = ROLLUPS) -> Context:
+def context(database: Database, filters: Filters, *, with_staff: bool = False) -> Context:
     period_list = periods(database, filters)
-    staff = staff_counts(database, filters, period_list, source) if with_staff and period_list else None
-    return Context(period_list, load_targets(database), staff, source)
+    staff = staff_counts(database, filters, period_list) if with_staff and period_list else None
+    return Context(period_list, load_targets(database), staff)
 
 
 def target_for(kpi: Kpi, period: dt.date, grain: str, rows: list[TargetRow], sites: tuple[str, ...]) -> float | None:
@@ -549,7 +511,7 @@ def kpi_series(
         )
         return crop(series, shown_from)
     period_list = shared.periods
-    rows = _rows(database, kpi, filters, period_list, shared.staff, shared.source) if period_list else []
+    rows = _rows(database, kpi, filters, period_list, shared.staff) if period_list else []
     in_range = set(period_list)
     rows = [row for row in rows if row["period"] in in_range]
     series = analyse(
@@ -592,13 +554,11 @@ def _on_target_points(kpi: Kpi, others: list[Series], filters: Filters, targets:
     return points[first:]
 
 
-def compute_all_series(
-    database: Database, filters: Filters = Filters(), *, workers: int = 2, source: str = ROLLUPS
-) -> dict[str, Series]:
+def compute_all_series(database: Database, filters: Filters = Filters(), *, workers: int = 2) -> dict[str, Series]:
     """Every KPI of the catalog over its whole history up to the filters' end, computed now; the dataset KPIs
     concurrently on separate cursors, sharing one Context. all_series keeps it and crops it to the filters' start."""
     filters = filters.statistics
-    shared = context(database, filters, with_staff=True, source=source)
+    shared = context(database, filters, with_staff=True)
     plain = [kpi for kpi in KPIS if not kpi.derived]
 
     def one(kpi: Kpi) -> Series:

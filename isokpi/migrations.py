@@ -256,65 +256,6 @@ def create_user_subjects(cursor: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-@migration(5)
-def create_rollups(cursor: duckdb.DuckDBPyConnection) -> None:
-    # The roll-ups the KPIs and pages read (isokpi.rollups; each defined by isokpi/sql/rollups/<name>.sql). A row is
-    # what one change (load, undo, rebuild: _batch_id) added to a key; readers sum a key's rows. rollup_builds records
-    # which definition built each table: isokpi.opening fills the empty ones, and rebuilds one whose definition changed.
-    tables = {
-        "rollup_training_completions": "site VARCHAR, department VARCHAR, standard VARCHAR, completed_on DATE, "
-        "dated BIGINT, completed BIGINT, evaluated BIGINT, effective BIGINT, hours DOUBLE",
-        "rollup_training_due": "site VARCHAR, department VARCHAR, standard VARCHAR, due_month DATE, due BIGINT, "
-        "on_time BIGINT",
-        "rollup_training_employees": "employee_id VARCHAR, site VARCHAR, department VARCHAR, first_seen DATE, "
-        "last_seen DATE, simple BOOLEAN, employees BIGINT",
-        "rollup_training_staff_days": "site VARCHAR, department VARCHAR, day DATE, starts BIGINT, ends BIGINT",
-        "rollup_training_coverage_months": "scope VARCHAR, site VARCHAR, department VARCHAR, month_index INTEGER, "
-        "starts BIGINT, ends BIGINT",
-        "rollup_training_employee_standards": "employee_id VARCHAR, site VARCHAR, department VARCHAR, "
-        "standard VARCHAR, simple BOOLEAN, days DATE[], employees BIGINT",
-        "rollup_training_matrix_days": "site VARCHAR, department VARCHAR, standard VARCHAR, category VARCHAR, "
-        "state INTEGER, day DATE, delta BIGINT",
-        "rollup_training_matrix_records": "employee_id VARCHAR, course VARCHAR, department VARCHAR, category VARCHAR, "
-        "site VARCHAR, standard VARCHAR, status VARCHAR, due_date DATE, completed_on DATE, expires_on DATE, "
-        "records BIGINT",
-        "rollup_findings_months": "site VARCHAR, department VARCHAR, standard VARCHAR, audit_type VARCHAR, "
-        "severity VARCHAR, kind VARCHAR, month DATE, findings BIGINT, on_time BIGINT, evaluated BIGINT, "
-        "effective BIGINT",
-        "rollup_findings_open_days": "site VARCHAR, department VARCHAR, standard VARCHAR, day DATE, "
-        + ", ".join(f"{measure}_{bucket} BIGINT" for measure in ("open", "overdue", "due") for bucket in range(1, 6)),
-        "rollup_findings_close_times": "site VARCHAR, department VARCHAR, standard VARCHAR, raised_month DATE, "
-        "days_to_close INTEGER, open_since DATE, findings BIGINT",
-        "rollup_findings_facts": "site VARCHAR, department VARCHAR, standard VARCHAR, severity VARCHAR, raised_on DATE, "
-        "due_on DATE, closed_on DATE, open_status BOOLEAN, repeat_marked BOOLEAN, findings BIGINT",
-        "rollup_findings_audits": "audit_key VARCHAR, audit_type VARCHAR, site VARCHAR, department VARCHAR, "
-        "standard VARCHAR, raised_on DATE, findings BIGINT, major_nc BIGINT, minor_nc BIGINT, observation BIGINT, "
-        "ofi BIGINT",
-        "rollup_findings_audit_periods": "grain VARCHAR, period DATE, audits_of VARCHAR, audits BIGINT",
-        "rollup_findings_labels": "kind VARCHAR, label VARCHAR, site VARCHAR, department VARCHAR, standard VARCHAR, "
-        "raised_on DATE, findings BIGINT",
-        "rollup_findings_repeat_days": "site VARCHAR, department VARCHAR, standard VARCHAR, clause VARCHAR, "
-        "raised_on DATE, ncs BIGINT, repeats BIGINT",
-        "rollup_findings_repeat_months": "site VARCHAR, department VARCHAR, standard VARCHAR, raised_month DATE, "
-        "ncs BIGINT, repeats BIGINT",
-        "rollup_survey_groups": "family VARCHAR, survey_id VARCHAR, responded_on DATE, site VARCHAR, "
-        "department VARCHAR, stakeholder VARCHAR, pillar VARCHAR, respondents BIGINT, answers BIGINT, "
-        "successes BIGINT, sum_ss BIGINT, sum_sa BIGINT, sum_aa BIGINT, promoters BIGINT, detractors BIGINT, "
-        "agree_1 BIGINT, agree_2 BIGINT, agree_3 BIGINT, agree_4 BIGINT, agree_5 BIGINT, likert_answers BIGINT, "
-        "engagement_sum DOUBLE, engagement_squares DOUBLE",
-        "rollup_survey_complex": "survey_id VARCHAR, response_id VARCHAR, responded_on DATE, site VARCHAR, "
-        "department VARCHAR, stakeholder VARCHAR, pillar VARCHAR, scale VARCHAR, score DOUBLE, answers BIGINT",
-        "rollup_dates": "dataset VARCHAR, kind VARCHAR, day DATE, rows BIGINT",
-        "rollup_values": 'dataset VARCHAR, "column" VARCHAR, value VARCHAR, rows BIGINT',
-    }
-    for table, columns in tables.items():
-        cursor.execute(f"CREATE TABLE {table} ({columns}, _batch_id BIGINT NOT NULL)")
-    cursor.execute(
-        "CREATE TABLE rollup_builds (rollup VARCHAR NOT NULL, digest VARCHAR NOT NULL, built_at TIMESTAMP NOT NULL, "
-        "_batch_id BIGINT NOT NULL)"
-    )
-
-
 def applied(cursor: duckdb.DuckDBPyConnection) -> set[int]:
     """Numbers of the migrations recorded in this database (empty for a new one)."""
     exists = cursor.execute(

@@ -1,5 +1,4 @@
-"""Opening a database: connect (isokpi.db), apply the migrations, the crash recovery, then build the roll-ups a new or
-upgraded database lacks; one per process.
+"""Opening a database: connect (isokpi.db), apply the migrations, then the crash recovery; one per process.
 
 This is the one place that wires the store to what is stored, so that the store imports nothing of isokpi.
 """
@@ -13,17 +12,14 @@ import threading
 from isokpi.db import Database, Target, resolve_target
 from isokpi.migrations import migrate
 from isokpi.recovery import discard_unfinished_loads
-from isokpi.rollups import build_stale
 
 
 def open_target(target: Target) -> Database:
-    """A new Database on `target`, migrated, recovered and its roll-ups built (tests and tools that want their own
-    connection)."""
+    """A new Database on `target`, migrated and recovered (tests and tools that want their own connection)."""
     database = Database(target)
     try:
         migrate(database)
         discard_unfinished_loads(database)
-        build_stale(database)
     except BaseException:
         database.close()
         raise

@@ -19,7 +19,7 @@ from scipy import stats as scipy_stats
 
 from isokpi.charts import GOOD, NEUTRAL, theme
 from isokpi.db import Database
-from isokpi.kpis import ROWS, Filters
+from isokpi.kpis import Filters
 from isokpi.safety import plotly_text
 from isokpi.views import Chart, state_day, view_frame
 
@@ -60,9 +60,7 @@ def group_counts(database: Database, filters: Filters, group: str) -> pd.DataFra
     if group not in GROUPS:
         raise ValueError(f"group must be one of {', '.join(GROUPS)}, not {group!r}")
     start, _ = window(filters)
-    # From the rows (common.sql's CTEs), not the roll-ups: it joins staff, training and findings per group over a
-    # window no roll-up keeps yet. One group-by per view, results kept per data version.
-    return view_frame(database, "training_outcomes", filters, source=ROWS, group=group, window_from=start)
+    return view_frame(database, "training_outcomes", filters, group=group, window_from=start)
 
 
 def pooled(counts: pd.DataFrame, group: str) -> pd.DataFrame:

@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from isokpi.datasets import DATASETS
 from isokpi.db import Database, quote
 
-# The datasets whose rows are counted by the roll-ups (isokpi.rollups); targets are a small table read as it is.
-ROLLED_UP = ("training", "findings", "survey")
 # A dataset whose newest record is older than this is flagged on the Data page.
 STALE_AFTER_DAYS = {"training": 45, "findings": 45, "survey": 120, "targets": 400}
 
@@ -39,24 +37,13 @@ class DatasetSummary:
 
 
 def dataset_summaries(database: Database) -> list[DatasetSummary]:
-    """Rows, date range and latest batch of every dataset, in declaration order: counted by the roll-up of each
-    dataset's days (rollup_dates), the small targets table itself."""
+    """Rows, date range and latest batch of every dataset, in declaration order."""
     summaries = []
     for dataset in DATASETS.values():
-        if dataset.name in ROLLED_UP:
-            rows, first, last = database.query(
-                """
-                SELECT coalesce(sum("rows"), 0), min("day"), max("day")
-                FROM (SELECT "day", sum("rows") AS "rows" FROM rollup_dates WHERE dataset = $dataset AND kind = 'date'
-                      GROUP BY "day" HAVING sum("rows") > 0)
-                """,
-                {"dataset": dataset.name},
-            )[0]
-        else:
-            column = quote(dataset.date_column)
-            rows, first, last = database.query(
-                f"SELECT count(*), min({column}), max({column}) FROM {quote(dataset.name)}"
-            )[0]
+        column = quote(dataset.date_column)
+        rows, first, last = database.query(f"SELECT count(*), min({column}), max({column}) FROM {quote(dataset.name)}")[
+            0
+        ]
         batch = database.query(
             """
             SELECT count(*), max(loaded_at),
@@ -74,14 +61,21 @@ def dataset_summaries(database: Database) -> list[DatasetSummary]:
 
 
 def filter_options(database: Database) -> dict[str, list[str]]:
-    """The sites, departments and standards that occur in training, findings and survey, sorted, for the sidebar
-    filters (from the roll-up of the values they name)."""
-    rows = database.query(
-        """
-        SELECT "column", "value" FROM rollup_values GROUP BY "column", "value" HAVING sum("rows") > 0 ORDER BY 1, 2
-        """
+    """The sites, departments and standards that occur in the data, sorted, for the sidebar filters."""
+    sites = database.query(
+        "SELECT DISTINCT site FROM (SELECT site FROM training UNION ALL SELECT site FROM findings UNION ALL "
+        "SELECT site FROM survey) WHERE site IS NOT NULL ORDER BY 1"
+    )
+    departments = database.query(
+        "SELECT DISTINCT department FROM (SELECT department FROM training UNION ALL SELECT department FROM findings "
+        "UNION ALL SELECT department FROM survey) WHERE department IS NOT NULL ORDER BY 1"
+    )
+    standards = database.query(
+        "SELECT DISTINCT standard FROM (SELECT standard FROM training UNION ALL SELECT standard FROM findings) "
+        "WHERE standard IS NOT NULL ORDER BY 1"
     )
     return {
-        plural: [value for column, value in rows if column == name]
-        for name, plural in (("site", "sites"), ("department", "departments"), ("standard", "standards"))
+        "sites": [row[0] for row in sites],
+        "departments": [row[0] for row in departments],
+        "standards": [row[0] for row in standards],
     }

@@ -1,5 +1,4 @@
-"""Crash recovery on opening a DuckDB file: what a load killed while committing left behind goes, from the rows and
-from the roll-ups."""
+"""Crash recovery on opening a DuckDB file: what a load killed while committing left behind goes."""
 
 from __future__ import annotations
 
@@ -10,14 +9,12 @@ import duckdb
 from isokpi.audit import record_event
 from isokpi.datasets import DATASETS
 from isokpi.db import Database, quote
-from isokpi.rollups import ROLLUPS, discard_after
 
 log = logging.getLogger(__name__)
 
 
 def discard_unfinished_loads(database: Database) -> int:
-    """Delete what a load killed while committing left behind in a DuckDB file; return the rows deleted (roll-up
-    rows included).
+    """Delete what a load killed while committing left behind in a DuckDB file; return the rows deleted.
 
     DuckDB 1.5.5 writes a large insert's row groups into the file before COMMIT and names them in the WAL.
     When the process dies while that WAL is being written, the next open can bring those rows back without
@@ -45,17 +42,12 @@ def discard_unfinished_loads(database: Database) -> int:
                 cursor.execute(f"DELETE FROM {table} WHERE _batch_id > $last", params)
                 cursor.execute(f"UPDATE {table} SET _superseded_by = NULL WHERE _superseded_by > $last", params)
                 left[dataset.name] = {"rows_deleted": int(rows), "versions_restored": int(superseded)}
-        # The roll-up rows the same load appended carry its batch id too.
-        for table, rows in discard_after(cursor, params["last"]).items():
-            dataset = next(rollup.dataset for rollup in ROLLUPS if rollup.table == table)
-            counts = left.setdefault(dataset, {"rows_deleted": 0, "versions_restored": 0})
-            counts["rollup_rows_deleted"] = counts.get("rollup_rows_deleted", 0) + rows
         if left:
             record_event(cursor, "isokpi", "discard_unfinished_load", "database file", left)
         return left
 
     left = database.write(work)
-    deleted = sum(counts["rows_deleted"] + counts.get("rollup_rows_deleted", 0) for counts in left.values())
+    deleted = sum(counts["rows_deleted"] for counts in left.values())
     if left:
         log.warning("discarded %d rows of a load that was interrupted while committing: %s", deleted, left)
     return deleted

@@ -1,6 +1,5 @@
-"""The query layer of the dashboard pages: a view runs after the filtered CTEs of common.sql, with every filter bound
-as a parameter. A view is defined over the rows (isokpi/sql/views/); the pages read the same view over the roll-ups
-(isokpi/sql/rollups/views/, after rollups/common.sql). No streamlit here.
+"""The query layer of the dashboard pages: a view (isokpi/sql/views/) runs after the filtered CTEs of common.sql,
+with every filter bound as a parameter. No streamlit here.
 """
 
 from __future__ import annotations
@@ -33,42 +32,32 @@ def state_day(filters: Filters) -> dt.date:
     return min(filters.today, filters.date_to) if filters.date_to else filters.today
 
 
-# Where a view's rows come from: the roll-ups (isokpi/sql/rollups/views/, what the pages read), or the rows themselves
-# (isokpi/sql/views/, the definitions the roll-up views are checked against).
-SOURCES = {kpis.ROLLUPS: ("rollups/common.sql", "rollups/views/"), kpis.ROWS: ("common.sql", "views/")}
-
-
-def view_sql(name: str, fragments: tuple[str, ...] = (), source: str = kpis.ROLLUPS) -> str:
+def view_sql(name: str, fragments: tuple[str, ...] = ()) -> str:
     """common.sql's CTEs, then any CTE fragments of isokpi/sql/views/, then the view's own query."""
-    common, folder = SOURCES[source]
-    ctes = [load_sql(common).strip(), *(load_sql(f"{folder}{fragment}.sql").strip() for fragment in fragments)]
+    ctes = [load_sql("common.sql").strip(), *(load_sql(f"views/{fragment}.sql").strip() for fragment in fragments)]
     return (
         "WITH "
         + ",\n".join(ctes)
         + ",\nview AS (\n"
-        + load_sql(f"{folder}{name}.sql").strip()
+        + load_sql(f"views/{name}.sql").strip()
         + "\n)\nSELECT * FROM view"
     )
 
 
-def uses_periods(name: str, fragments: tuple[str, ...] = (), source: str = kpis.ROLLUPS) -> bool:
+def uses_periods(name: str, fragments: tuple[str, ...] = ()) -> bool:
     """Whether a view reads common.sql's period spine (directly or through staff): only then are the periods
-    worth working out."""
-    folder = SOURCES[source][1]
-    code = "\n".join(load_sql(f"{folder}{part}.sql") for part in (name, *fragments))
+    worth working out (it scans every dataset)."""
+    code = "\n".join(load_sql(f"views/{part}.sql") for part in (name, *fragments))
     code = re.sub(r"--[^\n]*", "", code)
     return re.search(r"\b(FROM|JOIN)\s+(spine|staff)\b", code, flags=re.IGNORECASE) is not None
 
 
-def view_params(database: Database, filters: Filters, *, with_periods: bool = True, sql: str = "") -> dict[str, object]:
-    """Every parameter a view may name, from the filters; bound() keeps those the query uses. The latest days on
-    record are looked up only when `sql` names them."""
+def view_params(database: Database, filters: Filters, *, with_periods: bool = True) -> dict[str, object]:
+    """Every parameter a view may name, from the filters; bound() keeps those the query uses."""
     scales = list(SCALE_RANGES)
     return {
         "grain": filters.grain,
         "periods": kpis.periods(database, filters) if with_periods else [],
-        "last_closed": kpis.last_closed(database) if "$last_closed" in sql else None,
-        "last_raised": kpis.data_range_of(database, "findings")[1] if "$last_raised" in sql else None,
         "as_of": filters.today,
         "day": state_day(filters),
         "date_from": filters.date_from,
@@ -82,29 +71,19 @@ def view_params(database: Database, filters: Filters, *, with_periods: bool = Tr
 
 
 def view_frame(
-    database: Database,
-    name: str,
-    filters: Filters,
-    *,
-    fragments: tuple[str, ...] = (),
-    source: str = kpis.ROLLUPS,
-    **extra: object,
+    database: Database, name: str, filters: Filters, *, fragments: tuple[str, ...] = (), **extra: object
 ) -> pd.DataFrame:
     """Run the view `name` for these filters (extra values are bound too) and return its few rows."""
-    sql = view_sql(name, fragments, source)
-    with_periods = uses_periods(name, fragments, source)
-    params = bound(sql, {**view_params(database, filters, with_periods=with_periods, sql=sql), **extra})
+    sql = view_sql(name, fragments)
+    params = bound(sql, {**view_params(database, filters, with_periods=uses_periods(name, fragments)), **extra})
     with contextlib.closing(database.cursor()) as cursor:
         return cursor.execute(sql, params).df()
 
 
-def view_rows(
-    database: Database, name: str, filters: Filters, *, source: str = kpis.ROLLUPS, **extra: object
-) -> list[dict]:
+def view_rows(database: Database, name: str, filters: Filters, **extra: object) -> list[dict]:
     """view_frame's rows as dicts, for the few rows a caller reads value by value."""
-    sql = view_sql(name, source=source)
-    with_periods = uses_periods(name, source=source)
-    params = bound(sql, {**view_params(database, filters, with_periods=with_periods, sql=sql), **extra})
+    sql = view_sql(name)
+    params = bound(sql, {**view_params(database, filters, with_periods=uses_periods(name)), **extra})
     return database.query_dicts(sql, params)
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from isokpi import migrations, rollups
+from isokpi import migrations
 from isokpi.db import DatabaseBusyError, DatabaseError, Target, resolve_target
 from isokpi.ingest import ingest_file
 from isokpi.opening import open_target
@@ -214,7 +214,6 @@ def test_a_load_killed_mid_way_leaves_all_or_nothing(target, tmp_path):
     database = open_target(target)
     assert database.query("SELECT count(*) FROM training") == [(0,)]
     assert database.query("SELECT count(*) FROM batches") == [(0,)]
-    assert rollups.check(database, ["training"]).ok
     database.close()
     # Killed at an arbitrary moment instead: still all or nothing.
     child = subprocess.Popen(
@@ -229,7 +228,6 @@ def test_a_load_killed_mid_way_leaves_all_or_nothing(target, tmp_path):
     database = open_target(target)
     rows, batches = database.query("SELECT (SELECT count(*) FROM training), (SELECT count(*) FROM batches)")[0]
     assert (rows, batches) in ((0, 0), (400_000, 1))
-    assert rollups.check(database, ["training"]).ok  # the roll-ups say what the rows say, whichever it is
     database.close()
 
 
@@ -273,11 +271,8 @@ def test_a_load_cut_short_while_its_commit_is_logged_is_discarded_on_open(tmp_pa
             "SELECT (SELECT list(DISTINCT hours::DOUBLE) FROM training), (SELECT count(*) FROM training),"
             " (SELECT count(*) FROM batches), (SELECT value FROM counters WHERE name = 'batch')"
         )[0]
-        hours = reopened.query("SELECT sum(hours) FROM rollup_training_completions")[0][0]
-        agrees = rollups.check(reopened, ["training"]).ok
         reopened.close()
         assert state in (([2.0], rows, 1, 1), ([3.0], rows, 2, 2)), f"WAL cut at byte {cut} of {len(wal[1])}"
-        assert (hours, agrees) == (state[0][0] * rows, True), f"roll-ups after the WAL cut at byte {cut}"
         seen.add(state[2])
     assert seen == {1, 2}  # the cuts include the whole load and none of it
     assert raw_partial, "DuckDB no longer replays part of a cut load: discard_unfinished_loads may be retired"
