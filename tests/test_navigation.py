@@ -29,6 +29,6 @@ def test_roles_are_written_once_and_read_by_script():
 
 def test_every_page_passes_its_own_file_to_the_guard():
     for spec in PAGES:
-        assert "ui.start_page(__file__" in (ROOT / spec.script).read_text(encoding="utf-8").replace("\n    ", ""), (
-            spec.script
-        )
+        text = (ROOT / spec.script).read_text(encoding="utf-8").replace("\n    ", "")
+        # ui.dataset_page is start_page for a page over one dataset: it passes the same file on.
+        assert "ui.start_page(__file__" in text or "ui.dataset_page(__file__" in text, spec.script
