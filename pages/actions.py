@@ -113,7 +113,7 @@ if can_edit:
                     db, user, title=title, kind=kind, pillar=pillar, owner=owner, due_on=due, review_id=linked
                 )
             except IsokpiError as error:
-                st.error(str(error), icon=":material/error:")
+                st.error(plain(error), icon=":material/error:")
             else:
                 st.toast(f"Action {new_id} added.", icon=":material/check:")
                 st.rerun()
@@ -147,7 +147,7 @@ if everything:
             try:
                 changed = actions.update_action(db, user, chosen, **edited)
             except IsokpiError as error:
-                st.error(str(error), icon=":material/error:")
+                st.error(plain(error), icon=":material/error:")
             else:
                 st.toast(f"Saved: {', '.join(changed)}" if changed else "Nothing changed.", icon=":material/check:")
                 st.rerun()
