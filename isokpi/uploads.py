@@ -174,7 +174,8 @@ def id_candidates(headers: tuple[str, ...] | list[str]) -> list[str]:
 def _identifiers(database: Database, staged: StagedFile) -> tuple[str, ...]:
     candidates = id_candidates(staged.headers)
     indexes = [staged.headers.index(header) for header in candidates]
-    unique = set(identifying_columns(database.cursor(), staged, indexes))
+    with contextlib.closing(database.cursor()) as cursor:
+        unique = set(identifying_columns(cursor, staged, indexes))
     return tuple(header for header, index in zip(candidates, indexes, strict=True) if index in unique)
 
 
