@@ -385,6 +385,11 @@ def chart(figure, data: pd.DataFrame, *, name: str, key: str | None = None) -> N
     """A plotly chart with its data (the aggregate it was drawn from) downloadable as CSV. Its text is escaped once
     more here (theme() did it already), so that nothing a figure added after theme() is read as markup."""
     st.plotly_chart(sanitise(figure), config=PLOTLY_CONFIG, key=key)
+    chart_data(data, name=name, key=key)
+
+
+def chart_data(data: pd.DataFrame, *, name: str, key: str | None) -> None:
+    """The download of a chart's data: the aggregate it was drawn from, as CSV."""
     st.download_button(
         "Download data (CSV)",
         csv_bytes(data),
@@ -400,15 +405,7 @@ def kpi_chart(db: Database, series, figure, data: pd.DataFrame, filters: Filters
     """A KPI's chart (as chart()) whose points open the records behind them below it: a click selects a point's
     period, a double click clears it."""
     event = st.plotly_chart(sanitise(figure), config=PLOTLY_CONFIG, key=key, on_select="rerun", selection_mode="points")
-    st.download_button(
-        "Download data (CSV)",
-        csv_bytes(data),
-        file_name=f"{name}.csv",
-        mime="text/csv",
-        icon=":material/download:",
-        key=f"download-{key}",
-        on_click="ignore",
-    )
+    chart_data(data, name=name, key=key)
     period = selected_period(event, series.grain)
     if period is None:
         st.caption("Click a point to see the records behind it.")

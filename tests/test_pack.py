@@ -103,6 +103,19 @@ def slide_texts(slide) -> list[str]:
     return texts
 
 
+def drawn_lines(series) -> dict[str, list]:
+    """The lines a KPI's process-behaviour chart draws, by name, from the engine: values unrounded, as the record
+    keeps them; limits within what the unit allows."""
+    unit = series.kpi.unit
+    return {
+        "Mean": [p.mean for p in series.points],
+        "Upper limit": [None if p.upl is None else clamp(p.upl, unit) for p in series.points],
+        "Lower limit": [None if p.lpl is None else clamp(p.lpl, unit) for p in series.points],
+        "Target": [p.target for p in series.points],
+        "Value": [p.value for p in series.points],
+    }
+
+
 def test_pptx_holds_the_expected_slides(demo):
     first, second = records(demo)
     deck = Presentation(io.BytesIO(pack_pptx.pptx_bytes(second, first)))
@@ -158,14 +171,7 @@ def test_pptx_charts_are_native_process_behaviour_charts_with_the_scorecards_num
             assert {line.name: f"#{line.format.line.color.rgb}".lower() for line in plot.series} == {
                 name: {"Value": charts.NEUTRAL, "Target": charts.TARGET}.get(name, charts.LIMIT) for name in lines
             }
-            unit = series.kpi.unit
-            expected = {
-                "Mean": [p.mean for p in series.points],
-                "Upper limit": [None if p.upl is None else clamp(p.upl, unit) for p in series.points],
-                "Lower limit": [None if p.lpl is None else clamp(p.lpl, unit) for p in series.points],
-                "Target": [p.target for p in series.points],
-                "Value": [p.value for p in series.points],  # unrounded, as the record keeps them
-            }
+            expected = drawn_lines(series)
             assert set(lines) == {name for name, line in expected.items() if any(v is not None for v in line)}
             assert {"Value", "Mean", "Upper limit", "Lower limit"} <= set(lines), series.kpi.id
             for name, line in lines.items():
@@ -319,14 +325,7 @@ def test_html_charts_are_the_same_process_behaviour_charts_with_special_causes_c
     for key, kpi_id in drawn:
         lines = {trace["name"]: trace for trace in traces[f"chart-{key}-{kpi_id}"]}
         series = engine[kpi_id]
-        unit = series.kpi.unit
-        expected_lines = {
-            "Mean": [p.mean for p in series.points],
-            "Lower limit": [None if p.lpl is None else clamp(p.lpl, unit) for p in series.points],
-            "Upper limit": [None if p.upl is None else clamp(p.upl, unit) for p in series.points],
-            "Target": [p.target for p in series.points],
-            "Value": [p.value for p in series.points],
-        }
+        expected_lines = drawn_lines(series)
         for name, line in expected_lines.items():
             if any(v is not None for v in line):
                 assert lines[name]["y"] == pytest.approx(line, rel=1e-12, abs=1e-12), (kpi_id, name)
