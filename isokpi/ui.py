@@ -388,6 +388,11 @@ def chart(figure, data: pd.DataFrame, *, name: str, key: str | None = None) -> N
     chart_data(data, name=name, key=key)
 
 
+def sparkline(figure, *, key: str) -> None:
+    """A tile's sparkline (charts.sparkline): drawn still, no toolbar, no hover, no download."""
+    st.plotly_chart(figure, config={"staticPlot": True, "displayModeBar": False}, key=key)
+
+
 def chart_data(data: pd.DataFrame, *, name: str, key: str | None) -> None:
     """The download of a chart's data: the aggregate it was drawn from, as CSV."""
     st.download_button(

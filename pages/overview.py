@@ -3,7 +3,7 @@ whether the change is real or noise."""
 
 import streamlit as st
 
-from isokpi import kpis, narrative, ui, words
+from isokpi import charts, kpis, narrative, ui, words
 from isokpi.demo import database_is_empty
 
 db, user = ui.start_page(__file__, caption="Is our management system improving? One tile per leadership pillar.")
@@ -52,8 +52,12 @@ with st.grid(4, min_column_width=200, gap="small"):
                 delta=gap.text if gap else None,
                 delta_color=("blue" if gap.met else "orange") if gap else "gray",
                 delta_arrow=ARROWS[gap.side] if gap else "off",
-                chart_data=[point.value for point in headline.shown][-24:],
                 label_visibility="collapsed",
+            )
+            recent = headline.shown[-24:]
+            ui.sparkline(
+                charts.sparkline([p.period for p in recent], [p.value for p in recent], headline.kpi.name),
+                key=f"sparkline-{card.id}",
             )
             variation, assurance = narrative.variation_badge(headline), narrative.assurance_badge(headline)
             st.caption(

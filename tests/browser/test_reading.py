@@ -58,7 +58,7 @@ def test_the_filters_follow_the_user_from_page_to_page(shared_server, page):
 @pytest.mark.parametrize("path", PAGES, ids=lambda path: path or "overview")
 def test_no_serious_or_critical_accessibility_violation(shared_server, page, path):
     open_path(page, shared_server, path)
-    page.wait_for_timeout(1_000)  # charts finish drawing
+    page.wait_for_timeout(3_000)  # charts finish drawing (sparklines and Vega marks are drawn after the page)
     violations = Axe().run(page).response["violations"]
     serious = [
         (v["id"], v["impact"], [node["target"] for node in v["nodes"][:3]])
