@@ -7,6 +7,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 
 from .conftest import wait_for_app
 from .test_flows import PAGES
@@ -39,6 +40,9 @@ def click_menu(page, label: str) -> None:
 def test_the_filters_follow_the_user_from_page_to_page(shared_server, page):
     # A link with filters, as a colleague would send it; then the menu, a page without filters, and Open pillar.
     open_path(page, shared_server, "?site=Porto&period=Quarter")
+    site = page.locator("[data-testid='stSidebar'] [data-testid='stMultiSelect']").first
+    expect(site).to_contain_text("Porto", timeout=60_000)  # the link's filters are read, the page is drawn
+    page.get_by_text("Open pillar").first.wait_for(timeout=60_000)
     click_menu(page, "Findings")
     wait_for_address(page, "/findings", "site=Porto", "period=Quarter")
     assert page.locator("[data-testid='stSidebar'] [data-testid='stMultiSelect']").first.inner_text().endswith("Porto")
