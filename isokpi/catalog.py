@@ -68,6 +68,25 @@ def _favourable(pillar: str, clause: str, target: float) -> Kpi:
     )
 
 
+def _stakeholder_favourable(stakeholder: str, clause: str) -> Kpi:
+    """One stakeholder group's surveys: the share of its answers favourable on their own scale."""
+    return Kpi(
+        f"{stakeholder}_favourable_pct",
+        f"{stakeholder.capitalize()} survey: favourable answers",
+        "stakeholders",
+        clause,
+        "%",
+        HIGHER,
+        70.0,
+        ("survey",),
+        f"Share of favourable answers (Likert top boxes, CSAT 4-5, NPS 9-10) in {stakeholder} surveys in the period.",
+        survey=True,
+        sql="stakeholder_favourable",
+        sql_params=(("stakeholder", stakeholder),),
+        ci="share",
+    )
+
+
 KPIS: tuple[Kpi, ...] = (
     # Vision & Strategy
     Kpi(
@@ -272,36 +291,8 @@ KPIS: tuple[Kpi, ...] = (
         survey=True,
         ci="share",
     ),
-    Kpi(
-        "supplier_favourable_pct",
-        "Supplier survey: favourable answers",
-        "stakeholders",
-        "8.4",
-        "%",
-        HIGHER,
-        70.0,
-        ("survey",),
-        "Share of favourable answers (Likert top boxes, CSAT 4-5, NPS 9-10) in supplier surveys in the period.",
-        survey=True,
-        sql="stakeholder_favourable",
-        sql_params=(("stakeholder", "supplier"),),
-        ci="share",
-    ),
-    Kpi(
-        "investor_favourable_pct",
-        "Investor survey: favourable answers",
-        "stakeholders",
-        "4.2",
-        "%",
-        HIGHER,
-        70.0,
-        ("survey",),
-        "Share of favourable answers (Likert top boxes, CSAT 4-5, NPS 9-10) in investor surveys in the period.",
-        survey=True,
-        sql="stakeholder_favourable",
-        sql_params=(("stakeholder", "investor"),),
-        ci="share",
-    ),
+    _stakeholder_favourable("supplier", "8.4"),
+    _stakeholder_favourable("investor", "4.2"),
     Kpi(
         "external_audit_ncs_per_audit",
         "External audit nonconformities per audit",

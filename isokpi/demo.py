@@ -1057,6 +1057,7 @@ class Waves:
     def add_wave(
         self,
         survey: tuple[str, str, str],
+        keep: np.ndarray,
         days: np.ndarray,
         site: np.ndarray,
         department: np.ndarray,
@@ -1065,7 +1066,10 @@ class Waves:
         answered: np.ndarray,
         comment: np.ndarray,
     ) -> None:
-        """One row per answered (respondent, question); response ids follow the order people answered."""
+        """One row per answered (respondent, question) of the people `keep` marks (those who answered by the as-of
+        date); response ids follow the order people answered."""
+        days, site, department = days[keep], site[keep], department[keep]
+        scores, answered, comment = scores[keep], answered[keep], comment[keep]
         order = np.argsort(days, kind="stable")
         respondent, slot = np.nonzero(answered[order])
         person = order[respondent]
@@ -1177,16 +1181,7 @@ def _engagement(rng: np.random.Generator, period: Period, scale: float, waves: W
         keep = days <= period.as_of
         if keep.any():
             survey = (f"ENG-{str(window)[:4]}Q{(month + 1) // 3}", "engagement", "employee")
-            waves.add_wave(
-                survey,
-                days[keep],
-                site[keep],
-                department[keep],
-                question_ids,
-                scores[keep],
-                answered[keep],
-                comment[keep],
-            )
+            waves.add_wave(survey, keep, days, site, department, question_ids, scores, answered, comment)
 
 
 def _customers(rng: np.random.Generator, period: Period, scale: float, waves: Waves) -> None:
@@ -1217,16 +1212,8 @@ def _customers(rng: np.random.Generator, period: Period, scale: float, waves: Wa
         keep = days <= period.as_of
         if keep.any():
             survey = (f"NPS-{str(first[m])[:7]}", "customer_nps", "customer")
-            waves.add_wave(
-                survey,
-                days[keep],
-                _pick(rng, SITE_SHARE, people)[keep],
-                _no_one(int(keep.sum())),
-                question_ids,
-                np.column_stack([nps_score, csat_score])[keep],
-                answered[keep],
-                comment[keep],
-            )
+            sites, scores = _pick(rng, SITE_SHARE, people), np.column_stack([nps_score, csat_score])
+            waves.add_wave(survey, keep, days, sites, _no_one(people), question_ids, scores, answered, comment)
 
 
 def _partners(rng: np.random.Generator, period: Period, scale: float, waves: Waves) -> None:
@@ -1264,10 +1251,8 @@ def _partner_wave(
     chance = np.clip(favourable + rng.normal(0, 0.03) + rng.normal(0, 0.04, len(question_ids)), 0.05, 0.95)
     scores = _likert(rng, rng.random((people, len(question_ids))) < chance[None, :], top)
     answered = np.ones(scores.shape, dtype=bool)
-    blank = _no_one(int(keep.sum()))
-    waves.add_wave(
-        survey, days[keep], blank, blank, question_ids, scores[keep], answered[keep], np.full(scores[keep].shape, -1)
-    )
+    blank = _no_one(people)
+    waves.add_wave(survey, keep, days, blank, blank, question_ids, scores, answered, np.full(scores.shape, -1))
 
 
 # --- targets --------------------------------------------------------------------------------------

@@ -204,16 +204,8 @@ def _table_height(rows: list[list[object]], widths: list[float], size: int) -> f
 
 def _scorecard_slide(deck, record: dict) -> None:
     slide = _slide(deck, "Pillar scorecard", f"Period {period_text(record)}. {record['scorecard']['rule']}")
-    _table(
-        slide,
-        SCORECARD_COLUMNS,
-        scorecard_rows(record),
-        0.5,
-        1.7,
-        12.3,
-        size=14,
-        widths=[0.3, 0.14, 0.14, 0.14, 0.14, 0.14],
-    )
+    rows = scorecard_rows(record)
+    _table(slide, SCORECARD_COLUMNS, rows, 0.5, 1.7, 12.3, size=14, widths=[0.3, 0.14, 0.14, 0.14, 0.14, 0.14])
 
 
 def _pillar_slide(deck, record: dict, pillar: dict) -> None:
@@ -231,16 +223,8 @@ def _pillar_slide(deck, record: dict, pillar: dict) -> None:
         top = 1.45 + (index // columns) * cell_height
         if kpi["latest"] is None or not kpi["points"]:
             # No value at all, or none inside the review period (an annual survey): words, no chart.
-            _textbox(
-                slide,
-                [kpi["name"], "No data in the review period." if kpi["latest"] is None else verdict_line(kpi)],
-                left,
-                top,
-                cell_width - 0.2,
-                1.0,
-                size=12,
-                bold_first=True,
-            )
+            lines = [kpi["name"], "No data in the review period." if kpi["latest"] is None else verdict_line(kpi)]
+            _textbox(slide, lines, left, top, cell_width - 0.2, 1.0, size=12, bold_first=True)
             continue
         frame = _kpi_chart(slide, kpi, left, top, cell_width - 0.2, cell_height - 0.6)
         frame.name = f"chart {kpi['id']}"
@@ -358,16 +342,8 @@ def _inputs_slide(deck, record: dict) -> None:
     total = done + len(record["completeness"]["missing"])
     slide = _slide(deck, "ISO 9001 9.3.2 inputs", f"{done} of {total} inputs have evidence.")
     rows = [[s["clause"], s["title"], "yes" if s["evidence"] else "MISSING", s["summary"]] for s in record["sections"]]
-    _table(
-        slide,
-        ["Input", "Topic", "Evidence", "What it shows"],
-        rows,
-        0.5,
-        1.5,
-        12.3,
-        size=10,
-        widths=[0.09, 0.3, 0.09, 0.52],
-    )
+    columns = ["Input", "Topic", "Evidence", "What it shows"]
+    _table(slide, columns, rows, 0.5, 1.5, 12.3, size=10, widths=[0.09, 0.3, 0.09, 0.52])
 
 
 def _texts_slide(deck, record: dict) -> None:
@@ -375,17 +351,8 @@ def _texts_slide(deck, record: dict) -> None:
     for index, key in enumerate(("b", "e")):
         section = section_of(record, key)
         left = 0.5 + index * 6.2
-        text = section["text"].strip() or "Not written."
-        _textbox(
-            slide,
-            [f"{section['clause']} {section['title']}", *text.split("\n")],
-            left,
-            1.6,
-            5.9,
-            5.5,
-            size=13,
-            bold_first=True,
-        )
+        lines = [f"{section['clause']} {section['title']}", *(section["text"].strip() or "Not written.").split("\n")]
+        _textbox(slide, lines, left, 1.6, 5.9, 5.5, size=13, bold_first=True)
 
 
 def _comparison_slide(deck, comparison: dict) -> None:
@@ -398,16 +365,8 @@ def _comparison_slide(deck, comparison: dict) -> None:
     )
     rows = changed_rows(comparison)[:16]
     if rows:
-        _table(
-            slide,
-            ["KPI", "Previous review", "This review", "Change"],
-            rows,
-            0.5,
-            1.6,
-            12.3,
-            size=11,
-            widths=[0.5, 0.17, 0.17, 0.16],
-        )
+        columns = ["KPI", "Previous review", "This review", "Change"]
+        _table(slide, columns, rows, 0.5, 1.6, 12.3, size=11, widths=[0.5, 0.17, 0.17, 0.16])
     else:
         _textbox(slide, ["No KPI changed between the two reviews."], 0.5, 1.6, 12.3, 1.0, size=14)
 

@@ -321,13 +321,13 @@ def _objectives_input(data: dict) -> dict:
 
 def _process_input(data: dict) -> dict:
     facts = data["facts"]
-    return {
-        "facts": [
-            _fact("Training hours completed", facts["training_hours"], "hours"),
-            _fact("People who completed training", facts["trained_people"]),
-            _fact("Findings closed in the period", facts["findings"]["closed_in_period"]),
-        ]
-    }
+    trained = _fact("People who completed training", facts["trained_people"])
+    closed = _fact("Findings closed in the period", facts["findings"]["closed_in_period"])
+    return {"facts": [_training_hours(facts), trained, closed]}
+
+
+def _training_hours(facts: dict) -> dict:
+    return _fact("Training hours completed", facts["training_hours"], "hours")
 
 
 def _nonconformity_input(data: dict) -> dict:
@@ -427,12 +427,8 @@ def _provider_input(data: dict) -> dict:
 
 def _resources_input(data: dict) -> dict:
     facts = data["facts"]
-    return {
-        "facts": [
-            _fact("Training hours completed", facts["training_hours"], "hours"),
-            _fact("Overdue findings at the end of the period", facts["findings"]["overdue_at_end"]),
-        ]
-    }
+    overdue = _fact("Overdue findings at the end of the period", facts["findings"]["overdue_at_end"])
+    return {"facts": [_training_hours(facts), overdue]}
 
 
 def _risks_input(everything: list[dict], day: dt.date) -> dict:

@@ -395,14 +395,14 @@ def sparkline(figure, *, key: str) -> None:
 
 def chart_data(data: pd.DataFrame, *, name: str, key: str | None) -> None:
     """The download of a chart's data: the aggregate it was drawn from, as CSV."""
-    st.download_button(
-        "Download data (CSV)",
-        csv_bytes(data),
-        file_name=f"{name}.csv",
-        mime="text/csv",
-        icon=":material/download:",
-        key=f"download-{key or name}",
-        on_click="ignore",
+    download("Download data (CSV)", csv_bytes(data), file_name=f"{name}.csv", key=f"download-{key or name}")
+
+
+def download(label: str, data, *, file_name: str, key: str | None, mime: str = "text/csv", icon: str = "", where=st):
+    """A download button (in `where`: st or a column) that does not rerun the page; data may be a callable that
+    makes the file only when it is asked for."""
+    where.download_button(
+        label, data, file_name=file_name, mime=mime, icon=icon or ":material/download:", key=key, on_click="ignore"
     )
 
 
@@ -452,14 +452,11 @@ def records_panel(db: Database, kpi_id: str, period: dt.date, filters: Filters, 
         )
         frame = records.records_frame(drilled)
         st.dataframe(frame, hide_index=True, key=f"{key}-table")
-        st.download_button(
+        download(
             "Download records (CSV)",
             csv_bytes(frame),
             file_name=f"{kpi.id}-{drilled.label}-records.csv",
-            mime="text/csv",
-            icon=":material/download:",
             key=f"{key}-download",
-            on_click="ignore",
         )
 
 

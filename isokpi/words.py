@@ -12,29 +12,27 @@ NO_DATA = "No data"
 NO_VERDICT = "No verdict yet"  # limits resting on fewer than stats.MIN_LIMIT_POINTS points
 NO_TARGET = "No target"
 
-# A KPI's variation: the class of its latest point (Making Data Count).
-VARIATION = {
-    stats.IMPROVEMENT: "Improving",
-    stats.CONCERN: "Deteriorating",
-    stats.COMMON_CAUSE: "Normal variation",
+# A point's class (Making Data Count), in words: as a KPI's variation (the class of its latest point), as the end of
+# a sentence on it, and as the class of a point on a chart (its colour).
+_CLASS_WORDS = {
+    stats.IMPROVEMENT: ("Improving", "a real improvement", "special cause, improvement"),
+    stats.CONCERN: ("Deteriorating", "a real deterioration", "special cause, concern"),
+    stats.COMMON_CAUSE: ("Normal variation", "within normal variation", "common cause"),
 }
-# How a sentence ends on it.
-VARIATION_TAIL = {
-    stats.IMPROVEMENT: "a real improvement",
-    stats.CONCERN: "a real deterioration",
-    stats.COMMON_CAUSE: "within normal variation",
+VARIATION = {verdict: words[0] for verdict, words in _CLASS_WORDS.items()}
+VARIATION_TAIL = {verdict: words[1] for verdict, words in _CLASS_WORDS.items()}
+POINT = {verdict: words[2] for verdict, words in _CLASS_WORDS.items()}
+# Where the process limits lie against the target: the verdict, and what it means.
+_ASSURANCE_WORDS = {
+    stats.PASS: ("Meets target reliably", "the target will be met consistently unless the process changes"),
+    stats.FAIL: ("Misses target reliably", "the target will not be met without a change to the process"),
+    stats.INCONSISTENT: (
+        "Target within normal variation",
+        "the target lies inside normal variation: expect to hit and miss it by chance",
+    ),
 }
-# Where the process limits lie against the target.
-ASSURANCE = {
-    stats.PASS: "Meets target reliably",
-    stats.FAIL: "Misses target reliably",
-    stats.INCONSISTENT: "Target within normal variation",
-}
-ASSURANCE_MEANING = {
-    stats.PASS: "the target will be met consistently unless the process changes",
-    stats.FAIL: "the target will not be met without a change to the process",
-    stats.INCONSISTENT: "the target lies inside normal variation: expect to hit and miss it by chance",
-}
+ASSURANCE = {verdict: words[0] for verdict, words in _ASSURANCE_WORDS.items()}
+ASSURANCE_MEANING = {verdict: words[1] for verdict, words in _ASSURANCE_WORDS.items()}
 # A KPI's and a pillar's status, weighing targets and change (kpis.STATUS_RULE).
 STATUS = {ON_TRACK: "On track", AT_RISK: "At risk", OFF_TRACK: "Off track"}
 # A pillar's variation: the roll-up of its KPIs' verdicts (kpis.VARIATION_RULE).
@@ -61,12 +59,6 @@ RULE_NAMES = {
 # pack and in the PowerPoint's native charts.
 VALUE_LINE, MEAN_LINE, UPPER_LINE, LOWER_LINE, TARGET_LINE = "Value", "Mean", "Upper limit", "Lower limit", "Target"
 SPECIAL_CAUSE_MARKS, PROVISIONAL_MARKS = "Special cause", "Provisional"
-# A special-cause point's class (the chart's colours).
-POINT = {
-    stats.IMPROVEMENT: "special cause, improvement",
-    stats.CONCERN: "special cause, concern",
-    stats.COMMON_CAUSE: "common cause",
-}
 
 
 def variation(verdict: str | None, *, has_value: bool = True) -> str:

@@ -75,13 +75,11 @@ else:
         ]
     )  # fmt: skip
     st.dataframe(frame, hide_index=True)
-    st.download_button(
+    ui.download(
         "Download the register (Excel)",
         lambda: pack_xlsx.actions_xlsx(register, actions.action_history(db)),
         file_name="actions-register.xlsx",
         mime=pack.MIME["xlsx"],
-        icon=":material/download:",
-        on_click="ignore",
         key="download-register",
     )
 

@@ -81,11 +81,9 @@ if trail.empty:
 else:
     st.dataframe(trail, hide_index=True)
     st.caption(f"The newest {len(trail):,} events; the download holds all of them.")
-    st.download_button(
+    ui.download(
         "Download the audit trail (CSV)",
         lambda: ui.csv_bytes(pd.DataFrame(audit.audit_trail(database, limit=None))),
         file_name="isokpi-audit-trail.csv",
-        mime="text/csv",
-        icon=":material/download:",
-        on_click="ignore",
+        key=None,
     )

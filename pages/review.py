@@ -85,9 +85,9 @@ def downloads(record: dict, previous: dict | None) -> None:
         if suffix == "pdf" and pack_pdf.chromium() is None:
             column.caption(f":material/picture_as_pdf: No PDF pack: {plain(pack_pdf.missing_message())}")
             continue
-        column.download_button(
+        ui.download(
             label, make, file_name=pack.file_name(record, suffix), mime=pack.MIME[suffix], icon=icon,
-            on_click="ignore", key=f"download-{suffix}",
+            key=f"download-{suffix}", where=column,
         )  # fmt: skip
 
 

@@ -322,13 +322,10 @@ def problems_table(result, file_name):
     )
     if result.error_count > len(result.errors):
         st.caption(f"The first {len(result.errors):,} of {result.error_count:,} problems are listed.")
-    st.download_button(
+    ui.download(
         "Download the problems (CSV)",
         ui.csv_bytes(problems),
         file_name=f"{file_name.rsplit('.', 1)[0]}-problems.csv",
-        mime="text/csv",
-        icon=":material/download:",
-        on_click="ignore",
         key="download-problems",
     )
 
@@ -553,14 +550,13 @@ def mappings_section():
             left.caption(f"Saved by {md(saved.created_by)} on {saved.created_at:%d %b %Y %H:%M} UTC.")
             with left.expander("TOML"):
                 st.code(saved.toml, language="toml")
-            right.download_button(
+            ui.download(
                 "Download .toml",
                 saved.toml.encode("utf-8"),
                 file_name=saved.file_name,
                 mime="application/toml",
-                icon=":material/download:",
-                on_click="ignore",
                 key=f"download-mapping-{saved.mapping_id}",
+                where=right,
             )
             right.button(
                 "Delete",
@@ -578,23 +574,20 @@ def templates_section():
             st.markdown(f"**{dataset.title}** (`{dataset.name}`)")
             st.caption(dataset.description)
             csv_column, xlsx_column = st.columns(2)
-            csv_column.download_button(
+            ui.download(
                 "CSV template",
                 template_csv(dataset),
                 file_name=f"{dataset.name}.csv",
-                mime="text/csv",
-                icon=":material/download:",
-                on_click="ignore",
                 key=f"template-csv-{dataset.name}",
+                where=csv_column,
             )
-            xlsx_column.download_button(
+            ui.download(
                 "Excel template",
                 lambda dataset=dataset: template_xlsx(dataset),
                 file_name=f"{dataset.name}.xlsx",
                 mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                icon=":material/download:",
-                on_click="ignore",
                 key=f"template-xlsx-{dataset.name}",
+                where=xlsx_column,
             )
 
 

@@ -99,12 +99,15 @@ def texts(at: AppTest) -> str:
     return as_read("\n".join(str(element.value) for element in [*at.info, *at.caption, *at.markdown]))
 
 
-def assert_charts_are_aggregates_with_downloads(at: AppTest, expected: int) -> None:
+def assert_outline(at: AppTest, title: str, subheaders: list[str], chart_count: int) -> None:
+    """The page's title, its sections in order, and its charts: aggregates, each with its data's download."""
+    assert [element.value for element in at.title] == [title]
+    assert [h.value for h in at.subheader if h.value != "Filters"] == subheaders
     specs = charts(at)
-    assert len(specs) == expected
+    assert len(specs) == chart_count
     assert all(0 < point_count(spec) <= MAX_POINTS for spec in specs), [point_count(spec) for spec in specs]
     downloads = [button for button in at.get("download_button") if button.proto.label == "Download data (CSV)"]
-    assert len(downloads) == expected
+    assert len(downloads) == chart_count
 
 
 # --- training --------------------------------------------------------------------------------------------------
@@ -112,15 +115,14 @@ def assert_charts_are_aggregates_with_downloads(at: AppTest, expected: int) -> N
 
 def test_training_page_on_the_demo_database(demo_file, open_page):
     at = open_page(demo_file, "training")
-    assert [title.value for title in at.title] == ["Training"]
-    assert [h.value for h in at.subheader if h.value != "Filters"] == [
+    sections = [
         "Hours per employee",
         "Mandatory training completed on time",
         "Training matrix",
         "Training effectiveness",
         "Training against outcomes",
     ]
-    assert_charts_are_aggregates_with_downloads(at, 6)
+    assert_outline(at, "Training", sections, 6)
     chart_titles = titles(at)
     assert chart_titles[0].startswith("Over the last 12 months, ") and "trained most" in chart_titles[0]
     assert chart_titles[2].startswith("Mandatory training completed on time ")
@@ -148,14 +150,13 @@ def test_training_page_follows_a_site_filter_in_the_query_string(demo_file, open
 
 def test_findings_page_on_the_demo_database(demo_file, open_page):
     at = open_page(demo_file, "findings")
-    assert [title.value for title in at.title] == ["Findings and corrective actions"]
-    assert [h.value for h in at.subheader if h.value != "Filters"] == [
+    sections = [
         "How long findings stay open",
         "Where findings concentrate",
         "Severity over time",
         "Repeat findings",
     ]
-    assert_charts_are_aggregates_with_downloads(at, 6)
+    assert_outline(at, "Findings and corrective actions", sections, 6)
     chart_titles = titles(at)
     assert "open findings" in chart_titles[0]
     assert chart_titles[1].startswith("Half of the ") or chart_titles[1].startswith("Fewer than half")
@@ -184,14 +185,13 @@ def test_findings_page_follows_a_site_filter_in_the_query_string(demo_file, open
 
 def test_surveys_page_on_the_demo_database(demo_file, open_page):
     at = open_page(demo_file, "surveys")
-    assert [title.value for title in at.title] == ["Surveys"]
-    assert [h.value for h in at.subheader if h.value != "Filters"] == [
+    sections = [
         "Favourable answers per pillar",
         "How people answered",
         "Customer Net Promoter Score",
         "Responses per wave",
     ]
-    assert_charts_are_aggregates_with_downloads(at, 4)
+    assert_outline(at, "Surveys", sections, 4)
     chart_titles = titles(at)
     assert "had the most favourable answers" in chart_titles[0]
     assert "drew the most disagreement" in chart_titles[1]

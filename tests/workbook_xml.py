@@ -6,6 +6,8 @@ import zipfile
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
+from openpyxl.utils import get_column_letter
+
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 RELATIONSHIPS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PACKAGE = "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -29,7 +31,7 @@ def sheet(rows: str, dimension: str | None = None) -> str:
 def table(rows: list[list[str]]) -> str:
     """Rows of texts from A1 on, as the rows of a sheet."""
     return "".join(
-        row(r, *(cell(f"{_letters(c)}{r}", text) for c, text in enumerate(values, start=1) if text))
+        row(r, *(cell(f"{get_column_letter(c)}{r}", text) for c, text in enumerate(values, start=1) if text))
         for r, values in enumerate(rows, start=1)
     )
 
@@ -79,11 +81,3 @@ def write_workbook(path: Path, sheets: dict[str, str], shared_strings: str | Non
         if shared_strings is not None:
             archive.writestr("xl/sharedStrings.xml", shared_strings)
     return path
-
-
-def _letters(number: int) -> str:
-    letters = ""
-    while number > 0:
-        number, rest = divmod(number - 1, 26)
-        letters = chr(ord("A") + rest) + letters
-    return letters

@@ -88,6 +88,17 @@ def sign_in(page, base: str, who: str) -> None:
     wait_for_app(page)
 
 
+def upload_page_as(playwright_browser, base: str, who: str):
+    """A fresh browser signed in as `who`, on /upload: its context, page and the sessions it opened."""
+    context = playwright_browser.new_context()
+    page = context.new_page()
+    sessions = record_sessions(page)
+    sign_in(page, base, who)
+    page.goto(f"{base}/upload")
+    wait_for_app(page)
+    return context, page, sessions
+
+
 def test_a_viewer_signs_in_and_the_first_direct_visit_to_upload_shows_no_upload_widget(signin, playwright_browser):
     db_path, port, secrets, _ = signin
     context = playwright_browser.new_context()
@@ -117,11 +128,7 @@ def test_a_viewer_signs_in_and_the_first_direct_visit_to_upload_shows_no_upload_
 def test_a_quality_lead_gets_the_upload_page(signin, playwright_browser):
     db_path, port, secrets, _ = signin
     with streamlit_server(db_path, port=port, secrets=secrets) as base:
-        context = playwright_browser.new_context()
-        page = context.new_page()
-        sign_in(page, base, "lee")
-        page.goto(f"{base}/upload")
-        wait_for_app(page)
+        context, page, _ = upload_page_as(playwright_browser, base, "lee")
         page.locator('[data-testid="stFileUploader"]').first.wait_for(timeout=30_000)
         context.close()
 
@@ -176,12 +183,7 @@ def test_only_a_quality_lead_on_the_upload_page_can_send_a_file(signin, playwrig
         assert put_file(base, sessions[-1], context)[0] == 403  # a viewer
         context.close()
 
-        context = playwright_browser.new_context()
-        page = context.new_page()
-        sessions = record_sessions(page)
-        sign_in(page, base, "lee")
-        page.goto(f"{base}/upload")
-        wait_for_app(page)
+        context, page, sessions = upload_page_as(playwright_browser, base, "lee")
         page.locator('[data-testid="stFileUploader"]').first.wait_for(timeout=30_000)
         assert put_file(base, sessions[-1], context) == (204, "")
         context.close()
