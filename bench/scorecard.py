@@ -71,7 +71,7 @@ TARGET_WARM_S = 0.5
 TARGET_COLD_S = 3.0
 LIKERT = ("likert4", "likert5", "likert7")
 VERDICTS = ("effective", "partially_effective", "not_effective")
-# The pillars with a "favourable answers" KPI (survey_favourable.sql); stakeholders has its own survey KPIs.
+# The pillars with a "favourable answers" KPI (favourable_share.sql); stakeholders has its own survey KPIs.
 FAVOURABLE_PILLARS = tuple(dict(kpi.sql_params)["pillar"] for kpi in KPIS if kpi.sql == "survey_favourable")
 # Printed side by side, month by month, after the comparison of every KPI pandas computes.
 SHOWN_KPIS = ("training_hours_per_employee", "findings_closed_on_time_pct", "customer_nps")

@@ -47,6 +47,11 @@ class Kpi:
         return "higher is better" if self.direction == HIGHER else "lower is better"
 
 
+def _answers(*, stakeholder: str = "", pillar: str = "", scales: str = "") -> tuple[tuple[str, str], ...]:
+    """Which answers a favourable-share KPI counts (sql/kpis/favourable_share.sql): '' for any."""
+    return (("stakeholder", stakeholder), ("pillar", pillar), ("share_scales", scales))
+
+
 def _favourable(pillar: str, clause: str, target: float) -> Kpi:
     return Kpi(
         id=f"survey_favourable_{pillar}_pct",
@@ -62,8 +67,8 @@ def _favourable(pillar: str, clause: str, target: float) -> Kpi:
             "(4-5 of 5, 3-4 of 4, 5-7 of 7), over all stakeholders' Likert answers in the period."
         ),
         survey=True,
-        sql="survey_favourable",
-        sql_params=(("pillar", pillar),),
+        sql="favourable_share",
+        sql_params=_answers(pillar=pillar, scales="likert4,likert5,likert7"),
         ci="share",
     )
 
@@ -81,8 +86,8 @@ def _stakeholder_favourable(stakeholder: str, clause: str) -> Kpi:
         ("survey",),
         f"Share of favourable answers (Likert top boxes, CSAT 4-5, NPS 9-10) in {stakeholder} surveys in the period.",
         survey=True,
-        sql="stakeholder_favourable",
-        sql_params=(("stakeholder", stakeholder),),
+        sql="favourable_share",
+        sql_params=_answers(stakeholder=stakeholder),
         ci="share",
     )
 
@@ -177,6 +182,8 @@ KPIS: tuple[Kpi, ...] = (
         85.0,
         ("training",),
         "Share of evaluated training completed in the period whose evaluation is effective.",
+        sql="effectiveness_pct",
+        sql_params=(("source", "training"),),
     ),
     _favourable("training", "7.2", 70.0),
     # Communication
@@ -262,6 +269,8 @@ KPIS: tuple[Kpi, ...] = (
         85.0,
         ("findings",),
         "Share of nonconformities closed in the period with an effectiveness review whose verdict is effective.",
+        sql="effectiveness_pct",
+        sql_params=(("source", "findings"),),
     ),
     _favourable("recognition_learning", "10.3", 65.0),
     # Stakeholders
@@ -289,6 +298,8 @@ KPIS: tuple[Kpi, ...] = (
         ("survey",),
         "Share of csat5 answers of customer surveys in the period that are 4 or 5.",
         survey=True,
+        sql="favourable_share",
+        sql_params=_answers(stakeholder="customer", scales="csat5"),
         ci="share",
     ),
     _stakeholder_favourable("supplier", "8.4"),

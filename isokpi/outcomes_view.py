@@ -60,7 +60,9 @@ def group_counts(database: Database, filters: Filters, group: str) -> pd.DataFra
     if group not in GROUPS:
         raise ValueError(f"group must be one of {', '.join(GROUPS)}, not {group!r}")
     start, _ = window(filters)
-    return view_frame(database, "training_outcomes", filters, group=group, window_from=start)
+    return view_frame(
+        database, "training_outcomes", filters, fragments=("group_members",), group=group, window_from=start
+    )
 
 
 def pooled(counts: pd.DataFrame, group: str) -> pd.DataFrame:

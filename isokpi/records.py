@@ -71,9 +71,6 @@ SOURCES: dict[str, tuple[str, str, str]] = {
     "repeat_finding_rate_pct": ("repeat_finding_rate_pct", "findings", SHARE),
     "corrective_action_effectiveness_pct": ("corrective_action_effectiveness_pct", "findings", SHARE),
     "customer_nps": ("customer_nps", "survey", NPS),
-    "customer_csat_pct": ("customer_csat_pct", "survey", SHARE),
-    "supplier_favourable_pct": ("stakeholder_favourable", "survey", SHARE),
-    "investor_favourable_pct": ("stakeholder_favourable", "survey", SHARE),
     "external_audit_ncs_per_audit": ("external_audit_ncs_per_audit", "findings", PER_AUDIT),
 }
 DERIVED_DATASET = "kpis"
@@ -159,11 +156,11 @@ def columns_of(dataset: str) -> list[str]:
 
 
 def source_of(kpi: Kpi) -> tuple[str, str, str]:
-    """(records file, dataset, rule) of a dataset KPI; the favourable answers per pillar share one file."""
+    """(records file, dataset, rule) of a dataset KPI; the favourable-share KPIs share one file."""
     if kpi.id in SOURCES:
         return SOURCES[kpi.id]
-    if kpi.sql == "survey_favourable":
-        return "survey_favourable", "survey", SHARE
+    if kpi.sql == "favourable_share":
+        return "favourable_share", "survey", SHARE
     raise KeyError(f"{kpi.id} has no records file: add it to isokpi.records.SOURCES")
 
 

@@ -29,7 +29,7 @@ def hours_by_group(database: Database, filters: Filters, group: str) -> pd.DataF
     """Per period and department (or site): hours completed, staff on record, hours per employee."""
     if group not in GROUPS:
         raise ValueError(f"group must be one of {', '.join(GROUPS)}, not {group!r}")
-    return view_frame(database, "training_hours_by_group", filters, group=group)
+    return view_frame(database, "training_hours_by_group", filters, fragments=("group_members",), group=group)
 
 
 def hours_chart(database: Database, filters: Filters, group: str) -> Chart:

@@ -1,4 +1,4 @@
--- The records behind kpis/corrective_action_effectiveness_pct.sql: nonconformities closed in the period with an
+-- The records behind kpis/effectiveness_pct.sql for findings: nonconformities closed in the period with an
 -- effectiveness review, its denominator; in_numerator when judged effective.
 SELECT f.*, f.effectiveness = 'effective' AS in_numerator
 FROM f_findings f, spine s

@@ -1,4 +1,4 @@
--- The records behind kpis/training_effectiveness_pct.sql: evaluated training completed in the period, its
+-- The records behind kpis/effectiveness_pct.sql for training: evaluated training completed in the period, its
 -- denominator; in_numerator when judged effective.
 SELECT t.*, t.effectiveness = 'effective' AS in_numerator
 FROM f_training t, spine s

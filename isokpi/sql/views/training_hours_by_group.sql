@@ -1,16 +1,7 @@
 -- The training_hours_per_employee KPI split by $group ('department' or 'site'): hours of training completed
 -- in the period by a group's records, divided by the group's staff on record at the period's end (the staff
 -- rule of common.sql, applied per group; someone who moved counts in each group they trained in).
-WITH members AS (
-    SELECT CASE $group WHEN 'site' THEN site ELSE department END AS grp, employee_id,
-           min(least(due_date, completed_on)) AS first_seen, max(greatest(due_date, completed_on)) AS last_seen
-    FROM training
-    WHERE (len($sites) = 0 OR list_contains($sites, site))
-      AND (len($departments) = 0 OR list_contains($departments, department))
-    GROUP BY ALL
-    HAVING first_seen IS NOT NULL AND grp IS NOT NULL
-),
-group_staff AS (
+WITH group_staff AS (
     SELECT s.period, m.grp, count(*) AS staff
     FROM spine s
     JOIN members m ON m.first_seen <= s.period_last AND m.last_seen > s.period_last - INTERVAL 12 MONTH

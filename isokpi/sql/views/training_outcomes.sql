@@ -3,16 +3,7 @@
 -- how much of it was completed by the due date), the hours completed in it, and the findings its people raised in it:
 -- all of them, the major nonconformities, and the nonconformities with how many repeat an earlier one (common.sql's
 -- repeat_flags). Counts only: isokpi.outcomes_view groups the small groups and works out the rates.
-WITH members AS (
-    SELECT CASE $group WHEN 'site' THEN site ELSE department END AS grp, employee_id,
-           min(least(due_date, completed_on)) AS first_seen, max(greatest(due_date, completed_on)) AS last_seen
-    FROM training
-    WHERE (len($sites) = 0 OR list_contains($sites, site))
-      AND (len($departments) = 0 OR list_contains($departments, department))
-    GROUP BY ALL
-    HAVING first_seen IS NOT NULL AND grp IS NOT NULL
-),
-group_staff AS (
+WITH group_staff AS (
     SELECT grp, count(*) AS staff
     FROM members
     WHERE first_seen <= $day AND last_seen > $day - INTERVAL 12 MONTH
