@@ -2,32 +2,21 @@
 
 import streamlit as st
 
+from isokpi import findings_view as fv
 from isokpi import ui
-from isokpi.findings_view import (
-    aging_chart,
-    close_chart,
-    open_totals,
-    pareto_chart,
-    repeat_pairs,
-    repeats_chart,
-    severity_chart,
-)
 from isokpi.views import state_day
 
-db, user, filters = ui.dataset_page(
-    __file__,
-    caption="Are audit findings closed swiftly, and are the same problems coming back? (ISO 9001 9.2, 10.2)",
-    dataset="findings",
-    empty=(
-        "No audit findings are loaded yet. Load an export of audit findings and their corrective actions "
-        "(finding id, audit type, standard, severity, raised and closed dates, status) on the Upload page."
-    ),
+CAPTION = "Are audit findings closed swiftly, and are the same problems coming back? (ISO 9001 9.2, 10.2)"
+EMPTY = (
+    "No audit findings are loaded yet. Load an export of audit findings and their corrective actions "
+    "(finding id, audit type, standard, severity, raised and closed dates, status) on the Upload page."
 )
+db, user, filters = ui.dataset_page(__file__, caption=CAPTION, dataset="findings", empty=EMPTY)
 
-aging = ui.cached(aging_chart)(db, filters)
-closing = ui.cached(close_chart)(db, filters)
-severity = ui.cached(severity_chart)(db, filters)
-totals = open_totals(aging.frame)
+aging = ui.cached(fv.aging_chart)(db, filters)
+closing = ui.cached(fv.close_chart)(db, filters)
+severity = ui.cached(fv.severity_chart)(db, filters)
+totals = fv.open_totals(aging.frame)
 day = state_day(filters)
 
 if totals.open == 0 and closing.figure is None and severity.figure is None:
@@ -69,7 +58,7 @@ with right:
 st.subheader("Where findings concentrate", anchor=False)
 columns = st.columns(2)
 for column, by in zip(columns, ("clause", "root_cause"), strict=True):
-    chart = ui.cached(pareto_chart)(db, filters, by)
+    chart = ui.cached(fv.pareto_chart)(db, filters, by)
     with column:
         if chart.figure is None:
             ui.empty_state(
@@ -89,7 +78,7 @@ else:
 
 # --- repeat findings ---------------------------------------------------------------------------------------------
 st.subheader("Repeat findings", anchor=False)
-repeats = ui.cached(repeats_chart)(db, filters)
+repeats = ui.cached(fv.repeats_chart)(db, filters)
 if repeats.figure is None:
     ui.empty_state("No nonconformities were raised in these periods: widen the date range.")
 else:
@@ -98,7 +87,7 @@ else:
         "A repeat: a nonconformity that names an earlier one (repeat_of), or follows one on the same clause of the "
         "same standard at the same site within 12 months."
     )
-    pairs = ui.cached(repeat_pairs)(db, filters)
+    pairs = ui.cached(fv.repeat_pairs)(db, filters)
     if not pairs.empty:
         st.markdown("**Most repeated clause and site pairs**")
         st.dataframe(

@@ -3,31 +3,19 @@
 import streamlit as st
 
 from isokpi import format as fmt
+from isokpi import survey_view as sv
 from isokpi import ui
 from isokpi.safety import plain
-from isokpi.survey_view import (
-    SMALL_GROUP,
-    favourable_chart,
-    likert_chart,
-    likert_stakeholders,
-    likert_waves,
-    responses_chart,
-    suppressed_periods,
-)
 from isokpi.views import kpi_chart, latest_value
 
-db, user, filters = ui.dataset_page(
-    __file__,
-    caption="What employees, customers, suppliers and investors say, with how sure we can be. (ISO 9001 7.3, 9.1.2)",
-    dataset="survey",
-    empty=(
-        "No survey results are loaded yet. Load an export of survey answers (one row per answer, or a wide export "
-        "with one column per question and a question-to-pillar mapping) on the Upload page."
-    ),
-    standards=False,
+CAPTION = "What employees, customers, suppliers and investors say, with how sure we can be. (ISO 9001 7.3, 9.1.2)"
+EMPTY = (
+    "No survey results are loaded yet. Load an export of survey answers (one row per answer, or a wide export "
+    "with one column per question and a question-to-pillar mapping) on the Upload page."
 )
+db, user, filters = ui.dataset_page(__file__, caption=CAPTION, dataset="survey", empty=EMPTY, standards=False)
 
-responses = ui.cached(responses_chart)(db, filters)
+responses = ui.cached(sv.responses_chart)(db, filters)
 if responses.figure is None:
     ui.empty_state(
         "No survey answers match these filters: widen the date range, or clear the site or department filter."
@@ -52,12 +40,12 @@ with tiles[2].container(border=True):
         help=nps.series.kpi.definition,
     )
 st.caption(
-    f"Survey results are not tied to a standard: the standard filter does not apply. Groups of {SMALL_GROUP} are never shown."
+    f"Survey results are not tied to a standard: the standard filter does not apply. Groups of {sv.SMALL_GROUP} are never shown."
 )
 
 # --- favourable answers per pillar ---------------------------------------------------------------------------------
 st.subheader("Favourable answers per pillar", anchor=False)
-groups = likert_stakeholders(waves)
+groups = sv.likert_stakeholders(waves)
 if not groups:
     ui.empty_state(
         "No Likert answers tagged with a pillar match these filters: tag questions with a pillar in your export or its mapping."
@@ -74,7 +62,7 @@ else:
         )
         or groups[0]
     )
-    favourable = ui.cached(favourable_chart)(db, filters, stakeholder)
+    favourable = ui.cached(sv.favourable_chart)(db, filters, stakeholder)
     ui.chart(favourable.figure, favourable.frame, name=f"favourable-{stakeholder}", key="favourable")
     st.caption(
         "Favourable: 4-5 of 5, 3-4 of 4, 5-7 of 7. Bars: 95% confidence interval from respondents' own shares; "
@@ -82,9 +70,9 @@ else:
     )
 
     st.subheader("How people answered", anchor=False)
-    wave_ids = likert_waves(waves, stakeholder)[::-1]
+    wave_ids = sv.likert_waves(waves, stakeholder)[::-1]
     wave = st.selectbox("Survey wave", wave_ids, key="wave", bind="query-params") or wave_ids[0]
-    distribution = ui.cached(likert_chart)(db, filters, wave)
+    distribution = ui.cached(sv.likert_chart)(db, filters, wave)
     if distribution.figure is None:
         ui.empty_state("This wave has no Likert answers for these filters: pick another wave or clear the filters.")
     else:
@@ -102,11 +90,11 @@ if nps.figure is None:
     )
 else:
     ui.chart(nps.figure, nps.frame, name="customer-nps", key="nps")
-    hidden = suppressed_periods(nps.series)
+    hidden = sv.suppressed_periods(nps.series)
     st.caption(
         nps.series.kpi.definition
         + " Shaded: 95% interval."
-        + (f" Not shown, {SMALL_GROUP}: {', '.join(hidden)}." if hidden else "")
+        + (f" Not shown, {sv.SMALL_GROUP}: {', '.join(hidden)}." if hidden else "")
     )
 
 # --- responses -----------------------------------------------------------------------------------------------------

@@ -3,32 +3,18 @@
 import streamlit as st
 
 from isokpi import format as fmt
+from isokpi import outcomes_view as ov
 from isokpi import ui
-from isokpi.outcomes_view import (
-    GROUPS,
-    MIN_STAFF,
-    OUTCOMES,
-    TRAINING_MEASURES,
-    association_words,
-    caveat_words,
-    correlation_frame,
-    outcomes_chart,
-    spearman,
-    window_words,
-)
 from isokpi.safety import plain
 from isokpi.training_view import EXPIRING_WITHIN_DAYS, hours_chart, latest_hours, matrix_chart, staff_on_record
 from isokpi.views import kpi_chart, latest_value, state_day
 
-db, user, filters = ui.dataset_page(
-    __file__,
-    caption="Are people trained on time, do qualifications stay valid, and does training work? (ISO 9001 7.2)",
-    dataset="training",
-    empty=(
-        "No training records are loaded yet. Load an export of training records from your HR or learning system "
-        "(employee, department, course, hours, status, due and completion dates) on the Upload page."
-    ),
+CAPTION = "Are people trained on time, do qualifications stay valid, and does training work? (ISO 9001 7.2)"
+EMPTY = (
+    "No training records are loaded yet. Load an export of training records from your HR or learning system "
+    "(employee, department, course, hours, status, due and completion dates) on the Upload page."
 )
+db, user, filters = ui.dataset_page(__file__, caption=CAPTION, dataset="training", empty=EMPTY)
 
 by_department = ui.cached(hours_chart)(db, filters, "department")
 by_site = ui.cached(hours_chart)(db, filters, "site")
@@ -145,22 +131,22 @@ else:
 
 # --- training against outcomes -------------------------------------------------------------------------------------
 st.subheader("Training against outcomes", anchor=False)
-group = st.segmented_control("Per", GROUPS, default="department", key="outcomes-group", format_func=str.capitalize)
+group = st.segmented_control("Per", ov.GROUPS, default="department", key="outcomes-group", format_func=str.capitalize)
 group = group or "department"
 x_column, y_column = st.columns(2)
 x = x_column.selectbox(
-    "Training measure", list(TRAINING_MEASURES), format_func=lambda k: TRAINING_MEASURES[k][0], key="outcomes-x"
+    "Training measure", list(ov.TRAINING_MEASURES), format_func=lambda k: ov.TRAINING_MEASURES[k][0], key="outcomes-x"
 )
-y = y_column.selectbox("Outcome", list(OUTCOMES), format_func=lambda k: OUTCOMES[k][0], key="outcomes-y")
-outcomes = ui.cached(outcomes_chart)(db, filters, group, x, y)
+y = y_column.selectbox("Outcome", list(ov.OUTCOMES), format_func=lambda k: ov.OUTCOMES[k][0], key="outcomes-y")
+outcomes = ui.cached(ov.outcomes_chart)(db, filters, group, x, y)
 if outcomes.figure is None:
     ui.empty_state(f"No {group} has both values for these filters: widen the date range or clear a filter.")
 else:
     ui.chart(outcomes.figure, outcomes.frame, name=f"training-outcomes-by-{group}", key="outcomes")
-    correlation = spearman(outcomes.frame, x, y)
-    st.markdown(plain(association_words(correlation, group)))
+    correlation = ov.spearman(outcomes.frame, x, y)
+    st.markdown(plain(ov.association_words(correlation, group)))
     st.caption(
-        f"From {window_words(filters)}. One dot per {group}; {group}s with fewer than {MIN_STAFF} staff on record are "
-        f"pooled into one (grey). Spearman's rank correlation across {group}s. {caveat_words(correlation.n, group)}"
+        f"From {ov.window_words(filters)}. One dot per {group}; {group}s with fewer than {ov.MIN_STAFF} staff on record are "
+        f"pooled into one (grey). Spearman's rank correlation across {group}s. {ov.caveat_words(correlation.n, group)}"
     )
-    st.dataframe(correlation_frame(outcomes.frame), hide_index=True, key="outcomes-correlations")
+    st.dataframe(ov.correlation_frame(outcomes.frame), hide_index=True, key="outcomes-correlations")
