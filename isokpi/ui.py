@@ -29,6 +29,7 @@ from isokpi.opening import open_database
 from isokpi.periods import period_start
 from isokpi.queries import dataset_summaries, filter_options
 from isokpi.safety import plain, spreadsheet_cell
+from isokpi.views import Chart
 
 APP_TITLE = "isokpi"
 PAGE_ICON = "📈"  # an emoji: a Material favicon would be fetched from Google's servers
@@ -386,6 +387,32 @@ def chart(figure, data: pd.DataFrame, *, name: str, key: str | None = None) -> N
     more here (theme() did it already), so that nothing a figure added after theme() is read as markup."""
     st.plotly_chart(sanitise(figure), config=PLOTLY_CONFIG, key=key)
     chart_data(data, name=name, key=key)
+
+
+def view_chart(
+    view: Chart,
+    *,
+    empty: str,
+    name: str,
+    key: str,
+    caption: str = "",
+    data: pd.DataFrame | None = None,
+    drill: tuple[Database, Filters] | None = None,
+) -> bool:
+    """A page's chart (a views.Chart) with its data's download (`data`, else the chart's frame) and `caption` below,
+    or, when there is nothing to draw, `empty`: what would fill it. A KPI's chart (view.series) given `drill`, the
+    database and the filters, opens the records behind a clicked point. True when drawn."""
+    if view.figure is None:
+        empty_state(empty)
+        return False
+    frame = view.frame if data is None else data
+    if drill is not None and view.series is not None:
+        kpi_chart(drill[0], view.series, view.figure, frame, drill[1], name=name, key=key)
+    else:
+        chart(view.figure, frame, name=name, key=key)
+    if caption:
+        st.caption(caption)
+    return True
 
 
 def sparkline(figure, *, key: str) -> None:

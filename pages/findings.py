@@ -45,14 +45,14 @@ left, right = st.columns(2)
 with left:
     ui.chart(aging.figure, aging.frame, name="open-findings-by-age", key="aging")
 with right:
-    if closing.figure is None:
-        ui.empty_state("No findings were raised in this date range: widen it to see how long findings take to close.")
-    else:
-        ui.chart(closing.figure, closing.frame, name="time-to-close", key="time-to-close")
-        st.caption(
-            "Kaplan-Meier estimate for findings raised in the date range: findings still open count for as long as "
-            "they have been open, so slow ones are not hidden."
-        )
+    ui.view_chart(
+        closing,
+        empty="No findings were raised in this date range: widen it to see how long findings take to close.",
+        name="time-to-close",
+        key="time-to-close",
+        caption="Kaplan-Meier estimate for findings raised in the date range: findings still open count for as long "
+        "as they have been open, so slow ones are not hidden.",
+    )
 
 # --- Pareto ------------------------------------------------------------------------------------------------------
 st.subheader("Where findings concentrate", anchor=False)
@@ -60,33 +60,32 @@ columns = st.columns(2)
 for column, by in zip(columns, ("clause", "root_cause"), strict=True):
     chart = ui.cached(fv.pareto_chart)(db, filters, by)
     with column:
-        if chart.figure is None:
-            ui.empty_state(
-                f"No findings with a {by.replace('_', ' ')} in this date range: add the column to your export."
-            )
-        else:
-            ui.chart(chart.figure, chart.frame, name=f"findings-by-{by.replace('_', '-')}", key=f"pareto-{by}")
+        empty = f"No findings with a {by.replace('_', ' ')} in this date range: add the column to your export."
+        ui.view_chart(chart, empty=empty, name=f"findings-by-{by.replace('_', '-')}", key=f"pareto-{by}")
         if chart.note:
             st.caption(chart.note)
 
 # --- severity over time ------------------------------------------------------------------------------------------
 st.subheader("Severity over time", anchor=False)
-if severity.figure is None:
-    ui.empty_state("No findings were raised in these periods: widen the date range.")
-else:
-    ui.chart(severity.figure, severity.frame.dropna(subset=["severity"]), name="findings-by-severity", key="severity")
+ui.view_chart(
+    severity,
+    empty="No findings were raised in these periods: widen the date range.",
+    name="findings-by-severity",
+    key="severity",
+    data=severity.frame.dropna(subset=["severity"]),
+)
 
 # --- repeat findings ---------------------------------------------------------------------------------------------
 st.subheader("Repeat findings", anchor=False)
 repeats = ui.cached(fv.repeats_chart)(db, filters)
-if repeats.figure is None:
-    ui.empty_state("No nonconformities were raised in these periods: widen the date range.")
-else:
-    ui.chart(repeats.figure, repeats.frame, name="repeat-findings", key="repeats")
-    st.caption(
-        "A repeat: a nonconformity that names an earlier one (repeat_of), or follows one on the same clause of the "
-        "same standard at the same site within 12 months."
-    )
+if ui.view_chart(
+    repeats,
+    empty="No nonconformities were raised in these periods: widen the date range.",
+    name="repeat-findings",
+    key="repeats",
+    caption="A repeat: a nonconformity that names an earlier one (repeat_of), or follows one on the same clause of the "
+    "same standard at the same site within 12 months.",
+):
     pairs = ui.cached(fv.repeat_pairs)(db, filters)
     if not pairs.empty:
         st.markdown("**Most repeated clause and site pairs**")

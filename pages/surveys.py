@@ -73,29 +73,28 @@ else:
     wave_ids = sv.likert_waves(waves, stakeholder)[::-1]
     wave = st.selectbox("Survey wave", wave_ids, key="wave", bind="query-params") or wave_ids[0]
     distribution = ui.cached(sv.likert_chart)(db, filters, wave)
-    if distribution.figure is None:
-        ui.empty_state("This wave has no Likert answers for these filters: pick another wave or clear the filters.")
-    else:
-        ui.chart(distribution.figure, distribution.frame, name=f"answers-{wave}", key="likert")
-        st.caption(
-            "Neutral answers are split across the centre line. A 4-point scale has no neutral; a 7-point scale's "
-            "'somewhat' answers count as agree or disagree. " + plain(distribution.note)
-        )
+    ui.view_chart(
+        distribution,
+        empty="This wave has no Likert answers for these filters: pick another wave or clear the filters.",
+        name=f"answers-{wave}",
+        key="likert",
+        caption="Neutral answers are split across the centre line. A 4-point scale has no neutral; a 7-point scale's "
+        "'somewhat' answers count as agree or disagree. " + plain(distribution.note),
+    )
 
 # --- customer NPS ------------------------------------------------------------------------------------------------
 st.subheader("Customer Net Promoter Score", anchor=False)
-if nps.figure is None:
-    ui.empty_state(
-        "No customer NPS answers (0-10 scale, customer stakeholder) match these filters: widen the date range."
-    )
-else:
-    ui.chart(nps.figure, nps.frame, name="customer-nps", key="nps")
-    hidden = sv.suppressed_periods(nps.series)
-    st.caption(
-        nps.series.kpi.definition
-        + " Shaded: 95% interval."
-        + (f" Not shown, {sv.SMALL_GROUP}: {', '.join(hidden)}." if hidden else "")
-    )
+hidden = sv.suppressed_periods(nps.series)
+ui.view_chart(
+    nps,
+    empty="No customer NPS answers (0-10 scale, customer stakeholder) match these filters: widen the date range.",
+    name="customer-nps",
+    key="nps",
+    caption=nps.series.kpi.definition
+    + " Shaded: 95% interval."
+    + (f" Not shown, {sv.SMALL_GROUP}: {', '.join(hidden)}." if hidden else ""),
+    drill=(db, filters),
+)
 
 # --- responses -----------------------------------------------------------------------------------------------------
 st.subheader("Responses per wave", anchor=False)

@@ -65,69 +65,50 @@ for tile, chart, label in (
 st.subheader("Hours per employee", anchor=False)
 department_tab, site_tab = st.tabs(["By department", "By site"])
 with department_tab:
-    if by_department.figure is None:
-        ui.empty_state("No training hours for these filters: widen the date range.")
-    else:
-        ui.chart(by_department.figure, by_department.frame, name="training-hours-by-department", key="hours-department")
+    empty = "No training hours for these filters: widen the date range."
+    ui.view_chart(by_department, empty=empty, name="training-hours-by-department", key="hours-department")
 with site_tab:
-    if by_site.figure is None:
-        ui.empty_state(
-            "No training records with a site for these filters: add the site column to your export, or widen the date range."
-        )
-    else:
-        ui.chart(by_site.figure, by_site.frame, name="training-hours-by-site", key="hours-site")
+    empty = "No training records with a site for these filters: add the site column to your export, or widen the date range."
+    ui.view_chart(by_site, empty=empty, name="training-hours-by-site", key="hours-site")
 st.caption("Hours of training completed in the period divided by the staff on record at its end, per group.")
 
 # --- mandatory completion ---------------------------------------------------------------------------------------
 st.subheader("Mandatory training completed on time", anchor=False)
-if mandatory.figure is None:
-    ui.empty_state(
-        "No mandatory training fell due in these periods: mark mandatory courses (is_mandatory) in your export, or widen the date range."
-    )
-else:
-    ui.kpi_chart(
-        db,
-        mandatory.series,
-        mandatory.figure,
-        mandatory.frame,
-        filters,
-        name="mandatory-training-on-time",
-        key="mandatory",
-    )
-    st.caption(mandatory.series.kpi.definition + " Grey lines: mean and process limits; dashed: target.")
+ui.view_chart(
+    mandatory,
+    empty="No mandatory training fell due in these periods: mark mandatory courses (is_mandatory) in your export, or "
+    "widen the date range.",
+    name="mandatory-training-on-time",
+    key="mandatory",
+    caption=mandatory.series.kpi.definition + " Grey lines: mean and process limits; dashed: target.",
+    drill=(db, filters),
+)
 
 # --- training matrix --------------------------------------------------------------------------------------------
 st.subheader("Training matrix", anchor=False)
-if matrix.figure is None:
-    ui.empty_state(
-        "No current staff have training assignments for these filters: clear the site, department or standard filter."
-    )
-else:
-    ui.chart(matrix.figure, matrix.frame, name="training-matrix", key="matrix")
-    st.caption(
+ui.view_chart(
+    matrix,
+    empty="No current staff have training assignments for these filters: clear the site, department or standard filter.",
+    name="training-matrix",
+    key="matrix",
+    caption=(
         f"Course assignments of the staff on record on {day:%d %b %Y}, one state per person and course. "
         f"Colour: the share expired or overdue (white none, orange most). Valid: completed and not expiring within "
         f"{EXPIRING_WITHIN_DAYS} days; expiring: within {EXPIRING_WITHIN_DAYS} days; expired: past its expiry date; "
         "overdue: not completed and past its due date; planned: not yet due. Hover a cell for all five counts."
-    )
+    ),
+)
 
 # --- effectiveness -----------------------------------------------------------------------------------------------
 st.subheader("Training effectiveness", anchor=False)
-if effective.figure is None:
-    ui.empty_state(
-        "No training in these periods has an effectiveness evaluation: add the effectiveness column to your export."
-    )
-else:
-    ui.kpi_chart(
-        db,
-        effective.series,
-        effective.figure,
-        effective.frame,
-        filters,
-        name="training-effectiveness",
-        key="effectiveness",
-    )
-    st.caption(effective.series.kpi.definition)
+ui.view_chart(
+    effective,
+    empty="No training in these periods has an effectiveness evaluation: add the effectiveness column to your export.",
+    name="training-effectiveness",
+    key="effectiveness",
+    caption=effective.series.kpi.definition,
+    drill=(db, filters),
+)
 
 # --- training against outcomes -------------------------------------------------------------------------------------
 st.subheader("Training against outcomes", anchor=False)
@@ -139,10 +120,8 @@ x = x_column.selectbox(
 )
 y = y_column.selectbox("Outcome", list(ov.OUTCOMES), format_func=lambda k: ov.OUTCOMES[k][0], key="outcomes-y")
 outcomes = ui.cached(ov.outcomes_chart)(db, filters, group, x, y)
-if outcomes.figure is None:
-    ui.empty_state(f"No {group} has both values for these filters: widen the date range or clear a filter.")
-else:
-    ui.chart(outcomes.figure, outcomes.frame, name=f"training-outcomes-by-{group}", key="outcomes")
+empty = f"No {group} has both values for these filters: widen the date range or clear a filter."
+if ui.view_chart(outcomes, empty=empty, name=f"training-outcomes-by-{group}", key="outcomes"):
     correlation = ov.spearman(outcomes.frame, x, y)
     st.markdown(plain(ov.association_words(correlation, group)))
     st.caption(
