@@ -67,13 +67,11 @@ for column, by in zip(columns, ("clause", "root_cause"), strict=True):
 
 # --- severity over time ------------------------------------------------------------------------------------------
 st.subheader("Severity over time", anchor=False)
-ui.view_chart(
-    severity,
-    empty="No findings were raised in these periods: widen the date range.",
-    name="findings-by-severity",
-    key="severity",
-    data=severity.frame.dropna(subset=["severity"]),
+empty, data = (
+    "No findings were raised in these periods: widen the date range.",
+    severity.frame.dropna(subset=["severity"]),
 )
+ui.view_chart(severity, empty=empty, name="findings-by-severity", key="severity", data=data)
 
 # --- repeat findings ---------------------------------------------------------------------------------------------
 st.subheader("Repeat findings", anchor=False)

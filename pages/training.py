@@ -23,6 +23,7 @@ mandatory = ui.cached(kpi_chart)(db, filters, "mandatory_training_completion_pct
 effective = ui.cached(kpi_chart)(db, filters, "training_effectiveness_pct")
 staff = ui.cached(staff_on_record)(db, filters)
 day = state_day(filters)
+drill = (db, filters)  # a KPI's chart opens the records behind a clicked point
 
 if all(chart.figure is None for chart in (by_department, matrix, mandatory, effective)):
     ui.empty_state(
@@ -74,41 +75,26 @@ st.caption("Hours of training completed in the period divided by the staff on re
 
 # --- mandatory completion ---------------------------------------------------------------------------------------
 st.subheader("Mandatory training completed on time", anchor=False)
-ui.view_chart(
-    mandatory,
-    empty="No mandatory training fell due in these periods: mark mandatory courses (is_mandatory) in your export, or "
-    "widen the date range.",
-    name="mandatory-training-on-time",
-    key="mandatory",
-    caption=mandatory.series.kpi.definition + " Grey lines: mean and process limits; dashed: target.",
-    drill=(db, filters),
-)
+empty = "No mandatory training fell due in these periods: mark mandatory courses (is_mandatory) in your export, or widen the date range."
+caption = mandatory.series.kpi.definition + " Grey lines: mean and process limits; dashed: target."
+ui.view_chart(mandatory, empty=empty, name="mandatory-training-on-time", key="mandatory", caption=caption, drill=drill)
 
 # --- training matrix --------------------------------------------------------------------------------------------
 st.subheader("Training matrix", anchor=False)
-ui.view_chart(
-    matrix,
-    empty="No current staff have training assignments for these filters: clear the site, department or standard filter.",
-    name="training-matrix",
-    key="matrix",
-    caption=(
-        f"Course assignments of the staff on record on {day:%d %b %Y}, one state per person and course. "
-        f"Colour: the share expired or overdue (white none, orange most). Valid: completed and not expiring within "
-        f"{EXPIRING_WITHIN_DAYS} days; expiring: within {EXPIRING_WITHIN_DAYS} days; expired: past its expiry date; "
-        "overdue: not completed and past its due date; planned: not yet due. Hover a cell for all five counts."
-    ),
+empty = "No current staff have training assignments for these filters: clear the site, department or standard filter."
+caption = (
+    f"Course assignments of the staff on record on {day:%d %b %Y}, one state per person and course. "
+    f"Colour: the share expired or overdue (white none, orange most). Valid: completed and not expiring within "
+    f"{EXPIRING_WITHIN_DAYS} days; expiring: within {EXPIRING_WITHIN_DAYS} days; expired: past its expiry date; "
+    "overdue: not completed and past its due date; planned: not yet due. Hover a cell for all five counts."
 )
+ui.view_chart(matrix, empty=empty, name="training-matrix", key="matrix", caption=caption)
 
 # --- effectiveness -----------------------------------------------------------------------------------------------
 st.subheader("Training effectiveness", anchor=False)
-ui.view_chart(
-    effective,
-    empty="No training in these periods has an effectiveness evaluation: add the effectiveness column to your export.",
-    name="training-effectiveness",
-    key="effectiveness",
-    caption=effective.series.kpi.definition,
-    drill=(db, filters),
-)
+empty = "No training in these periods has an effectiveness evaluation: add the effectiveness column to your export."
+caption = effective.series.kpi.definition
+ui.view_chart(effective, empty=empty, name="training-effectiveness", key="effectiveness", caption=caption, drill=drill)
 
 # --- training against outcomes -------------------------------------------------------------------------------------
 st.subheader("Training against outcomes", anchor=False)
