@@ -87,18 +87,10 @@ def responses_figure(waves: pd.DataFrame) -> go.Figure:
     for index, group in enumerate(groups):
         part = waves[waves["stakeholder"] == group]
         figure.add_trace(
-            go.Bar(
-                x=part["wave_start"],
-                y=part["respondents"],
-                name=group,
-                showlegend=False,
-                marker_color=NEUTRAL,
-                customdata=part["survey_id"],
-                hovertemplate="%{customdata}: %{y} respondents<extra></extra>",
-            ),
-            row=1,
-            col=index + 1,
-        )
+            go.Bar(x=part["wave_start"], y=part["respondents"], name=group, showlegend=False, marker_color=NEUTRAL,
+                   customdata=part["survey_id"], hovertemplate="%{customdata}: %{y} respondents<extra></extra>"),
+            row=1, col=index + 1,
+        )  # fmt: skip
     theme(figure, title=responses_title(waves), height=320)
     figure.update_layout(hovermode="closest")
     figure.update_yaxes(title_text="respondents per wave", row=1, col=1)

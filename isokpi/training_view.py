@@ -96,19 +96,11 @@ def hours_figure(frame: pd.DataFrame, group: str, grain: str) -> go.Figure:
     for index, name in enumerate(order):
         part = frame[frame["group"] == name]
         figure.add_trace(
-            go.Scatter(
-                x=part["period"],
-                y=part["hours_per_employee"],
-                mode="lines",
-                name=name,
-                showlegend=False,
-                line={"color": NEUTRAL, "width": 2},
-                customdata=part["staff"],
-                hovertemplate="%{y:.2f} hours per employee, %{customdata} staff<extra>" + name + "</extra>",
-            ),
-            row=index // columns + 1,
-            col=index % columns + 1,
-        )
+            go.Scatter(x=part["period"], y=part["hours_per_employee"], mode="lines", name=name, showlegend=False,
+                       line={"color": NEUTRAL, "width": 2}, customdata=part["staff"],
+                       hovertemplate="%{y:.2f} hours per employee, %{customdata} staff<extra>" + name + "</extra>"),
+            row=index // columns + 1, col=index % columns + 1,
+        )  # fmt: skip
     theme(figure, title=hours_title(frame, group, grain), height=max(300, 210 * rows + 60))
     period_axis(figure, grain)
     figure.update_layout(hovermode="closest")
