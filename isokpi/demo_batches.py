@@ -65,12 +65,15 @@ class DemoShare:
 
 
 def demo_share(database: Database) -> DemoShare:
-    """Demo and real batches loaded, and per dataset the current rows that demo batches wrote, of all."""
+    """Demo and real batches loaded, and per dataset the current rows that demo batches wrote, of all. Rows are
+    counted only while a demo batch is loaded: without one there is nothing to say, and no table to scan."""
     batches, real = database.query(
         f"SELECT count(*) FILTER (WHERE source = '{DEMO_SOURCE}'), count(*) FILTER (WHERE source <> '{DEMO_SOURCE}') "
         "FROM batches WHERE status = 'loaded'"
     )[0]
     rows: dict[str, tuple[int, int]] = {}
+    if not batches:
+        return DemoShare(0, rows, int(real))
     for dataset in DATASETS.values():
         demo, total = database.query(
             f"SELECT count(*) FILTER (WHERE _batch_id IN ({_LOADED_DEMO})), count(*) "

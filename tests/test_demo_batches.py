@@ -94,6 +94,13 @@ def test_the_share_says_how_much_of_what_is_shown_is_demo(mixed):
     ]
 
 
+def test_without_a_demo_batch_the_share_counts_no_rows_and_offers_nothing(db, write):
+    load(db, write, "findings-jan.csv", "findings", REAL_JANUARY)
+    share = demo_share(db)
+    assert (share.batches, share.real_batches, share.remains, share.offers_removal) == (0, 1, False, False)
+    assert share.rows == {}
+
+
 def test_removing_the_demo_leaves_every_real_row_exactly_as_it_is(mixed):
     before = {dataset: real_current_versions(mixed, dataset) for dataset in ("findings", "targets")}
     version = mixed.data_version()
