@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
+from isokpi import format as fmt
 from isokpi import stats
 from isokpi.catalog import Kpi, get_kpi
 from isokpi.datasets import DATASETS
@@ -316,6 +317,22 @@ def _on_target_drill(database: Database, kpi: Kpi, point: Point, filters: Filter
             f"the KPIs behind {kpi.id} in {drilled.label} give {again}, not the chart's {point.value}; please report this"
         )
     return replace(drilled, records=records)
+
+
+def frozen_words(drilled: Drill, frozen: float | None) -> str:
+    """What a closed review's point presented against what its records give from today's data."""
+    presented = fmt.value(frozen, drilled.kpi.unit)
+    same = (frozen is None and drilled.value is None) or (
+        frozen is not None
+        and drilled.value is not None
+        and math.isclose(frozen, drilled.value, rel_tol=1e-9, abs_tol=1e-9)
+    )
+    if same:
+        return f"The closed review presented {presented}; today's data gives the same, and these are its records."
+    return (
+        f"The closed review presented {presented}; data loaded or changed since gives "
+        f"{fmt.value(drilled.value, drilled.kpi.unit)}, and these records are today's."
+    )
 
 
 # What in_numerator means, by rule, in the "counted as" column of the pages' table and its CSV.

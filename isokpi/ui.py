@@ -8,6 +8,7 @@ the database, the user, the role check and the filters all come from here.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import ipaddress
 import os
@@ -26,7 +27,7 @@ from isokpi.errors import IsokpiError
 from isokpi.kpis import Filters
 from isokpi.navigation import page_of
 from isokpi.opening import open_database
-from isokpi.periods import period_start
+from isokpi.periods import period_name, period_start
 from isokpi.queries import dataset_summaries, filter_options
 from isokpi.safety import plain, spreadsheet_cell
 
@@ -407,15 +408,65 @@ def chart_data(data: pd.DataFrame, *, name: str, key: str | None) -> None:
 
 
 def kpi_chart(db: Database, series, figure, data: pd.DataFrame, filters: Filters, *, name: str, key: str) -> None:
-    """A KPI's chart (as chart()) whose points open the records behind them below it: a click selects a point's
-    period, a double click clears it."""
-    event = st.plotly_chart(sanitise(figure), config=PLOTLY_CONFIG, key=key, on_select="rerun", selection_mode="points")
+    """A KPI's chart (as chart()) whose points open the records behind them below it (drill_chart)."""
+    periods = [point.period for point in series.shown if point.value is not None]
+    drill_chart(db, series.kpi.id, periods, figure, data, filters, name=name, key=key)
+
+
+def drill_chart(
+    db: Database,
+    kpi_id: str,
+    periods: list[dt.date],
+    figure,
+    data: pd.DataFrame,
+    filters: Filters,
+    *,
+    name: str,
+    key: str,
+    frozen: dict[dt.date, float | None] | None = None,
+) -> None:
+    """A chart of `kpi_id`'s points (as chart()) that opens the records behind a point below it, with `filters`:
+    a click selects a point's period (a double click clears it), and, without a mouse, the period picked in the
+    form under the chart and "Show records". `frozen` holds the values a closed review presented, per period."""
+    st.plotly_chart(
+        sanitise(figure),
+        config=PLOTLY_CONFIG,
+        key=key,
+        on_select=functools.partial(_opened_by_click, key, filters.grain),
+        selection_mode="points",
+    )
     chart_data(data, name=name, key=key)
-    period = selected_period(event, series.grain)
+    if periods:
+        with st.form(key=f"{key}-keys", border=False, enter_to_submit=False):
+            left, right = st.columns([2, 1], vertical_alignment="bottom")
+            left.selectbox(
+                "Records of the period",
+                list(reversed(periods)),
+                format_func=lambda day: period_name(day, filters.grain),
+                key=f"{key}-period",
+            )
+            right.form_submit_button(
+                "Show records", icon=":material/table_rows:", on_click=_opened_by_keys, args=(key,)
+            )
+    period = st.session_state.get(f"{key}-open")
     if period is None:
-        st.caption("Click a point to see the records behind it.")
+        st.caption(DRILL_HINT)
         return
-    records_panel(db, series.kpi.id, period, filters, key=f"records-{key}")
+    records_panel(db, kpi_id, period, filters, key=f"records-{key}", frozen=(frozen or {}).get(period, _NOT_FROZEN))
+
+
+DRILL_HINT = "Click a point, or pick its period above and press Show records, to see the records behind it."
+_NOT_FROZEN = object()
+
+
+def _opened_by_click(key: str, grain: str) -> None:
+    """A click on the chart keyed `key` (its selection event in the session): open that point's records."""
+    st.session_state[f"{key}-open"] = selected_period(st.session_state.get(key), grain)
+
+
+def _opened_by_keys(key: str) -> None:
+    """ "Show records" under the chart keyed `key`: open the records of the period its form holds."""
+    st.session_state[f"{key}-open"] = st.session_state.get(f"{key}-period")
 
 
 def selected_period(event, grain: str) -> dt.date | None:
@@ -429,8 +480,11 @@ def selected_period(event, grain: str) -> dt.date | None:
     return None
 
 
-def records_panel(db: Database, kpi_id: str, period: dt.date, filters: Filters, *, key: str) -> None:
-    """The records behind one point: what they add up to, the table (sortable by its headers) and its CSV."""
+def records_panel(
+    db: Database, kpi_id: str, period: dt.date, filters: Filters, *, key: str, frozen: object = _NOT_FROZEN
+) -> None:
+    """The records behind one point: what they add up to, the table (sortable by its headers) and its CSV. With
+    `frozen` (the value a closed review presented), the panel says so, and says when today's data gives another."""
     try:
         drilled = cached(records.drill)(db, kpi_id, period, filters)
     except IsokpiError as error:
@@ -441,6 +495,8 @@ def records_panel(db: Database, kpi_id: str, period: dt.date, filters: Filters, 
         st.markdown(
             f"**Records behind {plain(kpi.name)}, {drilled.name}: {plain(fmt.value(drilled.value, kpi.unit))}**"
         )
+        if frozen is not _NOT_FROZEN:
+            st.caption(plain(records.frozen_words(drilled, frozen)))
         if drilled.withheld or drilled.value is None:
             reason = f"{drilled.withheld}: not shown, to keep answers anonymous" if drilled.withheld else "no value"
             st.info(f"No records: {reason}.", icon=":material/visibility_off:")

@@ -93,7 +93,17 @@ repeats = ui.cached(repeats_chart)(db, filters)
 if repeats.figure is None:
     ui.empty_state("No nonconformities were raised in these periods: widen the date range.")
 else:
-    ui.chart(repeats.figure, repeats.frame, name="repeat-findings", key="repeats")
+    rated = repeats.frame[repeats.frame["ncs"] > 0]  # the periods with a repeat rate, a point of its KPI
+    ui.drill_chart(
+        db,
+        "repeat_finding_rate_pct",
+        [period.date() for period in rated["period"]],
+        repeats.figure,
+        repeats.frame,
+        filters,
+        name="repeat-findings",
+        key="repeats",
+    )
     st.caption(
         "A repeat: a nonconformity that names an earlier one (repeat_of), or follows one on the same clause of the "
         "same standard at the same site within 12 months."

@@ -101,7 +101,7 @@ if nps.figure is None:
         "No customer NPS answers (0-10 scale, customer stakeholder) match these filters: widen the date range."
     )
 else:
-    ui.chart(nps.figure, nps.frame, name="customer-nps", key="nps")
+    ui.kpi_chart(db, nps.series, nps.figure, nps.frame, filters, name="customer-nps", key="nps")
     hidden = suppressed_periods(nps.series)
     st.caption(
         nps.series.kpi.definition

@@ -9,7 +9,7 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from isokpi import records
+from isokpi import records, ui
 from isokpi.db import resolve_target
 from isokpi.ingest import ingest_file
 from isokpi.opening import open_target
@@ -62,7 +62,7 @@ def test_a_selected_point_opens_its_records_marked_and_exported_safely(page):
     open_page, path = page
     at = open_page()
     assert not at.exception
-    assert "Click a point to see the records behind it." in [c.value for c in at.caption]
+    assert ui.DRILL_HINT in [c.value for c in at.caption]
     at = selected(at, CHART, "2025-03-01")
     assert not at.exception
     (panel,) = [block for block in at.container if block.key == f"records-{CHART}"]
