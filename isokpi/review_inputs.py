@@ -19,6 +19,7 @@ from isokpi.datasets import STAKEHOLDERS
 from isokpi.db import Database
 from isokpi.kpis import MIN_POINTS_FOR_LIMITS, Filters, Series, scorecard, series_dict
 from isokpi.narrative import kpi_texts, record_texts, scorecard_json
+from isokpi.outcomes_view import pack_outcomes
 from isokpi.periods import period_label
 from isokpi.pillars import PILLAR_NAMES
 from isokpi.views import view_rows
@@ -105,6 +106,7 @@ def evidence(database: Database, period_from: dt.date, period_to: dt.date) -> di
             "series": {kpi.id: series[kpi.id] for kpi in KPIS},
             "scorecard": scorecard_json(cards),
             "facts": dataclasses.asdict(period_facts(database, filters)),
+            "outcomes": pack_outcomes(database, filters),
         }
     )
 

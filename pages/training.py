@@ -6,15 +6,14 @@ from isokpi import format as fmt
 from isokpi import ui
 from isokpi.outcomes_view import (
     GROUPS,
-    MIN_STAFF,
     OUTCOMES,
     TRAINING_MEASURES,
     association_words,
     caveat_words,
     correlation_frame,
+    method_words,
     outcomes_chart,
     spearman,
-    window_words,
 )
 from isokpi.safety import plain
 from isokpi.training_view import EXPIRING_WITHIN_DAYS, hours_chart, latest_hours, matrix_chart, staff_on_record
@@ -159,8 +158,5 @@ else:
     ui.chart(outcomes.figure, outcomes.frame, name=f"training-outcomes-by-{group}", key="outcomes")
     correlation = spearman(outcomes.frame, x, y)
     st.markdown(plain(association_words(correlation, group)))
-    st.caption(
-        f"From {window_words(filters)}. One dot per {group}; {group}s with fewer than {MIN_STAFF} staff on record are "
-        f"pooled into one (grey). Spearman's rank correlation across {group}s. {caveat_words(correlation.n, group)}"
-    )
+    st.caption(f"{method_words(filters, group)} {caveat_words(correlation.n, group)}")
     st.dataframe(correlation_frame(outcomes.frame), hide_index=True, key="outcomes-correlations")
