@@ -18,6 +18,7 @@ from isokpi.pack import (
     changed_rows,
     day_text,
     decisions,
+    eta_line,
     fact_value,
     period_text,
     recorded_text,
@@ -239,7 +240,9 @@ def _html_chart(kpi: dict, div_id: str) -> str:
     figure = record_chart(kpi, height=320, width=CHART_WIDTH)
     config = PLOTLY_CONFIG | {"responsive": False}
     plot = figure.to_html(full_html=False, include_plotlyjs=False, config=config, div_id=div_id)
-    return f'<div class="chart">{plot}<p class="kpi-line">{html_text(verdict_line(kpi))}</p></div>'
+    when = eta_line(kpi)
+    eta = f'<p class="kpi-line eta">{html_text(when)}</p>' if when else ""
+    return f'<div class="chart">{plot}<p class="kpi-line">{html_text(verdict_line(kpi))}</p>{eta}</div>'
 
 
 def _html_comparison(comparison: dict) -> str:

@@ -15,8 +15,10 @@ from isokpi.outcomes_view import CORRELATION_COLUMNS as OUTCOME_COLUMNS
 from isokpi.pack import (
     ACTION_COLUMNS,
     CHART_KEY,
+    ETA_COLUMNS,
     LOWER,
     MEAN,
+    NO_ETA,
     SCORECARD_COLUMNS,
     SUMMARY_COLUMNS,
     TARGET,
@@ -27,6 +29,7 @@ from isokpi.pack import (
     chart_series,
     day_text,
     decisions,
+    eta_rows,
     fact_value,
     period_text,
     pillar_kpis,
@@ -42,6 +45,7 @@ from isokpi.review import compare
 from isokpi.safety import export_text
 
 ACTIONS_PER_SLIDE = 12
+ETA_PER_SLIDE = 6  # sentences of three lines or so at 10 pt
 
 
 def pptx_bytes(record: dict, previous: dict | None = None) -> bytes:
@@ -58,6 +62,7 @@ def pptx_bytes(record: dict, previous: dict | None = None) -> bytes:
     _scorecard_slide(deck, record)
     for pillar in record["scorecard"]["pillars"]:
         _pillar_slide(deck, record, pillar)
+    _eta_slide(deck, record)
     _findings_slide(deck, record)
     _outcomes_slide(deck, record)
     _inputs_slide(deck, record)
@@ -353,6 +358,22 @@ def _findings_slide(deck, record: dict) -> None:
         chart.has_legend = True
         chart.legend.position = XL_LEGEND_POSITION.BOTTOM
         chart.legend.include_in_layout = False
+
+
+def _eta_slide(deck, record: dict) -> None:
+    """When will we hit target? Each KPI with a real trend that misses its target, in the sentence of its chart."""
+    rows = eta_rows(record)
+    if rows is None:  # a record frozen before records carried it
+        return
+    subtitle = "Where the Sen line of each real trend meets the target."
+    if not rows:
+        _textbox(_slide(deck, "When will we hit target?", subtitle), [NO_ETA], 0.5, 1.6, 12.3, 0.6, size=14)
+        return
+    pages = math.ceil(len(rows) / ETA_PER_SLIDE)
+    for page in range(pages):
+        title = "When will we hit target?" + (f" ({page + 1} of {pages})" if pages > 1 else "")
+        chunk = rows[page * ETA_PER_SLIDE : (page + 1) * ETA_PER_SLIDE]
+        _table(_slide(deck, title, subtitle), ETA_COLUMNS, chunk, 0.5, 1.6, 12.3, size=10, widths=[0.22, 0.78])
 
 
 def _outcomes_slide(deck, record: dict) -> None:

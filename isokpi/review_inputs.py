@@ -17,6 +17,7 @@ from isokpi import stats, words
 from isokpi.catalog import KPI_BY_ID, KPIS
 from isokpi.datasets import STAKEHOLDERS
 from isokpi.db import Database
+from isokpi.eta import eta_dict
 from isokpi.kpis import MIN_POINTS_FOR_LIMITS, Filters, Series, scorecard, series_dict
 from isokpi.narrative import kpi_texts, record_texts, scorecard_json
 from isokpi.outcomes_view import pack_outcomes
@@ -124,6 +125,7 @@ def kpi_summary(series: Series) -> dict:
         "on_target": series.on_target(),
         "status": series.status,
         "text": kpi_texts(series),
+        "eta": eta_dict(series),  # when will it hit target (None without a real trend)
     }
 
 
