@@ -28,7 +28,7 @@ from isokpi.catalog import Kpi, get_kpi
 from isokpi.datasets import DATASETS
 from isokpi.db import Database, bound
 from isokpi.errors import InputError, IsokpiError
-from isokpi.kpis import Filters, Point, all_series, kpi_params, meets
+from isokpi.kpis import Filters, Point, all_series, kpi_params, meets, whole_history
 from isokpi.periods import period_label, period_name, period_start
 from isokpi.sql import load_sql
 
@@ -185,8 +185,9 @@ def drill(database: Database, kpi_id: str, period: dt.date, filters: Filters) ->
     grain = filters.grain
     if period_start(period, grain) != period:
         raise InputError(f"{period} does not start a {grain}")
-    # The series the pages and the scorecard show (kept per data version), so the value is the chart's to the bit.
-    series = all_series(database, filters.statistics)[kpi.id]
+    # The series the pages and the scorecard show (all_series's when this process keeps it, so the value is the
+    # chart's to the bit; else only this KPI's, computed as all_series computes it: the CLI's fresh process).
+    series = whole_history(database, kpi.id, filters)
     point = next((p for p in series.points if p.period == period), None)
     if point is None:
         raise InputError(_no_point(kpi, series, period, grain))
