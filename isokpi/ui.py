@@ -285,6 +285,49 @@ KEPT = {"bind": "query-params", "persist_state": "session"}  # a filter's choice
 _FRAME = threading.local()  # the filters app.py drew for the page it is running
 
 
+FILTER_KEYS = ("from", "to", "site", "department", "standard", "period")  # the filters' keys, in the URL too
+_LINKED, _DRAWN = "linked-filters", "filters-drawn"  # session keys: a link's filters kept; filters drawn once
+
+
+def keep_linked_filters() -> None:
+    """At the very start of the frame's run (app.py), before anything slow: the filters a link brings in its URL,
+    kept in the session until the filters are first drawn. A run cut short before it drew them (the user clicked a
+    menu link while the first run was still opening the database) would otherwise lose them: the widgets that
+    read them from the URL never ran, and the next page's address has none."""
+    if st.session_state.get(_DRAWN):
+        return
+    linked = {key: st.query_params.get_all(key) for key in FILTER_KEYS if key in st.query_params}
+    if linked:
+        st.session_state[_LINKED] = {**st.session_state.get(_LINKED, {}), **linked}
+
+
+def _restore_linked_filters(options: dict[str, list]) -> None:
+    """Before the filters are first drawn: a kept link's filters as their widgets' values (their widgets read the
+    address only as it was when this run began), unless the address or the session has a value of its own. What
+    the widgets would refuse (a date that is not one, a site not in the data) is left out, as they leave it out."""
+    if st.session_state.get(_DRAWN):
+        return
+    for key, values in st.session_state.pop(_LINKED, {}).items():
+        if key in st.query_params or key in st.session_state:
+            continue
+        value = _linked_value(key, values, options)
+        if value is not None:
+            st.session_state[key] = value
+
+
+def _linked_value(key: str, values: list[str], options: dict[str, list]) -> object:
+    if key in ("from", "to"):
+        try:
+            day = dt.date.fromisoformat(values[0])
+        except (IndexError, ValueError):
+            return None
+        return day if day >= EARLIEST else None
+    if key == "period":
+        return next((grain for grain, label in GRAIN_LABELS.items() if values and values[0] in (grain, label)), None)
+    known = options[{"site": "sites", "department": "departments", "standard": "standards"}[key]]
+    return [value for value in values if value in known] or None
+
+
 def frame_filters(db: Database, *, standards: bool = True) -> None:
     """Draw the filters in the app's frame (app.py), before it runs a page that has them: widgets of the frame are
     the same on every page, so the choices follow the user from page to page (a page's own widgets, and their
@@ -309,6 +352,7 @@ def _draw_filters(db: Database, *, standards: bool, grain: bool) -> Filters:
     query string, so a link opens the same view and a reload keeps it, and in the session (persist_state), so it
     is still there after a page without filters."""
     options = cached(filter_options)(db)
+    _restore_linked_filters(options)
     with st.sidebar:
         st.subheader("Filters", anchor=False)
         # Without min_value Streamlit stops ten years back, and drops an older ?from= from a link.
@@ -336,6 +380,7 @@ def _draw_filters(db: Database, *, standards: bool, grain: bool) -> Filters:
             if grain
             else "month"
         )
+    st.session_state[_DRAWN] = True
     date_from = date_from if isinstance(date_from, dt.date) else None
     date_to = date_to if isinstance(date_to, dt.date) else None
     if date_from and date_to and date_from > date_to:
