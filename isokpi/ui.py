@@ -494,6 +494,8 @@ def drill_chart(
                 "Show records", icon=":material/table_rows:", on_click=_opened_by_keys, args=(key,)
             )
     period = st.session_state.get(f"{key}-open")
+    if period is not None and period_start(period, filters.grain) != period:
+        period = None  # opened at another grain (the Period filter changed since): not a point of this chart
     if period is None:
         st.caption(DRILL_HINT)
         return
