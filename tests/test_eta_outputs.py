@@ -7,13 +7,14 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import shutil
 import subprocess
 import sys
 
 import pytest
 from pptx import Presentation
 
-from isokpi import pack_html, pack_pptx, review
+from isokpi import pack_html, pack_pdf, pack_pptx, review
 from isokpi.db import resolve_target
 from isokpi.ingest import ingest_file
 from isokpi.opening import open_target
@@ -96,3 +97,15 @@ def test_the_record_and_both_packs_say_it_in_the_same_words(path):
     chart = page[page.index('id="chart-c3-mandatory_training_completion_pct"') :]
     chart = chart[: chart.index('<div class="chart">')]  # up to the next chart
     assert chart.count(f'<p class="kpi-line eta">{html_text(SENTENCE)}</p>') == 1
+
+
+def test_the_pdf_pack_prints_the_sentence(path, tmp_path):
+    if not shutil.which("pdftotext") or pack_pdf.chromium() is None:
+        pytest.skip("the PDF needs Debian chromium and poppler-utils (apt-get install chromium poppler-utils)")
+    database = open_target(resolve_target(path))
+    record = review.build_record(database, review.adhoc_review(dt.date(2025, 1, 1), dt.date(2025, 12, 31)))
+    database.close()
+    pdf = tmp_path / "pack.pdf"
+    pdf.write_bytes(pack_pdf.pdf_bytes(record))
+    out = subprocess.run(["pdftotext", "-raw", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert SENTENCE in " ".join(out.split())

@@ -9,13 +9,15 @@ import datetime as dt
 import io
 import json
 import re
+import shutil
 import struct
+import subprocess
 
 import pytest
 from pptx import Presentation
 from scipy import stats as scipy_stats
 
-from isokpi import pack_html, pack_pptx, review
+from isokpi import pack_html, pack_pdf, pack_pptx, review
 from isokpi.db import resolve_target
 from isokpi.opening import open_target
 from isokpi.safety import html_text
@@ -120,3 +122,14 @@ def test_the_training_page_says_the_very_same(tmp_path, write, use_database):
     assert not at.exception, at.exception
     assert SENTENCE in [as_read(m.value) for m in at.markdown]
     assert f"{outcomes['method']} {outcomes['caveat']}" in [as_read(c.value) for c in at.caption]
+
+
+def test_the_pdf_pack_prints_the_section(record, tmp_path):
+    if not shutil.which("pdftotext") or pack_pdf.chromium() is None:
+        pytest.skip("the PDF needs Debian chromium and poppler-utils (apt-get install chromium poppler-utils)")
+    path = tmp_path / "pack.pdf"
+    path.write_bytes(pack_pdf.pdf_bytes(record))
+    out = subprocess.run(["pdftotext", "-raw", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    text = " ".join(out.split())
+    assert "Training against outcomes" in text and SENTENCE in text
+    assert " ".join(record["outcomes"]["caveat"].split()) in text
