@@ -139,3 +139,11 @@ def signalling_sites(compared: Comparison, kpi_id: str) -> list[str]:
 def has_data(compared: Comparison, kpi_id: str) -> bool:
     """Whether any site has a value of `kpi_id` to draw."""
     return any(compared.series[site][kpi_id].latest is not None for site in compared.sites)
+
+
+def every_kpi(database: Database, filters: Filters) -> tuple[Comparison, dict[str, go.Figure]]:
+    """The Sites page: every KPI compared across the sites, with the small multiples of each KPI any site has a
+    value of, built together so that a page keeps both (two dozen figures cost more than the series behind them)."""
+    compared = comparison(database, filters, None)
+    kpi_ids = compared.series[compared.sites[0]] if compared.sites else {}
+    return compared, {kpi_id: small_multiples(compared, kpi_id) for kpi_id in kpi_ids if has_data(compared, kpi_id)}

@@ -14,7 +14,7 @@ db, user = ui.start_page(
 )
 ui.demo_notice(db)
 filters = ui.sidebar_filters(db)
-compared = ui.cached(sites_view.comparison)(db, filters, None)
+compared, figures = ui.cached(sites_view.every_kpi)(db, filters)
 if len(compared.sites) < 2:
     ui.empty_state(
         "The data (or the site filter) holds one site: there is nothing to set side by side. Clear the site filter, "
@@ -36,14 +36,14 @@ st.caption(
 ui.chart_data(compared.signals, name="sites-signals", key="sites-signals")
 
 for pillar in PILLAR_IDS:
-    shown = [kpi for kpi in kpis_of_pillar(pillar) if sites_view.has_data(compared, kpi.id)]
+    shown = [kpi for kpi in kpis_of_pillar(pillar) if kpi.id in figures]
     if not shown:
         continue
     st.subheader(PILLAR_NAMES[pillar], anchor=False)
     for kpi in shown:
         signalling = sites_view.signalling_sites(compared, kpi.id)
         ui.chart(
-            sites_view.small_multiples(compared, kpi.id),
+            figures[kpi.id],
             compared.signals[compared.signals["kpi_id"] == kpi.id],
             name=f"{kpi.id}-per-site",
             key=f"sites-{kpi.id}",
