@@ -28,6 +28,7 @@ def main() -> None:
     from isokpi.safety import plain
 
     st.set_page_config(page_title=ui.APP_TITLE, page_icon=ui.PAGE_ICON, layout="wide")
+    ui.keep_linked_filters()  # first: a menu link clicked while this run opens the database keeps the link's filters
     database = ui.database()
     user = ui.current_user(database)
     if user is not None and user.role is not None:

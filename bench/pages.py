@@ -22,7 +22,19 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ["overview", "pillar", "training", "findings", "surveys", "review", "actions", "data", "upload", "admin"]
+PAGES = [
+    "overview",
+    "pillar",
+    "sites",
+    "training",
+    "findings",
+    "surveys",
+    "review",
+    "actions",
+    "data",
+    "upload",
+    "admin",
+]
 
 
 def chart_points(spec: str) -> int:

@@ -49,6 +49,13 @@ class ResultCache:
                     self._results.popitem(last=False)
             return value
 
+    def kept(self, key: tuple) -> tuple[bool, Any]:
+        """(True, the result) when `key`'s result is kept, else (False, None); never computes."""
+        with self._lock:
+            if key in self._results:
+                return True, self._results[key]
+            return False, None
+
     def clear(self) -> None:
         with self._lock:
             self._results.clear()
@@ -61,10 +68,17 @@ def cached(function: Callable[..., T]) -> Callable[..., T]:
     """`function(database, *args, **kwargs)` with its result kept per data version (see the module docstring)."""
     name = f"{function.__module__}.{function.__qualname__}"
 
+    def key_of(database: Database, args: tuple, kwargs: dict) -> tuple:
+        return (name, database.serial, database.data_version(), dt.date.today(), args, tuple(sorted(kwargs.items())))
+
     @functools.wraps(function)
     def call(database: Database, *args: Any, **kwargs: Any) -> T:
-        key = (name, database.serial, database.data_version(), dt.date.today(), args, tuple(sorted(kwargs.items())))
-        return RESULTS.get(key, lambda: function(database, *args, **kwargs))
+        return RESULTS.get(key_of(database, args, kwargs), lambda: function(database, *args, **kwargs))
+
+    def kept(database: Database, *args: Any, **kwargs: Any) -> T | None:
+        """The result this call would give when it is kept for the data as it is now, else None (nothing computed)."""
+        return RESULTS.kept(key_of(database, args, kwargs))[1]
 
     call.compute = function  # type: ignore[attr-defined]  # the same call, computed now (benchmarks)
+    call.kept = kept  # type: ignore[attr-defined]
     return call

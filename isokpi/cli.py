@@ -393,6 +393,7 @@ def _p_text(p_value: float) -> str:
 @command("scorecard")
 def _scorecard(args: argparse.Namespace) -> int:
     from isokpi import narrative, words
+    from isokpi.eta import eta_sentence
     from isokpi.kpis import STATUS_RULE, scorecard
 
     cards = scorecard(_open(args), _filters(args))
@@ -412,6 +413,9 @@ def _scorecard(args: argparse.Namespace) -> int:
                 f"target {fmt.short(s.target, s.kpi.unit):>7}  {texts['status']:9} {texts['variation']:16} "
                 f"{texts['assurance']}{trend}"
             )
+            when = eta_sentence(s)
+            if when:
+                print(f"    {when}")
     print(f"\n{STATUS_RULE}")
     return EXIT_OK
 

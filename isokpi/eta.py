@@ -16,7 +16,7 @@ from scipy import stats as scipy_stats
 from isokpi import format as fmt
 from isokpi.catalog import HIGHER
 from isokpi.kpis import Series, meets
-from isokpi.periods import MONTHS_PER, add_months, months_between, period_name
+from isokpi.periods import MONTHS_PER, add_months, months_between, period_label, period_name
 
 SIGNIFICANCE = 0.05  # a trend is real below this Mann-Kendall p-value
 LEVEL = 0.95  # the slope's interval
@@ -99,3 +99,28 @@ def eta_sentence(series: Series) -> str | None:
         f"{period_name(eta.period, grain)}; {spread}. A trend can change: this says where the line goes, not what "
         "will happen."
     )
+
+
+def eta_dict(series: Series) -> dict[str, object] | None:
+    """`scorecard --json`'s `eta` of a KPI and the review record's: None without a real trend (or a target met);
+    else whether the line moves towards the target, the period it reaches it and the interval's ends (YYYY-MM,
+    YYYY-Qn or YYYY; null beyond the horizon or never), the Sen slope per period, the Mann-Kendall p-value, the
+    target, and the sentence people read (eta_sentence)."""
+    eta = target_eta(series)
+    if eta is None:
+        return None
+    grain = series.grain
+
+    def label(day: dt.date | None) -> str | None:
+        return None if day is None else period_label(day, grain)
+
+    return {
+        "reaches": eta.reaches,
+        "period": label(eta.period),
+        "earliest": label(eta.earliest),
+        "latest": label(eta.latest),
+        "slope_per_period": eta.slope,
+        "p_value": eta.p_value,
+        "target": eta.target,
+        "sentence": eta_sentence(series),
+    }

@@ -577,6 +577,19 @@ def compute_all_series(database: Database, filters: Filters = Filters(), *, work
 _whole_histories = cached(compute_all_series)
 
 
+def whole_history(database: Database, kpi_id: str, filters: Filters = Filters()) -> Series:
+    """One KPI's series over its whole history, as all_series holds it: the series all_series keeps when this
+    process has it for the data as it is now (to the bit: what the pages drew), else this KPI alone, computed as
+    compute_all_series computes it (the same periods, targets and staff counts), without the other KPIs.
+    kpis_on_target_pct needs every other KPI, so it comes from all_series."""
+    filters = filters.statistics
+    kept = _whole_histories.kept(database, filters)
+    kpi = get_kpi(kpi_id)
+    if kept is not None or kpi.derived:
+        return (kept or _whole_histories(database, filters))[kpi.id]
+    return kpi_series(database, kpi.id, filters, context=context(database, filters, with_staff=uses_staff(kpi)))
+
+
 def _shown_from_start(database: Database, filters: Filters) -> dict[str, Series]:
     return {
         kpi_id: crop(series, filters.date_from)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from isokpi import stats, words
 from isokpi.catalog import HIGHER, Kpi
+from isokpi.eta import eta_dict
 from isokpi.format import clamp, difference, number, rounds_to_zero, short, unit_of, value, value_range
 from isokpi.kpis import AT_RISK, MIN_POINTS_FOR_LIMITS, OFF_TRACK, ON_TRACK, PillarCard, Series, meets, scorecard_dict
 from isokpi.periods import months_between, period_name
@@ -457,6 +458,7 @@ def scorecard_json(cards: list[PillarCard]) -> dict[str, object]:
         pillar["text"] = pillar_texts(card)
         for series, kpi in zip(card.series, pillar["kpis"], strict=True):
             kpi["text"] = kpi_texts(series)
+            kpi["eta"] = eta_dict(series)
     return document
 
 

@@ -30,6 +30,8 @@ PAGES: tuple[PageSpec, ...] = (
              "The eight leadership pillars at a glance: status against target, trend, and whether a change is real.", filters="all"),
     PageSpec("pages/pillar.py", "Dashboard", "Pillar", "Pillar", ":material/insights:", "pillar", VIEWER,
              "Every KPI of one pillar as a process-behaviour chart with limits, target, signals and notes.", filters="all"),
+    PageSpec("pages/sites.py", "Dashboard", "Sites", "Sites side by side", ":material/compare:", "sites", VIEWER,
+             "Every KPI per site at once, each site with its own limits and target, and which sites show signals.", filters="all"),
     PageSpec("pages/training.py", "Dashboard", "Training", "Training", ":material/school:", "training", VIEWER,
              "Hours per employee, mandatory completion, the training matrix and training effectiveness.", filters="all"),
     PageSpec("pages/findings.py", "Dashboard", "Findings", "Findings and corrective actions", ":material/fact_check:",

@@ -116,6 +116,11 @@ def p_words(p_value: float) -> str:
     return "p < 0.001" if p_value < 0.001 else f"p = {p_value:.2f}" if p_value >= 0.01 else f"p = {p_value:.3f}"
 
 
+def rho_text(rho: float) -> str:
+    """'+0.42', '−0.87': two decimals, signed, with a true minus sign as every number isokpi writes."""
+    return f"{rho:+.2f}".replace("-", "\u2212")
+
+
 def association_words(corr: Correlation, group: str) -> str:
     """One or two plain sentences: which way the ranks go, how sure, and what that cannot tell."""
     x_label, y_label = TRAINING_MEASURES[corr.x][0].lower(), OUTCOMES[corr.y][0].lower()
@@ -127,7 +132,7 @@ def association_words(corr: Correlation, group: str) -> str:
             )
         return f"The {group}s do not differ in {x_label} or in {y_label}, so there is nothing to rank."
     more, fewer = TENDENCIES[corr.y]
-    measured = f"Spearman's rho {corr.rho:+.2f}, {p_words(corr.p_value)}, n = {corr.n} {group}s"
+    measured = f"Spearman's rho {rho_text(corr.rho)}, {p_words(corr.p_value)}, n = {corr.n} {group}s"
     if corr.p_value < SIGNIFICANCE:
         first = (
             f"{group.capitalize()}s with higher {x_label} tend to have {more if corr.rho > 0 else fewer} ({measured})."
@@ -178,7 +183,7 @@ def outcome_figure(frame: pd.DataFrame, x: str, y: str, group: str) -> go.Figure
     )  # fmt: skip
     theme(
         figure,
-        title=f"{y_label} against {x_label.lower()}, per {group}",
+        title=scatter_title(x, y, group),
         x_title=f"{x_label} ({x_unit})",
         y_title=f"{y_label} ({y_unit})",
         height=420,
@@ -197,3 +202,86 @@ def outcomes_chart(database: Database, filters: Filters, group: str, x: str, y: 
 def window_words(filters: Filters) -> str:
     start, end = window(filters)
     return f"{start:%d %b %Y} to {end:%d %b %Y}"
+
+
+def scatter_title(x: str, y: str, group: str) -> str:
+    return f"{OUTCOMES[y][0]} against {TRAINING_MEASURES[x][0].lower()}, per {group}"
+
+
+def method_words(filters: Filters, group: str) -> str:
+    """How the scatter and its correlation are made, under it on the Training page and in the packs."""
+    return (
+        f"From {window_words(filters)}. One dot per {group}; {group}s with fewer than {MIN_STAFF} staff on record are "
+        f"pooled into one (grey). Spearman's rank correlation across {group}s."
+    )
+
+
+def correlation_rows(frame: pd.DataFrame) -> list[list[str]]:
+    """correlation_frame as people read it: training measure, outcome, rho, p and n (a dash where none)."""
+    return [
+        [
+            TRAINING_MEASURES[c.x][0],
+            OUTCOMES[c.y][0],
+            "–" if c.rho is None else rho_text(c.rho),
+            "–" if c.p_value is None else p_words(c.p_value),
+            str(c.n),
+        ]
+        for c in correlations(frame)
+    ]
+
+
+CORRELATION_COLUMNS = ["Training", "Outcome", "Spearman's rho", "p", "n"]
+# What the review packs show: the Training page's question in its own words, mandatory training against findings.
+PACK_GROUP, PACK_X, PACK_Y = "department", "mandatory_on_time_pct", "findings_per_100"
+
+
+def pack_outcomes(database: Database, filters: Filters) -> dict:
+    """Training against outcomes for the review packs, JSON-ready: the Training page's section for these filters
+    (per department, mandatory training on time against findings per 100 staff) with the very numbers and words
+    that page shows: the named dots, Spearman's rho, p and n, and what they do and do not show."""
+    group, x, y = PACK_GROUP, PACK_X, PACK_Y
+    frame = pooled(group_counts(database, filters, group), group)
+    correlation = spearman(frame, x, y)
+    shown = frame.dropna(subset=[x, y])
+    return {
+        "group": group,
+        "x": x,
+        "y": y,
+        "title": scatter_title(x, y, group),
+        "x_title": f"{TRAINING_MEASURES[x][0]} ({TRAINING_MEASURES[x][1]})",
+        "y_title": f"{OUTCOMES[y][0]} ({OUTCOMES[y][1]})",
+        "points": [
+            {
+                "group": str(row["group"]),
+                "pooled": int(row["pooled"]),
+                "staff": int(row["staff"]),
+                "x": float(row[x]),
+                "y": float(row[y]),
+            }
+            for _, row in shown.iterrows()
+        ],
+        "rho": correlation.rho,
+        "p_value": correlation.p_value,
+        "n": correlation.n,
+        "association": association_words(correlation, group),
+        "method": method_words(filters, group),
+        "caveat": caveat_words(correlation.n, group),
+        "correlations": correlation_rows(frame),
+    }
+
+
+def pack_figure(outcomes: dict, *, width: int | None = None) -> go.Figure | None:
+    """The packs' scatter, drawn from pack_outcomes() as the Training page draws its own (outcome_figure)."""
+    if not outcomes["points"]:
+        return None
+    x, y = outcomes["x"], outcomes["y"]
+    frame = pd.DataFrame(
+        [
+            {"group": p["group"], "pooled": p["pooled"], "staff": p["staff"], x: p["x"], y: p["y"]}
+            for p in outcomes["points"]
+        ]
+    )
+    figure = outcome_figure(frame, x, y, outcomes["group"])
+    if width:
+        figure.update_layout(width=width)
+    return figure

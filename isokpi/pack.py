@@ -190,6 +190,24 @@ def points_frame(kpi: dict) -> pd.DataFrame:
     )
 
 
+ETA_COLUMNS = ["KPI", "When will it hit target?"]
+NO_ETA = "No KPI with a real trend (Mann-Kendall p < 0.05) misses its target: there is no date to give."
+
+
+def eta_line(kpi: dict) -> str | None:
+    """A KPI's "when will it hit target?" sentence as its record holds it (eta.eta_sentence), or None."""
+    return (kpi.get("eta") or {}).get("sentence")
+
+
+def eta_rows(record: dict) -> list[list[str]] | None:
+    """Per KPI with a real trend that misses its target, in the scorecard's order: its name and the sentence.
+    None for a record frozen before records carried it."""
+    every = [record["series"][kpi["id"]] for pillar in record["scorecard"]["pillars"] for kpi in pillar["kpis"]]
+    if not all("eta" in kpi for kpi in every):
+        return None
+    return [[kpi["name"], eta_line(kpi)] for kpi in every if eta_line(kpi)]
+
+
 def changed_rows(comparison: dict) -> list[list[str]]:
     """KPI, previous, this review, change: the KPIs that got worse first, then those that improved."""
     changed = [row for row in comparison["kpis"] if row["change"] in ("improved", "worse")]

@@ -9,6 +9,7 @@ import re
 
 from isokpi.charts import PLOTLY_CONFIG, record_chart
 from isokpi.narrative import verdict_line
+from isokpi.outcomes_view import CORRELATION_COLUMNS, pack_figure
 from isokpi.pack import (
     ACTION_COLUMNS,
     SCORECARD_COLUMNS,
@@ -17,6 +18,7 @@ from isokpi.pack import (
     changed_rows,
     day_text,
     decisions,
+    eta_line,
     fact_value,
     period_text,
     recorded_text,
@@ -109,6 +111,7 @@ def html_page(record: dict, previous: dict | None = None) -> str:
         _html_scorecard(record),
         _html_completeness(record),
         *(_htmlsection_of(record, section) for section in record["sections"]),
+        _html_outcomes(record),
     ]
     if previous is not None:
         body.append(_html_comparison(compare(previous, record)))
@@ -237,7 +240,9 @@ def _html_chart(kpi: dict, div_id: str) -> str:
     figure = record_chart(kpi, height=320, width=CHART_WIDTH)
     config = PLOTLY_CONFIG | {"responsive": False}
     plot = figure.to_html(full_html=False, include_plotlyjs=False, config=config, div_id=div_id)
-    return f'<div class="chart">{plot}<p class="kpi-line">{html_text(verdict_line(kpi))}</p></div>'
+    when = eta_line(kpi)
+    eta = f'<p class="kpi-line eta">{html_text(when)}</p>' if when else ""
+    return f'<div class="chart">{plot}<p class="kpi-line">{html_text(verdict_line(kpi))}</p>{eta}</div>'
 
 
 def _html_comparison(comparison: dict) -> str:
@@ -263,4 +268,31 @@ def _html_actions(record: dict) -> str:
         '<section id="actions" class="long"><h2>Decisions and actions (9.3.3)</h2>'
         "<p>Improvement opportunities, changes to the system and resource needs, with those carried from earlier "
         f"reviews.</p>{body}</section>"
+    )
+
+
+def _html_outcomes(record: dict) -> str:
+    """Training against outcomes (the Training page's section): the named scatter, Spearman's rho, p and n, and
+    what they do not show. Nothing for a record frozen before the packs carried it."""
+    outcomes = record.get("outcomes")
+    if outcomes is None:
+        return ""
+    figure = pack_figure(outcomes, width=CHART_WIDTH + 160)
+    plot = (
+        figure.to_html(
+            full_html=False,
+            include_plotlyjs=False,
+            config=PLOTLY_CONFIG | {"responsive": False},
+            div_id="chart-outcomes",
+        )
+        if figure is not None
+        else f"<p>No {html_text(outcomes['group'])} has both values in the period.</p>"
+    )
+    return (
+        '<section id="outcomes"><h2>Training against outcomes</h2>'
+        f'<p class="summary">{html_text(outcomes["association"])}</p>'
+        f'<div class="chart">{plot}</div>'
+        f'<p class="kpi-line">{html_text(outcomes["method"])} {html_text(outcomes["caveat"])}</p>'
+        + _html_table(CORRELATION_COLUMNS, outcomes["correlations"])
+        + "</section>"
     )

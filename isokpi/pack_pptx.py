@@ -11,11 +11,14 @@ import math
 
 from isokpi import charts, stats
 from isokpi.narrative import record_pillar_texts, verdict_line
+from isokpi.outcomes_view import CORRELATION_COLUMNS as OUTCOME_COLUMNS
 from isokpi.pack import (
     ACTION_COLUMNS,
     CHART_KEY,
+    ETA_COLUMNS,
     LOWER,
     MEAN,
+    NO_ETA,
     SCORECARD_COLUMNS,
     SUMMARY_COLUMNS,
     TARGET,
@@ -26,6 +29,7 @@ from isokpi.pack import (
     chart_series,
     day_text,
     decisions,
+    eta_rows,
     fact_value,
     period_text,
     pillar_kpis,
@@ -41,6 +45,7 @@ from isokpi.review import compare
 from isokpi.safety import export_text
 
 ACTIONS_PER_SLIDE = 12
+ETA_PER_SLIDE = 6  # sentences of three lines or so at 10 pt
 
 
 def pptx_bytes(record: dict, previous: dict | None = None) -> bytes:
@@ -57,7 +62,9 @@ def pptx_bytes(record: dict, previous: dict | None = None) -> bytes:
     _scorecard_slide(deck, record)
     for pillar in record["scorecard"]["pillars"]:
         _pillar_slide(deck, record, pillar)
+    _eta_slide(deck, record)
     _findings_slide(deck, record)
+    _outcomes_slide(deck, record)
     _inputs_slide(deck, record)
     _texts_slide(deck, record)
     if previous is not None:
@@ -335,6 +342,68 @@ def _findings_slide(deck, record: dict) -> None:
         chart.has_legend = True
         chart.legend.position = XL_LEGEND_POSITION.BOTTOM
         chart.legend.include_in_layout = False
+
+
+def _eta_slide(deck, record: dict) -> None:
+    """When will we hit target? Each KPI with a real trend that misses its target, in the sentence of its chart."""
+    rows = eta_rows(record)
+    if rows is None:  # a record frozen before records carried it
+        return
+    subtitle = "Where the Sen line of each real trend meets the target."
+    if not rows:
+        _textbox(_slide(deck, "When will we hit target?", subtitle), [NO_ETA], 0.5, 1.6, 12.3, 0.6, size=14)
+        return
+    pages = math.ceil(len(rows) / ETA_PER_SLIDE)
+    for page in range(pages):
+        title = "When will we hit target?" + (f" ({page + 1} of {pages})" if pages > 1 else "")
+        chunk = rows[page * ETA_PER_SLIDE : (page + 1) * ETA_PER_SLIDE]
+        _table(_slide(deck, title, subtitle), ETA_COLUMNS, chunk, 0.5, 1.6, 12.3, size=10, widths=[0.22, 0.78])
+
+
+def _outcomes_slide(deck, record: dict) -> None:
+    """Training against outcomes (the Training page's section): the departments as a native scatter, each dot
+    labelled with its name (smaller ones pooled, grey), with Spearman's rho, p and n and what they do not show."""
+    outcomes = record.get("outcomes")
+    if outcomes is None:  # a record frozen before the packs carried it
+        return
+    from pptx.chart.data import XyChartData
+    from pptx.enum.chart import XL_CHART_TYPE, XL_LABEL_POSITION, XL_MARKER_STYLE
+    from pptx.util import Pt
+
+    slide = _slide(deck, "Training against outcomes", outcomes["association"])
+    _textbox(slide, [outcomes["method"], outcomes["caveat"]], 8.6, 1.6, 4.3, 2.6, size=11)
+    _table(slide, OUTCOME_COLUMNS, outcomes["correlations"], 8.6, 4.3, 4.3, size=8)
+    if not outcomes["points"]:
+        _textbox(slide, [f"No {outcomes['group']} has both values in the period."], 0.5, 1.6, 7.8, 0.5, size=14)
+        return
+    data = XyChartData()
+    dots = data.add_series(outcomes["title"])
+    for point in outcomes["points"]:
+        dots.add_data_point(point["x"], point["y"])
+    frame = slide.shapes.add_chart(
+        XL_CHART_TYPE.XY_SCATTER, _inches(0.5), _inches(1.6), _inches(7.9), _inches(5.5), data
+    )
+    frame.name = "chart training against outcomes"
+    chart = frame.chart
+    chart.has_title = True
+    chart.chart_title.text_frame.text = export_text(outcomes["title"])
+    chart.has_legend = False
+    chart.font.size = Pt(9)
+    for axis, title in ((chart.category_axis, outcomes["x_title"]), (chart.value_axis, outcomes["y_title"])):
+        axis.has_title = True
+        axis.axis_title.text_frame.text = export_text(title)
+    series = chart.plots[0].series[0]
+    series.format.line.fill.background()  # dots, no line between them
+    for index, point in enumerate(outcomes["points"]):
+        colour = charts.NEUTRAL if point["pooled"] > 1 else charts.GOOD
+        dot = series.points[index]
+        dot.marker.style = XL_MARKER_STYLE.CIRCLE
+        dot.marker.size = 9
+        dot.marker.format.fill.solid()
+        dot.marker.format.fill.fore_color.rgb = _rgb(colour)
+        dot.marker.format.line.color.rgb = _rgb(colour)
+        dot.data_label.text_frame.text = export_text(point["group"])
+        dot.data_label.position = XL_LABEL_POSITION.ABOVE
 
 
 def _inputs_slide(deck, record: dict) -> None:

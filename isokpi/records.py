@@ -22,12 +22,13 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
+from isokpi import format as fmt
 from isokpi import stats
 from isokpi.catalog import Kpi, get_kpi
 from isokpi.datasets import DATASETS
 from isokpi.db import Database, bound
 from isokpi.errors import InputError, IsokpiError
-from isokpi.kpis import Filters, Point, all_series, kpi_params, meets
+from isokpi.kpis import Filters, Point, all_series, kpi_params, meets, whole_history
 from isokpi.periods import period_label, period_name, period_start
 from isokpi.sql import load_sql
 
@@ -181,8 +182,9 @@ def drill(database: Database, kpi_id: str, period: dt.date, filters: Filters) ->
     grain = filters.grain
     if period_start(period, grain) != period:
         raise InputError(f"{period} does not start a {grain}")
-    # The series the pages and the scorecard show (kept per data version), so the value is the chart's to the bit.
-    series = all_series(database, filters.statistics)[kpi.id]
+    # The series the pages and the scorecard show (all_series's when this process keeps it, so the value is the
+    # chart's to the bit; else only this KPI's, computed as all_series computes it: the CLI's fresh process).
+    series = whole_history(database, kpi.id, filters)
     point = next((p for p in series.points if p.period == period), None)
     if point is None:
         raise InputError(_no_point(kpi, series, period, grain))
@@ -313,6 +315,22 @@ def _on_target_drill(database: Database, kpi: Kpi, point: Point, filters: Filter
             f"the KPIs behind {kpi.id} in {drilled.label} give {again}, not the chart's {point.value}; please report this"
         )
     return replace(drilled, records=records)
+
+
+def frozen_words(drilled: Drill, frozen: float | None) -> str:
+    """What a closed review's point presented against what its records give from today's data."""
+    presented = fmt.value(frozen, drilled.kpi.unit)
+    same = (frozen is None and drilled.value is None) or (
+        frozen is not None
+        and drilled.value is not None
+        and math.isclose(frozen, drilled.value, rel_tol=1e-9, abs_tol=1e-9)
+    )
+    if same:
+        return f"The closed review presented {presented}; today's data gives the same, and these are its records."
+    return (
+        f"The closed review presented {presented}; data loaded or changed since gives "
+        f"{fmt.value(drilled.value, drilled.kpi.unit)}, and these records are today's."
+    )
 
 
 # What in_numerator means, by rule, in the "counted as" column of the pages' table and its CSV.

@@ -319,6 +319,7 @@ def build_record(database: Database, review: dict, data: dict | None = None) -> 
         "scorecard": data["scorecard"],
         "series": data["series"],
         "sections": sections,
+        "outcomes": data.get("outcomes"),  # training against outcomes (outcomes_view.pack_outcomes)
         "completeness": completeness(sections),
         "actions": outputs,
     }

@@ -17,8 +17,10 @@ from isokpi import stats, words
 from isokpi.catalog import KPI_BY_ID, KPIS
 from isokpi.datasets import STAKEHOLDERS
 from isokpi.db import Database
+from isokpi.eta import eta_dict
 from isokpi.kpis import MIN_POINTS_FOR_LIMITS, Filters, Series, scorecard, series_dict
 from isokpi.narrative import kpi_texts, record_texts, scorecard_json
+from isokpi.outcomes_view import pack_outcomes
 from isokpi.periods import period_label
 from isokpi.pillars import PILLAR_NAMES
 from isokpi.views import view_rows
@@ -105,6 +107,7 @@ def evidence(database: Database, period_from: dt.date, period_to: dt.date) -> di
             "series": {kpi.id: series[kpi.id] for kpi in KPIS},
             "scorecard": scorecard_json(cards),
             "facts": dataclasses.asdict(period_facts(database, filters)),
+            "outcomes": pack_outcomes(database, filters),
         }
     )
 
@@ -122,6 +125,7 @@ def kpi_summary(series: Series) -> dict:
         "on_target": series.on_target(),
         "status": series.status,
         "text": kpi_texts(series),
+        "eta": eta_dict(series),  # when will it hit target (None without a real trend)
     }
 
 

@@ -18,6 +18,7 @@ from isokpi.charts import BAD, GOOD, LIMIT, NEUTRAL, TARGET, period_axis, theme
 from isokpi.db import Database
 from isokpi.kpis import Filters, Series
 from isokpi.periods import period_name
+from isokpi.pillars import PILLAR_IDS, PILLAR_NAMES
 from isokpi.queries import filter_options
 from isokpi.safety import plotly_text
 
@@ -56,14 +57,16 @@ def cell(series: Series) -> str:
     return f"{fmt.short(latest.value, series.kpi.unit)}: {words.variation(series.variation)}{marks}"
 
 
-def comparison(database: Database, filters: Filters, pillar: str) -> Comparison:
-    """The pillar's KPIs for each site compared (at most MAX_SITES)."""
+def comparison(database: Database, filters: Filters, pillar: str | None) -> Comparison:
+    """The pillar's KPIs (pillar None: every KPI of the catalog, by pillar) for each site compared (at most
+    MAX_SITES)."""
     every = sites_compared(database, filters)
     sites = every[:MAX_SITES]
     by_site = {site: site_series(database, filters, site) for site in sites}
     rows, long = [], []
-    for kpi in kpis_of_pillar(pillar):
-        rows.append({"KPI": kpi.name, **{site: cell(by_site[site][kpi.id]) for site in sites}})
+    for kpi in kpis_of_pillar(pillar) if pillar else [k for p in PILLAR_IDS for k in kpis_of_pillar(p)]:
+        named = {"KPI": kpi.name} if pillar else {"Pillar": PILLAR_NAMES[kpi.pillar], "KPI": kpi.name}
+        rows.append({**named, **{site: cell(by_site[site][kpi.id]) for site in sites}})
         for site in sites:
             series = by_site[site][kpi.id]
             long.append(
@@ -122,3 +125,25 @@ def small_multiples(compared: Comparison, kpi_id: str) -> go.Figure:
     theme(figure, title=title, y_title=kpi.unit if kpi else "", height=340, wrap=None)
     figure.update_layout(hovermode="closest")
     return period_axis(figure, compared.series[sites[0]][kpi_id].grain) if sites else figure
+
+
+def signalling_sites(compared: Comparison, kpi_id: str) -> list[str]:
+    """The sites whose series of `kpi_id` carries a special cause (improving or concerning), by name."""
+    return [
+        site
+        for site in compared.sites
+        if any(p.special_cause in (stats.IMPROVEMENT, stats.CONCERN) for p in compared.series[site][kpi_id].points)
+    ]
+
+
+def has_data(compared: Comparison, kpi_id: str) -> bool:
+    """Whether any site has a value of `kpi_id` to draw."""
+    return any(compared.series[site][kpi_id].latest is not None for site in compared.sites)
+
+
+def every_kpi(database: Database, filters: Filters) -> tuple[Comparison, dict[str, go.Figure]]:
+    """The Sites page: every KPI compared across the sites, with the small multiples of each KPI any site has a
+    value of, built together so that a page keeps both (two dozen figures cost more than the series behind them)."""
+    compared = comparison(database, filters, None)
+    kpi_ids = compared.series[compared.sites[0]] if compared.sites else {}
+    return compared, {kpi_id: small_multiples(compared, kpi_id) for kpi_id in kpi_ids if has_data(compared, kpi_id)}

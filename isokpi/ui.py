@@ -8,6 +8,7 @@ the database, the user, the role check and the filters all come from here.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import ipaddress
 import os
@@ -26,7 +27,7 @@ from isokpi.errors import IsokpiError
 from isokpi.kpis import Filters
 from isokpi.navigation import page_of
 from isokpi.opening import open_database
-from isokpi.periods import period_start
+from isokpi.periods import period_name, period_start
 from isokpi.queries import dataset_summaries, filter_options
 from isokpi.safety import plain, spreadsheet_cell
 from isokpi.views import Chart
@@ -285,6 +286,49 @@ KEPT = {"bind": "query-params", "persist_state": "session"}  # a filter's choice
 _FRAME = threading.local()  # the filters app.py drew for the page it is running
 
 
+FILTER_KEYS = ("from", "to", "site", "department", "standard", "period")  # the filters' keys, in the URL too
+_LINKED, _DRAWN = "linked-filters", "filters-drawn"  # session keys: a link's filters kept; filters drawn once
+
+
+def keep_linked_filters() -> None:
+    """At the very start of the frame's run (app.py), before anything slow: the filters a link brings in its URL,
+    kept in the session until the filters are first drawn. A run cut short before it drew them (the user clicked a
+    menu link while the first run was still opening the database) would otherwise lose them: the widgets that
+    read them from the URL never ran, and the next page's address has none."""
+    if st.session_state.get(_DRAWN):
+        return
+    linked = {key: st.query_params.get_all(key) for key in FILTER_KEYS if key in st.query_params}
+    if linked:
+        st.session_state[_LINKED] = {**st.session_state.get(_LINKED, {}), **linked}
+
+
+def _restore_linked_filters(options: dict[str, list]) -> None:
+    """Before the filters are first drawn: a kept link's filters as their widgets' values (their widgets read the
+    address only as it was when this run began), unless the address or the session has a value of its own. What
+    the widgets would refuse (a date that is not one, a site not in the data) is left out, as they leave it out."""
+    if st.session_state.get(_DRAWN):
+        return
+    for key, values in st.session_state.pop(_LINKED, {}).items():
+        if key in st.query_params or key in st.session_state:
+            continue
+        value = _linked_value(key, values, options)
+        if value is not None:
+            st.session_state[key] = value
+
+
+def _linked_value(key: str, values: list[str], options: dict[str, list]) -> object:
+    if key in ("from", "to"):
+        try:
+            day = dt.date.fromisoformat(values[0])
+        except (IndexError, ValueError):
+            return None
+        return day if day >= EARLIEST else None
+    if key == "period":
+        return next((grain for grain, label in GRAIN_LABELS.items() if values and values[0] in (grain, label)), None)
+    known = options[{"site": "sites", "department": "departments", "standard": "standards"}[key]]
+    return [value for value in values if value in known] or None
+
+
 def frame_filters(db: Database, *, standards: bool = True) -> None:
     """Draw the filters in the app's frame (app.py), before it runs a page that has them: widgets of the frame are
     the same on every page, so the choices follow the user from page to page (a page's own widgets, and their
@@ -309,6 +353,7 @@ def _draw_filters(db: Database, *, standards: bool, grain: bool) -> Filters:
     query string, so a link opens the same view and a reload keeps it, and in the session (persist_state), so it
     is still there after a page without filters."""
     options = cached(filter_options)(db)
+    _restore_linked_filters(options)
     with st.sidebar:
         st.subheader("Filters", anchor=False)
         # Without min_value Streamlit stops ten years back, and drops an older ?from= from a link.
@@ -336,6 +381,7 @@ def _draw_filters(db: Database, *, standards: bool, grain: bool) -> Filters:
             if grain
             else "month"
         )
+    st.session_state[_DRAWN] = True
     date_from = date_from if isinstance(date_from, dt.date) else None
     date_to = date_to if isinstance(date_to, dt.date) else None
     if date_from and date_to and date_from > date_to:
@@ -398,15 +444,19 @@ def view_chart(
     caption: str = "",
     data: pd.DataFrame | None = None,
     drill: tuple[Database, Filters] | None = None,
+    points: tuple[str, list[dt.date]] | None = None,
 ) -> bool:
     """A page's chart (a views.Chart) with its data's download (`data`, else the chart's frame) and `caption` below,
     or, when there is nothing to draw, `empty`: what would fill it. A KPI's chart (view.series) given `drill`, the
-    database and the filters, opens the records behind a clicked point. True when drawn."""
+    database and the filters, opens the records behind a clicked point; so does another chart of one KPI's points
+    given `points`, that KPI's id and the periods it has a point in. True when drawn."""
     if view.figure is None:
         empty_state(empty)
         return False
     frame = view.frame if data is None else data
-    if drill is not None and view.series is not None:
+    if drill is not None and points is not None:
+        drill_chart(drill[0], points[0], points[1], view.figure, frame, drill[1], name=name, key=key)
+    elif drill is not None and view.series is not None:
         kpi_chart(drill[0], view.series, view.figure, frame, drill[1], name=name, key=key)
     else:
         chart(view.figure, frame, name=name, key=key)
@@ -434,15 +484,67 @@ def download(label: str, data, *, file_name: str, key: str | None, mime: str = "
 
 
 def kpi_chart(db: Database, series, figure, data: pd.DataFrame, filters: Filters, *, name: str, key: str) -> None:
-    """A KPI's chart (as chart()) whose points open the records behind them below it: a click selects a point's
-    period, a double click clears it."""
-    event = st.plotly_chart(sanitise(figure), config=PLOTLY_CONFIG, key=key, on_select="rerun", selection_mode="points")
+    """A KPI's chart (as chart()) whose points open the records behind them below it (drill_chart)."""
+    periods = [point.period for point in series.shown if point.value is not None]
+    drill_chart(db, series.kpi.id, periods, figure, data, filters, name=name, key=key)
+
+
+def drill_chart(
+    db: Database,
+    kpi_id: str,
+    periods: list[dt.date],
+    figure,
+    data: pd.DataFrame,
+    filters: Filters,
+    *,
+    name: str,
+    key: str,
+    frozen: dict[dt.date, float | None] | None = None,
+) -> None:
+    """A chart of `kpi_id`'s points (as chart()) that opens the records behind a point below it, with `filters`:
+    a click selects a point's period (a double click clears it), and, without a mouse, the period picked in the
+    form under the chart and "Show records". `frozen` holds the values a closed review presented, per period."""
+    st.plotly_chart(
+        sanitise(figure),
+        config=PLOTLY_CONFIG,
+        key=key,
+        on_select=functools.partial(_opened_by_click, key, filters.grain),
+        selection_mode="points",
+    )
     chart_data(data, name=name, key=key)
-    period = selected_period(event, series.grain)
+    if periods:
+        with st.form(key=f"{key}-keys", border=False, enter_to_submit=False):
+            left, right = st.columns([2, 1], vertical_alignment="bottom")
+            left.selectbox(
+                "Records of the period",
+                list(reversed(periods)),
+                format_func=lambda day: period_name(day, filters.grain),
+                key=f"{key}-period",
+            )
+            right.form_submit_button(
+                "Show records", icon=":material/table_rows:", on_click=_opened_by_keys, args=(key,)
+            )
+    period = st.session_state.get(f"{key}-open")
+    if period is not None and period_start(period, filters.grain) != period:
+        period = None  # opened at another grain (the Period filter changed since): not a point of this chart
     if period is None:
-        st.caption("Click a point to see the records behind it.")
+        st.caption(DRILL_HINT)
         return
-    records_panel(db, series.kpi.id, period, filters, key=f"records-{key}")
+    records_panel(db, kpi_id, period, filters, key=f"records-{key}", frozen=(frozen or {}).get(period, _NOT_FROZEN))
+
+
+DRILL_HINT = "Click a point, or pick its period above and press Show records, to see the records behind it."
+_NOT_FROZEN = object()
+
+
+def _opened_by_click(key: str, grain: str) -> None:
+    """A click on the chart keyed `key` (its selection event in the session): open that point's records."""
+    st.session_state[f"{key}-open"] = selected_period(st.session_state.get(key), grain)
+
+
+def _opened_by_keys(key: str) -> None:
+    """ "Show records" under the chart keyed `key`: open the records of the period its form holds."""
+    st.session_state[f"{key}-open"] = st.session_state.get(f"{key}-period")
 
 
 def selected_period(event, grain: str) -> dt.date | None:
@@ -456,8 +558,11 @@ def selected_period(event, grain: str) -> dt.date | None:
     return None
 
 
-def records_panel(db: Database, kpi_id: str, period: dt.date, filters: Filters, *, key: str) -> None:
-    """The records behind one point: what they add up to, the table (sortable by its headers) and its CSV."""
+def records_panel(
+    db: Database, kpi_id: str, period: dt.date, filters: Filters, *, key: str, frozen: object = _NOT_FROZEN
+) -> None:
+    """The records behind one point: what they add up to, the table (sortable by its headers) and its CSV. With
+    `frozen` (the value a closed review presented), the panel says so, and says when today's data gives another."""
     try:
         drilled = cached(records.drill)(db, kpi_id, period, filters)
     except IsokpiError as error:
@@ -468,6 +573,8 @@ def records_panel(db: Database, kpi_id: str, period: dt.date, filters: Filters, 
         st.markdown(
             f"**Records behind {plain(kpi.name)}, {drilled.name}: {plain(fmt.value(drilled.value, kpi.unit))}**"
         )
+        if frozen is not _NOT_FROZEN:
+            st.caption(plain(records.frozen_words(drilled, frozen)))
         if drilled.withheld or drilled.value is None:
             reason = f"{drilled.withheld}: not shown, to keep answers anonymous" if drilled.withheld else "no value"
             st.info(f"No records: {reason}.", icon=":material/visibility_off:")

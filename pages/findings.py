@@ -76,13 +76,16 @@ ui.view_chart(severity, empty=empty, name="findings-by-severity", key="severity"
 # --- repeat findings ---------------------------------------------------------------------------------------------
 st.subheader("Repeat findings", anchor=False)
 repeats = ui.cached(fv.repeats_chart)(db, filters)
+rated = repeats.frame[repeats.frame["ncs"] > 0]  # the periods with a repeat rate: a point of its KPI each
+empty = "No nonconformities were raised in these periods: widen the date range."
+caption = (
+    "A repeat: a nonconformity that names an earlier one (repeat_of), or follows one on the same clause of the "
+    "same standard at the same site within 12 months."
+)
+points = ("repeat_finding_rate_pct", [period.date() for period in rated["period"]])
+drill = (db, filters)
 if ui.view_chart(
-    repeats,
-    empty="No nonconformities were raised in these periods: widen the date range.",
-    name="repeat-findings",
-    key="repeats",
-    caption="A repeat: a nonconformity that names an earlier one (repeat_of), or follows one on the same clause of the "
-    "same standard at the same site within 12 months.",
+    repeats, empty=empty, name="repeat-findings", key="repeats", caption=caption, drill=drill, points=points
 ):
     pairs = ui.cached(fv.repeat_pairs)(db, filters)
     if not pairs.empty:

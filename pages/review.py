@@ -140,7 +140,7 @@ def inputs_step(record: dict, current: dict, editable: bool) -> None:
         st.caption("Not written yet.")
     if not section["text_only"]:
         st.markdown(f"**{plain(section['summary'])}**")
-    section_evidence(section, current["review_id"])
+    section_evidence(section, current)
 
 
 def text_form(key: str, current: dict) -> None:
@@ -161,8 +161,10 @@ def text_form(key: str, current: dict) -> None:
             st.rerun()
 
 
-def section_evidence(section: dict, review_id: int) -> None:
-    """The facts, tables and charts of one input; charts three to a row when there are more than four."""
+def section_evidence(section: dict, current: dict) -> None:
+    """The facts, tables and charts of one input; charts three to a row when there are more than four. A chart's
+    points open their records for the review's period (a closed review's say what it presented)."""
+    review_id, filters = current["review_id"], inputs.review_filters(current["period_from"], current["period_to"])
     if section["facts"]:
         columns = st.columns(min(len(section["facts"]), 6))
         for index, fact in enumerate(section["facts"]):
@@ -182,9 +184,12 @@ def section_evidence(section: dict, review_id: int) -> None:
                 st.markdown(f"**{plain(kpi['name'])}**")
                 st.caption(narrative.verdict_line(kpi))
                 continue
-            ui.chart(
-                charts.record_chart(kpi, height=280), pack.points_frame(kpi),
+            shown = {dt.date.fromisoformat(p["start"]): p["value"] for p in kpi["points"] if not p.get("suppressed")}
+            ui.drill_chart(
+                db, kpi["id"], [day for day, value in shown.items() if value is not None],
+                charts.record_chart(kpi, height=280), pack.points_frame(kpi), filters,
                 name=f"review-{review_id}-{kpi['id']}", key=f"chart-{section['key']}-{kpi['id']}",
+                frozen=shown if current["status"] == "closed" else None,
             )  # fmt: skip
             st.caption(narrative.verdict_line(kpi))
 

@@ -110,8 +110,5 @@ empty = f"No {group} has both values for these filters: widen the date range or 
 if ui.view_chart(outcomes, empty=empty, name=f"training-outcomes-by-{group}", key="outcomes"):
     correlation = ov.spearman(outcomes.frame, x, y)
     st.markdown(plain(ov.association_words(correlation, group)))
-    st.caption(
-        f"From {ov.window_words(filters)}. One dot per {group}; {group}s with fewer than {ov.MIN_STAFF} staff on record are "
-        f"pooled into one (grey). Spearman's rank correlation across {group}s. {ov.caveat_words(correlation.n, group)}"
-    )
+    st.caption(f"{ov.method_words(filters, group)} {ov.caveat_words(correlation.n, group)}")
     st.dataframe(ov.correlation_frame(outcomes.frame), hide_index=True, key="outcomes-correlations")

@@ -9,11 +9,12 @@ import html
 import io
 import re
 import shutil
+import subprocess
 
 import pytest
 from pptx import Presentation
 
-from isokpi import narrative, review, words
+from isokpi import narrative, pack, pack_pdf, review, words
 from isokpi.auth import QUALITY_LEAD, User
 from isokpi.db import resolve_target
 from isokpi.kpis import Filters, scorecard
@@ -24,7 +25,8 @@ from isokpi.periods import add_months, period_start
 from isokpi.pillars import PILLAR_IDS
 from isokpi.review_inputs import SECTION_KEYS
 
-from .apptest import app_page
+from .apptest import app_page, as_read
+from .test_records_page import selected
 
 LEAD = User("lead@example.com", "Lead", QUALITY_LEAD)
 BADGE = re.compile(r"badge\[:material/[a-z_]+: ([^\]]+)\]")
@@ -157,3 +159,57 @@ def test_the_words_table_covers_every_verdict():
     assert set(words.STATUS) == {"on_track", "at_risk", "off_track"}
     assert words.variation(None) == "No verdict yet" and words.variation("concern", has_value=False) == "No data"
     assert words.assurance("pass", has_target=False) == "No target"
+
+
+def test_the_records_panel_reads_each_kpis_latest_value_as_every_page_does(app, period):
+    date_from, date_to = period
+    query = {"from": date_from.isoformat(), "to": date_to.isoformat()}
+    filters = Filters(date_from=date_from, date_to=date_to)
+    database = open_database()
+    kpis, _ = expected_texts(database, filters)
+    checked = 0
+    for card in scorecard(database, filters):
+        page = app_page("pillar")
+        for key, value in {**query, "pillar": card.id}.items():
+            page.query_params[key] = value
+        page.run()
+        assert not page.exception, page.exception
+        charts = {c.key for c in page.get("plotly_chart")}
+        drawn = [s for s in card.series if f"chart-{s.kpi.id}" in charts and s.latest is not None]
+        for series in drawn:  # each chart's latest settled point, clicked: its panel stays open beside the others
+            page = selected(page, f"chart-{series.kpi.id}", series.latest.period.isoformat())
+            assert not page.exception, page.exception
+        panels = {b.key: b for b in page.container if (b.key or "").startswith("records-chart-")}
+        for series in drawn:
+            heading = as_read(panels[f"records-chart-{series.kpi.id}"].markdown[0].value)
+            value = kpis[series.kpi.id]["value"]
+            assert heading.endswith(f": {value}**") and series.kpi.name in heading, (series.kpi.id, heading, value)
+            checked += 1
+    assert checked >= 15
+
+
+def test_the_pdf_pack_reads_as_the_html_pack(app, period, tmp_path):
+    # The PDF is the HTML page printed: each KPI's verdict line and the executive summary's words in its text.
+    if not shutil.which("pdftotext") or pack_pdf.chromium() is None:
+        pytest.skip("the PDF needs Debian chromium and poppler-utils (apt-get install chromium poppler-utils)")
+    date_from, date_to = period
+    database = open_database()
+    kpis, pillars = expected_texts(database, Filters(date_from=date_from, date_to=date_to))
+    review_id = review.create_review(database, LEAD, review_date=date_to, period_from=date_from, period_to=date_to)
+    record = review.review_record(database, review_id)
+    path = tmp_path / "pack.pdf"
+    path.write_bytes(pack_pdf.pdf_bytes(record))
+    # In the order Chromium wrote it (-raw): a table's cells one after the other, as the HTML has them.
+    text = " ".join(
+        subprocess.run(["pdftotext", "-raw", str(path), "-"], capture_output=True, text=True, check=True).stdout.split()
+    )
+    in_sections = {kpi["id"] for section in record["sections"] for kpi in section["kpis"] if kpi["latest"] is not None}
+    assert len(in_sections) >= 15
+    for kpi_id in in_sections:
+        line = narrative.verdict_line(record["series"][kpi_id])
+        assert kpis[kpi_id]["value"] in line and " ".join(line.split()) in text, (kpi_id, line)
+    summary = pack.summary_rows(record)
+    assert [row[1] for row in summary] == [pillars[p["id"]]["status"] for p in record["scorecard"]["pillars"]]
+    for row in summary:
+        for cell in row:
+            assert " ".join(cell.split()) in text, cell

@@ -64,7 +64,7 @@ def test_small_departments_are_pooled_and_the_correlation_is_scipys(db, write):
     words = outcomes.association_words(correlation, "department")
     assert words.startswith(
         "Departments with higher mandatory training on time tend to have fewer findings per 100 staff "
-        "(Spearman's rho -0.87, p = 0.02, n = 6 departments)."
+        "(Spearman's rho −0.87, p = 0.02, n = 6 departments)."
     )
     assert "not a cause" in outcomes.caveat_words(6, "department")
     # No repeats can be seen without a year of findings before: no repeat rate, so no correlation with it.
@@ -102,7 +102,7 @@ def test_the_training_page_shows_training_against_outcomes(tmp_path, write, use_
     words = [as_read(m.value) for m in at.markdown if "Spearman" in m.value]
     assert words == [
         "Departments with higher mandatory training on time tend to have fewer findings per 100 staff "
-        "(Spearman's rho -0.87, p = 0.02, n = 6 departments)."
+        "(Spearman's rho −0.87, p = 0.02, n = 6 departments)."
     ]
     caption = next(as_read(c.value) for c in at.caption if "One dot per department" in c.value)
     assert caption.startswith("From 01 Jan 2025 to 30 Jun 2025.") and "not a cause" in caption

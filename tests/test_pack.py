@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import math
 import re
 import shutil
 import subprocess
@@ -126,7 +127,9 @@ def test_pptx_holds_the_expected_slides(demo):
         "Executive summary",
         "Pillar scorecard",
         *[f"{name}: {pillars[name]}" for name in PILLAR_TITLES],
+        *eta_titles(second),
         "Findings and audits",
+        "Training against outcomes",
         "ISO 9001 9.3.2 inputs",
         "Issues, risks and opportunities",
         "Compared with the previous review",
@@ -139,6 +142,13 @@ def test_pptx_holds_the_expected_slides(demo):
         "<b>Hire</b> an auditor",
         "Add supplier audits",
     ]
+
+
+def eta_titles(record: dict) -> list[str]:
+    """The "When will we hit target?" slides: one per ETA_PER_SLIDE KPIs with a date to give, one when none."""
+    pages = max(1, math.ceil(len(pack.eta_rows(record)) / pack_pptx.ETA_PER_SLIDE))
+    title = "When will we hit target?"
+    return [title] if pages == 1 else [f"{title} ({n} of {pages})" for n in range(1, pages + 1)]
 
 
 def chart_shapes(slide) -> dict:
@@ -298,7 +308,7 @@ def test_html_has_every_input_embeds_plotly_once_and_fetches_nothing(demo):
     assert ours.count("<script>") - ours.count("Plotly.newPlot") == 1  # the bundle's tag, then one per chart
     assert page.count('class="plotly-graph-div"') == sum(
         1 for s in second["sections"] for k in s["kpis"] if k["latest"] is not None and k["points"]
-    )
+    ) + bool(second["outcomes"]["points"])  # and training against outcomes
     assert "@media print" in page and "@page" in page
     assert 'id="comparison"' in page and 'id="actions"' in page
 
@@ -321,7 +331,7 @@ def test_html_charts_are_the_same_process_behaviour_charts_with_special_causes_c
     drawn = [
         (s["key"], k["id"]) for s in second["sections"] for k in s["kpis"] if k["latest"] is not None and k["points"]
     ]
-    assert sorted(traces) == sorted(f"chart-{key}-{kpi_id}" for key, kpi_id in drawn)
+    assert sorted(traces) == sorted([*(f"chart-{key}-{kpi_id}" for key, kpi_id in drawn), "chart-outcomes"])
     for key, kpi_id in drawn:
         lines = {trace["name"]: trace for trace in traces[f"chart-{key}-{kpi_id}"]}
         series = engine[kpi_id]

@@ -10,7 +10,7 @@ from collections import Counter
 
 import pytest
 
-from isokpi import records, stats
+from isokpi import cache, kpis, records, stats
 from isokpi.catalog import KPIS
 from isokpi.db import resolve_target
 from isokpi.errors import InputError
@@ -237,3 +237,22 @@ def test_filters_narrow_the_records_on_the_demo(demo):
     assert {r["finding_id"] for r in leeds.records} == {
         r["finding_id"] for r in everywhere.records if r["site"] == "Leeds"
     }
+
+
+def test_a_point_computes_only_its_own_kpi_unless_the_scorecard_is_kept_already(db, write):
+    # A fresh process (the CLI) drills without working out the other 25 KPIs; a process that drew the charts
+    # (all_series kept for this data) takes the point from there, to the bit.
+    load(db, write, "findings", FINDINGS)
+    load(db, write, "training", TRAINING)
+    filters = Filters(as_of=AS_OF)
+    cache.RESULTS.clear()
+    alone = records.drill(db, "findings_closed_on_time_pct", MARCH, filters)
+    assert kpis.all_series.kept(db, filters) is None  # nothing computed but the one KPI
+    assert alone.value == kpi_series(db, "findings_closed_on_time_pct", filters).points[0].value == 100 / 3
+    shown = kpis.all_series(db, filters)["mandatory_training_completion_pct"]
+    kept = records.drill(db, "mandatory_training_completion_pct", MARCH, filters)
+    assert kept.value == next(p.value for p in shown.points if p.period == MARCH) == 100 / 3
+    derived = records.drill(db, "kpis_on_target_pct", MARCH, filters)  # needs the others: from all_series
+    assert derived.value == next(
+        p.value for p in kpis.all_series(db, filters)["kpis_on_target_pct"].points if p.period == MARCH
+    )

@@ -9,7 +9,7 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from isokpi import records
+from isokpi import records, ui
 from isokpi.db import resolve_target
 from isokpi.ingest import ingest_file
 from isokpi.opening import open_target
@@ -62,7 +62,7 @@ def test_a_selected_point_opens_its_records_marked_and_exported_safely(page):
     open_page, path = page
     at = open_page()
     assert not at.exception
-    assert "Click a point to see the records behind it." in [c.value for c in at.caption]
+    assert ui.DRILL_HINT in [c.value for c in at.caption]
     at = selected(at, CHART, "2025-03-01")
     assert not at.exception
     (panel,) = [block for block in at.container if block.key == f"records-{CHART}"]
@@ -100,3 +100,13 @@ def test_a_count_kpi_lists_the_records_counted(page):
     (panel,) = [block for block in at.container if block.key == "records-chart-overdue_open_findings"]
     table = panel.dataframe[0].value
     assert list(table["finding_id"]) == ["F-3", "F-4"] and set(table[records.COUNTED_COLUMN]) == {"counted"}
+
+
+def test_a_point_opened_at_another_grain_is_not_shown_as_a_refusal(page):
+    # Opened on the monthly chart, then the Period filter goes to quarters: that month is no point of the new chart.
+    open_page, _ = page
+    at = selected(open_page(), CHART, "2025-03-01")
+    at = at.segmented_control(key="period").set_value("quarter").run()
+    assert not at.exception, at.exception
+    assert not [b for b in at.container if (b.key or "").startswith("records-")] and not at.warning
+    assert ui.DRILL_HINT in [c.value for c in at.caption]

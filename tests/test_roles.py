@@ -18,7 +18,19 @@ from .apptest import SIGN_IN
 from .conftest import ROOT
 
 ISSUER = "https://login.example.com"
-PAGES = ["overview", "pillar", "training", "findings", "surveys", "review", "actions", "data", "upload", "admin"]
+PAGES = [
+    "overview",
+    "pillar",
+    "sites",
+    "training",
+    "findings",
+    "surveys",
+    "review",
+    "actions",
+    "data",
+    "upload",
+    "admin",
+]
 NEEDS = {"upload": auth.QUALITY_LEAD, "admin": auth.ADMIN}
 
 

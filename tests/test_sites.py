@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 
 from isokpi import sites_view
-from isokpi.catalog import kpis_of_pillar
+from isokpi.catalog import KPIS, kpis_of_pillar
 from isokpi.db import resolve_target
 from isokpi.ingest import ingest_file
 from isokpi.kpis import Filters, kpi_series
 from isokpi.opening import open_target
+from isokpi.pillars import PILLAR_IDS, PILLAR_NAMES
 
 from .apptest import app_page
 
@@ -55,3 +56,47 @@ def test_each_site_has_its_own_series_and_the_table_says_so(tmp_path, write, use
     assert [a["text"] for a in spec["layout"]["annotations"]] == ["Brno", "Leeds"]
     values = [t["y"] for t in spec["data"] if t.get("mode") == "lines+markers"]
     assert [v for v in values[1] if v is not None] == [p.value for p in leeds.points if p.value is not None]
+
+
+def test_the_sites_page_sets_every_kpi_side_by_side(tmp_path, write, use_database):
+    path = tmp_path / "sites.duckdb"
+    database = open_target(resolve_target(path))
+    assert ingest_file(database, "findings", write("findings.csv", FINDINGS)).ok
+    every = [k for p in PILLAR_IDS for k in kpis_of_pillar(p)]
+    series = {
+        site: {k.id: kpi_series(database, k.id, Filters(sites=(site,))) for k in every} for site in ("Brno", "Leeds")
+    }
+    database.close()
+    use_database(path)
+    at = app_page("sites").run()
+    assert not at.exception, at.exception
+    (table,) = [frame.value for frame in at.dataframe]
+    assert list(table.columns) == ["Pillar", "KPI", "Brno", "Leeds"]
+    assert list(table["KPI"]) == [k.name for k in every] and len(every) == len(KPIS)
+    assert list(table["Pillar"]) == [PILLAR_NAMES[k.pillar] for k in every]
+    for site in ("Brno", "Leeds"):
+        assert list(table[site]) == [sites_view.cell(series[site][k.id]) for k in every]
+    # A chart for every KPI with a value at some site, each with a panel per site, in the catalog's order by pillar.
+    drawn = [c.key for c in at.get("plotly_chart") if c.key.startswith("sites-")]
+    with_data = [k.id for k in every if any(series[s][k.id].latest is not None for s in series)]
+    assert drawn == [f"sites-{kpi_id}" for kpi_id in with_data] and "sites-findings_closed_on_time_pct" in drawn
+    (chart,) = [c for c in at.get("plotly_chart") if c.key == "sites-findings_closed_on_time_pct"]
+    spec = json.loads(chart.proto.spec)
+    assert [a["text"] for a in spec["layout"]["annotations"]] == ["Brno", "Leeds"]
+    lines = [t["y"] for t in spec["data"] if t.get("mode") == "lines+markers"]
+    brno = series["Brno"]["findings_closed_on_time_pct"]
+    assert [v for v in lines[0] if v is not None] == [p.value for p in brno.points if p.value is not None]
+
+
+def test_the_sites_page_with_one_site_says_there_is_nothing_to_compare(tmp_path, write, use_database):
+    path = tmp_path / "one.duckdb"
+    database = open_target(resolve_target(path))
+    assert ingest_file(database, "findings", write("findings.csv", FINDINGS)).ok
+    database.close()
+    use_database(path)
+    at = app_page("sites")
+    at.query_params["site"] = "Leeds"
+    at = at.run()
+    assert not at.exception, at.exception
+    assert at.info[0].value.startswith("The data (or the site filter) holds one site")
+    assert not at.get("plotly_chart")

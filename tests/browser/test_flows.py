@@ -21,7 +21,7 @@ from isokpi.opening import open_target
 
 from .conftest import streamlit_server, wait_for_app
 
-PAGES = ["", "pillar", "training", "findings", "surveys", "review", "actions", "data", "upload", "admin"]
+PAGES = ["", "pillar", "sites", "training", "findings", "surveys", "review", "actions", "data", "upload", "admin"]
 # Streamlit's frontend probes /<page>/_stcore/health and host-config while it works out the base URL of a
 # page opened directly; those two 404s are Streamlit's own and harmless.
 BASE_URL_PROBE = re.compile(r"Failed to load resource: the server responded with a status of 404")

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from .conftest import wait_for_app
 from .test_flows import PAGES
 
-CHART_PAGES = ["", "pillar", "training", "findings", "surveys"]
+CHART_PAGES = ["", "pillar", "sites", "training", "findings", "surveys"]
 
 
 def open_path(page, base: str, path: str) -> None:

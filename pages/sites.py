@@ -1,0 +1,51 @@
+"""Sites side by side: every KPI per site at once, each site with its own process limits, verdicts and target,
+and the table of which sites show signals."""
+
+import streamlit as st
+
+from isokpi import sites_view, ui
+from isokpi.catalog import kpis_of_pillar
+from isokpi.pillars import PILLAR_IDS, PILLAR_NAMES
+
+db, user = ui.start_page(
+    __file__,
+    caption="Is one site doing better or worse than the others, KPI by KPI? Each site is judged against its own "
+    "limits and target.",
+)
+ui.demo_notice(db)
+filters = ui.sidebar_filters(db)
+compared, figures = ui.cached(sites_view.every_kpi)(db, filters)
+if len(compared.sites) < 2:
+    ui.empty_state(
+        "The data (or the site filter) holds one site: there is nothing to set side by side. Clear the site filter, "
+        "or pick two or more sites in the sidebar."
+    )
+    st.stop()
+
+st.subheader("Which sites show signals", anchor=False)
+st.dataframe(compared.table, hide_index=True, key="sites-table")
+st.caption(
+    "Each site's latest value and its variation verdict, and how many of its points over its whole history are "
+    "special causes, improving or concerning. A site against the others is a filter away: pick it in the sidebar."
+    + (
+        f" {compared.left_out} more sites are left out: pick the sites to compare in the sidebar."
+        if compared.left_out
+        else ""
+    )
+)
+ui.chart_data(compared.signals, name="sites-signals", key="sites-signals")
+
+for pillar in PILLAR_IDS:
+    shown = [kpi for kpi in kpis_of_pillar(pillar) if kpi.id in figures]
+    if not shown:
+        continue
+    st.subheader(PILLAR_NAMES[pillar], anchor=False)
+    for kpi in shown:
+        signalling = sites_view.signalling_sites(compared, kpi.id)
+        ui.chart(
+            figures[kpi.id],
+            compared.signals[compared.signals["kpi_id"] == kpi.id],
+            name=f"{kpi.id}-per-site",
+            key=f"sites-{kpi.id}",
+        )
+        st.caption(f"Special causes at {', '.join(signalling)}." if signalling else "No site shows a special cause.")
