@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from isokpi import objectstore
@@ -164,6 +165,13 @@ def test_the_data_files_land_in_the_bucket_and_undo_restores(lake, s3_store, wri
     assert {f"lake/{path.split('/lake/', 1)[1]}" for (path,) in files} <= set(store.keys(bucket))
     undo_batch(database, loaded.batch_id)
     assert database.query("SELECT count(*) FROM training") == [(0,)]
+    # The locked-down connection reaches its own prefix only, not the rest of the bucket or another one.
+    other = store.create_bucket()
+    store.client().put_object(Bucket=other, Key="x.csv", Body=b"a\n1\n")
+    store.client().put_object(Bucket=bucket, Key="elsewhere/x.csv", Body=b"a\n1\n")
+    for url in (f"s3://{other}/x.csv", f"s3://{bucket}/elsewhere/x.csv"):
+        with pytest.raises(duckdb.PermissionException):
+            database.query(f"SELECT * FROM read_csv('{url}')")
     database.close()
 
 
