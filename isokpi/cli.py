@@ -239,7 +239,12 @@ def _init(args: argparse.Namespace) -> int:
     from isokpi.migrations import MIGRATIONS
 
     database = _open(args)
-    print(f"database ready: {database.target.label} (schema {MIGRATIONS[-1][0]})")
+    target = database.target
+    if target.remote:
+        where = f"; data files in {target.data_path}, which this machine can write and read back"
+    else:
+        where = f"; data files in {target.data_path}" if target.data_path is not None else ""
+    print(f"database ready: {target.label} (schema {MIGRATIONS[-1][0]}){where}")
     return EXIT_OK
 
 

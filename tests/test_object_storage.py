@@ -184,6 +184,9 @@ def test_init_checks_the_bucket_and_says_plainly_what_is_wrong(lake, s3_store, t
     done = run_cli("init", env=env)
     assert (done.returncode, done.stderr) == (0, "")
     assert done.stdout.startswith("database ready: DuckLake postgres:dbname=")
+    assert done.stdout.rstrip().endswith(
+        f"; data files in s3://{bucket}/lake, which this machine can write and read back"
+    )
     assert "lake/isokpi-write-check.csv" in store.keys(bucket)
 
     missing = run_cli("init", env={**env, "ISOKPI_DATA_PATH": "s3://no-such-bucket-here/lake"})
