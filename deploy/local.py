@@ -186,11 +186,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.print_config:
         print(haproxy_config(app_ports(args.print_config), args.port), end="")
         return 0
-    with running(args.servers, args.port) as stack:
+    # Ctrl+C, or SIGTERM (from a service manager, or when started in the background, where SIGINT is ignored):
+    # both end the wait below and stop everything that was started.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    with contextlib.suppress(KeyboardInterrupt), running(args.servers, args.port) as stack:
         print(f"isokpi on {stack.url} ({args.servers} app servers: {', '.join(stack.servers.values())})")
         print(f"logs and HAProxy's configuration in {stack.work}; Ctrl+C stops everything", flush=True)
-        with contextlib.suppress(KeyboardInterrupt):
-            signal.pause()
+        signal.pause()
     return 0
 
 
