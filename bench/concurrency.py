@@ -1,6 +1,6 @@
 """Concurrency benchmark: uploads per second and scorecard p95 latency with 1, 2 and 4 app processes.
 
-    python bench/concurrency.py [--seconds 20] [--rows 1000] [--processes 1 2 4]
+    python bench/concurrency.py [--seconds 20] [--rows 1000] [--processes 1 2 4] [--backends file lake s3]
 
 Each "app process" is a separate Python process that opens the database itself, as an app server does,
 and for --seconds runs two threads: one uploads new training files of --rows rows (distinct keys, one
@@ -12,6 +12,8 @@ back to back. All processes start together. Both backends start from the demo da
                  many scorecard threads inside ONE process instead (marked "threads").
   DuckLake       PostgreSQL catalog plus a local data directory; needs a PostgreSQL server: $ISOKPI_TEST_PG,
                  one on 127.0.0.1:55432 (python tests/pg.py start), or a throwaway cluster started here.
+  object storage DuckLake with that catalog and its data files in a bucket of moto's S3 server (tests/s3.py),
+                 started here on 127.0.0.1: every data file is written and read over HTTP.
 
 Prints one row per configuration: uploads/s (all processes together), conflicts retried, scorecards
 computed, and scorecard latency p50/p95.
@@ -178,6 +180,34 @@ def _hold(env: dict[str, str], ready, release) -> None:
     release.wait(timeout=300)
 
 
+def object_storage(server, args, table: list, notes: list[str]) -> None:
+    """The DuckLake rows again with the data files in a bucket of moto's S3 server."""
+    from tests import s3
+
+    store, why = s3.find_or_start()
+    if store is None:
+        notes.append(f"object storage not measured: {why}")
+        return
+    try:
+        for count in args.processes:
+            dsn = server.create_database("isokpi_bench")
+            bucket = store.create_bucket("isokpi-bench")
+            env = {
+                **os.environ,
+                **store.environ(),
+                "ISOKPI_DB": "ducklake:postgres:" + dsn,
+                "ISOKPI_DATA_PATH": f"s3://{bucket}/lake",
+                "ISOKPI_NO_DEMO": "1",
+            }
+            print(f"DuckLake on object storage ({why}): demo data loaded in {prepare(env):.1f} s", flush=True)
+            label = f"{count} process{'es' if count > 1 else ''}"
+            table.append(("DuckLake + PostgreSQL + S3 (moto)", label, run(env, count, 1, args.rows, args.seconds)))
+            print(f"  done: object storage, {label}", flush=True)
+            server.drop_database(dsn)
+    finally:
+        store.stop()
+
+
 def fmt(value: float | None, unit: str = "s") -> str:
     return "-" if value is None else f"{value:.2f} {unit}"
 
@@ -187,6 +217,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0, help="how long each configuration runs")
     parser.add_argument("--rows", type=int, default=1000, help="rows per uploaded file")
     parser.add_argument("--processes", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--backends", nargs="+", choices=("file", "lake", "s3"), default=["file", "lake", "s3"])
     args = parser.parse_args()
     from tests import pg
 
@@ -195,7 +226,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="isokpi-bench-") as tmp:
         work = Path(tmp)
         # Embedded file: one process; N threads of each kind in that process for N > 1.
-        for count in args.processes:
+        for count in args.processes if "file" in args.backends else []:
             file_env = {**os.environ, "ISOKPI_DB": str(work / f"bench{count}.duckdb"), "ISOKPI_NO_DEMO": "1"}
             file_env.pop("ISOKPI_DATA_PATH", None)
             print(f"embedded file: demo data loaded in {prepare(file_env):.1f} s", flush=True)
@@ -205,12 +236,12 @@ def main() -> None:
             table.append(("embedded file", label, run(file_env, 1, count, args.rows, args.seconds)))
             print(f"  done: embedded file, {label}", flush=True)
 
-        server, reason = pg.find_or_start()
-        if server is None:
+        server, reason = pg.find_or_start() if {"lake", "s3"} & set(args.backends) else (None, "")
+        if server is None and reason:
             notes.append(f"DuckLake not measured: {reason}")
-        else:
+        elif server is not None:
             try:
-                for count in args.processes:
+                for count in args.processes if "lake" in args.backends else []:
                     dsn = server.create_database("isokpi_bench")
                     lake_env = {
                         **os.environ,
@@ -223,6 +254,8 @@ def main() -> None:
                     table.append(("DuckLake + PostgreSQL", label, run(lake_env, count, 1, args.rows, args.seconds)))
                     print(f"  done: DuckLake, {label}", flush=True)
                     server.drop_database(dsn)
+                if "s3" in args.backends:
+                    object_storage(server, args, table, notes)
             finally:
                 server.stop()
 

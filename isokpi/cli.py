@@ -151,6 +151,15 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--review", type=int, metavar="ID", help="a stored review (a closed one exports as frozen)")
     which.add_argument("--from", dest="date_from", type=_date, help="first day of an ad hoc period (YYYY-MM-DD)")
     pack.add_argument("--to", dest="date_to", type=_date, help="last day of the ad hoc period (YYYY-MM-DD)")
+    lake = sub.add_parser("lake", help="DuckLake maintenance: compact the data files, expire old snapshots")
+    lake_sub = lake.add_subparsers(dest="lake_command", required=True, metavar="ACTION")
+    with_db(lake_sub.add_parser("compact", help="merge small data files (time travel keeps working)"))
+    expire = with_db(
+        lake_sub.add_parser(
+            "expire", help="forget snapshots older than DAYS, keeping the newest and those closed reviews pin"
+        )
+    )
+    expire.add_argument("--older-than", dest="older_than", type=int, required=True, metavar="DAYS")
     spc = sub.add_parser(
         "spc",
         help="Making Data Count SPC on any series: limits, special causes and verdicts of a period,value CSV",
@@ -230,7 +239,35 @@ def _init(args: argparse.Namespace) -> int:
     from isokpi.migrations import MIGRATIONS
 
     database = _open(args)
-    print(f"database ready: {database.target.label} (schema {MIGRATIONS[-1][0]})")
+    target = database.target
+    if target.remote:
+        where = f"; data files in {target.data_path}, which this machine can write and read back"
+    else:
+        where = f"; data files in {target.data_path}" if target.data_path is not None else ""
+    print(f"database ready: {target.label} (schema {MIGRATIONS[-1][0]}){where}")
+    return EXIT_OK
+
+
+@command("lake")
+def _lake(args: argparse.Namespace) -> int:
+    from isokpi import lake
+    from isokpi.auth import cli_user
+
+    database = _open(args)
+    if args.lake_command == "compact":
+        compacted = lake.compact(database, actor=cli_user())
+        print(
+            f"compacted {database.target.label}: {fmt.count(compacted.files_before)} data files before, "
+            f"{fmt.count(compacted.files_after)} after; {fmt.count(compacted.files_deleted)} unused files deleted"
+        )
+        return EXIT_OK
+    expired = lake.expire(database, args.older_than, actor=cli_user())
+    kept = ", ".join(str(snapshot) for snapshot in expired.kept_pinned) or "none"
+    print(
+        f"expired {fmt.count(len(expired.expired))} snapshots older than {args.older_than} days in "
+        f"{database.target.label}; kept those closed reviews pin: {kept}; "
+        f"{fmt.count(expired.files_deleted)} unused files deleted"
+    )
     return EXIT_OK
 
 

@@ -2,7 +2,8 @@
 
 It knows nothing of what is stored: isokpi.opening connects it, then applies the migrations and the crash
 recovery. Two backends behave the same: an embedded DuckDB file (the default, `data/isokpi.duckdb`) and
-DuckLake with a PostgreSQL catalog (`ducklake:postgres:...`) for several app servers over one database.
+DuckLake with a PostgreSQL catalog (`ducklake:postgres:...`) for several app servers over one database, its
+data files in a shared directory or in object storage (`ISOKPI_DATA_PATH=s3://bucket/prefix`, isokpi.objectstore).
 Nothing here relies on primary keys, unique constraints, sequences or indexes, which DuckLake does not have.
 """
 
@@ -29,6 +30,7 @@ from typing import TypeVar
 
 import duckdb
 
+from isokpi import objectstore
 from isokpi.errors import IsokpiError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,6 +39,7 @@ DUCKLAKE_PREFIX = "ducklake:"
 LAKE_ALIAS = "isokpi"
 ATTACH_ATTEMPTS = 5
 UPLOAD_PREFIX = "isokpi-uploads-"  # the private directory of one process's uploads, in the system's temp folder
+CHECK_READS = 10  # reading back the storage check file while other servers rewrite it
 WRITE_ATTEMPTS = 30  # DuckLake conflicts are per table and every load bumps `counters`: writers queue up
 
 T = TypeVar("T")
@@ -100,22 +103,27 @@ def full_directory(error: BaseException) -> str | None:
 
 @dataclass(frozen=True)
 class Target:
-    """Where the data lives: a DuckDB file, or a DuckLake catalog plus its data directory."""
+    """Where the data lives: a DuckDB file, or a DuckLake catalog plus its data directory or object storage."""
 
     kind: str  # "duckdb" | "ducklake"
     location: str  # file path, or the DuckLake connection string after "ducklake:"
-    data_path: Path | None = None
+    data_path: Path | str | None = None  # DuckLake's data files: a directory, or "s3://bucket/prefix" (a str)
+
+    @property
+    def remote(self) -> bool:
+        """Whether the data files are in object storage."""
+        return isinstance(self.data_path, str)
 
     @property
     def label(self) -> str:
         return self.location if self.kind == "duckdb" else f"DuckLake {_redacted(self.location)}"
 
     @property
-    def data_dir(self) -> Path:
+    def data_dir(self) -> Path | str:
         """The one directory of the data the locked-down connection may read and write: DuckLake's data files; for
         a DuckDB file, its own temporary directory (`<file>.tmp`, where DuckDB spills what does not fit in memory),
         never the folder the file is in. DuckDB itself allows the file, its .wal and their checkpoint and recovery
-        files."""
+        files. In object storage, the s3:// URL of the data path."""
         if self.kind == "ducklake":
             assert self.data_path is not None
             return self.data_path
@@ -130,8 +138,10 @@ def resolve_target(db: str | os.PathLike[str] | None = None) -> Target:
         if not data_path:
             raise DatabaseError(
                 "ISOKPI_DB names a DuckLake catalog, so ISOKPI_DATA_PATH must name the shared directory "
-                "for its data files (for example ISOKPI_DATA_PATH=/srv/isokpi/lake)."
+                "for its data files (for example ISOKPI_DATA_PATH=/srv/isokpi/lake or s3://bucket/isokpi)."
             )
+        if objectstore.is_url(data_path):  # never a local folder named "s3:"
+            return Target("ducklake", spec[len(DUCKLAKE_PREFIX) :], objectstore.normalized_url(data_path))
         return Target("ducklake", spec[len(DUCKLAKE_PREFIX) :], Path(data_path).resolve())
     return Target("duckdb", str(Path(spec).expanduser().resolve()))
 
@@ -169,9 +179,12 @@ def _is_catalog_race(error: Exception) -> bool:
     )
 
 
-def _attach_message(target: Target, error: Exception) -> str:
+def _attach_message(target: Target, error: Exception, storage: objectstore.S3Settings | None = None) -> str:
     location = _redacted(target.location)
     text = _redacted(str(error))
+    explained = objectstore.explain(error, storage, str(target.data_path)) if storage is not None else None
+    if explained is not None:
+        return f"cannot open the DuckLake catalog {location}: {explained}"
     if "does not match existing data path" in text:
         return (
             f"The DuckLake catalog {location} keeps its data files in another directory than ISOKPI_DATA_PATH="
@@ -255,11 +268,20 @@ class Database:
         platform = connection.execute("PRAGMA platform").fetchone()[0]
         installed = extension_dir / f"v{duckdb.__version__}" / platform
         installed.mkdir(parents=True)
-        for name, loaded_as in (("ducklake", "ducklake"), ("postgres", "postgres_scanner")):
+        extensions = [("ducklake", "ducklake"), ("postgres", "postgres_scanner")]
+        if self.target.remote:
+            extensions.append(("httpfs", "httpfs"))
+        for name, loaded_as in extensions:
             (installed / f"{loaded_as}.duckdb_extension").symlink_to(_extension_file(name))
             connection.execute(f"LOAD {loaded_as}")
         assert self.target.data_path is not None
-        self.target.data_path.mkdir(parents=True, exist_ok=True)
+        if isinstance(self.target.data_path, str):
+            self.storage = objectstore.S3Settings.load()
+            # The credentials go into a secret scoped to the data path, never into a message or a log line.
+            connection.execute(self.storage.create_secret_sql(self.target.data_path + "/"))
+            self._check_storage(connection)  # before the catalog is touched
+        else:
+            self.target.data_path.mkdir(parents=True, exist_ok=True)
         # ATTACH takes no prepared parameters: both strings come from configuration, as literals, quotes doubled.
         spec = _literal(DUCKLAKE_PREFIX + self.target.location)
         data_path = _literal(str(self.target.data_path) + "/")
@@ -273,9 +295,33 @@ class Database:
                     time.sleep(0.1 * (1 + random.random()))
                     continue
                 connection.close()
-                raise DatabaseError(_attach_message(self.target, error)) from None
+                raise DatabaseError(_attach_message(self.target, error, getattr(self, "storage", None))) from None
         connection.execute(f"USE {LAKE_ALIAS}")
         return connection
+
+    def _check_storage(self, connection: duckdb.DuckDBPyConnection) -> None:
+        """The bucket is reachable and writable with these credentials: a small file written under the data path
+        and read back (one fixed name, overwritten each time), else a plain StorageError of what is wrong."""
+        assert isinstance(self.target.data_path, str)
+        url = f"{self.target.data_path}/{objectstore.CHECK_FILE}"
+        try:
+            connection.execute(f"COPY (SELECT 'isokpi' AS written_by, now() AS written_at) TO {_literal(url)} (HEADER)")
+            for attempt in range(CHECK_READS):
+                try:
+                    connection.execute(f"SELECT count(*) FROM read_csv({_literal(url)})").fetchall()
+                    break
+                except duckdb.HTTPException as error:
+                    # Another server starting at the same moment rewrote the file between two requests of this read.
+                    if "ETag" not in str(error) or attempt == CHECK_READS - 1:
+                        raise
+                    time.sleep(0.05 * (1 + random.random()))
+        except duckdb.Error as error:
+            connection.close()
+            explained = objectstore.explain(error, self.storage, self.target.data_path)
+            raise objectstore.StorageError(
+                f"cannot use the object storage of DuckLake {_redacted(self.target.location)}: "
+                f"{explained or _redacted(str(error))}"
+            ) from None
 
     def _lock_down(self) -> None:
         """No file access outside the data directory (Target.data_dir: never the folder a DuckDB file is in) and

@@ -5,6 +5,10 @@ run twice: on an embedded DuckDB file and on DuckLake with a PostgreSQL catalog;
 which keeps the suite inside CI's time. The DuckLake run needs a PostgreSQL server (see tests/pg.py:
 $ISOKPI_TEST_PG, a server on 127.0.0.1:55432, or a throwaway cluster started for the session); without one
 it is skipped with the reason. `pytest -m "not ducklake"` runs the file backend only.
+
+Tests marked object_storage run a third time on DuckLake with its data files in object storage: a bucket of
+moto's S3-compatible server that tests/s3.py starts for the session on 127.0.0.1 (`-m "not s3"` leaves it out).
+Only a chosen few carry the mark: a DuckLake test is slow on two cores, and CI's time is counted.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from isokpi.db import DUCKLAKE_PREFIX, Target, resolve_target
 from isokpi.demo import load_demo
 from isokpi.opening import close_all, open_target
 
-from . import pg
+from . import pg, s3
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -42,6 +46,7 @@ os.environ.setdefault("ISOKPI_NO_DEMO", "1")
 
 
 BACKENDS = ["duckdb", pytest.param("ducklake", marks=pytest.mark.ducklake)]
+OBJECT_STORAGE = pytest.param("s3", marks=[pytest.mark.ducklake, pytest.mark.s3])
 
 
 def pytest_generate_tests(metafunc):
@@ -51,7 +56,10 @@ def pytest_generate_tests(metafunc):
     if explicit:
         return
     both = metafunc.definition.get_closest_marker("both_backends") is not None
-    metafunc.parametrize("backend", BACKENDS if both else ["duckdb"], indirect=True)
+    backends = BACKENDS if both else ["duckdb"]
+    if metafunc.definition.get_closest_marker("object_storage") is not None:
+        backends = [*backends, OBJECT_STORAGE]
+    metafunc.parametrize("backend", backends, indirect=True)
 
 
 @pytest.fixture(scope="session")
@@ -63,14 +71,39 @@ def pg_server():
         server.stop()
 
 
+@pytest.fixture(scope="session")
+def s3_store():
+    """(Store, reason) or (None, reason): moto's server started once per session on 127.0.0.1, stopped at the end."""
+    store, reason = s3.find_or_start()
+    yield store, reason
+    if store is not None:
+        store.stop()
+
+
 @pytest.fixture
 def backend(request) -> str:
-    """The backend, "duckdb" or "ducklake"; the ducklake run is skipped, with the reason, when no PostgreSQL is available."""
-    if request.param == "ducklake":
+    """The backend, "duckdb", "ducklake" or "s3" (DuckLake with its files in object storage); a DuckLake run is
+    skipped, with the reason, when no PostgreSQL (or no object store) is available."""
+    if request.param in ("ducklake", "s3"):
         server, reason = request.getfixturevalue("pg_server")
         if server is None:
             pytest.skip(f"DuckLake backend not tested: {reason}")
+    if request.param == "s3":
+        store, reason = request.getfixturevalue("s3_store")
+        if store is None:
+            pytest.skip(f"object storage not tested: {reason}")
     return request.param
+
+
+@pytest.fixture
+def s3_bucket(request, monkeypatch) -> str:
+    """A new bucket on the session's object store, with its settings in the environment (AWS_*)."""
+    store, reason = request.getfixturevalue("s3_store")
+    if store is None:
+        pytest.skip(f"object storage not tested: {reason}")
+    for name, value in store.environ().items():
+        monkeypatch.setenv(name, value)
+    return store.create_bucket()
 
 
 @pytest.fixture
@@ -81,7 +114,11 @@ def target(backend: str, tmp_path: Path, request):
         return
     server, _ = request.getfixturevalue("pg_server")
     dsn = server.create_database()
-    yield Target("ducklake", "postgres:" + dsn, (tmp_path / "lake").resolve())
+    if backend == "s3":
+        bucket = request.getfixturevalue("s3_bucket")
+        yield Target("ducklake", "postgres:" + dsn, f"s3://{bucket}/lake")
+    else:
+        yield Target("ducklake", "postgres:" + dsn, (tmp_path / "lake").resolve())
     server.drop_database(dsn)
 
 

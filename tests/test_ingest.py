@@ -39,6 +39,7 @@ def errors_of(result) -> list[tuple[int, str, str]]:
 # --- loading, idempotence, undo ---------------------------------------------------------------------
 
 
+@pytest.mark.object_storage  # also on DuckLake over object storage
 def test_a_clean_file_loads_every_row_with_canonical_values(db, write):
     path = write(
         "findings.csv",
@@ -66,6 +67,7 @@ def test_a_clean_file_loads_every_row_with_canonical_values(db, write):
     assert len(batch["sha256"]) == 64
 
 
+@pytest.mark.object_storage  # also on DuckLake over object storage
 def test_the_same_file_twice_changes_nothing_the_second_time(db, write):
     path = write("findings.csv", FINDINGS_HEADER + findings_rows(20))
     first = ingest_file(db, "findings", path)
@@ -92,6 +94,7 @@ def test_the_same_data_from_another_tool_is_unchanged(db, write):
     assert (result.ok, result.inserted, result.updated, result.unchanged) == (True, 0, 0, 1)
 
 
+@pytest.mark.object_storage  # also on DuckLake over object storage
 def test_an_updated_export_updates_rows_and_undo_restores_the_previous_statuses(db, write):
     ingest_file(db, "findings", write("jan.csv", FINDINGS_HEADER + findings_rows(3)))
     later = FINDINGS_HEADER + findings_rows(2, status="closed") + findings_rows(1, start=3) + findings_rows(1, start=4)
@@ -150,6 +153,7 @@ def test_blank_lines_keep_the_row_numbers_a_spreadsheet_shows(db, write, encodin
     assert "outside the years 1900-2100" in result.errors[0].message  # DuckDB alone would have taken 1800
 
 
+@pytest.mark.object_storage  # also on DuckLake over object storage
 def test_a_500_row_file_with_one_impossible_date_at_row_378_loads_nothing(db, write):
     lines = findings_rows(499).splitlines()
     lines[376] = lines[376].replace(",2025-03-31,", ",2025-02-30,")  # data line 377 is spreadsheet row 378

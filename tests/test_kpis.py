@@ -131,6 +131,7 @@ def test_days_to_close_as_seen_on_an_earlier_day_counts_later_closures_as_still_
     assert values(kpi_series(db, "median_days_to_close", JUNE)) == {"2025-01": 64.0}
 
 
+@pytest.mark.object_storage  # also on DuckLake over object storage
 def test_closed_on_time_overdue_and_repeats(db, write):
     rows = (
         "F1,A1,internal,ISO 9001,7.2,Leeds,minor_nc,2025-01-10,2025-02-10,2025-02-01,closed,,effective\n"
@@ -311,6 +312,7 @@ def test_a_planted_improvement_is_found_and_falling_days_to_close_is_good(db, wr
     assert rebased.variation == "common_cause"
 
 
+@pytest.mark.object_storage  # also on DuckLake over object storage
 def test_scorecard_has_the_eight_pillars_and_every_kpi(db, write):
     load(
         db,
@@ -401,6 +403,7 @@ def test_the_cli_prints_the_scorecard_and_a_series_as_json(tmp_path):
     assert unknown.returncode == 2 and "unknown KPI 'nope'" in unknown.stderr
 
 
+@pytest.mark.object_storage  # also on DuckLake over object storage
 def test_results_are_kept_until_the_data_changes(db, write):
     load(
         db,

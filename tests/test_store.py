@@ -25,6 +25,7 @@ from .holder import held
 pytestmark = pytest.mark.both_backends  # every test here runs on the DuckDB file and on DuckLake
 
 
+@pytest.mark.object_storage  # also on DuckLake over object storage
 def test_a_new_database_records_every_migration_once(target):
     database = open_target(target)
     applied = database.query("SELECT id, name FROM schema_migrations ORDER BY id")
@@ -188,6 +189,7 @@ def big_training_csv(path: Path, rows: int, hours: int) -> Path:
     return path
 
 
+@pytest.mark.object_storage  # also on DuckLake over object storage
 def test_a_load_killed_mid_way_leaves_all_or_nothing(target, tmp_path):
     spec, env = target_spec(target), target_env(target)
     source = big_training_csv(tmp_path / "big.csv", 400_000, hours=2)
@@ -303,6 +305,7 @@ def test_a_catalog_that_does_not_answer_is_a_plain_message_without_the_password(
     assert "s3cret" not in message and "password=***" in message
 
 
+@pytest.mark.object_storage  # also on DuckLake over object storage
 def test_snapshot_id_is_none_on_a_file_and_pins_what_a_review_showed_on_ducklake(db, write):
     header = "record_id,employee_id,department,course,hours\n"
     ingest_file(db, "training", write("a.csv", header + "T1,1,QA,Audit,2\nT2,2,QA,Audit,3\n"))
