@@ -22,19 +22,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = [
-    "overview",
-    "pillar",
-    "sites",
-    "training",
-    "findings",
-    "surveys",
-    "review",
-    "actions",
-    "data",
-    "upload",
-    "admin",
-]
+sys.path.insert(0, str(ROOT))  # `python bench/pages.py` puts bench/, not the checkout, on the path
+from isokpi.navigation import PAGES as APP_PAGES  # noqa: E402
+
+PAGES = [Path(spec.script).stem for spec in APP_PAGES]  # every page of the app, in its menu's order
 
 
 def chart_points(spec: str) -> int:
@@ -76,7 +67,6 @@ def main() -> None:
     os.environ["ISOKPI_DB"] = args.db
     os.environ["ISOKPI_NO_DEMO"] = "1"
     os.environ["STREAMLIT_LOGGER_LEVEL"] = "error"  # AppTest's bare-mode warnings, once per run
-    sys.path.insert(0, str(ROOT))
     import streamlit.components.v2.manifest_scanner as scanner
 
     scanner.scan_component_manifests = lambda *a, **k: []

@@ -304,18 +304,22 @@ def _kpi_chart(slide, kpi: dict, left: float, top: float, width: float, height: 
 
 def _mark_points(series, classes: list[str | None]) -> None:
     """Special-cause points in the colour of their class, larger; provisional points hollow."""
-    from pptx.enum.chart import XL_MARKER_STYLE
-
     for index, kind in enumerate(classes):
         if kind is None:
             continue
         fill, line = ("#ffffff", charts.NEUTRAL) if kind == "provisional" else (POINT_COLOURS[kind],) * 2
-        point = series.points[index]
-        point.marker.style = XL_MARKER_STYLE.CIRCLE
-        point.marker.size = 8
-        point.marker.format.fill.solid()
-        point.marker.format.fill.fore_color.rgb = _rgb(fill)
-        point.marker.format.line.color.rgb = _rgb(line)
+        _circle(series.points[index], 8, fill, line)
+
+
+def _circle(point, size: int, fill: str, line: str) -> None:
+    """A chart point's marker: a circle `size` points across, filled and outlined in these colours."""
+    from pptx.enum.chart import XL_MARKER_STYLE
+
+    point.marker.style = XL_MARKER_STYLE.CIRCLE
+    point.marker.size = size
+    point.marker.format.fill.solid()
+    point.marker.format.fill.fore_color.rgb = _rgb(fill)
+    point.marker.format.line.color.rgb = _rgb(line)
 
 
 def _findings_slide(deck, record: dict) -> None:
@@ -367,7 +371,7 @@ def _outcomes_slide(deck, record: dict) -> None:
     if outcomes is None:  # a record frozen before the packs carried it
         return
     from pptx.chart.data import XyChartData
-    from pptx.enum.chart import XL_CHART_TYPE, XL_LABEL_POSITION, XL_MARKER_STYLE
+    from pptx.enum.chart import XL_CHART_TYPE, XL_LABEL_POSITION
     from pptx.util import Pt
 
     slide = _slide(deck, "Training against outcomes", outcomes["association"])
@@ -397,11 +401,7 @@ def _outcomes_slide(deck, record: dict) -> None:
     for index, point in enumerate(outcomes["points"]):
         colour = charts.NEUTRAL if point["pooled"] > 1 else charts.GOOD
         dot = series.points[index]
-        dot.marker.style = XL_MARKER_STYLE.CIRCLE
-        dot.marker.size = 9
-        dot.marker.format.fill.solid()
-        dot.marker.format.fill.fore_color.rgb = _rgb(colour)
-        dot.marker.format.line.color.rgb = _rgb(colour)
+        _circle(dot, 9, colour, colour)
         dot.data_label.text_frame.text = export_text(point["group"])
         dot.data_label.position = XL_LABEL_POSITION.ABOVE
 

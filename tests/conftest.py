@@ -23,6 +23,7 @@ import streamlit as st
 
 from isokpi.db import DUCKLAKE_PREFIX, Target, resolve_target
 from isokpi.demo import load_demo
+from isokpi.ingest import ingest_file
 from isokpi.opening import close_all, open_target
 
 from . import pg, s3
@@ -191,6 +192,26 @@ def use_database(monkeypatch):
 
     yield point
     close_all()
+
+
+@pytest.fixture
+def app_database(tmp_path: Path, use_database):
+    """app_database({dataset: csv_text, ...}, name="app.duckdb") -> the path of a new database file holding those
+    files, each loaded as one batch (which must succeed), that the app then opens."""
+
+    def build(files: dict[str, str], name: str = "app.duckdb") -> Path:
+        path = tmp_path / name
+        database = open_target(resolve_target(path))
+        for dataset, text in files.items():
+            source = tmp_path / f"{dataset}.csv"
+            source.write_text(text, encoding="utf-8")
+            result = ingest_file(database, dataset, source)
+            assert result.ok, result.errors
+        database.close()
+        use_database(path)
+        return path
+
+    return build
 
 
 @pytest.fixture(scope="session")

@@ -11,9 +11,8 @@ from streamlit.testing.v1 import AppTest
 
 from isokpi import records, review, ui
 from isokpi.auth import QUALITY_LEAD, User
-from isokpi.db import resolve_target
 from isokpi.ingest import ingest_file
-from isokpi.opening import open_database, open_target
+from isokpi.opening import open_database
 
 from .apptest import app_page, as_read
 from .test_records_page import selected
@@ -44,15 +43,8 @@ def panel(at: AppTest, key: str):
 
 
 @pytest.fixture
-def page(tmp_path, use_database, write):
-    path = tmp_path / "app.duckdb"
-    database = open_target(resolve_target(path))
-    assert ingest_file(database, "findings", write("findings.csv", FINDINGS)).ok
-    assert ingest_file(
-        database, "survey", write("survey.csv", SURVEY_HEADER + answers(3, MARCH_SCORES) + answers(4, APRIL_SCORES))
-    ).ok
-    database.close()
-    use_database(path)
+def page(app_database):
+    app_database({"findings": FINDINGS, "survey": SURVEY_HEADER + answers(3, MARCH_SCORES) + answers(4, APRIL_SCORES)})
 
     def open_page(name: str, **query: str) -> AppTest:
         at = app_page(name)

@@ -9,23 +9,14 @@ import datetime as dt
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from isokpi.db import resolve_target
-from isokpi.ingest import ingest_file
-from isokpi.opening import open_target
-
 from .conftest import ROOT
 from .holder import held
 from .test_sites import FINDINGS
 
 
 @pytest.fixture
-def path(tmp_path, write, use_database):
-    path = tmp_path / "race.duckdb"
-    database = open_target(resolve_target(path))
-    assert ingest_file(database, "findings", write("findings.csv", FINDINGS)).ok
-    database.close()
-    use_database(path)
-    return path
+def path(app_database):
+    return app_database({"findings": FINDINGS}, "race.duckdb")
 
 
 def cut_short(path, **link: str) -> AppTest:

@@ -10,9 +10,6 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from isokpi import records, ui
-from isokpi.db import resolve_target
-from isokpi.ingest import ingest_file
-from isokpi.opening import open_target
 from isokpi.ui import csv_bytes
 
 from .apptest import as_read
@@ -40,12 +37,8 @@ def selected(at: AppTest, key: str, x: str) -> AppTest:
 
 
 @pytest.fixture
-def page(tmp_path, use_database, write):
-    path = tmp_path / "app.duckdb"
-    database = open_target(resolve_target(path))
-    assert ingest_file(database, "findings", write("findings.csv", FINDINGS)).ok
-    database.close()
-    use_database(path)
+def page(app_database):
+    path = app_database({"findings": FINDINGS})
 
     def open_page(**query: str) -> AppTest:
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)

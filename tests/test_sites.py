@@ -88,12 +88,8 @@ def test_the_sites_page_sets_every_kpi_side_by_side(tmp_path, write, use_databas
     assert [v for v in lines[0] if v is not None] == [p.value for p in brno.points if p.value is not None]
 
 
-def test_the_sites_page_with_one_site_says_there_is_nothing_to_compare(tmp_path, write, use_database):
-    path = tmp_path / "one.duckdb"
-    database = open_target(resolve_target(path))
-    assert ingest_file(database, "findings", write("findings.csv", FINDINGS)).ok
-    database.close()
-    use_database(path)
+def test_the_sites_page_with_one_site_says_there_is_nothing_to_compare(app_database):
+    app_database({"findings": FINDINGS}, "one.duckdb")
     at = app_page("sites")
     at.query_params["site"] = "Leeds"
     at = at.run()
