@@ -189,23 +189,24 @@ def object_storage(server, args, table: list, notes: list[str]) -> None:
         notes.append(f"object storage not measured: {why}")
         return
     try:
-        for count in args.processes:
-            dsn = server.create_database("isokpi_bench")
-            bucket = store.create_bucket("isokpi-bench")
-            env = {
-                **os.environ,
-                **store.environ(),
-                "ISOKPI_DB": "ducklake:postgres:" + dsn,
-                "ISOKPI_DATA_PATH": f"s3://{bucket}/lake",
-                "ISOKPI_NO_DEMO": "1",
-            }
-            print(f"DuckLake on object storage ({why}): demo data loaded in {prepare(env):.1f} s", flush=True)
-            label = f"{count} process{'es' if count > 1 else ''}"
-            table.append(("DuckLake + PostgreSQL + S3 (moto)", label, run(env, count, 1, args.rows, args.seconds)))
-            print(f"  done: object storage, {label}", flush=True)
-            server.drop_database(dsn)
+        lake_rows(server, args, table, f"DuckLake + PostgreSQL + S3 (moto), {why}", store.environ(),
+                  lambda count: f"s3://{store.create_bucket('isokpi-bench')}/lake")  # fmt: skip
     finally:
         store.stop()
+
+
+def lake_rows(server, args, table: list, title: str, environ: dict[str, str], data_path) -> None:
+    """One row per process count: DuckLake on a new catalog database of `server`, its data files at
+    data_path(count), the demo loaded first."""
+    for count in args.processes:
+        dsn = server.create_database("isokpi_bench")
+        env = {**os.environ, **environ, "ISOKPI_DB": "ducklake:postgres:" + dsn, "ISOKPI_NO_DEMO": "1"}
+        env["ISOKPI_DATA_PATH"] = data_path(count)
+        print(f"{title}: demo data loaded in {prepare(env):.1f} s", flush=True)
+        label = f"{count} process{'es' if count > 1 else ''}"
+        table.append((title.split(",")[0], label, run(env, count, 1, args.rows, args.seconds)))
+        print(f"  done: {title}, {label}", flush=True)
+        server.drop_database(dsn)
 
 
 def fmt(value: float | None, unit: str = "s") -> str:
@@ -241,19 +242,10 @@ def main() -> None:
             notes.append(f"DuckLake not measured: {reason}")
         elif server is not None:
             try:
-                for count in args.processes if "lake" in args.backends else []:
-                    dsn = server.create_database("isokpi_bench")
-                    lake_env = {
-                        **os.environ,
-                        "ISOKPI_DB": "ducklake:postgres:" + dsn,
-                        "ISOKPI_DATA_PATH": str(work / f"lake{count}"),
-                        "ISOKPI_NO_DEMO": "1",
-                    }
-                    print(f"DuckLake ({reason}): demo data loaded in {prepare(lake_env):.1f} s", flush=True)
-                    label = f"{count} process{'es' if count > 1 else ''}"
-                    table.append(("DuckLake + PostgreSQL", label, run(lake_env, count, 1, args.rows, args.seconds)))
-                    print(f"  done: DuckLake, {label}", flush=True)
-                    server.drop_database(dsn)
+                if "lake" in args.backends:
+                    lake_rows(
+                        server, args, table, f"DuckLake + PostgreSQL, {reason}", {}, lambda n: str(work / f"lake{n}")
+                    )
                 if "s3" in args.backends:
                     object_storage(server, args, table, notes)
             finally:

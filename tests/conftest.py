@@ -13,6 +13,7 @@ Only a chosen few carry the mark: a DuckLake test is slow on two cores, and CI's
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import shutil
@@ -63,22 +64,29 @@ def pytest_generate_tests(metafunc):
     metafunc.parametrize("backend", backends, indirect=True)
 
 
+@contextlib.contextmanager
+def started(find_or_start):
+    """(server, reason) or (None, reason) from find_or_start(), the server stopped on leaving."""
+    server, reason = find_or_start()
+    try:
+        yield server, reason
+    finally:
+        if server is not None:
+            server.stop()
+
+
 @pytest.fixture(scope="session")
 def pg_server():
     """(Server, reason) or (None, reason): found once per session, a cluster of our own stopped at the end."""
-    server, reason = pg.find_or_start()
-    yield server, reason
-    if server is not None:
-        server.stop()
+    with started(pg.find_or_start) as found:
+        yield found
 
 
 @pytest.fixture(scope="session")
 def s3_store():
     """(Store, reason) or (None, reason): moto's server started once per session on 127.0.0.1, stopped at the end."""
-    store, reason = s3.find_or_start()
-    yield store, reason
-    if store is not None:
-        store.stop()
+    with started(s3.find_or_start) as found:
+        yield found
 
 
 @pytest.fixture

@@ -79,7 +79,7 @@ def _open_only(env: dict[str, str], barrier, results) -> None:
         results.put(("error", traceback.format_exc()))
 
 
-def _upload(env: dict[str, str], path: str, user: str, barrier, results) -> None:
+def upload_in_process(env: dict[str, str], path: str, user: str, barrier, results) -> None:
     """A user uploading a file on one server."""
     try:
         database = _open(env)
@@ -146,7 +146,7 @@ def _read(env: dict[str, str], allowed: list[int], barrier, done, results) -> No
         results.put(("error", traceback.format_exc()))
 
 
-def _run(processes: list, results, count: int) -> list:
+def run_processes(processes: list, results, count: int) -> list:
     for process in processes:
         process.start()
     try:
@@ -164,7 +164,7 @@ def test_servers_opening_a_new_catalog_together_migrate_it_once(target: Target):
     env = target_env(target)
     barrier, results = SPAWN.Barrier(6), SPAWN.Queue()
     processes = [SPAWN.Process(target=_open_only, args=(env, barrier, results)) for _ in range(6)]
-    outcomes = _run(processes, results, 6)
+    outcomes = run_processes(processes, results, 6)
     assert [kind for kind, _ in outcomes] == ["ok"] * 6, [detail for kind, detail in outcomes if kind != "ok"]
     database = open_target(target)
     from isokpi.migrations import MIGRATIONS
@@ -191,9 +191,9 @@ def test_uploads_from_8_processes_and_8_readers_at_the_same_moment(target: Targe
 
     barrier, done, results = SPAWN.Barrier(16), SPAWN.Event(), SPAWN.Queue()
     writers = [
-        SPAWN.Process(target=_upload, args=(env, str(path), f"site{i}", barrier, results))
+        SPAWN.Process(target=upload_in_process, args=(env, str(path), f"site{i}", barrier, results))
         for i, path in enumerate(distinct)
-    ] + [SPAWN.Process(target=_upload, args=(env, str(same), f"same{i}", barrier, results)) for i in range(4)]
+    ] + [SPAWN.Process(target=upload_in_process, args=(env, str(same), f"same{i}", barrier, results)) for i in range(4)]
     readers = [SPAWN.Process(target=_read, args=(env, allowed, barrier, done, results)) for _ in range(8)]
     for process in writers + readers:
         process.start()

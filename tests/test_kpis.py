@@ -314,13 +314,8 @@ def test_a_planted_improvement_is_found_and_falling_days_to_close_is_good(db, wr
 
 @pytest.mark.object_storage  # also on DuckLake over object storage
 def test_scorecard_has_the_eight_pillars_and_every_kpi(db, write):
-    load(
-        db,
-        write,
-        "findings",
-        FINDINGS_HEADER
-        + "F1,A1,internal,ISO 9001,8.5.1,Leeds,minor_nc,2025-01-10,2025-02-10,2025-02-01,closed,,effective\n",
-    )
+    closed = "F1,A1,internal,ISO 9001,8.5.1,Leeds,minor_nc,2025-01-10,2025-02-10,2025-02-01,closed,,effective\n"
+    load(db, write, "findings", FINDINGS_HEADER + closed)
     cards = scorecard(db, JUNE)
     document = scorecard_dict(cards)
     assert [p["id"] for p in document["pillars"]] == list(PILLAR_IDS)
@@ -405,12 +400,8 @@ def test_the_cli_prints_the_scorecard_and_a_series_as_json(tmp_path):
 
 @pytest.mark.object_storage  # also on DuckLake over object storage
 def test_results_are_kept_until_the_data_changes(db, write):
-    load(
-        db,
-        write,
-        "findings",
-        FINDINGS_HEADER + "F1,A1,internal,ISO 9001,8.5.1,Leeds,minor_nc,2025-01-10,2025-02-10,2025-02-01,closed,,\n",
-    )
+    closed = "F1,A1,internal,ISO 9001,8.5.1,Leeds,minor_nc,2025-01-10,2025-02-10,2025-02-01,closed,,\n"
+    load(db, write, "findings", FINDINGS_HEADER + closed)
     first = all_series(db, JUNE)
     assert all_series(db, JUNE) is first  # asked again before any change: nothing recomputed
     assert values(first["findings_closed_on_time_pct"]) == {"2025-02": 100.0}

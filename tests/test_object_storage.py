@@ -22,7 +22,7 @@ from isokpi.objectstore import S3Settings, StorageError, StorageSettingError
 from isokpi.opening import open_target
 
 from .conftest import ROOT, target_env
-from .test_concurrency import TIMEOUT_S, _upload, training_csv
+from .test_concurrency import run_processes, training_csv, upload_in_process
 
 SPAWN = multiprocessing.get_context("spawn")
 SETTING_NAMES = [*objectstore.VARIABLES.values()]
@@ -124,6 +124,11 @@ def test_the_credentials_stay_out_of_repr_and_quotes_are_only_text():
 # --- against the object store ----------------------------------------------------------------------------
 
 
+def on_object_storage(test):
+    """A test of DuckLake (the session's PostgreSQL) with its data files in moto's S3: marked for -m ducklake / s3."""
+    return pytest.mark.ducklake(pytest.mark.s3(test))
+
+
 @pytest.fixture
 def lake(request, s3_bucket):
     """A new catalog on the session's PostgreSQL with its data files in a new bucket: (Target, bucket)."""
@@ -152,8 +157,7 @@ TRAINING = "record_id,employee_id,department,site,course,hours,status,due_date,c
 )
 
 
-@pytest.mark.ducklake
-@pytest.mark.s3
+@on_object_storage
 def test_the_data_files_land_in_the_bucket_and_undo_restores(lake, s3_store, write):
     target, bucket = lake
     store, _ = s3_store
@@ -175,8 +179,7 @@ def test_the_data_files_land_in_the_bucket_and_undo_restores(lake, s3_store, wri
     database.close()
 
 
-@pytest.mark.ducklake
-@pytest.mark.s3
+@on_object_storage
 def test_init_checks_the_bucket_and_says_plainly_what_is_wrong(lake, s3_store, tmp_path):
     target, bucket = lake
     store, _ = s3_store
@@ -217,8 +220,7 @@ def test_init_checks_the_bucket_and_says_plainly_what_is_wrong(lake, s3_store, t
     assert not (ROOT / "s3:").exists()
 
 
-@pytest.mark.ducklake
-@pytest.mark.s3
+@on_object_storage
 def test_the_secrets_section_alone_reaches_the_store(lake, s3_store, tmp_path):
     target, _ = lake
     store, _ = s3_store
@@ -232,8 +234,7 @@ def test_the_secrets_section_alone_reaches_the_store(lake, s3_store, tmp_path):
     assert (done.returncode, done.stderr) == (0, "")
 
 
-@pytest.mark.ducklake
-@pytest.mark.s3
+@on_object_storage
 def test_no_log_line_or_message_holds_the_secret(lake, s3_store, monkeypatch, caplog):
     target, _ = lake
     store, _ = s3_store
@@ -246,25 +247,17 @@ def test_no_log_line_or_message_holds_the_secret(lake, s3_store, monkeypatch, ca
     assert store.key_id not in str(refused.value) and store.key_id not in caplog.text
 
 
-@pytest.mark.ducklake
-@pytest.mark.s3
+@on_object_storage
 def test_the_same_file_from_4_processes_lands_once_in_object_storage(lake, tmp_path):
     target, _ = lake
     open_target(target).close()  # the catalog exists, as once the first server has started
     env = target_env(target)
     same = training_csv(tmp_path / "same.csv", "ALL", 1200)
     barrier, results = SPAWN.Barrier(4), SPAWN.Queue()
-    processes = [SPAWN.Process(target=_upload, args=(env, str(same), f"server{i}", barrier, results)) for i in range(4)]
-    for process in processes:
-        process.start()
-    try:
-        outcomes = [results.get(timeout=TIMEOUT_S) for _ in processes]
-    finally:
-        for process in processes:
-            process.join(timeout=60)
-            if process.is_alive():
-                process.kill()
-                process.join()
+    processes = [
+        SPAWN.Process(target=upload_in_process, args=(env, str(same), f"server{i}", barrier, results)) for i in range(4)
+    ]
+    outcomes = run_processes(processes, results, len(processes))
     assert [kind for kind, _ in outcomes] == ["ok"] * 4, [detail for kind, detail in outcomes if kind != "ok"]
     loads = [detail for _, detail in outcomes]
     assert [load["counts"] for load in loads if load["batch_id"] is not None] == [(1200, 0, 0)]
