@@ -522,11 +522,9 @@ def drill_chart(
                 key=f"{key}-period",
             )
             right.form_submit_button(
-                "Show records", icon=":material/table_rows:", on_click=_opened_by_keys, args=(key,)
+                "Show records", icon=":material/table_rows:", on_click=_opened_by_keys, args=(key, filters.grain)
             )
-    period = st.session_state.get(f"{key}-open")
-    if period is not None and period_start(period, filters.grain) != period:
-        period = None  # opened at another grain (the Period filter changed since): not a point of this chart
+    period = _open_period(key, filters.grain, periods)
     if period is None:
         st.caption(DRILL_HINT)
         return
@@ -539,12 +537,26 @@ _NOT_FROZEN = object()
 
 def _opened_by_click(key: str, grain: str) -> None:
     """A click on the chart keyed `key` (its selection event in the session): open that point's records."""
-    st.session_state[f"{key}-open"] = selected_period(st.session_state.get(key), grain)
+    st.session_state[f"{key}-open"] = (selected_period(st.session_state.get(key), grain), grain)
 
 
-def _opened_by_keys(key: str) -> None:
+def _opened_by_keys(key: str, grain: str) -> None:
     """ "Show records" under the chart keyed `key`: open the records of the period its form holds."""
-    st.session_state[f"{key}-open"] = st.session_state.get(f"{key}-period")
+    st.session_state[f"{key}-open"] = (st.session_state.get(f"{key}-period"), grain)
+
+
+def _open_period(key: str, grain: str, periods: list[dt.date]) -> dt.date | None:
+    """The period whose records are open under the chart keyed `key`, while it is still one of its points at this
+    grain: a change of the Period filter, the date range or the review since closes it (a quarter's start is a
+    month's start too, so the period alone cannot tell)."""
+    opened = st.session_state.get(f"{key}-open")
+    if not opened:
+        return None
+    period, at_grain = opened
+    if period is None or at_grain != grain or period not in periods:
+        st.session_state.pop(f"{key}-open", None)
+        return None
+    return period
 
 
 def selected_period(event, grain: str) -> dt.date | None:

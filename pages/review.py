@@ -184,12 +184,12 @@ def section_evidence(section: dict, current: dict) -> None:
                 st.markdown(f"**{plain(kpi['name'])}**")
                 st.caption(narrative.verdict_line(kpi))
                 continue
-            shown = {dt.date.fromisoformat(p["start"]): p["value"] for p in kpi["points"] if not p.get("suppressed")}
+            values = {dt.date.fromisoformat(p["start"]): p["value"] for p in kpi["points"] if not p.get("suppressed")}
             ui.drill_chart(
-                db, kpi["id"], [day for day, value in shown.items() if value is not None],
+                db, kpi["id"], [day for day, value in values.items() if value is not None],
                 charts.record_chart(kpi, height=280), pack.points_frame(kpi), filters,
-                name=f"review-{review_id}-{kpi['id']}", key=f"chart-{section['key']}-{kpi['id']}",
-                frozen=shown if current["status"] == "closed" else None,
+                name=f"review-{review_id}-{kpi['id']}", key=f"chart-{review_id}-{section['key']}-{kpi['id']}",
+                frozen=values if current["status"] == "closed" else None,
             )  # fmt: skip
             st.caption(narrative.verdict_line(kpi))
 

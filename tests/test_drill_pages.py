@@ -119,11 +119,11 @@ def test_a_closed_reviews_chart_opens_the_records_of_its_period_and_says_what_it
         at.query_params.update({"review": str(review_id), "step": "Inputs (9.3.2)"})
         at = at.run().segmented_control(key="input").set_value("c4").run()
         assert not at.exception, at.exception
-        at = selected(at, "chart-c4-overdue_open_findings", "2026-10-01")
+        at = selected(at, f"chart-{review_id}-c4-overdue_open_findings", "2026-10-01")
         assert not at.exception, at.exception
         return at
 
-    shown = panel(opened(), "chart-c4-overdue_open_findings")
+    shown = panel(opened(), f"chart-{review_id}-c4-overdue_open_findings")
     count = int(october["value"])
     assert as_read(shown.markdown[0].value) == f"**Records behind Overdue open findings, Oct 2026: {count} findings**"
     assert as_read(shown.caption[0].value) == (
@@ -138,9 +138,29 @@ def test_a_closed_reviews_chart_opens_the_records_of_its_period_and_says_what_it
         encoding="utf-8",
     )
     assert ingest_file(db, "findings", late).inserted == 1
-    shown = panel(opened(), "chart-c4-overdue_open_findings")
+    shown = panel(opened(), f"chart-{review_id}-c4-overdue_open_findings")
     assert as_read(shown.caption[0].value) == (
         f"The closed review presented {count} findings; data loaded or changed since gives {count + 1} findings, and these records "
         "are today's."
     )
     assert "LATE-1" in list(shown.dataframe[0].value["finding_id"])
+
+
+def test_a_point_opened_at_a_quarters_first_month_closes_when_the_period_or_the_range_moves(page):
+    # April 2025 starts a month and a quarter: the Period filter going to quarters must not open Q2's records, nor
+    # may a To date before April show April's records as a refusal.
+    at = page("surveys")
+    at.selectbox(key="nps-period").set_value(dt.date(2025, 4, 1))
+    at = [b for b in at.button if b.label == "Show records"][0].click().run()
+    assert "+67 NPS points" in as_read(panel(at, "nps").markdown[0].value)
+    quarters = at.segmented_control(key="period").set_value("quarter").run()
+    assert not quarters.exception, quarters.exception
+    assert not [b for b in quarters.container if b.key == "records-nps"] and not quarters.warning
+    assert ui.DRILL_HINT in [c.value for c in quarters.caption]
+
+    at = page("surveys")
+    at.selectbox(key="nps-period").set_value(dt.date(2025, 4, 1))
+    at = [b for b in at.button if b.label == "Show records"][0].click().run()
+    narrowed = at.date_input(key="to").set_value(dt.date(2025, 3, 31)).run()
+    assert not narrowed.exception, narrowed.exception
+    assert not [b for b in narrowed.container if b.key == "records-nps"] and not narrowed.warning
