@@ -182,7 +182,10 @@ def _is_catalog_race(error: Exception) -> bool:
 def _attach_message(target: Target, error: Exception, storage: objectstore.S3Settings | None = None) -> str:
     location = _redacted(target.location)
     text = _redacted(str(error))
-    explained = objectstore.explain(error, storage, str(target.data_path)) if storage is not None else None
+    # The bucket was written and read back before ATTACH: only an error of the object store itself (an HTTP one, or
+    # one naming the data path) is the store's. A catalog server that refuses the connection is the catalog's.
+    storage_error = isinstance(error, duckdb.HTTPException) or objectstore.SCHEME in str(error)
+    explained = objectstore.explain(error, storage, str(target.data_path)) if storage and storage_error else None
     if explained is not None:
         return f"cannot open the DuckLake catalog {location}: {explained}"
     if "does not match existing data path" in text:
@@ -276,9 +279,13 @@ class Database:
             connection.execute(f"LOAD {loaded_as}")
         assert self.target.data_path is not None
         if isinstance(self.target.data_path, str):
-            self.storage = objectstore.S3Settings.load()
-            # The credentials go into a secret scoped to the data path, never into a message or a log line.
-            connection.execute(self.storage.create_secret_sql(self.target.data_path + "/"))
+            try:
+                self.storage = objectstore.S3Settings.load()
+                # The credentials go into a secret scoped to the data path, never into a message or a log line.
+                connection.execute(self.storage.create_secret_sql(self.target.data_path + "/"))
+            except Exception:
+                connection.close()
+                raise
             self._check_storage(connection)  # before the catalog is touched
         else:
             self.target.data_path.mkdir(parents=True, exist_ok=True)

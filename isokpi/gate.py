@@ -43,6 +43,30 @@ def host_name(host: str | None) -> str | None:
     return parts.hostname.lower().rstrip(".")
 
 
+def forwarded_from_elsewhere(headers) -> bool:
+    """True when a proxy on this machine says the request came from another one: X-Forwarded-For, X-Real-IP or
+    Forwarded (RFC 7239) name any address that is not loopback. Behind such a proxy every request reaches the app
+    from 127.0.0.1 with whatever Host the client sent, so neither proves the client is on this machine."""
+    named: list[str] = []
+    for header in ("X-Forwarded-For", "X-Real-IP"):
+        named += [part.strip() for part in (headers.get(header) or "").split(",") if part.strip()]
+    named += re.findall(r'for\s*=\s*"?([^";,]+)', headers.get("Forwarded") or "", flags=re.IGNORECASE)
+    return any(not _loopback_address(value) for value in named)
+
+
+def _loopback_address(value: str) -> bool:
+    """A forwarded client address (with or without a port, IPv6 in brackets) that is loopback."""
+    value = value.strip()
+    if value.startswith("["):
+        value = value[1:].split("]", 1)[0]
+    elif value.count(":") == 1:
+        value = value.split(":", 1)[0]
+    try:
+        return ipaddress.ip_address(value).is_loopback
+    except ValueError:
+        return False
+
+
 def is_loopback_host(host: str | None) -> bool:
     """True for `localhost` and loopback addresses (127.0.0.0/8, ::1), with or without a port.
 

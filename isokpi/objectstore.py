@@ -52,23 +52,30 @@ def is_url(data_path: str) -> bool:
     return _SCHEME_LIKE.match(data_path) is not None
 
 
+def shown_url(address: str) -> str:
+    """An address as a message may quote it: without a user:password@ part (credentials someone wrote into it)."""
+    return re.sub(r"(^[a-z][a-z0-9+.-]*://)[^/@]*@", r"\1***@", address, flags=re.IGNORECASE)
+
+
 def normalized_url(data_path: str) -> str:
     """`s3://bucket/prefix` checked and without a trailing slash; anything else with a scheme is refused."""
     if not data_path.lower().startswith(SCHEME):
         raise StorageSettingError(
-            f"ISOKPI_DATA_PATH={data_path!r} is neither a directory nor an s3://bucket/prefix address: isokpi keeps "
+            f"ISOKPI_DATA_PATH={shown_url(data_path)!r} is neither a directory nor an s3://bucket/prefix address: isokpi keeps "
             "DuckLake's data files in a shared directory or in S3-compatible object storage."
         )
     rest = data_path[len(SCHEME) :].rstrip("/")
     bucket, _, prefix = rest.partition("/")
     if not _BUCKET.fullmatch(bucket) or ".." in bucket:
         raise StorageSettingError(
-            f"ISOKPI_DATA_PATH={data_path!r}: {bucket!r} is not an S3 bucket name (3 to 63 lower-case letters, "
+            f"ISOKPI_DATA_PATH={shown_url(data_path)!r}: {shown_url(SCHEME + bucket)[len(SCHEME) :]!r} is not an S3 bucket name (3 to 63 lower-case letters, "
             "digits, dots and hyphens); use s3://bucket/prefix."
         )
     parts = [part for part in prefix.split("/") if part]
     if any(part in (".", "..") for part in parts) or any(ord(ch) < 32 for ch in prefix):
-        raise StorageSettingError(f"ISOKPI_DATA_PATH={data_path!r}: the prefix after the bucket is not a plain path.")
+        raise StorageSettingError(
+            f"ISOKPI_DATA_PATH={shown_url(data_path)!r}: the prefix after the bucket is not a plain path."
+        )
     return SCHEME + "/".join([bucket, *parts])
 
 
@@ -183,7 +190,7 @@ def _endpoint(url: str) -> tuple[str, bool]:
     found = re.fullmatch(r"(?:(https?)://)?([A-Za-z0-9.-]+|\[[0-9A-Fa-f:]+\])(:\d{1,5})?/?", url)
     if found is None:
         raise StorageSettingError(
-            f"AWS_ENDPOINT_URL={url!r} is not an address such as https://s3.example.com or http://127.0.0.1:9000"
+            f"AWS_ENDPOINT_URL={shown_url(url)!r} is not an address such as https://s3.example.com or http://127.0.0.1:9000"
         )
     scheme, host, port = found.groups()
     return host + (port or ""), scheme != "http"

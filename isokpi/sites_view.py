@@ -57,6 +57,11 @@ def cell(series: Series) -> str:
     return f"{fmt.short(latest.value, series.kpi.unit)}: {words.variation(series.variation)}{marks}"
 
 
+def site_column(site: str, taken) -> str:
+    """A site's column in the table: its name, unless a site is called like a column already there ("KPI")."""
+    return f"{site} (site)" if site in taken else site
+
+
 def comparison(database: Database, filters: Filters, pillar: str | None) -> Comparison:
     """The pillar's KPIs (pillar None: every KPI of the catalog, by pillar) for each site compared (at most
     MAX_SITES)."""
@@ -66,7 +71,7 @@ def comparison(database: Database, filters: Filters, pillar: str | None) -> Comp
     rows, long = [], []
     for kpi in kpis_of_pillar(pillar) if pillar else [k for p in PILLAR_IDS for k in kpis_of_pillar(p)]:
         named = {"KPI": kpi.name} if pillar else {"Pillar": PILLAR_NAMES[kpi.pillar], "KPI": kpi.name}
-        rows.append({**named, **{site: cell(by_site[site][kpi.id]) for site in sites}})
+        rows.append({**named, **{site_column(site, named): cell(by_site[site][kpi.id]) for site in sites}})
         for site in sites:
             series = by_site[site][kpi.id]
             long.append(

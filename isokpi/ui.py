@@ -167,9 +167,13 @@ def _listening_locally() -> bool:
 
 
 def _request_from_this_machine() -> bool:
-    """False when the browser asked for this page under a name other than localhost or a loopback address: a web
-    page whose own name resolves to 127.0.0.1 (DNS rebinding). No Host at all (AppTest) is not a browser."""
-    host = st.context.headers.get("Host")
+    """False when the browser asked for this page under a name other than localhost or a loopback address (a web
+    page whose own name resolves to 127.0.0.1: DNS rebinding), or when a proxy says it came from another machine
+    (its Host proves nothing then). No Host at all (AppTest) is not a browser."""
+    headers = st.context.headers
+    if gate.forwarded_from_elsewhere(headers):
+        return False
+    host = headers.get("Host")
     return host is None or gate.is_loopback_host(host)
 
 

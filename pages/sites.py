@@ -6,6 +6,7 @@ import streamlit as st
 from isokpi import sites_view, ui
 from isokpi.catalog import kpis_of_pillar
 from isokpi.pillars import PILLAR_IDS, PILLAR_NAMES
+from isokpi.safety import plain
 
 db, user = ui.start_page(
     __file__,
@@ -16,16 +17,17 @@ ui.demo_notice(db)
 filters = ui.sidebar_filters(db)
 compared, figures = ui.cached(sites_view.every_kpi)(db, filters)
 if len(compared.sites) < 2:
+    held = "no site" if not compared.sites else "one site"
     ui.empty_state(
-        "The data (or the site filter) holds one site: there is nothing to set side by side. Clear the site filter, "
-        "or pick two or more sites in the sidebar."
+        f"The data (or the site filter) holds {held}: there is nothing to set side by side. Load records with a "
+        "site, clear the site filter, or pick two or more sites in the sidebar."
     )
     st.stop()
 
 st.subheader("Which sites show signals", anchor=False)
 st.dataframe(compared.table, hide_index=True, key="sites-table")
 st.caption(
-    "Each site's latest value and its variation verdict, and how many of its points over its whole history are "
+    "Each site's latest value and its variation verdict, and how many of its points in the date range shown are "
     "special causes, improving or concerning. A site against the others is a filter away: pick it in the sidebar."
     + (
         f" {compared.left_out} more sites are left out: pick the sites to compare in the sidebar."
@@ -48,4 +50,5 @@ for pillar in PILLAR_IDS:
             name=f"{kpi.id}-per-site",
             key=f"sites-{kpi.id}",
         )
-        st.caption(f"Special causes at {', '.join(signalling)}." if signalling else "No site shows a special cause.")
+        named = ", ".join(plain(site) for site in signalling)
+        st.caption(f"Special causes at {named}." if signalling else "No site shows a special cause.")

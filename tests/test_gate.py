@@ -65,3 +65,20 @@ def test_the_upload_route_is_recognised_under_a_base_path():
     for path in ("/_stcore/upload_file/s-1/f-1", "/isokpi/_stcore/upload_file/s-1/f-1"):
         assert gate.UPLOAD_ROUTE.search(path)["session"] == "s-1"
     assert gate.UPLOAD_ROUTE.search("/_stcore/upload_file/s-1") is None
+
+
+@pytest.mark.parametrize(
+    ("headers", "elsewhere"),
+    [
+        ({}, False),
+        ({"X-Forwarded-For": "127.0.0.1"}, False),
+        ({"X-Forwarded-For": "127.0.0.1, 203.0.113.9"}, True),  # a chain: one hop from another machine
+        ({"X-Forwarded-For": "203.0.113.9"}, True),
+        ({"X-Real-IP": "::1"}, False),
+        ({"Forwarded": 'for="[2001:db8::1]:4711";proto=https'}, True),
+        ({"Forwarded": "for=127.0.0.1:5000"}, False),
+        ({"X-Forwarded-For": "unknown"}, True),  # a proxy that hides the client proves nothing about it
+    ],
+)
+def test_a_proxy_naming_another_machine_takes_away_the_local_admin(headers, elsewhere):
+    assert gate.forwarded_from_elsewhere(headers) is elsewhere

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +18,7 @@ import pytest
 
 from isokpi import objectstore
 from isokpi.db import Target, resolve_target
+from isokpi.errors import IsokpiError
 from isokpi.ingest import ingest_file, undo_batch
 from isokpi.objectstore import S3Settings, StorageError, StorageSettingError
 from isokpi.opening import open_target
@@ -266,3 +268,36 @@ def test_the_same_file_from_4_processes_lands_once_in_object_storage(lake, tmp_p
     assert database.query("SELECT count(*), count(DISTINCT _batch_id) FROM training_versions") == [(1200, 1)]
     assert database.query("SELECT count(*) FROM batches") == [(1,)]
     database.close()
+
+
+@on_object_storage
+def test_a_catalog_server_that_refuses_the_connection_is_named_as_the_catalog_not_the_store(s3_bucket):
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    dsn = f"host=127.0.0.1 port={port} dbname=isokpi user=postgres connect_timeout=5"
+    with pytest.raises(IsokpiError) as refused:
+        open_target(Target("ducklake", "postgres:" + dsn, f"s3://{s3_bucket}/lake"))
+    message = str(refused.value)
+    assert message.startswith(f"cannot open the DuckLake catalog postgres:{dsn}: ")
+    assert "object store" not in message and "AWS_ENDPOINT_URL" not in message
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        {"ISOKPI_DATA_PATH": "s3://AKIAEXAMPLE:wJalrSECRET@my-bucket/lake"},
+        {"ISOKPI_DATA_PATH": "https://AKIAEXAMPLE:wJalrSECRET@store.example.com/lake"},
+        {"AWS_ENDPOINT_URL": "http://AKIAEXAMPLE:wJalrSECRET@minio:9000"},
+    ],
+)
+def test_credentials_written_into_an_address_never_reach_the_message(setting, clean_environment, monkeypatch):
+    for name, value in setting.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(StorageSettingError) as refused:
+        if "ISOKPI_DATA_PATH" in setting:
+            objectstore.normalized_url(setting["ISOKPI_DATA_PATH"])
+        else:
+            S3Settings.load()
+    assert "wJalrSECRET" not in str(refused.value) and "AKIAEXAMPLE" not in str(refused.value)
+    assert "***@" in str(refused.value)

@@ -96,3 +96,8 @@ def test_the_sites_page_with_one_site_says_there_is_nothing_to_compare(app_datab
     assert not at.exception, at.exception
     assert at.info[0].value.startswith("The data (or the site filter) holds one site")
     assert not at.get("plotly_chart")
+
+
+def test_a_site_called_like_a_column_of_the_table_keeps_both():
+    assert sites_view.site_column("KPI", {"Pillar": "Culture", "KPI": "Staff reached"}) == "KPI (site)"
+    assert sites_view.site_column("Leeds", {"KPI": "Staff reached"}) == "Leeds"
