@@ -14,7 +14,7 @@ from isokpi import format as fmt
 from isokpi.charts import BAD, GRID, NEUTRAL, period_axis, small_multiples, theme
 from isokpi.db import Database
 from isokpi.kpis import Filters
-from isokpi.periods import period_label
+from isokpi.periods import period_name
 from isokpi.views import PER_PERIOD, PERIODS_PER_YEAR, Chart, view_frame
 
 GROUPS = ("department", "site")
@@ -44,7 +44,7 @@ def staff_on_record(database: Database, filters: Filters) -> int:
 
 @dataclass(frozen=True)
 class PeriodHours:
-    period: str  # label, e.g. 2026-10
+    period: str  # for people, e.g. Oct 2026
     hours: float
     previous: float | None
 
@@ -55,7 +55,7 @@ def latest_hours(by_department: pd.DataFrame, grain: str) -> PeriodHours | None:
         return None
     totals = by_department.groupby("period")["hours"].sum().sort_index()
     previous = float(totals.iloc[-2]) if len(totals) > 1 else None
-    return PeriodHours(period_label(totals.index[-1].date(), grain), float(totals.iloc[-1]), previous)
+    return PeriodHours(period_name(totals.index[-1].date(), grain), float(totals.iloc[-1]), previous)
 
 
 def _recent_periods(frame: pd.DataFrame, grain: str) -> list:
@@ -69,9 +69,9 @@ def recent_means(frame: pd.DataFrame, grain: str) -> pd.Series:
 
 
 def span_words(periods: list, grain: str) -> str:
-    """Words for a span of periods: over the last 12 months, over the last 3 quarters, in 2025-03, in 2025."""
+    """Words for a span of periods: over the last 12 months, over the last 3 quarters, in Mar 2025, in 2025."""
     if len(periods) == 1:
-        return f"in {period_label(pd.Timestamp(periods[0]).date(), grain)}"
+        return f"in {period_name(pd.Timestamp(periods[0]).date(), grain)}"
     return f"over the last {len(periods)} {grain}s"
 
 

@@ -18,7 +18,7 @@ from isokpi.datasets import FAVOURABLE_FROM, SCALE_RANGES
 from isokpi.db import Database, bound
 from isokpi.kpis import Filters, Series
 from isokpi.narrative import kpi_sentence
-from isokpi.periods import period_label
+from isokpi.periods import period_name
 from isokpi.sql import load_sql
 
 PERIODS_PER_YEAR = {"month": 12, "quarter": 4, "year": 1}
@@ -109,9 +109,11 @@ def kpi_chart(database: Database, filters: Filters, kpi_id: str) -> Chart:
 
 
 def latest_value(series: Series) -> tuple[str, float | None, float | None]:
-    """(period label, latest value, change from the value before) of a series, for a metric tile."""
-    shown = series.shown
-    if not shown:
+    """(period name, latest value, change from the settled value before it) of a series, for a metric tile: the
+    point its verdicts speak for (Series.latest, never a provisional one), as the Pillar page and the packs say."""
+    latest = series.latest
+    if latest is None:
         return "", None, None
-    change = shown[-1].value - shown[-2].value if len(shown) > 1 else None
-    return period_label(shown[-1].period, series.grain), shown[-1].value, change
+    before = [p for p in (series.history or series).shown if not p.provisional and p.period < latest.period]
+    change = latest.value - before[-1].value if before else None
+    return period_name(latest.period, series.grain), latest.value, change

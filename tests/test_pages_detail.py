@@ -131,9 +131,13 @@ def test_training_page_on_the_demo_database(demo_file, open_page):
     database = open_database()
     shown = metrics(at)
     assert shown["Staff on record"] == f"{tv.staff_on_record(database, Filters()):,}"
-    mandatory = kpi_series(database, "mandatory_training_completion_pct", Filters()).latest
-    label = f"Mandatory training on time, {mandatory.period:%Y-%m}"
-    assert shown[label] == fmt.short(mandatory.value, "%")
+    # Each tile is the point the KPI's verdicts speak for (never a provisional one), named as every page names it.
+    for label, kpi_id in (
+        ("Mandatory training on time", "mandatory_training_completion_pct"),
+        ("Training judged effective", "training_effectiveness_pct"),
+    ):
+        latest = kpi_series(database, kpi_id, Filters()).latest
+        assert shown[f"{label}, {latest.period:%b %Y}"] == fmt.short(latest.value, "%")
 
 
 def test_training_page_follows_a_site_filter_in_the_query_string(demo_file, open_page):
@@ -205,7 +209,7 @@ def test_surveys_page_on_the_demo_database(demo_file, open_page):
     assert metrics(at) == {
         "Survey waves": f"{len(waves):,}",
         "Responses": f"{int(waves['respondents'].sum()):,}",
-        f"Customer NPS, {nps.period:%Y-%m}": fmt.short(nps.value, "NPS points"),
+        f"Customer NPS, {nps.period:%b %Y}": fmt.short(nps.value, "NPS points"),
     }
     # The latest employee wave is preselected for the distribution of answers.
     assert at.selectbox(key="wave").value == sv.likert_waves(waves, "employee")[-1]
