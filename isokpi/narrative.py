@@ -339,28 +339,43 @@ def on_target_phrase(card: PillarCard) -> str:
 
 
 def pillar_sentence(card: PillarCard, *, on_target: bool = True) -> str:
-    """'Monitoring & Review is at risk: Findings closed on time shows a real deterioration. 3 of 4 KPIs on target.'"""
+    """'Monitoring & Review is at risk: Findings closed on time misses its target. Median days to close a finding
+    shows a real improvement. 3 of 4 KPIs on target.' The KPIs that make a pillar at risk or off track come first,
+    each with its reason (kpis.STATUS_RULE); then the real improvements of those on track."""
     with_data = [series for series in card.series if series.latest is not None]
     if not with_data:
         return f"{card.name}: no data for these filters."
     state = words.status(card.status).lower()
-    worse = [series.kpi.name for series in with_data if series.variation == stats.CONCERN]
-    better = [series.kpi.name for series in with_data if series.variation == stats.IMPROVEMENT]
-    changes = []
-    if worse:
-        changes.append(f"{_join(worse)} {'shows' if len(worse) == 1 else 'show'} a real deterioration")
-    if better:
-        changes.append(f"{_join(better)} {'shows' if len(better) == 1 else 'show'} a real improvement")
-    if not changes:
-        changes.append(
+    reasons = [f"{series.kpi.name} {status_reason(series)}" for series in with_data if series.status != ON_TRACK]
+    better = [s.kpi.name for s in with_data if s.status == ON_TRACK and s.variation == stats.IMPROVEMENT]
+    improving = f"{_join(better)} {'shows' if len(better) == 1 else 'show'} a real improvement" if better else ""
+    if reasons:
+        text = f"{card.name} is {state}: {'; '.join(reasons)}." + (f" {improving}." if improving else "")
+    elif improving:
+        text = f"{card.name} is {state}: {improving}."
+    else:
+        calm = (
             "its one KPI with data shows no real change"
             if len(with_data) == 1
             else f"none of its {len(with_data)} KPIs with data shows a real change"
         )
-    text = f"{card.name} is {state}: {'; '.join(changes)}."
+        text = f"{card.name} is {state}: {calm}."
     if on_target:
         text += f" {on_target_phrase(card)}."
     return text
+
+
+def status_reason(series: Series) -> str:
+    """Why a KPI is at risk or off track, in words.py's words: 'misses its target reliably', 'misses its target and
+    shows a real deterioration', 'misses its target, though it shows a real improvement', 'shows a real
+    deterioration'."""
+    misses = series.on_target() is False
+    first = words.MISSES_RELIABLY if series.assurance == stats.FAIL else words.MISSES if misses else ""
+    if series.variation == stats.CONCERN:
+        return f"{first} and {words.DETERIORATES}" if first else words.DETERIORATES
+    if series.variation == stats.IMPROVEMENT and first:
+        return f"{first}, though it {words.IMPROVES}"
+    return first or words.MISSES
 
 
 def values_period(cards: list[PillarCard]) -> str | None:

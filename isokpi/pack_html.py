@@ -72,8 +72,8 @@ footer { color: var(--grey); font-size: 0.85rem; margin-top: 24px; }
   section { break-inside: avoid-page; page-break-inside: avoid; border: none; padding: 0; margin: 0 0 8mm; }
   section.long { break-inside: auto; page-break-inside: auto; }
   section#summary { break-inside: auto; page-break-inside: auto; break-after: page; page-break-after: always; margin: 0; }
-  #summary table { font-size: 8pt; margin: 4px 0; } #summary td, #summary th { padding: 1.5px 5px; }
-  #summary h2 { font-size: 1.15rem; } #summary h3 { margin: 6px 0 2px; } #summary ol, #summary p { font-size: 8.5pt; }
+  #summary table { font-size: 7.5pt; margin: 3px 0; } #summary td, #summary th { padding: 1px 5px; }
+  #summary h2 { font-size: 1.1rem; } #summary h3 { margin: 5px 0 2px; } #summary ol, #summary p { font-size: 8pt; }
   header h1 { font-size: 1.5rem; } header .meta { margin-bottom: 6px; }
   h2 { break-after: avoid; page-break-after: avoid; }
   tr, .chart, dl.facts div { break-inside: avoid; page-break-inside: avoid; }

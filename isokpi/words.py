@@ -33,6 +33,11 @@ _ASSURANCE_WORDS = {
 }
 ASSURANCE = {verdict: words[0] for verdict, words in _ASSURANCE_WORDS.items()}
 ASSURANCE_MEANING = {verdict: words[1] for verdict, words in _ASSURANCE_WORDS.items()}
+# Why a KPI is not on track (kpis.STATUS_RULE), as a pillar's sentence says it after the KPI's name.
+MISSES_RELIABLY = "misses its target reliably"
+MISSES = "misses its target"
+DETERIORATES = "shows a real deterioration"
+IMPROVES = "shows a real improvement"
 # A KPI's and a pillar's status, weighing targets and change (kpis.STATUS_RULE).
 STATUS = {ON_TRACK: "On track", AT_RISK: "At risk", OFF_TRACK: "Off track"}
 # A pillar's variation: the roll-up of its KPIs' verdicts (kpis.VARIATION_RULE).

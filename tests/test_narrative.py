@@ -256,12 +256,19 @@ def test_pillar_sentences_state_status_counts_and_targets():
     empty = Series(get_kpi("major_ncs_per_audit"), "month", [])
     # up misses 85 (at risk), down misses 30 and deteriorates (off track), flat meets 5 (on track).
     assert [s.status for s in (up, down, flat)] == [AT_RISK, OFF_TRACK, ON_TRACK]
+    # The KPIs that are not on track come first, each with why; an improvement never hides a missed target.
     assert narrative.pillar_sentence(card(up, down, flat, empty)) == (
-        "Monitoring & Review is at risk: Median days to close a finding shows a real deterioration; Findings closed "
-        "on time shows a real improvement. 1 of 3 KPIs on target."
+        "Monitoring & Review is at risk: Findings closed on time misses its target, though it shows a real "
+        "improvement; Median days to close a finding misses its target and shows a real deterioration. "
+        "1 of 3 KPIs on target."
     )
     assert narrative.pillar_sentence(card(up, flat)) == (
-        "Monitoring & Review is at risk: Findings closed on time shows a real improvement. 1 of 2 KPIs on target."
+        "Monitoring & Review is at risk: Findings closed on time misses its target, though it shows a real "
+        "improvement. 1 of 2 KPIs on target."
+    )
+    better = fixed("overdue_open_findings", [4] * 7, variation=stats.IMPROVEMENT, target=5.0)
+    assert narrative.pillar_sentence(card(better, flat)) == (
+        "Monitoring & Review is on track: Overdue open findings shows a real improvement. 2 of 2 KPIs on target."
     )
     assert narrative.pillar_sentence(card(flat, empty), on_target=False) == (
         "Monitoring & Review is on track: its one KPI with data shows no real change."
@@ -270,6 +277,11 @@ def test_pillar_sentences_state_status_counts_and_targets():
     assert card(up, down).status == OFF_TRACK and card(up, down).variation == "concerning"
     calm = fixed("overdue_open_findings", [9] * 7, variation=stats.COMMON_CAUSE, target=5.0)
     assert (calm.status, card(calm).status, card(calm).variation) == (AT_RISK, OFF_TRACK, "stable")
+    assert narrative.pillar_sentence(card(calm)) == (
+        "Monitoring & Review is off track: Overdue open findings misses its target. 0 of 1 KPI on target."
+    )
+    failing = fixed("overdue_open_findings", [9] * 7, variation=stats.CONCERN, assurance=stats.FAIL, target=5.0)
+    assert narrative.status_reason(failing) == "misses its target reliably and shows a real deterioration"
     assert narrative.pillar_sentence(card(empty)) == "Monitoring & Review: no data for these filters."
     assert narrative.on_target_phrase(card(empty)) == "No KPI has a value and a target yet"
 
