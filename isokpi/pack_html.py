@@ -36,7 +36,7 @@ CHART_WIDTH = 480  # px: two fit side by side in the HTML pack's sections on scr
 _EXTERNAL_HOSTS = re.compile(r"https?://[A-Za-z0-9.-]*cdn[A-Za-z0-9.-]*", re.IGNORECASE)
 
 CSS = """
-:root { --good: #1f6fb4; --bad: #e07000; --grey: #8a8f98; --line: #e1e4e8; }
+:root { --good: #1f6fb4; --bad: #e07000; --off: #c62828; --grey: #8a8f98; --line: #e1e4e8; }
 * { box-sizing: border-box; }
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; color: #262730;
        margin: 0 auto; max-width: 1100px; padding: 24px; line-height: 1.45; }
@@ -60,7 +60,8 @@ dt { font-size: 0.85rem; color: #555; } dd { margin: 0; font-size: 1.2rem; font-
 .charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(480px, 1fr)); gap: 8px 24px; }
 .chart { break-inside: avoid; page-break-inside: avoid; margin: 8px 0; min-width: 0; }
 .kpi-line { color: #444; font-size: 0.9rem; margin: 0 0 12px; }
-.status-on-track { color: var(--good); font-weight: 600; } .status-at-risk, .status-off-track { color: var(--bad); font-weight: 600; }
+.status-on-track { color: var(--good); font-weight: 600; } .status-at-risk { color: var(--bad); font-weight: 600; }
+.status-off-track { color: var(--off); font-weight: 600; }  /* red, as the app's Off track badge */
 table.exec td:nth-child(1) { font-weight: 600; } table.exec td:nth-child(2) { white-space: nowrap; }
 ol.decisions { margin: 4px 0 8px; padding-left: 22px; } ol.decisions li { margin: 2px 0; }
 footer { color: var(--grey); font-size: 0.85rem; margin-top: 24px; }

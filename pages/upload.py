@@ -492,23 +492,31 @@ def history_section():
     if not batches:
         st.caption("No files loaded yet.")
         return
-    st.dataframe(
-        pd.DataFrame(batches)[list(BATCH_COLUMNS)].rename(columns=BATCH_COLUMNS), hide_index=True, key="batches"
-    )
-    loaded = {b["batch_id"]: b for b in batches if b["status"] == "loaded"}
+    when = st.column_config.DatetimeColumn(format="D MMM YYYY HH:mm")
+    ledger = pd.DataFrame(batches)[list(BATCH_COLUMNS)].rename(columns=BATCH_COLUMNS)
+    ledger["Undone by"] = ledger["Undone by"].fillna("")  # a batch still loaded: blank, not "None"
+    config = {"Loaded at (UTC)": when, "Undone at (UTC)": when}
+    st.dataframe(ledger, hide_index=True, key="batches", column_config=config)
+    # Your own batches first, newest first: undoing a demo batch is a choice, never what the box offers first.
+    loaded = {b["batch_id"]: b for b in sorted(batches, key=lambda b: bool(b["demo"])) if b["status"] == "loaded"}
     if not loaded:
         return
+    first_is_demo = loaded[next(iter(loaded))]["demo"]
     with st.container(border=True):
         st.markdown("**Undo a batch**")
         batch_id = st.selectbox(
             "Batch",
             list(loaded),
             format_func=lambda i: (
-                f"{i}: {loaded[i]['dataset']}, {loaded[i]['file_name']} "
+                f"{i}: {loaded[i]['dataset']}, {loaded[i]['file_name']}{' (demo data)' if loaded[i]['demo'] else ''} "
                 f"({loaded[i]['loaded_at']:%d %b %Y %H:%M} by {loaded[i]['loaded_by']})"
             ),
             key="undo-batch",
+            index=None if first_is_demo else 0,
+            placeholder="Choose the batch to undo",
         )
+        if batch_id is None:
+            return
         st.caption(
             "Undo restores the data as it was before the batch: the rows it inserted go, the previous versions of the "
             "rows it updated come back. A batch whose rows a later batch changed is undone after that one."

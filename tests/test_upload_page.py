@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from isokpi.db import Database, resolve_target
-from isokpi.ingest import ingest_file, list_batches
+from isokpi.ingest import ingest_file, list_batches, undo_batch
 from isokpi.opening import open_database, open_target
 
 from .apptest import app_page, as_read
@@ -373,3 +373,32 @@ def write_to(db: Database, name: str, content: bytes):
     path = db.upload_root / name
     path.write_bytes(content)
     return path
+
+
+def test_the_undo_box_offers_your_own_batch_before_the_demos(demo_database, use_database, tmp_path):
+    path = demo_database(dt.date(2026, 11, 25))
+    database = open_target(resolve_target(path))
+    own = tmp_path / "findings.csv"
+    own.write_text(
+        "finding_id,audit_type,standard,site,severity,raised_on,status\nOWN-1,internal,ISO 9001,Leeds,minor_nc,"
+        "2026-11-02,open\n",
+        encoding="utf-8",
+    )
+    mine = ingest_file(database, "findings", own).batch_id
+    database.close()
+    use_database(path)
+    at = app_page("upload").run()
+    assert not at.exception, at.exception
+    box = at.selectbox(key="undo-batch")
+    assert box.value == mine  # not the newest demo batch, whatever the order they were loaded in
+    assert [o for o in box.options if "(demo data)" in o] and "(demo data)" not in box.options[0]
+    (ledger,) = [frame.value for frame in at.dataframe if "Undone by" in frame.value.columns]
+    assert set(ledger.loc[ledger["Status"] == "loaded", "Undone by"]) == {""}
+    # Once your own batch is undone, only demo batches are left: the box offers none of them by itself.
+    use_database(path)  # the app's connection closed, so this process opens the file anew
+    database = open_target(resolve_target(path))
+    undo_batch(database, mine)
+    database.close()
+    use_database(path)
+    at = app_page("upload").run()
+    assert at.selectbox(key="undo-batch").value is None and not [b for b in at.button if b.label == "Undo batch"]
