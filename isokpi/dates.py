@@ -8,6 +8,7 @@ user's --date-format; never guessed.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 
@@ -140,3 +141,19 @@ def is_ambiguous(value: str) -> bool:
     """True for numeric dates such as 03/04/2025 whose day and month could be swapped."""
     parts = numeric_parts(value)
     return parts is not None and parts[0] <= 12 and parts[1] <= 12 and parts[0] != parts[1]
+
+
+_YEAR_FIRST = re.compile(r"^\s*(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T].*)?$")
+
+
+def no_such_day(text: str) -> str | None:
+    """Why a year-first date that looks right is none: 'November 2026 has 30 days' for 2026-11-31, 'February 2025
+    has 28 days' for 2025-02-29; None when the text is no such date or the day exists."""
+    found = _YEAR_FIRST.match(text)
+    if found is None:
+        return None
+    year, month, day = (int(part) for part in found.groups())
+    if not 1 <= month <= 12 or not 1 <= day <= 31:
+        return None
+    days = calendar.monthrange(year, month)[1]
+    return f"{calendar.month_name[month]} {year} has {days} days" if day > days else None

@@ -654,12 +654,10 @@ def _parse_value(column: Column, raw: str, order: str | None) -> tuple[str | Non
     if parsed is None:
         if order is None and dates.is_ambiguous(raw):
             return None, None, None, None  # reported once for the column, not once per row
-        return (
-            None,
-            None,
-            None,
-            f"{raw!r} is not a date: use a date such as 2025-03-31 or 31/03/2025",
-        )
+        missing = dates.no_such_day(raw)
+        if missing is not None:
+            return None, None, None, f"{raw!r} is not a date: {missing}; correct the day"
+        return None, None, None, f"{raw!r} is not a date: use a date such as 2025-03-31 or 31/03/2025"
     if not (1900 <= parsed.year <= 2100):
         return None, None, None, f"{raw!r} is outside the years 1900-2100: check the date"
     return None, parsed, None, None

@@ -324,7 +324,7 @@ def problems_table(result, file_name):
         st.caption(f"The first {len(result.errors):,} of {result.error_count:,} problems are listed.")
     ui.download(
         "Download the problems (CSV)",
-        ui.csv_bytes(problems),
+        ui.csv_bytes(problems.assign(file=file_name)[["file", *problems.columns]]),  # the file named on every row
         file_name=f"{file_name.rsplit('.', 1)[0]}-problems.csv",
         key="download-problems",
     )

@@ -160,7 +160,7 @@ def test_a_500_row_file_with_one_impossible_date_at_row_378_loads_nothing(db, wr
     result = ingest_file(db, "findings", write("f.csv", FINDINGS_HEADER + "\n".join(lines) + "\n"))
     assert result.rows_read == 499 and not result.ok and result.batch_id is None
     assert [(p.row, p.column, p.value) for p in result.errors] == [(378, "due_on", "2025-02-30")]
-    assert "not a date" in result.errors[0].message
+    assert result.errors[0].message.endswith("'2025-02-30' is not a date: February 2025 has 28 days; correct the day")
     assert table(db, "SELECT count(*) FROM findings_versions") == [(0,)]
     assert table(db, "SELECT count(*) FROM batches") == [(0,)]
 
