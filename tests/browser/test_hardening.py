@@ -4,6 +4,7 @@ clear-cache message, a second server on a database in use."""
 
 from __future__ import annotations
 
+import re
 import socket
 
 import pytest
@@ -147,6 +148,11 @@ def test_an_emptied_database_stays_empty_when_any_client_clears_the_cache(fresh_
     with streamlit_server(fresh_db, env={"ISOKPI_NO_DEMO": "0"}) as base:  # the demo on, as the app runs for real
         open_page(page, base, "upload")
         for batch in (4, 3, 2, 1):  # undo every demo batch, newest first, as a quality lead would
+            history_tab(page)
+            # Only demo batches are loaded: the box offers none by itself, so pick the batch as a person would.
+            page.locator(".st-key-undo-batch input").filter(visible=True).click(timeout=30_000)
+            page.locator("[role='option']").filter(has_text=re.compile(rf"^{batch}: ")).first.click(timeout=30_000)
+            wait_for_app(page)
             history_tab(page)
             confirm = page.locator(".st-key-undo-confirm label").filter(visible=True)
             expect(confirm).to_have_text(f"Yes, undo batch {batch}", timeout=30_000)
