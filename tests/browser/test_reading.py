@@ -29,7 +29,7 @@ def wait_for_address(page, path: str, *parts: str) -> None:
     checks = " && ".join(
         [f"location.pathname.endsWith({path!r})", *(f"location.search.includes({p!r})" for p in parts)]
     )
-    page.wait_for_function(f"() => {checks}", timeout=30_000)
+    page.wait_for_function(f"() => {checks}", timeout=60_000)  # a first run on a busy machine takes a while
     wait_for_app(page, timeout=60_000)
 
 
