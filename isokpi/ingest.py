@@ -135,6 +135,33 @@ def ingest_file(
         )
 
 
+def ingest_staged(
+    database: Database,
+    dataset_name: str,
+    staged: StagedFile,
+    *,
+    mapping: Mapping | None = None,
+    date_format: str | None = None,
+    actor: User | None = None,
+    source: str = "cli",
+    check_only: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> IngestResult:
+    """ingest_file for a file stage_file already converted (into a directory under database.upload_root): the
+    Upload page stages a workbook once per upload and validates and loads that one CSV."""
+    actor = actor or cli_user()
+    if not check_only:
+        require(actor, QUALITY_LEAD)
+    report = progress or (lambda step: None)
+    dataset = get_dataset(dataset_name)
+    result = IngestResult(dataset.name, staged.file_name)
+    result.sha256 = staged.sha256
+    with nothing_loaded_if_disk_full(staged.file_name):
+        return _validate_and_load(
+            database, dataset, staged, result, mapping, date_format, actor.email, source, check_only, report
+        )
+
+
 @contextlib.contextmanager
 def nothing_loaded_if_disk_full(file_name: str):
     """Turn the disk filling up while a file is staged, validated or written into a plain DiskFullError.
