@@ -64,12 +64,18 @@ class ResultCache:
 RESULTS = ResultCache()
 
 
-def cached(function: Callable[..., T]) -> Callable[..., T]:
-    """`function(database, *args, **kwargs)` with its result kept per data version (see the module docstring)."""
+def cached(function: Callable[..., T], *, reads: Callable[..., tuple[str, ...]] | None = None) -> Callable[..., T]:
+    """`function(database, *args, **kwargs)` with its result kept per data version (see the module docstring).
+
+    With `reads`, which names the datasets the call reads from its arguments (`reads(*args, **kwargs)`), the
+    result is kept per version of those datasets only (Database.dataset_versions): a load of another dataset
+    leaves it as it is. Only for calls that read nothing else: every KPI's SQL, which tests/test_reads.py checks
+    against the tables DuckDB's plan scans."""
     name = f"{function.__module__}.{function.__qualname__}"
 
     def key_of(database: Database, args: tuple, kwargs: dict) -> tuple:
-        return (name, database.serial, database.data_version(), dt.date.today(), args, tuple(sorted(kwargs.items())))
+        version = database.data_version() if reads is None else database.dataset_versions(reads(*args, **kwargs))
+        return (name, database.serial, version, dt.date.today(), args, tuple(sorted(kwargs.items())))
 
     @functools.wraps(function)
     def call(database: Database, *args: Any, **kwargs: Any) -> T:
