@@ -140,3 +140,67 @@ def test_an_undo_and_a_demo_removal_change_the_datasets_they_touch(db, write):
     assert kept(db, "training_hours_per_employee") and not kept(db, "overdue_open_findings")
     assert values(db)["overdue_open_findings"].get("2025-04") is None
     assert dict(db.dataset_versions(("training",))) == {"training": versions["training"]}
+
+
+def test_every_view_scans_only_the_datasets_it_is_kept_by(demo_database, monkeypatch):
+    from isokpi import findings_view, outcomes_view, review_inputs, survey_view, training_view, views
+    from isokpi.opening import close_all, open_database
+
+    db = open_database(demo_database())
+    filters = Filters(date_from=dt.date(2026, 1, 1))
+    runs: list[tuple[str, tuple[str, ...], dict]] = []
+    kept_view = views._kept
+
+    def recorded(database, name, filters, fragments, extra, as_dicts):
+        runs.append((name, fragments, {**views.view_params(database, filters), **extra}))
+        return kept_view(database, name, filters, fragments, extra, as_dicts)
+
+    monkeypatch.setattr(views, "_kept", recorded)
+    for group in ("department", "site"):
+        training_view.hours_by_group(db, filters, group)
+        outcomes_view.group_counts(db, filters, group)
+    training_view.staff_on_record(db, filters)
+    training_view.training_matrix(db, filters)
+    findings_view.open_by_age(db, filters)
+    findings_view.close_counts(db, filters)
+    findings_view.pareto(db, filters, "clause")
+    findings_view.severity_mix(db, filters)
+    findings_view.repeats(db, filters)
+    findings_view.repeat_pairs(db, filters)
+    waves = survey_view.responses(db, filters)
+    survey_view.favourable_by_wave(db, filters, "employee")
+    survey_view.likert_distribution(db, filters, survey_view.likert_waves(waves, "employee")[-1])
+    review_inputs.period_facts(db, filters)
+    assert {name for name, _, _ in runs} | {f for _, fragments, _ in runs for f in fragments} == set(views.VIEW_READS)
+    for name, fragments, params in runs:
+        sql = views.view_sql(name, fragments)
+        tables = plan_tables(db, sql, bound(sql, params))
+        assert tables, name
+        assert tables <= {f"{dataset}_versions" for dataset in views.view_reads(name, fragments)}, (name, tables)
+    close_all()
+
+
+def view_kept(db, name: str, filters: Filters, fragments: tuple[str, ...] = ()) -> bool:
+    """Whether the view's rows are kept for the data as it is now (nothing computed to tell)."""
+    from isokpi import views
+
+    sql = views.view_sql(name, fragments)
+    params = bound(sql, views.view_params(db, filters, with_periods=views.uses_periods(name, fragments)))
+    return views._kept_view.kept(db, name, fragments, views._frozen(params), False) is not None
+
+
+@pytest.mark.both_backends
+def test_a_survey_load_keeps_the_training_matrix_and_a_training_load_changes_it(db, write):
+    from isokpi import training_view
+
+    load(db, write, "training", TRAINING_HEADER + TRAINING)
+    matrix = training_view.training_matrix(db, JUNE)
+    assert training_view.staff_on_record(db, JUNE) == 4
+    matrix["changed by the caller"] = 1  # a copy: what is kept stays as the query gave it
+    load(db, write, "survey", SURVEY_HEADER + "R1,ENG,engagement,employee,2025-03-02,Leeds,E1,culture,likert5,5\n")
+    assert view_kept(db, "training_matrix", JUNE) and view_kept(db, "training_staff", JUNE)
+    assert "changed by the caller" not in training_view.training_matrix(db, JUNE).columns
+    extra = "".join(f"T{i}X,01{i},QA,Leeds,Audit,ISO 9001,2,completed,2025-06-15,2025-06-10,yes\n" for i in range(2))
+    load(db, write, "training", TRAINING_HEADER + extra, "more-training")
+    assert not view_kept(db, "training_matrix", JUNE) and not view_kept(db, "training_staff", JUNE)
+    assert training_view.staff_on_record(db, JUNE) == 6
