@@ -4,8 +4,9 @@ One cache for the KPI engine, the page views and the review's evidence, keyed by
 data version (which changes with every load and undo, on any server), today's date and the arguments (filter
 values, never DataFrames); the database as this process opened it, so a file replaced and opened again is
 another database. The costly results underneath (each KPI's rows, the staff counts, each view's rows) are kept
-per version of the datasets they read instead (`reads=`), so a load of one dataset leaves the others'. Two sessions that ask for the same result at once compute it once. Results are shared,
-not copied: callers treat them as read-only.
+per version of the datasets they read instead (`reads=`), so a load of one dataset leaves the others'. Two
+sessions that ask for the same result at once compute it once. Results are shared, not copied: callers treat
+them as read-only.
 """
 
 from __future__ import annotations
