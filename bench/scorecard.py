@@ -1,9 +1,11 @@
 """Scorecard benchmark: the full KPI scorecard over 5,000,000 training rows, cold and warm, against pandas.
 
-    python bench/scorecard.py [--db PATH] [--rebuild]
+    python bench/scorecard.py [--db PATH] [--rebuild] [--times N]
 
 Builds once (again with --rebuild) bench/out/scorecard.duckdb: the demo data as of 2026-11-25, scaled to at
-least 5,000,000 training rows, 500,000 findings and 2,000,000 survey answers. Then, each in a fresh process:
+least 5,000,000 training rows, 500,000 findings and 2,000,000 survey answers (--times 10: ten times as many, into
+bench/out/scorecard-x10.duckdb, for bench/pages.py --after-upload on a database ten times larger). Then, each in a
+fresh process:
 
   engine  opens the file and computes isokpi.kpis.scorecard() once (cold), three times more (warm,
           median), times one page-level call (kpi_series of findings_closed_on_time_pct, warm) and
@@ -12,7 +14,8 @@ least 5,000,000 training rows, 500,000 findings and 2,000,000 survey answers. Th
           representative set of KPIs computed with groupby per month, on the SQL files' definitions.
 
 Prints wall times, each process's peak resident memory (VmHWM), the pandas values next to the engine's,
-and a summary against the targets: warm <= 0.5 s, cold <= 3 s, memory a fraction of the pandas way.
+and a summary against the targets: warm <= 0.5 s, cold <= 0.5 s (the KPIs read the roll-ups), memory a fraction
+of the pandas way.
 The OS file cache is not dropped: "cold" means a new process and a new DuckDB connection, not a cold disk.
 """
 
@@ -38,6 +41,7 @@ import duckdb
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # `python bench/scorecard.py` puts bench/, not the checkout, on the path
 
+from isokpi.cache import RESULTS  # noqa: E402
 from isokpi.catalog import KPIS  # noqa: E402
 from isokpi.datasets import FAVOURABLE_FROM  # noqa: E402
 from isokpi.db import Database  # noqa: E402
@@ -68,7 +72,7 @@ HEADROOM = 1.03  # the demo's row counts are random draws: aim a little above th
 WARM_RUNS = 3
 PAGE_KPI = "findings_closed_on_time_pct"
 TARGET_WARM_S = 0.5
-TARGET_COLD_S = 3.0
+TARGET_COLD_S = 0.5  # issue 16: the KPIs read roll-ups, so a new process computes the scorecard from aggregates
 LIKERT = ("likert4", "likert5", "likert7")
 VERDICTS = ("effective", "partially_effective", "not_effective")
 # The pillars with a "favourable answers" KPI (favourable_share.sql); stakeholders has its own survey KPIs.
@@ -106,15 +110,15 @@ def csv_rows(path: Path) -> int:
         return connection.execute("SELECT count(*) FROM read_csv(?)", [str(path)]).fetchone()[0]
 
 
-def demo_scale() -> DemoScale:
-    """Scales that reach TARGET_ROWS, from the row counts of the scale-1 demo with the same as_of."""
+def demo_scale(times: int = 1) -> DemoScale:
+    """Scales that reach TARGET_ROWS (times `times`), from the row counts of the scale-1 demo with the same as_of."""
     from isokpi.demo import DemoScale, write_demo_files
 
     with tempfile.TemporaryDirectory(prefix="isokpi-bench-") as tmp:
         paths = write_demo_files(Path(tmp), scale=DemoScale(), as_of=AS_OF)
         at_one = {name: csv_rows(paths[name]) for name in TARGET_ROWS}
     print("scale-1 demo rows: " + ", ".join(f"{name} {count:,}" for name, count in at_one.items()))
-    return DemoScale(**{name: math.ceil(TARGET_ROWS[name] * HEADROOM / at_one[name]) for name in TARGET_ROWS})
+    return DemoScale(**{name: math.ceil(TARGET_ROWS[name] * times * HEADROOM / at_one[name]) for name in TARGET_ROWS})
 
 
 def remove_database(path: Path) -> None:
@@ -122,12 +126,12 @@ def remove_database(path: Path) -> None:
         leftover.unlink(missing_ok=True)
 
 
-def build_database(path: Path) -> float:
+def build_database(path: Path, times: int = 1) -> float:
     """Load the scaled demo into a new file at `path`; return the seconds it took."""
     from isokpi.demo import load_demo
 
     remove_database(path)
-    scale = demo_scale()
+    scale = demo_scale(times)
     print(f"building {path} with {scale} as of {AS_OF} ...", flush=True)
     started = time.perf_counter()
     database = open_database(path)
@@ -141,13 +145,14 @@ def row_counts(path: Path) -> dict[str, int]:
         return {name: connection.execute(f"SELECT count(*) FROM {name}").fetchone()[0] for name in TARGET_ROWS}
 
 
-def report_rows(counts: dict[str, int]) -> bool:
+def report_rows(counts: dict[str, int], times: int = 1) -> bool:
     """Print the rows of each dataset against its target; True when every target is reached."""
     reached = True
     for name, count in counts.items():
-        short = count < TARGET_ROWS[name]
+        target = TARGET_ROWS[name] * times
+        short = count < target
         reached = reached and not short
-        note = f"UNDER the target of {TARGET_ROWS[name]:,}" if short else f"target >= {TARGET_ROWS[name]:,}"
+        note = f"UNDER the target of {target:,}" if short else f"target >= {target:,}"
         print(f"  {name:<9}{count:>12,} rows   ({note})")
     return reached
 
@@ -166,7 +171,7 @@ def engine_run(path: Path) -> dict:
     cold_ready_at = time.time()  # the parent subtracts its own clock at spawn from this
     warm = [timed(lambda: scorecard(database, filters)) for _ in range(WARM_RUNS)]
     # The same again with nothing remembered: every query runs on DuckDB's warm buffers.
-    recomputed = [timed(lambda: compute_all_series(database, filters)) for _ in range(WARM_RUNS)]
+    recomputed = [timed(lambda: forgotten(compute_all_series)(database, filters)) for _ in range(WARM_RUNS)]
     page = [timed(lambda: kpi_series(database, PAGE_KPI, filters)) for _ in range(WARM_RUNS)]
     peak = peak_rss_mb()  # before the breakdown, which is extra work of this benchmark
     values = {
@@ -204,7 +209,17 @@ def kpi_breakdown(database: Database, filters: Filters) -> list[tuple[str, float
         return lambda: kpi_series(database, kpi_id, filters, context=shared)
 
     pieces += [(kpi.id, series_of(kpi.id)) for kpi in KPIS if not kpi.derived]
-    return [(name, statistics.median([timed(work) for _ in range(3)])) for name, work in pieces]
+    return [(name, statistics.median([timed(forgotten(work)) for _ in range(3)])) for name, work in pieces]
+
+
+def forgotten(work: Callable[..., object]) -> Callable[..., object]:
+    """`work` with every kept result forgotten first (isokpi.cache): each of its queries runs."""
+
+    def run(*args: object) -> object:
+        RESULTS.clear()
+        return work(*args)
+
+    return run
 
 
 # --- the common way, in its own process -------------------------------------------------------------
@@ -464,8 +479,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", type=Path, default=DEFAULT_DB, help=f"benchmark database (default {DEFAULT_DB})")
     parser.add_argument("--rebuild", action="store_true", help="build the benchmark database again")
+    parser.add_argument(
+        "--times", type=int, default=1, help="build a database with N times the rows (default file scorecard-xN.duckdb)"
+    )
     parser.add_argument("--child", choices=("engine", "pandas"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.times < 1:
+        parser.error("--times must be 1 or more")
+    if args.times > 1 and args.db == DEFAULT_DB:
+        args.db = DEFAULT_DB.with_name(f"scorecard-x{args.times}.duckdb")
     path = args.db.expanduser().resolve()
 
     if args.child:
@@ -474,11 +496,11 @@ def main() -> None:
         return
 
     if args.rebuild or not path.exists():
-        print(f"built in {build_database(path):.0f} s")
+        print(f"built in {build_database(path, args.times):.0f} s")
     else:
         print(f"reusing {path} (--rebuild to build it again)")
     print(f"rows as of {AS_OF}:")
-    if not report_rows(row_counts(path)):
+    if not report_rows(row_counts(path), args.times):
         print("  the database is smaller than this benchmark is meant for: run with --rebuild")
 
     engine, engine_wall, spawned_at = run_child("engine", path)

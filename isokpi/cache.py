@@ -3,8 +3,10 @@
 One cache for the KPI engine, the page views and the review's evidence, keyed by the function, the database, its
 data version (which changes with every load and undo, on any server), today's date and the arguments (filter
 values, never DataFrames); the database as this process opened it, so a file replaced and opened again is
-another database. Two sessions that ask for the same result at once compute it once. Results are shared,
-not copied: callers treat them as read-only.
+another database. The costly results underneath (each KPI's rows, the staff counts, each view's rows) are kept
+per version of the datasets they read instead (`reads=`), so a load of one dataset leaves the others'. Two
+sessions that ask for the same result at once compute it once. Results are shared, not copied: callers treat
+them as read-only.
 """
 
 from __future__ import annotations
@@ -64,12 +66,18 @@ class ResultCache:
 RESULTS = ResultCache()
 
 
-def cached(function: Callable[..., T]) -> Callable[..., T]:
-    """`function(database, *args, **kwargs)` with its result kept per data version (see the module docstring)."""
+def cached(function: Callable[..., T], *, reads: Callable[..., tuple[str, ...]] | None = None) -> Callable[..., T]:
+    """`function(database, *args, **kwargs)` with its result kept per data version (see the module docstring).
+
+    With `reads`, which names the datasets the call reads from its arguments (`reads(*args, **kwargs)`), the
+    result is kept per version of those datasets only (Database.dataset_versions): a load of another dataset
+    leaves it as it is. Only for calls that read nothing else: every KPI's SQL, which tests/test_reads.py checks
+    against the tables DuckDB's plan scans."""
     name = f"{function.__module__}.{function.__qualname__}"
 
     def key_of(database: Database, args: tuple, kwargs: dict) -> tuple:
-        return (name, database.serial, database.data_version(), dt.date.today(), args, tuple(sorted(kwargs.items())))
+        version = database.data_version() if reads is None else database.dataset_versions(reads(*args, **kwargs))
+        return (name, database.serial, version, dt.date.today(), args, tuple(sorted(kwargs.items())))
 
     @functools.wraps(function)
     def call(database: Database, *args: Any, **kwargs: Any) -> T:

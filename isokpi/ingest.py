@@ -21,7 +21,7 @@ import duckdb
 from isokpi.audit import record_event
 from isokpi.auth import QUALITY_LEAD, User, cli_user, require
 from isokpi.datasets import Dataset, get_dataset
-from isokpi.db import Database, DiskFullError, full_directory, is_disk_full, next_id, now_utc, quote
+from isokpi.db import Database, DiskFullError, full_directory, is_disk_full, mark_changed, next_id, now_utc, quote
 from isokpi.errors import InputError
 from isokpi.mapping import Mapping
 from isokpi.sources import SourceError, StagedFile, stage_file
@@ -130,6 +130,33 @@ def ingest_file(
             result.error_count = 1
             return result
         result.sha256 = staged.sha256
+        return _validate_and_load(
+            database, dataset, staged, result, mapping, date_format, actor.email, source, check_only, report
+        )
+
+
+def ingest_staged(
+    database: Database,
+    dataset_name: str,
+    staged: StagedFile,
+    *,
+    mapping: Mapping | None = None,
+    date_format: str | None = None,
+    actor: User | None = None,
+    source: str = "cli",
+    check_only: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> IngestResult:
+    """ingest_file for a file stage_file already converted (into a directory under database.upload_root): the
+    Upload page stages a workbook once per upload and validates and loads that one CSV."""
+    actor = actor or cli_user()
+    if not check_only:
+        require(actor, QUALITY_LEAD)
+    report = progress or (lambda step: None)
+    dataset = get_dataset(dataset_name)
+    result = IngestResult(dataset.name, staged.file_name)
+    result.sha256 = staged.sha256
+    with nothing_loaded_if_disk_full(staged.file_name):
         return _validate_and_load(
             database, dataset, staged, result, mapping, date_format, actor.email, source, check_only, report
         )
@@ -269,6 +296,7 @@ def _merge(
     inserted, updated, unchanged = counts
     if inserted + updated == 0:
         raise _NothingChanged(counts)  # rolls back: not even a batch or its id is written
+    mark_changed(cursor, dataset.name, batch_id)
     table = quote(dataset.versions_table)
     columns = ", ".join(quote(c) for c in dataset.column_names)
     key = ", _key" if dataset.stored_key == "_key" else ""
@@ -366,7 +394,7 @@ def undo_batch(database: Database, batch_id: int, *, actor: User | None = None) 
     who = actor.email
 
     def work(cursor: duckdb.DuckDBPyConnection) -> dict:
-        next_id(cursor, "batch")  # conflicts with a concurrent load, so neither sees half of the other
+        change = next_id(cursor, "batch")  # conflicts with a concurrent load, so neither sees half of the other
         row = cursor.execute(
             "SELECT dataset, status, file_name FROM batches WHERE batch_id = $id", {"id": batch_id}
         ).fetchone()
@@ -386,6 +414,7 @@ def undo_batch(database: Database, batch_id: int, *, actor: User | None = None) 
             raise UndoError(
                 f"batch {later} changed rows that batch {batch_id} wrote: undo batch {later} first, then batch {batch_id}"
             )
+        mark_changed(cursor, dataset_name, change)
         removed = cursor.execute(f"DELETE FROM {table} WHERE _batch_id = $id", {"id": batch_id}).fetchone()[0]
         restored = cursor.execute(
             f"UPDATE {table} SET _superseded_by = NULL WHERE _superseded_by = $id", {"id": batch_id}

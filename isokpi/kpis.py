@@ -167,7 +167,7 @@ def meets(kpi: Kpi, value: float, target: float) -> bool:
 # --- data bounds and periods ------------------------------------------------------------------------
 
 
-def data_range(database: Database) -> tuple[dt.date | None, dt.date | None]:
+def _data_range(database: Database) -> tuple[dt.date | None, dt.date | None]:
     """The earliest and latest dates in training, findings and survey."""
     row = database.query(
         """
@@ -178,6 +178,10 @@ def data_range(database: Database) -> tuple[dt.date | None, dt.date | None]:
         """
     )[0]
     return row[0], row[1]
+
+
+DATA_DATASETS = ("training", "findings", "survey")
+data_range = cached(_data_range, reads=lambda: DATA_DATASETS)
 
 
 def periods(database: Database, filters: Filters) -> list[dt.date]:
@@ -219,10 +223,21 @@ def uses_staff(kpi: Kpi) -> bool:
 
 def staff_counts(database: Database, filters: Filters, period_list: list[dt.date]) -> dict[str, list]:
     """Staff on record per period, counted once, as the parameters the staff-based KPIs take."""
+    periods_of, counts = _staff_counts(database, filters, tuple(period_list))
+    return {"staff_periods": list(periods_of), "staff_counts": list(counts)}
+
+
+def _count_staff(
+    database: Database, filters: Filters, period_list: tuple[dt.date, ...]
+) -> tuple[tuple[dt.date, ...], tuple[int, ...]]:
     sql = kpi_sql("staff")
     with contextlib.closing(database.cursor()) as cursor:
-        rows = cursor.execute(sql, bound(sql, _params(None, filters, period_list))).fetchall()
-    return {"staff_periods": [row[0] for row in rows], "staff_counts": [int(row[1]) for row in rows]}
+        rows = cursor.execute(sql, bound(sql, _params(None, filters, list(period_list)))).fetchall()
+    return tuple(row[0] for row in rows), tuple(int(row[1]) for row in rows)
+
+
+# Staff come from the training records alone: kept while only findings or survey answers are loaded.
+_staff_counts = cached(_count_staff, reads=lambda filters, period_list: ("training",))
 
 
 def _params(kpi: Kpi | None, filters: Filters, period_list: list[dt.date]) -> dict[str, object]:
@@ -256,14 +271,35 @@ def kpi_params(kpi: Kpi, filters: Filters, period_list: list[dt.date]) -> dict[s
 def _rows(
     database: Database, kpi: Kpi, filters: Filters, period_list: list[dt.date], staff: dict[str, list] | None = None
 ) -> list[dict]:
+    """The KPI's SQL rows, kept per version of the datasets it reads (catalog `datasets`): loading findings leaves
+    the training KPIs' rows as they are. Shared, not copied: read-only."""
+    if not uses_staff(kpi):
+        staff_key = None
+    else:
+        staff = staff if staff is not None else staff_counts(database, filters, period_list)
+        staff_key = (tuple(staff["staff_periods"]), tuple(staff["staff_counts"]))
+    return _kept_rows(database, kpi.id, filters, tuple(period_list), staff_key)
+
+
+def _query_rows(
+    database: Database,
+    kpi_id: str,
+    filters: Filters,
+    period_list: tuple[dt.date, ...],
+    staff: tuple[tuple[dt.date, ...], tuple[int, ...]] | None,
+) -> list[dict]:
+    kpi = get_kpi(kpi_id)
     sql = kpi_sql(kpi)
-    params = _params(kpi, filters, period_list)
-    if uses_staff(kpi):
-        params.update(staff if staff is not None else staff_counts(database, filters, period_list))
+    params = _params(kpi, filters, list(period_list))
+    if staff is not None:  # the staff counts are part of the key: the rows follow the training they came from
+        params.update(staff_periods=list(staff[0]), staff_counts=list(staff[1]))
     with contextlib.closing(database.cursor()) as cursor:
         result = cursor.execute(sql, bound(sql, params))
         names = [column[0] for column in result.description]
         return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+
+
+_kept_rows = cached(_query_rows, reads=lambda kpi_id, *rest: get_kpi(kpi_id).datasets)
 
 
 # --- targets ---------------------------------------------------------------------------------------

@@ -13,6 +13,10 @@ import contextlib
 import dataclasses
 import os
 import re
+import shutil
+import tempfile
+import threading
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +31,7 @@ from isokpi.ingest import (
     IngestResult,
     check_staged,
     ingest_file,
+    ingest_staged,
     nothing_loaded_if_disk_full,
     private_workdir,
 )
@@ -105,16 +110,96 @@ def private_upload(database: Database, data: Upload, file_name: str, max_bytes: 
     check_file(file_name, size, head, max_bytes)
     with nothing_loaded_if_disk_full(file_name), private_workdir(database) as workdir:
         path = workdir / ("upload" + Path(file_name).suffix.lower())
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "wb") as out:
-            if isinstance(data, bytes | bytearray):
-                out.write(data)
-            else:
-                data.seek(0)
-                for block in iter(lambda: data.read(COPY_CHUNK), b""):
-                    out.write(block)
-                data.seek(0)
+        _write_private(path, data)
         yield path
+
+
+class UploadStage:
+    """One upload kept while the page works with it: the private copy, its sheets, and its staged CSV per sheet.
+
+    The page asks for the headers, then the report of every setting tried, then the load; with an UploadStage
+    in place of the bytes, inspect_upload, validate_upload and load_upload all read the one CSV stage_file made
+    of the chosen sheet, so a workbook is converted once per upload (and sheet), not once per step. The files
+    live in a private directory inside database.upload_root, deleted by close(), when the stage is garbage
+    collected (the page replaced the file, the session ended) or when the process exits.
+    """
+
+    def __init__(self, database: Database, data: Upload, file_name: str, max_bytes: int | None = None) -> None:
+        self.file_name = display_name(file_name)
+        size, head = _size_and_head(data)
+        check_file(self.file_name, size, head, max_bytes)
+        self._lock = threading.Lock()
+        self._staged: dict[str | None, StagedFile | str] = {}  # a sheet's staged CSV, or why it was refused
+        self.conversions = 0  # times stage_file ran: once per sheet staged
+        with nothing_loaded_if_disk_full(self.file_name):
+            self.directory = Path(tempfile.mkdtemp(dir=database.upload_root))
+            self._finalizer = weakref.finalize(self, shutil.rmtree, str(self.directory), True)
+            self.path = self.directory / ("upload" + Path(self.file_name).suffix.lower())
+            try:
+                _write_private(self.path, data)
+                self.sheets = tuple(list_sheets(self.path, self.file_name)) if self.path.suffix == ".xlsx" else ()
+            except BaseException:
+                self._finalizer()
+                raise
+
+    def staged(self, sheet: str | None = None) -> StagedFile:
+        """The CSV of `sheet` (None: the first sheet with data), staged on first use; its SourceError likewise."""
+        with self._lock:
+            if self._finalizer.alive and sheet not in self._staged:
+                outcome = self._stage(sheet)
+                self._staged[sheet] = outcome
+                if isinstance(outcome, StagedFile) and outcome.sheet != sheet:
+                    self._staged.setdefault(outcome.sheet, outcome)
+            if not self._finalizer.alive:
+                raise SourceError(f"{self.file_name}: the upload was closed; upload the file again")
+            outcome = self._staged[sheet]
+        if isinstance(outcome, str):
+            raise SourceError(outcome)
+        return outcome
+
+    def _stage(self, sheet: str | None) -> StagedFile | str:
+        self.conversions += 1
+        work_dir = self.directory / f"staged-{self.conversions}"
+        work_dir.mkdir(mode=0o700)
+        try:
+            with nothing_loaded_if_disk_full(self.file_name):
+                return stage_file(self.path, work_dir, self.file_name, sheet)
+        except SourceError as error:
+            return str(error)  # kept as text: an exception kept would keep its frames, and this stage, alive
+
+    def close(self) -> None:
+        """Delete the private copy and every staged CSV."""
+        with self._lock:
+            self._finalizer()
+
+    @property
+    def closed(self) -> bool:
+        return not self._finalizer.alive
+
+
+def _write_private(path: Path, data: Upload) -> None:
+    """Write the upload to a new file at `path` that only this process can read."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as out:
+        if isinstance(data, bytes | bytearray):
+            out.write(data)
+        else:
+            data.seek(0)
+            for block in iter(lambda: data.read(COPY_CHUNK), b""):
+                out.write(block)
+            data.seek(0)
+
+
+@contextlib.contextmanager
+def _staged_upload(
+    database: Database, data: Upload | UploadStage, file_name: str, sheet: str | None, max_bytes: int | None
+) -> Iterator[StagedFile]:
+    """The upload staged as the CLI stages it: an UploadStage's kept CSV, else a private copy staged for this block."""
+    if isinstance(data, UploadStage):
+        yield data.staged(sheet)
+        return
+    with private_upload(database, data, file_name, max_bytes) as path:
+        yield stage_file(path, path.parent, file_name, sheet)
 
 
 def display_name(file_name: str) -> str:
@@ -143,13 +228,22 @@ class Inspection:
 
 
 def inspect_upload(
-    database: Database, data: Upload, file_name: str, *, sheet: str | None = None, max_bytes: int | None = None
+    database: Database,
+    data: Upload | UploadStage,
+    file_name: str,
+    *,
+    sheet: str | None = None,
+    max_bytes: int | None = None,
 ) -> Inspection:
     """Stage the upload as the CLI would and return its headers; SourceError with the CLI's message if refused."""
     file_name = display_name(file_name)
-    with private_upload(database, data, file_name, max_bytes) as path:
-        sheets = tuple(list_sheets(path, file_name)) if path.suffix == ".xlsx" else ()
-        staged = stage_file(path, path.parent, file_name, sheet)
+    with contextlib.ExitStack() as kept:
+        if isinstance(data, UploadStage):
+            staged, sheets = data.staged(sheet), data.sheets
+        else:
+            path = kept.enter_context(private_upload(database, data, file_name, max_bytes))
+            sheets = tuple(list_sheets(path, file_name)) if path.suffix == ".xlsx" else ()
+            staged = stage_file(path, path.parent, file_name, sheet)
         source, headers = survey_tool(staged)
         identifiers = () if source else _identifiers(database, staged)
     return Inspection(file_name, staged.sha256, headers, staged.header_row, sheets, staged.sheet, source, identifiers)
@@ -417,7 +511,7 @@ class Report:
 
 def validate_upload(
     database: Database,
-    data: Upload,
+    data: Upload | UploadStage,
     file_name: str,
     dataset_name: str,
     *,
@@ -435,9 +529,9 @@ def validate_upload(
     file_name = display_name(file_name)
     dataset = get_dataset(dataset_name)
     result = IngestResult(dataset.name, file_name)
-    with private_upload(database, data, file_name, max_bytes) as path:
+    with contextlib.ExitStack() as kept:
         try:
-            staged = stage_file(path, path.parent, file_name, sheet)
+            staged = kept.enter_context(_staged_upload(database, data, file_name, sheet, max_bytes))
         except SourceError as error:  # reported as ingest_file reports it
             result.errors, result.error_count = [Problem(1, "", "", str(error))], 1
             return Report(result, Preview([], []))
@@ -450,7 +544,7 @@ def validate_upload(
 
 def load_upload(
     database: Database,
-    data: Upload,
+    data: Upload | UploadStage,
     file_name: str,
     dataset_name: str,
     *,
@@ -461,8 +555,26 @@ def load_upload(
     max_bytes: int | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> IngestResult:
-    """Load the upload as one batch with ingest_file, reporting "staging", "validating", "writing" to `progress`."""
+    """Load the upload as one batch with ingest_file, reporting "staging", "validating", "writing" to `progress`;
+    an UploadStage loads the CSV it kept (ingest_staged), reporting "validating" and "writing"."""
     file_name = display_name(file_name)
+    if isinstance(data, UploadStage):
+        try:
+            staged = data.staged(sheet)
+        except SourceError as error:  # reported as ingest_file reports it
+            result = IngestResult(get_dataset(dataset_name).name, file_name)
+            result.errors, result.error_count = [Problem(1, "", "", str(error))], 1
+            return result
+        return ingest_staged(
+            database,
+            dataset_name,
+            staged,
+            mapping=mapping,
+            date_format=date_format,
+            actor=actor,
+            source="upload",
+            progress=progress,
+        )
     with private_upload(database, data, file_name, max_bytes) as path:
         return ingest_file(
             database,

@@ -13,6 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from isokpi import kpis
+from isokpi.cache import cached
 from isokpi.charts import xmr_chart, xmr_frame
 from isokpi.datasets import FAVOURABLE_FROM, SCALE_RANGES
 from isokpi.db import Database, bound
@@ -70,21 +71,75 @@ def view_params(database: Database, filters: Filters, *, with_periods: bool = Tr
     }
 
 
+# The datasets each view (and CTE fragment) reads; tests/test_reads.py checks them against the tables DuckDB's plan
+# scans. A view's rows are kept until a load, undo or demo removal changes one of them (or the periods it is
+# given change): loading survey answers leaves the training matrix as it is.
+VIEW_READS: dict[str, tuple[str, ...]] = {
+    "findings_open": ("findings",),
+    "findings_pareto": ("findings",),
+    "findings_repeat_pairs": ("findings",),
+    "findings_repeats": ("findings",),
+    "findings_severity": ("findings",),
+    "findings_time_to_close": ("findings",),
+    "group_members": ("training",),
+    "review_audits": ("findings",),
+    "review_findings_state": ("findings",),
+    "review_ofi_processes": ("findings",),
+    "review_respondents": ("survey",),
+    "review_training": ("training",),
+    "survey_answers": ("survey",),
+    "survey_favourable_waves": ("survey",),
+    "survey_likert": ("survey",),
+    "survey_responses": ("survey",),
+    "training_hours_by_group": ("training",),
+    "training_matrix": ("training",),
+    "training_outcomes": ("training", "findings"),
+    "training_staff": ("training",),
+}
+
+
+def view_reads(name: str, fragments: tuple[str, ...] = ()) -> tuple[str, ...]:
+    return tuple(sorted({dataset for part in (name, *fragments) for dataset in VIEW_READS[part]}))
+
+
+def _frozen(params: dict[str, object]) -> tuple[tuple[str, object], ...]:
+    """Bound parameters as a cache key: lists become tuples."""
+    return tuple(sorted((key, tuple(value) if isinstance(value, list) else value) for key, value in params.items()))
+
+
+def _run_view(
+    database: Database, name: str, fragments: tuple[str, ...], params: tuple[tuple[str, object], ...], as_dicts: bool
+) -> pd.DataFrame | list[dict]:
+    sql = view_sql(name, fragments)
+    values = {key: list(value) if isinstance(value, tuple) else value for key, value in params}
+    if as_dicts:
+        return database.query_dicts(sql, values)
+    with contextlib.closing(database.cursor()) as cursor:
+        return cursor.execute(sql, values).df()
+
+
+_kept_view = cached(_run_view, reads=lambda name, fragments, *rest: view_reads(name, fragments))
+
+
+def _kept(
+    database: Database, name: str, filters: Filters, fragments: tuple[str, ...], extra: dict, as_dicts: bool
+) -> pd.DataFrame | list[dict]:
+    sql = view_sql(name, fragments)
+    params = bound(sql, {**view_params(database, filters, with_periods=uses_periods(name, fragments)), **extra})
+    return _kept_view(database, name, fragments, _frozen(params), as_dicts)
+
+
 def view_frame(
     database: Database, name: str, filters: Filters, *, fragments: tuple[str, ...] = (), **extra: object
 ) -> pd.DataFrame:
-    """Run the view `name` for these filters (extra values are bound too) and return its few rows."""
-    sql = view_sql(name, fragments)
-    params = bound(sql, {**view_params(database, filters, with_periods=uses_periods(name, fragments)), **extra})
-    with contextlib.closing(database.cursor()) as cursor:
-        return cursor.execute(sql, params).df()
+    """Run the view `name` for these filters (extra values are bound too) and return its few rows: a copy of the
+    rows kept for the data of the datasets it reads (VIEW_READS), which the caller may change."""
+    return _kept(database, name, filters, fragments, extra, False).copy()
 
 
 def view_rows(database: Database, name: str, filters: Filters, **extra: object) -> list[dict]:
-    """view_frame's rows as dicts, for the few rows a caller reads value by value."""
-    sql = view_sql(name)
-    params = bound(sql, {**view_params(database, filters, with_periods=uses_periods(name)), **extra})
-    return database.query_dicts(sql, params)
+    """view_frame's rows as dicts (DuckDB's Python values), for the few rows a caller reads value by value."""
+    return [dict(row) for row in _kept(database, name, filters, (), extra, True)]
 
 
 @dataclass

@@ -63,6 +63,24 @@ def remembered(name, key, compute):
     return value
 
 
+def kept(uploaded, file_name):
+    """The upload staged once (uploads.UploadStage): the headers, every report and the load read its one CSV, so a
+    workbook is converted once per upload; the stage of the file before is closed (its files deleted)."""
+    slot = st.session_state.get("upload-stage")
+    if slot is not None and slot[0] == uploaded.file_id and not slot[1].closed:
+        return slot[1]
+    forget_stage()
+    stage = uploads.UploadStage(db, uploaded, file_name, MAX_BYTES)
+    st.session_state["upload-stage"] = (uploaded.file_id, stage)
+    return stage
+
+
+def forget_stage():
+    slot = st.session_state.pop("upload-stage", None)
+    if slot is not None:
+        slot[1].close()
+
+
 def flash(kind, text):
     """A message shown at the top of the next run (after a load or an undo the page reruns)."""
     st.session_state["upload-flash"] = (kind, text)
@@ -110,7 +128,7 @@ def inspect(uploaded, file_name):
     inspection = remembered(
         "inspect",
         (uploaded.file_id, None),
-        lambda: uploads.inspect_upload(db, uploaded, file_name, max_bytes=MAX_BYTES),
+        lambda: uploads.inspect_upload(db, kept(uploaded, file_name), file_name, max_bytes=MAX_BYTES),
     )
     if not inspection.sheets:
         return inspection, None
@@ -120,7 +138,7 @@ def inspect(uploaded, file_name):
         inspection = remembered(
             "inspect-sheet",
             (uploaded.file_id, sheet),
-            lambda: uploads.inspect_upload(db, uploaded, file_name, sheet=sheet, max_bytes=MAX_BYTES),
+            lambda: uploads.inspect_upload(db, kept(uploaded, file_name), file_name, sheet=sheet, max_bytes=MAX_BYTES),
         )
     return inspection, sheet
 
@@ -369,7 +387,7 @@ def load_file(uploaded, file_name, settings):
         try:
             loaded = uploads.load_upload(
                 db,
-                uploaded,
+                kept(uploaded, file_name),
                 file_name,
                 **settings,
                 actor=user,
@@ -436,7 +454,7 @@ def settings_and_report(uploaded, file_name, choice):
     report = remembered(
         "report",
         key,
-        lambda: uploads.validate_upload(db, uploaded, file_name, **settings, max_bytes=MAX_BYTES),
+        lambda: uploads.validate_upload(db, kept(uploaded, file_name), file_name, **settings, max_bytes=MAX_BYTES),
     )
     return settings, report
 
@@ -455,6 +473,7 @@ def load_section():
         key="upload-file",
     )
     if uploaded is None:
+        forget_stage()
         st.caption(
             "Export the data from your HR, audit or survey system as CSV or Excel. Column names are matched to the "
             "dataset's columns and their usual aliases; the Templates tab has an example file for each dataset."

@@ -363,6 +363,26 @@ def test_an_xlsx_upload_picks_its_sheet(app):
     assert "sheet 'Read me' has fewer than two columns" in texts(at.error)
 
 
+def test_an_xlsx_upload_is_converted_once_for_its_headers_report_load_and_next_report(app):
+    workbook = openpyxl.Workbook()
+    for line in GOOD.decode().splitlines():
+        workbook.active.append(line.split(","))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    at = upload(app.open(), "findings.xlsx", buffer.getvalue(), "application/vnd.ms-excel")
+    assert metrics(at)["To insert"] == "2"
+    stage = at.session_state["upload-stage"][1]
+    run(at.button(key="load").click())
+    assert "as batch 1: 2 rows inserted, 0 updated, 0 unchanged" in texts(at.success)
+    assert metrics(at)["Unchanged"] == "2"  # the report after the load, from the same CSV
+    assert at.session_state["upload-stage"][1] is stage and stage.conversions == 1
+    assert count(app.db, "findings") == 2
+    at.file_uploader(key="upload-file").set_value(None)
+    run(at)
+    assert stage.closed and "upload-stage" not in at.session_state
+    assert not [p for p in app.db.upload_root.rglob("*") if p.relative_to(app.db.upload_root).parts[0] != "extensions"]
+
+
 def test_a_viewer_cannot_use_the_page(app):
     at = app.open(viewer=True)
     assert "This page needs the Quality lead role" in texts(at.warning)

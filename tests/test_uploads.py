@@ -28,6 +28,7 @@ from isokpi.opening import close_all
 from isokpi.sources import SourceError
 from isokpi.templates import template_csv
 from isokpi.uploads import (
+    UploadStage,
     build_mapping,
     check_file,
     detect_dataset,
@@ -341,6 +342,68 @@ def test_load_reports_its_steps_and_records_the_user(db):
     assert (batch["loaded_by"], batch["source"], batch["file_name"]) == ("ana@example.com", "upload", "f.csv")
     again = validate_upload(db, FINDINGS, "f.csv", "findings")
     assert (again.result.unchanged, again.result.inserted, again.can_load) == (2, 0, False)
+    assert files_under(db.upload_root) == []
+
+
+def findings_workbook() -> bytes:
+    """A workbook whose first sheet is a note and whose second holds the FINDINGS rows."""
+    workbook = openpyxl.Workbook()
+    workbook.active.title = "Notes"
+    workbook.active.append(["just a note"])
+    sheet = workbook.create_sheet("Findings")
+    for line in FINDINGS.decode().splitlines():
+        sheet.append(line.split(","))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def test_a_kept_upload_converts_its_workbook_once_for_headers_report_and_load(db):
+    stage = UploadStage(db, io.BytesIO(findings_workbook()), "export.xlsx")
+    assert stage.directory.parent == db.upload_root and stat.S_IMODE(os.stat(stage.path).st_mode) == 0o600
+    inspection = inspect_upload(db, stage, "export.xlsx")
+    assert (inspection.sheets, inspection.sheet, inspection.headers[0]) == (
+        ("Notes", "Findings"),
+        "Findings",
+        "Finding ID",
+    )
+    csv = stage.staged("Findings").csv_path
+    written = os.stat(csv).st_mtime_ns
+    report = validate_upload(db, stage, "export.xlsx", "findings", sheet="Findings")
+    assert (report.result.inserted, report.result.sha256) == (2, inspection.sha256)
+    steps: list[str] = []
+    loaded = load_upload(
+        db, stage, "export.xlsx", "findings", sheet="Findings", actor=lead("ana@example.com"), progress=steps.append
+    )
+    assert (loaded.batch_id, loaded.inserted, loaded.sha256) == (1, 2, inspection.sha256)
+    assert steps == ["validating", "writing"]
+    again = validate_upload(db, stage, "export.xlsx", "findings", sheet="Findings")
+    assert (again.result.unchanged, again.can_load) == (2, False)
+    assert stage.conversions == 1 and os.stat(csv).st_mtime_ns == written  # one CSV, never written again
+    batch = list_batches(db)[0]
+    assert (batch["file_name"], batch["source"], batch["rows_read"]) == ("export.xlsx", "upload", 2)
+    stage.close()
+    assert stage.closed and files_under(db.upload_root) == []
+
+
+def test_a_kept_upload_stages_each_sheet_once_and_keeps_a_sheets_refusal(db):
+    stage = UploadStage(db, findings_workbook(), "export.xlsx")
+    for _ in range(2):
+        assert inspect_upload(db, stage, "export.xlsx", sheet="Findings").sheet == "Findings"
+        with pytest.raises(SourceError, match="export.xlsx: sheet 'Notes' has fewer than two columns"):
+            inspect_upload(db, stage, "export.xlsx", sheet="Notes")
+        report = validate_upload(db, stage, "export.xlsx", "findings", sheet="Notes")
+        assert "sheet 'Notes' has fewer than two columns" in report.result.errors[0].message
+    assert stage.conversions == 2
+    del stage  # the page replaced the file, or the session ended
+    assert files_under(db.upload_root) == []
+
+
+def test_a_kept_upload_refused_at_once_leaves_no_file(db):
+    with pytest.raises(SourceError, match="book.xlsx: this is not an Excel .xlsx workbook"):
+        UploadStage(db, b"a,b\n1,2\n", "book.xlsx")
+    with pytest.raises(SourceError, match="bad.xlsx: "):
+        UploadStage(db, b"PK\x03\x04 not really a zip", "bad.xlsx")
     assert files_under(db.upload_root) == []
 
 
