@@ -38,7 +38,8 @@ def main() -> None:
         page = st.navigation(sections, position="hidden")
         with st.sidebar:
             ui.page_menu(sections)
-            st.caption(f"Signed in as **{plain(user.name)}** ({auth.ROLE_NAMES[user.role]})")
+            local = ", the local user" if user.email == auth.LOCAL_USER else ""
+            st.caption(f"Signed in as **{plain(user.name)}**{local} ({auth.ROLE_NAMES[user.role]})")
             if ui.auth_configured() and st.button("Sign out", icon=":material/logout:"):
                 st.logout()
     else:

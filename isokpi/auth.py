@@ -274,6 +274,14 @@ def unlink_account(database: Database, actor: User, email: str) -> None:
     database.write(work)
 
 
+def shown_user(identifier: str | None) -> str:
+    """Who a record names, as pages and packs show it: the local user (LOCAL_USER, whoever runs the app on
+    this computer without sign-in) as "Local user", anyone else by the identifier recorded."""
+    if identifier is None:
+        return ""
+    return "Local user" if identifier == LOCAL_USER else identifier
+
+
 def os_user() -> str:
     """Who runs the CLI, as the operating system names them, for the ledger and the audit trail."""
     try:

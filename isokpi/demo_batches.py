@@ -165,19 +165,20 @@ def _remove_from(
     outcome.removed[name], outcome.restored[name], outcome.kept[name] = int(removed), int(restored), int(kept)
 
 
-def share_sentence(share: DemoShare) -> str:
-    """The demo banner's words: how much of what is shown is demo data, and where it goes away."""
+def share_sentence(share: DemoShare, where: str = "Data page") -> str:
+    """The demo banner's words: how much of what is shown is demo data, and where it goes away (`where`: the
+    page with Remove the demo data, or "below" on that page)."""
     if share.demo_rows == 0:
         return (
             "Demo batches are still in the ledger, though none of their rows is shown any more: a quality lead "
-            "removes them with Remove the demo data (Data page)."
+            f"removes them with Remove the demo data ({where})."
         )
     if share.real_rows == 0:
         parts = "; ".join(f"{name} {fmt.count(demo)}" for name, (demo, _) in share.rows.items() if demo)
         return (
             f"You are looking at demo data: a 3-site manufacturer over 36 months ({fmt.count(share.demo_rows)} rows: "
             f"{parts}), generated because the database was empty. Load your own exports on the Upload page; a "
-            "quality lead removes the demo with Remove the demo data (Data page)."
+            f"quality lead removes the demo with Remove the demo data ({where})."
         )
     parts = "; ".join(
         f"{name} {fmt.count(demo)} of {fmt.count(total)}" for name, (demo, total) in share.rows.items() if demo
@@ -188,7 +189,7 @@ def share_sentence(share: DemoShare) -> str:
     return (
         f"Demo data is mixed in with yours: {shown} of the rows shown ({fmt.count(share.demo_rows)} of "
         f"{fmt.count(share.total_rows)}: {parts}) come from the demo generator. A quality lead removes it with "
-        "Remove the demo data (Data page); your own rows stay exactly as they are."
+        f"Remove the demo data ({where}); your own rows stay exactly as they are."
     )
 
 

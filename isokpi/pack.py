@@ -15,7 +15,7 @@ import pandas as pd
 
 from isokpi import format as fmt
 from isokpi import stats, words
-from isokpi.auth import LOCAL_USER
+from isokpi.auth import shown_user
 from isokpi.charts import point_limits, point_start, special_cause_of
 from isokpi.narrative import record_pillar_texts
 from isokpi.periods import period_name
@@ -54,8 +54,7 @@ def state_text(record: dict) -> str:
 def closer(review: dict) -> str:
     """Who closed a review, by name; a record frozen before names were kept shows its identifier, the local user
     as 'Local user'."""
-    name = review.get("closed_by_name") or review["closed_by"]
-    return "Local user" if name == LOCAL_USER else name
+    return shown_user(review.get("closed_by_name") or review["closed_by"])
 
 
 def pillar_kpis(record: dict, pillar: dict) -> list[dict]:

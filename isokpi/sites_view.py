@@ -45,7 +45,8 @@ class Comparison:
 
 
 def cell(series: Series) -> str:
-    """A site's latest value and variation verdict, and how many special causes its shown points carry."""
+    """A site's latest value with its unit ("4 days"), its variation verdict, and how many special causes its shown
+    points carry."""
     latest = series.latest
     if latest is None:
         return words.NO_DATA
@@ -54,7 +55,7 @@ def cell(series: Series) -> str:
     marks = "".join(
         [f", {improving} improving" if improving else "", f", {concerning} concerning" if concerning else ""]
     )
-    return f"{fmt.short(latest.value, series.kpi.unit)}: {words.variation(series.variation)}{marks}"
+    return f"{fmt.value(latest.value, series.kpi.unit)}: {words.variation(series.variation)}{marks}"
 
 
 def site_column(site: str, taken) -> str:

@@ -22,7 +22,7 @@ from isokpi import auth, cache, gate, records
 from isokpi import format as fmt
 from isokpi.charts import PLOTLY_CONFIG, sanitise
 from isokpi.db import Database, DatabaseBusyError
-from isokpi.demo_batches import demo_share, removal_sentence, remove_demo, share_sentence
+from isokpi.demo_batches import DemoShare, demo_share, removal_sentence, remove_demo, share_sentence
 from isokpi.errors import IsokpiError
 from isokpi.kpis import Filters
 from isokpi.navigation import page_of
@@ -87,15 +87,26 @@ def data_version(db: Database) -> int:
 cached = cache.cached
 
 
-def demo_notice(db: Database) -> None:
-    """While any demo batch is loaded, a banner saying how much of what is shown is demo data."""
+def demo_notice(db: Database, removal_for: auth.User | None = None, *, only_beside_real: bool = False) -> None:
+    """While any demo batch is loaded, a banner saying how much of what is shown is demo data; with
+    `removal_for`, the offer to remove it under the banner, which the banner then points to."""
     removed = st.session_state.pop("demo-removed", None)
     if removed is not None:
         kind, text = removed
         (st.success if kind == "success" else st.error)(text, icon=":material/delete_sweep:")
     share = cached(demo_share)(db)
-    if share.remains:
-        st.info(share_sentence(share), icon=":material/science:")
+    if not share.remains:
+        return
+    offered = removal_for is not None and removal_offered(share, removal_for, only_beside_real)
+    st.info(share_sentence(share, where="below" if offered else "Data page"), icon=":material/science:")
+    if offered:
+        _removal_box(removal_for, share)
+
+
+def removal_offered(share: DemoShare, user: auth.User, only_beside_real: bool) -> bool:
+    """Whether `user` is offered to remove the demo: a quality lead while a demo batch is loaded (with
+    `only_beside_real`, once real data is loaded too: the offer after the first real upload)."""
+    return user.can(auth.QUALITY_LEAD) and (share.offers_removal if only_beside_real else share.remains)
 
 
 def _remove_demo(user: auth.User) -> None:
@@ -112,12 +123,8 @@ def _remove_demo(user: auth.User) -> None:
         st.session_state["demo-removed"] = ("success", removal_sentence(outcome))
 
 
-def demo_removal(db: Database, user: auth.User, *, only_beside_real: bool = False) -> None:
-    """The offer to remove every demo batch, for quality leads while one is loaded (with `only_beside_real`,
-    once real data is loaded too: the offer after the first real upload)."""
-    share = cached(demo_share)(db)
-    if not user.can(auth.QUALITY_LEAD) or not (share.offers_removal if only_beside_real else share.remains):
-        return
+def _removal_box(user: auth.User, share: DemoShare) -> None:
+    """The offer to remove every demo batch (demo_notice shows it to quality leads)."""
     with st.container(border=True, key="demo-removal"):
         st.markdown("**Remove the demo data**")
         st.caption(

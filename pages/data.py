@@ -4,13 +4,12 @@ import datetime as dt
 
 import streamlit as st
 
-from isokpi import ui
+from isokpi import auth, ui
 from isokpi.queries import dataset_summaries
 from isokpi.safety import plain
 
 database, user = ui.start_page(__file__, caption="What is loaded, how far it reaches, and when it was last refreshed.")
-ui.demo_notice(database)
-ui.demo_removal(database, user)
+ui.demo_notice(database, removal_for=user)
 
 today = dt.date.today()
 summaries = ui.cached(dataset_summaries)(database)
@@ -29,7 +28,7 @@ for column, summary in zip(columns, summaries, strict=True):
             st.caption(f"{summary.first:%d %b %Y} – {summary.last:%d %b %Y}")
         if summary.last_loaded_at:
             st.caption(
-                f"Last load {summary.last_loaded_at:%d %b %Y %H:%M} UTC by {plain(summary.last_loaded_by)}: "
+                f"Last load {summary.last_loaded_at:%d %b %Y %H:%M} UTC by {plain(auth.shown_user(summary.last_loaded_by))}: "
                 f"{plain(summary.last_file)}"
             )
         if summary.is_stale(today):

@@ -25,7 +25,8 @@ if len(compared.sites) < 2:
     st.stop()
 
 st.subheader("Which sites show signals", anchor=False)
-st.dataframe(compared.table, hide_index=True, key="sites-table")
+wide = {column: st.column_config.TextColumn(width="medium") for column in compared.table.columns}
+st.dataframe(compared.table, hide_index=True, key="sites-table", column_config=wide)
 st.caption(
     "Each site's latest value and its variation verdict, and how many of its points in the date range shown are "
     "special causes, improving or concerning. A site against the others is a filter away: pick it in the sidebar."

@@ -513,7 +513,8 @@ def history_section():
         return
     when = st.column_config.DatetimeColumn(format="D MMM YYYY HH:mm")
     ledger = pd.DataFrame(batches)[list(BATCH_COLUMNS)].rename(columns=BATCH_COLUMNS)
-    ledger["Undone by"] = ledger["Undone by"].fillna("")  # a batch still loaded: blank, not "None"
+    for column in ("Loaded by", "Undone by"):  # the local user by name; a batch still loaded: blank, not "None"
+        ledger[column] = [auth.shown_user(None if pd.isna(who) else who) for who in ledger[column]]
     config = {"Loaded at (UTC)": when, "Undone at (UTC)": when}
     st.dataframe(ledger, hide_index=True, key="batches", column_config=config)
     # Your own batches first, newest first: undoing a demo batch is a choice, never what the box offers first.
@@ -528,7 +529,7 @@ def history_section():
             list(loaded),
             format_func=lambda i: (
                 f"{i}: {loaded[i]['dataset']}, {loaded[i]['file_name']}{' (demo data)' if loaded[i]['demo'] else ''} "
-                f"({loaded[i]['loaded_at']:%d %b %Y %H:%M} by {loaded[i]['loaded_by']})"
+                f"({loaded[i]['loaded_at']:%d %b %Y %H:%M} by {auth.shown_user(loaded[i]['loaded_by'])})"
             ),
             key="undo-batch",
             index=None if first_is_demo else 0,
@@ -625,8 +626,7 @@ if message is not None:
         st.success(text, icon=":material/check_circle:")
     else:
         st.error(text, icon=":material/error:")
-ui.demo_notice(db)
-ui.demo_removal(db, user, only_beside_real=True)  # offered once your own data is loaded beside the demo
+ui.demo_notice(db, removal_for=user, only_beside_real=True)  # removal offered once your own data is loaded too
 
 load_tab, history_tab, mappings_tab, templates_tab = st.tabs(["Load a file", "History", "Saved mappings", "Templates"])
 with load_tab:

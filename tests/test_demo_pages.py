@@ -59,8 +59,10 @@ def test_the_upload_page_offers_removal_once_real_data_is_loaded_beside_the_demo
     prepare(("demo.csv", DEMO, "demo"))
     at = open_page("upload")
     assert [c for c in at.checkbox if c.key == "demo-remove-confirm"] == []  # the demo alone: nothing to offer
+    assert "Remove the demo data (Data page)" in text(at.info)  # so the banner names where it is
     prepare(("real.csv", REAL, "upload"))
     at = open_page("upload")
+    assert "A quality lead removes it with Remove the demo data (below)" in text(at.info)  # the offer under it
     assert at.button(key="demo-remove").disabled  # not before the confirmation
     at = at.checkbox(key="demo-remove-confirm").check().run()
     at = at.button(key="demo-remove").click().run()
@@ -75,8 +77,10 @@ def test_the_data_page_removes_the_demo_for_quality_leads_only(app):
     prepare(("demo.csv", DEMO, "demo"))
     viewer = open_page("data", viewer=True)
     assert "You are looking at demo data" in text(viewer.info)
+    assert "(Data page)" in text(viewer.info)
     assert [b for b in viewer.button if b.key == "demo-remove"] == []
     at = open_page("data")  # local mode: the local admin
+    assert "(below)" in text(at.info)
     at = at.checkbox(key="demo-remove-confirm").check().run()
     at = at.button(key="demo-remove").click().run()
     assert "Removed the demo data (batches 1)" in text(at.success)

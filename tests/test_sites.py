@@ -39,6 +39,7 @@ def test_each_site_has_its_own_series_and_the_table_says_so(tmp_path, write, use
     # Leeds closes everything on time, Brno every other month: their own values, not the company's.
     assert {p.value for p in leeds.shown} == {100.0} and {p.value for p in brno.shown} == {0.0, 100.0}
     assert expected["Leeds"]["findings_closed_on_time_pct"] == "100.0%: No verdict yet"
+    assert expected["Leeds"]["median_days_to_close"].split(":")[0].endswith(" days")  # a word unit is said too
     use_database(path)
     at = app_page("pillar")
     at.query_params["pillar"] = "monitoring_review"

@@ -9,6 +9,7 @@ import openpyxl
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from isokpi import auth
 from isokpi.db import Database, resolve_target
 from isokpi.ingest import ingest_file, list_batches, undo_batch
 from isokpi.opening import open_database, open_target
@@ -404,7 +405,8 @@ def test_the_undo_box_offers_your_own_batch_before_the_demos(demo_database, use_
         "2026-11-02,open\n",
         encoding="utf-8",
     )
-    mine = ingest_file(database, "findings", own).batch_id
+    local = auth.User(auth.LOCAL_USER, "Lee Local", auth.QUALITY_LEAD)  # who loads through the app without sign-in
+    mine = ingest_file(database, "findings", own, actor=local).batch_id
     database.close()
     use_database(path)
     at = app_page("upload").run()
@@ -414,6 +416,8 @@ def test_the_undo_box_offers_your_own_batch_before_the_demos(demo_database, use_
     assert [o for o in box.options if "(demo data)" in o] and "(demo data)" not in box.options[0]
     (ledger,) = [frame.value for frame in at.dataframe if "Undone by" in frame.value.columns]
     assert set(ledger.loc[ledger["Status"] == "loaded", "Undone by"]) == {""}
+    assert ledger.loc[ledger["Batch"] == mine, "Loaded by"].tolist() == ["Local user"]  # as the packs name them
+    assert box.options[0].endswith("by Local user)")
     # Once your own batch is undone, only demo batches are left: the box offers none of them by itself.
     use_database(path)  # the app's connection closed, so this process opens the file anew
     database = open_target(resolve_target(path))
