@@ -8,42 +8,26 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import multiprocessing
-import os
 import threading
-import time
 import traceback
 from pathlib import Path
 
 import pytest
 
-from isokpi.auth import QUALITY_LEAD, User
 from isokpi.db import Target
 from isokpi.ingest import ingest_file
 from isokpi.opening import open_target
 from isokpi.pillars import PILLAR_IDS
 
 from .conftest import target_env
+from .servers import SPAWN, TIMEOUT_S, open_server, run_processes, training_csv, upload_in_process
 
 pytestmark = [pytest.mark.ducklake, pytest.mark.parametrize("backend", ["ducklake"], indirect=True)]
 
-SPAWN = multiprocessing.get_context("spawn")
-TIMEOUT_S = 600
 AS_OF = dt.date(2026, 1, 1)
-HEADER = "record_id,employee_id,department,site,course,hours,status,due_date,completed_on\n"
 # Sizes whose subset sums are all different, so a row count tells exactly which whole files are in.
 DISTINCT_SIZES = (300, 600, 1200, 2400)
 DUPLICATE_SIZE = 4800
-
-
-def training_csv(path: Path, prefix: str, rows: int) -> Path:
-    lines = [
-        f"{prefix}-{i:05d},{i % 97:05d},Production,{('Leeds', 'Porto', 'Brno')[i % 3]},Course {i % 12},"
-        f"{1 + i % 8},completed,2025-{1 + i % 12:02d}-20,2025-{1 + i % 12:02d}-{1 + i % 19:02d}"
-        for i in range(rows)
-    ]
-    path.write_text(HEADER + "\n".join(lines) + "\n", encoding="utf-8")
-    return path
 
 
 FINDINGS = "finding_id,audit_type,standard,site,severity,raised_on,due_on,closed_on,status\n" + "".join(
@@ -62,45 +46,14 @@ def text_file(directory: Path, name: str, text: str) -> Path:
     return path
 
 
-def _open(env: dict[str, str]):
-    os.environ.update(env)
-    from isokpi.opening import open_database
-
-    return open_database()
-
-
 def _open_only(env: dict[str, str], barrier, results) -> None:
     """A server starting: open (attach and migrate) the catalog at the same moment as the others."""
     try:
         barrier.wait(timeout=TIMEOUT_S)
-        database = _open(env)
+        database = open_server(env)
         results.put(("ok", database.query("SELECT count(*) FROM schema_migrations")[0][0]))
     except BaseException:
         results.put(("error", traceback.format_exc()))
-
-
-def upload_in_process(env: dict[str, str], path: str, user: str, barrier, results) -> None:
-    """A user uploading a file on one server."""
-    try:
-        database = _open(env)
-        barrier.wait(timeout=TIMEOUT_S)
-        started = time.perf_counter()
-        result = ingest_file(database, "training", path, actor=User(user, user, QUALITY_LEAD), source="upload")
-        results.put(
-            (
-                "ok",
-                {
-                    "user": user,
-                    "batch_id": result.batch_id,
-                    "counts": (result.inserted, result.updated, result.unchanged),
-                    "errors": [problem.message for problem in result.errors],
-                    "seconds": time.perf_counter() - started,
-                    "retries": database.write_retries,
-                },
-            )
-        )
-    except BaseException:
-        results.put(("error", f"{user}: {traceback.format_exc()}"))
 
 
 # One statement, so one snapshot: the total, and per batch its ledger record against the rows it wrote.
@@ -116,7 +69,7 @@ SELECT (SELECT count(*) FROM training) AS visible,
 def _read(env: dict[str, str], allowed: list[int], barrier, done, results) -> None:
     """A viewer's server: the scorecard in a loop, while another thread checks that only whole batches show."""
     try:
-        database = _open(env)
+        database = open_server(env)
         from isokpi.kpis import Filters, scorecard
 
         seen, broken, checks = set(), [], [0]
@@ -144,20 +97,6 @@ def _read(env: dict[str, str], allowed: list[int], barrier, done, results) -> No
         results.put(("ok", {"seen": sorted(seen), "broken": broken, "rounds": rounds, "checks": checks[0]}))
     except BaseException:
         results.put(("error", traceback.format_exc()))
-
-
-def run_processes(processes: list, results, count: int) -> list:
-    for process in processes:
-        process.start()
-    try:
-        outcomes = [results.get(timeout=TIMEOUT_S) for _ in range(count)]
-    finally:
-        for process in processes:
-            process.join(timeout=30)
-            if process.is_alive():
-                process.kill()
-                process.join()
-    return outcomes
 
 
 def test_servers_opening_a_new_catalog_together_migrate_it_once(target: Target):

@@ -7,7 +7,6 @@ The settings are read without servers; the rest runs against moto's S3 server th
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import socket
 import subprocess
 import sys
@@ -24,9 +23,8 @@ from isokpi.objectstore import S3Settings, StorageError, StorageSettingError
 from isokpi.opening import open_target
 
 from .conftest import ROOT, target_env
-from .test_concurrency import run_processes, training_csv, upload_in_process
+from .servers import SPAWN, run_processes, training_csv, upload_in_process
 
-SPAWN = multiprocessing.get_context("spawn")
 SETTING_NAMES = [*objectstore.VARIABLES.values()]
 
 
