@@ -43,10 +43,13 @@ class ResultCache:
             with self._lock:
                 if key in self._results:
                     return self._results[key]
-            value = compute()
+            try:
+                value = compute()
+            finally:  # a computation that failed leaves no lock behind (the next caller tries again)
+                with self._lock:
+                    self._computing.pop(key, None)
             with self._lock:
                 self._results[key] = value
-                self._computing.pop(key, None)
                 while len(self._results) > self.entries:
                     self._results.popitem(last=False)
             return value

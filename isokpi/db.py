@@ -365,22 +365,18 @@ class Database:
             return snapshot
         return int(self.query("SELECT value FROM counters WHERE name = 'batch'")[0][0])
 
-    def dataset_versions(self, datasets: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
-        """Per dataset, what changes whenever its rows change and only then: the change (batch counter value)
-        that last wrote it, as mark_changed records it inside every load, undo and demo removal. A dataset with
-        no such record yet (a database from before it was kept) goes by data_version: it counts as changed
-        whenever anything changes. Tagged, so the two never compare equal."""
-        rows = dict(
-            self.query(
-                f"SELECT name, max(value) FROM counters WHERE name LIKE '{CHANGED}%' GROUP BY name"  # a constant
+    def dataset_versions(self, datasets: tuple[str, ...]) -> tuple[tuple[str, tuple[int | None, int]], ...]:
+        """Per dataset, what changes whenever its rows change and only then: its newest batch and how many of its
+        batches are no longer loaded (undone, or removed with the demo). Both only grow. Every load writes its
+        batch, and every undo and demo removal marks one, in the transaction that changes the rows, in every
+        version of isokpi: a change from another server shows here, however old its code."""
+        rows = {
+            name: (newest, gone)
+            for name, newest, gone in self.query(
+                "SELECT dataset, max(batch_id), count(*) FILTER (WHERE status <> 'loaded') FROM batches GROUP BY dataset"
             )
-        )
-        missing = [name for name in datasets if CHANGED + name not in rows]
-        everything = self.data_version() if missing else None
-        return tuple(
-            (name, int(rows[CHANGED + name])) if CHANGED + name in rows else (f"{name} (any change)", everything)
-            for name in datasets
-        )
+        }
+        return tuple((name, rows.get(name, (None, 0))) for name in datasets)
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -484,18 +480,6 @@ def bound(sql: str, params: dict[str, object]) -> dict[str, object]:
     """The subset of `params` that `sql` names ($name): DuckDB refuses unused named parameters."""
     code = re.sub(r"--[^\n]*", "", sql)  # a name mentioned in a comment is not a use
     return {name: value for name, value in params.items() if re.search(rf"\${re.escape(name)}\b", code)}
-
-
-CHANGED = "changed:"  # counters rows named CHANGED + a dataset: the change that last wrote its rows
-
-
-def mark_changed(cursor: duckdb.DuckDBPyConnection, dataset: str, change: int) -> None:
-    """Inside the caller's transaction, which changes `dataset`'s rows as change `change` (the batch id it took
-    with next_id): record it, for Database.dataset_versions. Every such transaction bumps the batch counter
-    first, so two of them never both insert the row."""
-    params = {"name": CHANGED + dataset, "change": change}
-    if not cursor.execute("UPDATE counters SET value = $change WHERE name = $name", params).fetchone()[0]:
-        cursor.execute("INSERT INTO counters VALUES ($name, $change)", params)
 
 
 def next_id(cursor: duckdb.DuckDBPyConnection, counter: str) -> int:

@@ -27,7 +27,7 @@ from isokpi import format as fmt
 from isokpi.audit import record_event
 from isokpi.auth import QUALITY_LEAD, User, cli_user, require
 from isokpi.datasets import DATASETS
-from isokpi.db import Database, mark_changed, next_id, now_utc, quote
+from isokpi.db import Database, next_id, now_utc, quote
 
 DEMO_SOURCE = "demo"  # batches.source of what isokpi.demo.load_demo loads
 _LOADED_DEMO = f"SELECT batch_id FROM batches WHERE source = '{DEMO_SOURCE}' AND status = 'loaded'"
@@ -107,13 +107,11 @@ def remove_demo(database: Database, *, actor: User | None = None) -> DemoRemoval
         return DemoRemoval()
 
     def work(cursor: duckdb.DuckDBPyConnection) -> DemoRemoval:
-        change = next_id(cursor, "batch")  # conflicts with a concurrent load or undo, and changes the data version
+        next_id(cursor, "batch")  # conflicts with a concurrent load or undo, and changes the data version
         demo = [int(row[0]) for row in cursor.execute(f"{_LOADED_DEMO} ORDER BY batch_id").fetchall()]
         outcome = DemoRemoval(demo)
         for dataset in DATASETS.values():
             _remove_from(cursor, dataset.versions_table, dataset.stored_key, demo, outcome, dataset.name)
-            if outcome.removed[dataset.name] or outcome.restored[dataset.name] or outcome.kept[dataset.name]:
-                mark_changed(cursor, dataset.name, change)
         at = now_utc()
         cursor.execute(
             "UPDATE batches SET status = 'removed', undone_by = $user, undone_at = $at "

@@ -21,7 +21,7 @@ import duckdb
 from isokpi.audit import record_event
 from isokpi.auth import QUALITY_LEAD, User, cli_user, require
 from isokpi.datasets import Dataset, get_dataset
-from isokpi.db import Database, DiskFullError, full_directory, is_disk_full, mark_changed, next_id, now_utc, quote
+from isokpi.db import Database, DiskFullError, full_directory, is_disk_full, next_id, now_utc, quote
 from isokpi.errors import InputError
 from isokpi.mapping import Mapping
 from isokpi.sources import SourceError, StagedFile, stage_file
@@ -296,7 +296,6 @@ def _merge(
     inserted, updated, unchanged = counts
     if inserted + updated == 0:
         raise _NothingChanged(counts)  # rolls back: not even a batch or its id is written
-    mark_changed(cursor, dataset.name, batch_id)
     table = quote(dataset.versions_table)
     columns = ", ".join(quote(c) for c in dataset.column_names)
     key = ", _key" if dataset.stored_key == "_key" else ""
@@ -394,7 +393,7 @@ def undo_batch(database: Database, batch_id: int, *, actor: User | None = None) 
     who = actor.email
 
     def work(cursor: duckdb.DuckDBPyConnection) -> dict:
-        change = next_id(cursor, "batch")  # conflicts with a concurrent load, so neither sees half of the other
+        next_id(cursor, "batch")  # conflicts with a concurrent load, so neither sees half of the other
         row = cursor.execute(
             "SELECT dataset, status, file_name FROM batches WHERE batch_id = $id", {"id": batch_id}
         ).fetchone()
@@ -414,7 +413,6 @@ def undo_batch(database: Database, batch_id: int, *, actor: User | None = None) 
             raise UndoError(
                 f"batch {later} changed rows that batch {batch_id} wrote: undo batch {later} first, then batch {batch_id}"
             )
-        mark_changed(cursor, dataset_name, change)
         removed = cursor.execute(f"DELETE FROM {table} WHERE _batch_id = $id", {"id": batch_id}).fetchone()[0]
         restored = cursor.execute(
             f"UPDATE {table} SET _superseded_by = NULL WHERE _superseded_by = $id", {"id": batch_id}

@@ -228,6 +228,16 @@ def _clear_for_uploads(allowed: bool) -> None:
     gate.CLEARED.set(context.session_id, allowed, is_active=is_active)
 
 
+UPLOAD_STAGE = "upload-stage"  # session state: the upload the Upload page keeps (file id, database serial, stage)
+
+
+def drop_upload_stage() -> None:
+    """Close the upload the Upload page kept (uploads.UploadStage), deleting its private copy and staged CSV."""
+    slot = st.session_state.pop(UPLOAD_STAGE, None)
+    if slot is not None:
+        slot[-1].close()
+
+
 def start_page(script: str, *, caption: str | None = None, uploads: bool = False) -> tuple[Database, auth.User]:
     """Open the database, check who is here and that their role allows this page (the page passes its __file__;
     its heading and role come from isokpi.navigation), and title it.
@@ -241,6 +251,7 @@ def start_page(script: str, *, caption: str | None = None, uploads: bool = False
     st.set_page_config(page_title=f"{title} · {APP_TITLE}", page_icon=PAGE_ICON, layout="wide")
     if not uploads:
         _clear_for_uploads(False)
+        drop_upload_stage()  # the user left the Upload page: the copy of their file goes now, not with the session
     if not auth_configured() and not _listening_locally():
         st.error(
             "Sign-in is not configured, so isokpi runs in local mode and must listen on this machine only. "

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from isokpi import charts, eta, kpis, narrative, notes, sites_view, ui
+from isokpi import auth, charts, eta, kpis, narrative, notes, sites_view, ui
 from isokpi.catalog import KPI_BY_ID
 from isokpi.periods import period_name
 from isokpi.pillars import PILLAR_IDS, PILLAR_NAMES, PILLAR_QUESTIONS
@@ -136,7 +136,7 @@ for series in card.series:
                 when = period_name(note.period, "month")
                 text_column, button_column = st.columns([6, 1], vertical_alignment="center")
                 text_column.text(f"{when}: {note.text}")
-                text_column.caption(f"{plain(note.created_by)}, {note.created_at:%d %b %Y}")
+                text_column.caption(f"{plain(auth.shown_user(note.created_by))}, {note.created_at:%d %b %Y}")
                 if can_edit and button_column.button(
                     "Delete", key=f"delete-note-{note.note_id}", icon=":material/delete:", type="tertiary"
                 ):

@@ -66,19 +66,13 @@ def remembered(name, key, compute):
 def kept(uploaded, file_name):
     """The upload staged once (uploads.UploadStage): the headers, every report and the load read its one CSV, so a
     workbook is converted once per upload; the stage of the file before is closed (its files deleted)."""
-    slot = st.session_state.get("upload-stage")
-    if slot is not None and slot[0] == uploaded.file_id and not slot[1].closed:
-        return slot[1]
-    forget_stage()
+    slot = st.session_state.get(ui.UPLOAD_STAGE)
+    if slot is not None and slot[:2] == (uploaded.file_id, db.serial) and not slot[2].closed:
+        return slot[2]
+    ui.drop_upload_stage()  # another file, or the database was opened again (its upload directory is new)
     stage = uploads.UploadStage(db, uploaded, file_name, MAX_BYTES)
-    st.session_state["upload-stage"] = (uploaded.file_id, stage)
+    st.session_state[ui.UPLOAD_STAGE] = (uploaded.file_id, db.serial, stage)
     return stage
-
-
-def forget_stage():
-    slot = st.session_state.pop("upload-stage", None)
-    if slot is not None:
-        slot[1].close()
 
 
 def flash(kind, text):
@@ -169,7 +163,7 @@ def use_saved(saved, file_id):
     if saved is None:
         return None
     st.info(
-        f"Applied the saved mapping **{md(saved.name)}** (saved by {md(saved.created_by)} on "
+        f"Applied the saved mapping **{md(saved.name)}** (saved by {md(auth.shown_user(saved.created_by))} on "
         f"{saved.created_at:%d %b %Y}): this file has the headers of the one it was made for.",
         icon=":material/auto_fix_high:",
     )
@@ -473,7 +467,7 @@ def load_section():
         key="upload-file",
     )
     if uploaded is None:
-        forget_stage()
+        ui.drop_upload_stage()
         st.caption(
             "Export the data from your HR, audit or survey system as CSV or Excel. Column names are matched to the "
             "dataset's columns and their usual aliases; the Templates tab has an example file for each dataset."
@@ -575,7 +569,7 @@ def mappings_section():
         with st.container(border=True):
             left, right = st.columns([3, 1])
             left.markdown(f"**{md(saved.name)}**: {DATASETS[saved.dataset].title}")
-            left.caption(f"Saved by {md(saved.created_by)} on {saved.created_at:%d %b %Y %H:%M} UTC.")
+            left.caption(f"Saved by {md(auth.shown_user(saved.created_by))} on {saved.created_at:%d %b %Y %H:%M} UTC.")
             with left.expander("TOML"):
                 st.code(saved.toml, language="toml")
             ui.download(

@@ -129,7 +129,7 @@ def test_an_undo_and_a_demo_removal_change_the_datasets_they_touch(db, write):
     batch = load(db, write, "findings", FINDINGS_HEADER + FINDING.format(n=1, month=2))
     assert values(db)["overdue_open_findings"]["2025-04"] == 1.0
     versions = dict(db.dataset_versions(("training", "findings", "survey")))
-    assert set(versions) == {"training", "findings", "survey (any change)"}  # never loaded: any change counts
+    assert versions == {"training": (1, 0), "findings": (2, 0), "survey": (None, 0)}  # newest batch, batches gone
     undo_batch(db, batch)
     assert kept(db, "training_hours_per_employee") and not kept(db, "overdue_open_findings")
     assert values(db)["overdue_open_findings"].get("2025-04") is None
@@ -139,7 +139,10 @@ def test_an_undo_and_a_demo_removal_change_the_datasets_they_touch(db, write):
     remove_demo(db)
     assert kept(db, "training_hours_per_employee") and not kept(db, "overdue_open_findings")
     assert values(db)["overdue_open_findings"].get("2025-04") is None
-    assert dict(db.dataset_versions(("training",))) == {"training": versions["training"]}
+    assert dict(db.dataset_versions(("training", "findings"))) == {
+        "training": (1, 0),
+        "findings": (4, 2),
+    }  # batch 3 was the undo
 
 
 def test_every_view_scans_only_the_datasets_it_is_kept_by(demo_database, monkeypatch):

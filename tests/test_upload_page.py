@@ -372,11 +372,11 @@ def test_an_xlsx_upload_is_converted_once_for_its_headers_report_load_and_next_r
     workbook.save(buffer)
     at = upload(app.open(), "findings.xlsx", buffer.getvalue(), "application/vnd.ms-excel")
     assert metrics(at)["To insert"] == "2"
-    stage = at.session_state["upload-stage"][1]
+    stage = at.session_state["upload-stage"][-1]
     run(at.button(key="load").click())
     assert "as batch 1: 2 rows inserted, 0 updated, 0 unchanged" in texts(at.success)
     assert metrics(at)["Unchanged"] == "2"  # the report after the load, from the same CSV
-    assert at.session_state["upload-stage"][1] is stage and stage.conversions == 1
+    assert at.session_state["upload-stage"][-1] is stage and stage.conversions == 1
     assert count(app.db, "findings") == 2
     at.file_uploader(key="upload-file").set_value(None)
     run(at)
@@ -426,3 +426,12 @@ def test_the_undo_box_offers_your_own_batch_before_the_demos(demo_database, use_
     use_database(path)
     at = app_page("upload").run()
     assert at.selectbox(key="undo-batch").value is None and not [b for b in at.button if b.label == "Undo batch"]
+
+
+def test_the_kept_upload_goes_when_the_user_moves_to_another_page(app):
+    at = upload(app.open(), "findings.csv", GOOD, "text/csv")
+    stage = at.session_state["upload-stage"][-1]
+    assert stage.path.exists() and not stage.closed
+    at.switch_page("pages/data.py")
+    run(at)
+    assert stage.closed and not stage.path.exists() and "upload-stage" not in at.session_state
