@@ -116,23 +116,33 @@ def ingest_file(
     """
     actor = actor or cli_user()
     if not check_only:
-        require(actor, QUALITY_LEAD)
-    report = progress or (lambda step: None)
+        require(actor, QUALITY_LEAD)  # before the file is read
     dataset = get_dataset(dataset_name)
     name = file_name or Path(path).name
-    result = IngestResult(dataset.name, name)
     with nothing_loaded_if_disk_full(name), private_workdir(database) as workdir:
-        report("staging")
+        (progress or (lambda step: None))("staging")
         try:
             staged = stage_file(path, workdir, name, sheet)
         except SourceError as error:
-            result.errors = [Problem(1, "", "", str(error))]
-            result.error_count = 1
-            return result
-        result.sha256 = staged.sha256
-        return _validate_and_load(
-            database, dataset, staged, result, mapping, date_format, actor.email, source, check_only, report
+            return refused(dataset.name, name, error)
+        return ingest_staged(
+            database,
+            dataset.name,
+            staged,
+            mapping=mapping,
+            date_format=date_format,
+            actor=actor,
+            source=source,
+            check_only=check_only,
+            progress=progress,
         )
+
+
+def refused(dataset_name: str, file_name: str, error: SourceError) -> IngestResult:
+    """The result of a file that cannot be read at all: its reason as the one problem, on row 1."""
+    result = IngestResult(get_dataset(dataset_name).name, file_name)
+    result.errors, result.error_count = [Problem(1, "", "", str(error))], 1
+    return result
 
 
 def ingest_staged(
@@ -147,8 +157,8 @@ def ingest_staged(
     check_only: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> IngestResult:
-    """ingest_file for a file stage_file already converted (into a directory under database.upload_root): the
-    Upload page stages a workbook once per upload and validates and loads that one CSV."""
+    """Validate and load a file stage_file has already converted (ingest_file stages one per call; the Upload
+    page stages a workbook once per upload and validates and loads that one CSV)."""
     actor = actor or cli_user()
     if not check_only:
         require(actor, QUALITY_LEAD)

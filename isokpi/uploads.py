@@ -34,11 +34,12 @@ from isokpi.ingest import (
     ingest_staged,
     nothing_loaded_if_disk_full,
     private_workdir,
+    refused,
 )
 from isokpi.mapping import WIDE_FIXED, Mapping, check_mapping
 from isokpi.sources import GZIP_MAGIC, MB, OLE_MAGIC, ZIP_MAGIC, SourceError, StagedFile, list_sheets, stage_file
 from isokpi.survey_tools import ExportShapeError, export_headers, implied_columns, recognise
-from isokpi.validate import Prepared, Problem, identifying_columns, match_headers
+from isokpi.validate import Prepared, identifying_columns, match_headers
 
 ALLOWED_SUFFIXES = (".csv", ".xlsx")
 PREVIEW_ROWS = 20
@@ -532,9 +533,8 @@ def validate_upload(
     with contextlib.ExitStack() as kept:
         try:
             staged = kept.enter_context(_staged_upload(database, data, file_name, sheet, max_bytes))
-        except SourceError as error:  # reported as ingest_file reports it
-            result.errors, result.error_count = [Problem(1, "", "", str(error))], 1
-            return Report(result, Preview([], []))
+        except SourceError as error:
+            return Report(refused(dataset.name, file_name, error), Preview([], []))
         result.sha256 = staged.sha256
         with contextlib.closing(database.cursor()) as cursor:
             prepared = check_staged(cursor, dataset, staged, result, mapping=mapping, date_format=date_format)
@@ -561,10 +561,8 @@ def load_upload(
     if isinstance(data, UploadStage):
         try:
             staged = data.staged(sheet)
-        except SourceError as error:  # reported as ingest_file reports it
-            result = IngestResult(get_dataset(dataset_name).name, file_name)
-            result.errors, result.error_count = [Problem(1, "", "", str(error))], 1
-            return result
+        except SourceError as error:
+            return refused(dataset_name, file_name, error)
         return ingest_staged(
             database,
             dataset_name,

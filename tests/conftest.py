@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import io
 import os
 import shutil
 from pathlib import Path
 
+import openpyxl
 import pytest
 import streamlit as st
 
@@ -237,3 +239,21 @@ def playwright_browser(chromium):
         browser = playwright.chromium.launch(executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+def csv_workbook(text: bytes, *, note: tuple[str, str] | None = None) -> bytes:
+    """An .xlsx holding the CSV `text` on a sheet called Findings; `note` (sheet title, text) puts a sheet of one
+    note before it, as exports often have."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    if note is not None:
+        sheet.title, _ = note
+        sheet.append([note[1]])
+        sheet = workbook.create_sheet("Findings")
+    else:
+        sheet.title = "Findings"
+    for line in text.decode().splitlines():
+        sheet.append(line.split(","))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
 
-import openpyxl
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -15,6 +13,7 @@ from isokpi.ingest import ingest_file, list_batches, undo_batch
 from isokpi.opening import open_database, open_target
 
 from .apptest import app_page, as_read
+from .conftest import csv_workbook
 
 HEADER = "Finding ID,Audit Type,Standard,Clause,Site,Severity,Raised On,Due On,Closed On,Status\n"
 GOOD = (
@@ -343,18 +342,11 @@ def test_a_saved_mapping_maps_the_next_file_with_the_same_headers(app):
 
 
 def test_an_xlsx_upload_picks_its_sheet(app):
-    workbook = openpyxl.Workbook()
-    workbook.active.title = "Read me"
-    workbook.active.append(["Exported from Acme"])
-    sheet = workbook.create_sheet("Findings")
-    for line in GOOD.decode().splitlines():
-        sheet.append(line.split(","))
-    buffer = io.BytesIO()
-    workbook.save(buffer)
+    content = csv_workbook(GOOD, note=("Read me", "Exported from Acme"))
     at = upload(
         app.open(),
         "findings.xlsx",
-        buffer.getvalue(),
+        content,
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     assert labelled(at.selectbox, "Sheet").value == "Findings"
@@ -365,12 +357,7 @@ def test_an_xlsx_upload_picks_its_sheet(app):
 
 
 def test_an_xlsx_upload_is_converted_once_for_its_headers_report_load_and_next_report(app):
-    workbook = openpyxl.Workbook()
-    for line in GOOD.decode().splitlines():
-        workbook.active.append(line.split(","))
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    at = upload(app.open(), "findings.xlsx", buffer.getvalue(), "application/vnd.ms-excel")
+    at = upload(app.open(), "findings.xlsx", csv_workbook(GOOD), "application/vnd.ms-excel")
     assert metrics(at)["To insert"] == "2"
     stage = at.session_state["upload-stage"][-1]
     run(at.button(key="load").click())

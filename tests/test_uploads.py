@@ -43,6 +43,8 @@ from isokpi.uploads import (
     validate_upload,
 )
 
+from .conftest import csv_workbook
+
 
 def lead(email: str) -> User:
     return User(email, email, QUALITY_LEAD)
@@ -347,15 +349,7 @@ def test_load_reports_its_steps_and_records_the_user(db):
 
 def findings_workbook() -> bytes:
     """A workbook whose first sheet is a note and whose second holds the FINDINGS rows."""
-    workbook = openpyxl.Workbook()
-    workbook.active.title = "Notes"
-    workbook.active.append(["just a note"])
-    sheet = workbook.create_sheet("Findings")
-    for line in FINDINGS.decode().splitlines():
-        sheet.append(line.split(","))
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return csv_workbook(FINDINGS, note=("Notes", "just a note"))
 
 
 def test_a_kept_upload_converts_its_workbook_once_for_headers_report_and_load(db):
