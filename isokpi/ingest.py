@@ -303,6 +303,7 @@ def _merge(
     # Take the batch id first: a concurrent load bumping the same counter conflicts here and retries, so
     # it classifies against our rows, not against the state before them.
     batch_id = next_id(cursor, "batch")
+    lagging = rollups.behind(cursor, dataset.name)  # before the batch record changes the dataset's version
     counts = _classify(cursor, dataset, duplicates, present)
     inserted, updated, unchanged = counts
     if inserted + updated == 0:
@@ -378,7 +379,7 @@ def _merge(
         at,
     )
     # Last, after the batch record: see isokpi.rollups on a change cut short.
-    rollups.refresh(cursor, rollups.load_touched(cursor, dataset.name, batch_id), batch_id)
+    rollups.refresh(cursor, rollups.load_touched(cursor, dataset.name, batch_id, lagging=lagging), batch_id)
     return batch_id, counts
 
 

@@ -126,14 +126,46 @@ class Touched:
     dataset: str
     whole: bool
     noted: bool
+    removed: bool = False  # rows left the dataset's current rows (not only added)
+    lagging: bool = False  # a roll-up did not reflect the rows before the change: built again from its definition
 
 
-def touch(cursor: duckdb.DuckDBPyConnection, dataset: str, *, plus: str, minus: str, params: dict) -> Touched:
+def behind(cursor: duckdb.DuckDBPyConnection, dataset: str) -> bool:
+    """Whether a roll-up of `dataset` does not reflect its rows as they are (a change by code that keeps none, a
+    definition changed by a newer release): a change then computes it whole instead of adding itself to it. Called
+    inside the change's transaction, before the change writes its batch record."""
+    rollups = of(dataset)
+    if not rollups:
+        return False
+    current = cursor.execute(
+        "SELECT count(*) FROM rollup_builds WHERE list_contains($names, name) AND list_contains($digests, digest) "
+        f"AND dataset_version = ({VERSION})",
+        {
+            "names": [rollup.name for rollup in rollups],
+            "digests": [rollup.digest for rollup in rollups],
+            "dataset": dataset,
+        },
+    ).fetchone()[0]
+    return current != len(rollups)
+
+
+def touch(
+    cursor: duckdb.DuckDBPyConnection,
+    dataset: str,
+    *,
+    plus: str,
+    minus: str,
+    params: dict,
+    lagging: bool | None = None,
+) -> Touched:
     """Note a change of `dataset`: `plus` and `minus` are conditions on its versions (alias v) naming the versions the
     change makes current and those it makes no longer current (never the same version). Called where both can be read: after a load has
-    written its versions, before an undo or the demo's removal deletes theirs (see the callers' conditions)."""
+    written its versions, before an undo or the demo's removal deletes theirs (see the callers' conditions).
+    `lagging`: behind() as a load found it before writing its batch record; else it is asked here."""
     if not of(dataset):
         return Touched(dataset, whole=False, noted=False)
+    if behind(cursor, dataset) if lagging is None else lagging:
+        return Touched(dataset, whole=True, noted=False, lagging=True)
     versions = f"{quote(DATASETS[dataset].versions_table)} v"
     columns = ", ".join(f"v.{quote(column)}" for column in DATASETS[dataset].column_names)
     changed = quote(f"changed_{dataset}")
@@ -143,18 +175,24 @@ def touch(cursor: duckdb.DuckDBPyConnection, dataset: str, *, plus: str, minus: 
         f"UNION ALL SELECT {columns}, false FROM {versions} WHERE {minus}",
         params,
     )
-    count = cursor.execute(f"SELECT count(*) FROM {changed}").fetchone()[0]
-    if count * WHOLE_FROM >= cursor.execute(f"SELECT count(*) FROM {quote(dataset)}").fetchone()[0]:
-        cursor.execute(f"DROP TABLE {changed}")
+    count, removed, current = cursor.execute(
+        f"SELECT count(*), count(*) FILTER (NOT _plus), (SELECT count(*) FROM {quote(dataset)}) FROM {changed}"
+    ).fetchone()
+    if count * WHOLE_FROM >= current:
         return Touched(dataset, whole=True, noted=False)
-    return Touched(dataset, whole=False, noted=True)
+    return Touched(dataset, whole=False, noted=True, removed=removed > 0)
 
 
-def load_touched(cursor: duckdb.DuckDBPyConnection, dataset: str, batch: int) -> Touched:
+def load_touched(cursor: duckdb.DuckDBPyConnection, dataset: str, batch: int, *, lagging: bool) -> Touched:
     """After a load: its versions became current, the versions they replaced are no longer. (Equalities on the
     batch id: DuckDB skips the row groups of other batches by their min and max.)"""
     return touch(
-        cursor, dataset, plus="v._batch_id = $batch", minus="v._superseded_by = $batch", params={"batch": batch}
+        cursor,
+        dataset,
+        plus="v._batch_id = $batch",
+        minus="v._superseded_by = $batch",
+        params={"batch": batch},
+        lagging=lagging,
     )
 
 
@@ -175,7 +213,10 @@ def refresh(cursor: duckdb.DuckDBPyConnection, touched: Touched, change: int) ->
     dataset = touched.dataset
     changed = quote(f"changed_{dataset}")
     plus, minus = f"(SELECT * FROM {changed} WHERE _plus)", f"(SELECT * FROM {changed} WHERE NOT _plus)"
-    removed = touched.noted and cursor.execute(f"SELECT count(*) FROM {changed} WHERE NOT _plus").fetchone()[0] > 0
+    removed = touched.removed
+    if touched.lagging:
+        _rebuild(cursor, of(dataset), change)
+        return
     for rollup in of(dataset):
         table = quote(rollup.table)
         if touched.whole:
@@ -188,9 +229,13 @@ def refresh(cursor: duckdb.DuckDBPyConnection, touched: Touched, change: int) ->
             _merge(cursor, rollup, plus, minus if removed else None, change)
         else:
             _recompute(cursor, rollup, plus, minus, change)
-    _record_builds(cursor, of(dataset), change)
-    if touched.noted:
-        cursor.execute(f"DROP TABLE {changed}")
+    # One statement (a lake round trip): the dataset version the roll-ups now reflect.
+    cursor.execute(
+        f"UPDATE rollup_builds SET dataset_version = ({VERSION}), change = $change, built_at = $at "
+        "WHERE list_contains($names, name)",
+        {"dataset": dataset, "change": change, "at": now_utc(), "names": [rollup.name for rollup in of(dataset)]},
+    )
+    # The temp tables go with the change's cursor (a connection of its own).
 
 
 def _merge(cursor: duckdb.DuckDBPyConnection, rollup: Rollup, plus: str, minus: str | None, change: int) -> None:
@@ -215,8 +260,6 @@ def _merge(cursor: duckdb.DuckDBPyConnection, rollup: Rollup, plus: str, minus: 
     cursor.execute(
         f"INSERT INTO {table} BY NAME SELECT *, $change AS _change FROM rollup_merged {kept}", {"change": change}
     )
-    cursor.execute("DROP TABLE rollup_delta")
-    cursor.execute("DROP TABLE rollup_merged")
 
 
 def _recompute(cursor: duckdb.DuckDBPyConnection, rollup: Rollup, plus: str, minus: str, change: int) -> None:
@@ -229,37 +272,36 @@ def _recompute(cursor: duckdb.DuckDBPyConnection, rollup: Rollup, plus: str, min
     cursor.execute(
         f"INSERT INTO {table} BY NAME SELECT *, $change AS _change FROM ({rollup.over(rows)})", {"change": change}
     )
-    cursor.execute("DROP TABLE rollup_groups")
+
+
+# The dataset's version as isokpi.db.Database.dataset_versions has it (newest batch, batches no longer loaded).
+VERSION = (
+    "SELECT concat(max(batch_id), ':', count(*) FILTER (WHERE status <> 'loaded')) FROM batches "
+    "WHERE dataset = $dataset"
+)
 
 
 def _version(cursor: duckdb.DuckDBPyConnection, dataset: str) -> str:
-    """The dataset's version as isokpi.db.Database.dataset_versions has it (newest batch, batches no longer loaded)."""
-    newest, gone = cursor.execute(
-        "SELECT max(batch_id), count(*) FILTER (WHERE status <> 'loaded') FROM batches WHERE dataset = $dataset",
-        {"dataset": dataset},
-    ).fetchone()
-    return f"{newest}:{gone}"
+    return cursor.execute(VERSION, {"dataset": dataset}).fetchone()[0]
 
 
 def _record_builds(cursor: duckdb.DuckDBPyConnection, rollups: Iterable[Rollup], change: int) -> None:
     rollups = tuple(rollups)
     if not rollups:
         return
-    cursor.execute(
-        "DELETE FROM rollup_builds WHERE list_contains($names, name)", {"names": [rollup.name for rollup in rollups]}
-    )
+    names = [rollup.name for rollup in rollups]
     versions = {dataset: _version(cursor, dataset) for dataset in {rollup.dataset for rollup in rollups}}
-    for rollup in rollups:
-        cursor.execute(
-            "INSERT INTO rollup_builds VALUES ($name, $digest, $version, $change, $at)",
-            {
-                "name": rollup.name,
-                "digest": rollup.digest,
-                "version": versions[rollup.dataset],
-                "change": change,
-                "at": now_utc(),
-            },
-        )
+    cursor.execute("DELETE FROM rollup_builds WHERE list_contains($names, name)", {"names": names})
+    cursor.execute(
+        "INSERT INTO rollup_builds SELECT unnest($names), unnest($digests), unnest($versions), $change, $at",
+        {
+            "names": names,
+            "digests": [rollup.digest for rollup in rollups],
+            "versions": [versions[rollup.dataset] for rollup in rollups],
+            "change": change,
+            "at": now_utc(),
+        },
+    )
 
 
 # --- building and checking -----------------------------------------------------------------------------
@@ -287,27 +329,27 @@ def _rebuild(cursor: duckdb.DuckDBPyConnection, rollups: Iterable[Rollup], chang
 def _stale(cursor: duckdb.DuckDBPyConnection, rollups: Iterable[Rollup], *, remains: bool) -> dict[str, str]:
     """{name: why} for the roll-ups that do not reflect their rows as they are now; `remains`: look for rows of an
     unfinished change too (a database file being opened)."""
+    # One query (a lake round trip): each build with whether it reflects its dataset's version now. A build row is
+    # written with its table, in one transaction.
+    rollups = tuple(rollups)
     builds = {
-        name: (digest, version)
-        for name, digest, version in cursor.execute(
-            "SELECT name, digest, dataset_version FROM rollup_builds"
-        ).fetchall()
-    }
-    tables = {
-        row[0]
-        for row in cursor.execute(
-            "SELECT table_name FROM duckdb_tables() "
-            "WHERE database_name = current_database() AND schema_name = current_schema()"
+        name: (digest, current)
+        for name, digest, current in cursor.execute(
+            "SELECT b.name, b.digest, b.dataset_version = coalesce(v.version, ':0') "
+            "FROM rollup_builds b JOIN (SELECT unnest($names) AS name, unnest($datasets) AS dataset) r USING (name) "
+            "LEFT JOIN (SELECT dataset, concat(max(batch_id), ':', count(*) FILTER (WHERE status <> 'loaded')) AS version "
+            "FROM batches GROUP BY dataset) v USING (dataset)",
+            {"names": [rollup.name for rollup in rollups], "datasets": [rollup.dataset for rollup in rollups]},
         ).fetchall()
     }
     counter = cursor.execute("SELECT value FROM counters WHERE name = 'batch'").fetchone()[0] if remains else None
     stale = {}
     for rollup in rollups:
-        if rollup.table not in tables or rollup.name not in builds:
+        if rollup.name not in builds:
             stale[rollup.name] = "not built yet"
         elif builds[rollup.name][0] != rollup.digest:
             stale[rollup.name] = "its definition changed"
-        elif builds[rollup.name][1] != _version(cursor, rollup.dataset):
+        elif not builds[rollup.name][1]:
             stale[rollup.name] = "its dataset was changed without it (by code that keeps no roll-ups)"
         elif (
             remains

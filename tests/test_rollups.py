@@ -139,32 +139,56 @@ def test_a_load_an_update_a_repeat_an_undo_and_the_demo_removal_keep_the_rollup_
 
 
 @pytest.mark.both_backends
-def test_staff_counts_read_the_rollup_and_follow_a_change_made_by_code_that_keeps_none(db, write):
-    load(db, write, csv(*RECORDS.values()), "training.csv")
-    december = Filters(as_of=D(2025, 12, 1)).statistics
-    periods = kpis.periods(db, december)
-    counts = dict(zip(*kpis.staff_counts(db, december, periods).values(), strict=True))
-    assert counts[D(2025, 11, 1)] == 2  # 001 and 002 (003 has no dated record)
-    # What an older release writes for a load: the versions and the batch record, no roll-up.
+def old_release_load(db, record_id: str, employee: str) -> None:
+    """What an older release writes for a load: the version and the batch record, no roll-up."""
     with db.transaction() as cursor:
         cursor.execute("UPDATE counters SET value = value + 1 WHERE name = 'batch'")
         batch = cursor.execute("SELECT value FROM counters WHERE name = 'batch'").fetchone()[0]
         cursor.execute(
-            "INSERT INTO training_versions (record_id, employee_id, department, site, course, status, due_date, "
-            "completed_on, _batch_id) VALUES ('T7', '007', 'QA', 'Leeds', 'Audit', 'completed', DATE '2025-05-01', "
-            "DATE '2025-05-02', $batch)",
-            {"batch": batch},
+            "INSERT INTO training_versions (record_id, employee_id, department, site, course, standard, hours, "
+            "status, due_date, completed_on, is_mandatory, _batch_id) VALUES ($id, $employee, 'QA', 'Leeds', "
+            "'Audit', 'ISO 9001', 3, 'completed', DATE '2025-05-01', DATE '2025-05-02', true, $batch)",
+            {"id": record_id, "employee": employee, "batch": batch},
         )
         cursor.execute(
             "INSERT INTO batches VALUES ($batch, 'training', 'old.csv', NULL, 1, 1, 0, 0, 'old', now(), 'cli', "
             "'loaded', NULL, NULL)",
             {"batch": batch},
         )
+
+
+def november_staff(db) -> int:
+    december = Filters(as_of=D(2025, 12, 1)).statistics
+    periods = kpis.periods(db, december)
+    return dict(zip(*kpis.staff_counts(db, december, periods).values(), strict=True))[D(2025, 11, 1)]
+
+
+@pytest.mark.both_backends
+def test_staff_counts_read_the_rollup_and_follow_a_change_made_by_code_that_keeps_none(db, write):
+    load(db, write, csv(*RECORDS.values()), "training.csv")
+    assert november_staff(db) == 2  # 001 and 002 (003 has no dated record)
+    old_release_load(db, "T7", "007")
     assert not same(db)
-    counts = dict(zip(*kpis.staff_counts(db, december, periods).values(), strict=True))
-    assert counts[D(2025, 11, 1)] == 3  # the roll-up was rebuilt before the staff were counted
+    assert november_staff(db) == 3  # the roll-up was rebuilt before the staff were counted
     assert same(db)
     assert audit_trail(db)[0]["action"] == "rebuild_rollups"
+
+
+@pytest.mark.both_backends
+def test_a_change_after_one_by_code_that_keeps_no_rollups_computes_them_whole(db, write, monkeypatch):
+    monkeypatch.setattr(rollups, "WHOLE_FROM", 0)  # every change would merge itself in
+    load(db, write, csv(*RECORDS.values()), "training.csv")
+    old_release_load(db, "T7", "007")
+    # Before anything reads the roll-ups: a one-row correction of T7 (subtracting T7 from a roll-up that never had it
+    # would leave a group of -1 completions), then an undo.
+    fixed = load(db, write, csv("T7,007,QA,Leeds,Audit,ISO 9001,4,completed,2025-05-01,2025-05-03,yes"), "fix.csv")
+    assert same(db)
+    assert ("Leeds", "QA", "ISO 9001", D(2025, 5, 3), 4.0, 1) in completions(db)
+    assert all(row[5] > 0 for row in completions(db))
+    old_release_load(db, "T8", "008")
+    undo_batch(db, fixed)
+    assert same(db)
+    assert november_staff(db) == 4
 
 
 def test_opening_a_file_rebuilds_a_rollup_an_unfinished_change_left_rows_in(tmp_path, write):
