@@ -118,4 +118,4 @@ def test_the_menu_is_usable_from_the_keyboard(shared_server, page):
     else:
         pytest.fail("the Surveys link of the menu cannot be reached with Tab")
     page.keyboard.press("Enter")
-    page.wait_for_function("() => location.pathname.endsWith('/surveys')", timeout=30_000)
+    page.wait_for_function("() => location.pathname.endsWith('/surveys')", timeout=60_000)
