@@ -1,5 +1,4 @@
-"""Opening a database: connect (isokpi.db), apply the migrations, the crash recovery, then build or repair the
-roll-ups (isokpi.rollups); one per process.
+"""Opening a database: connect (isokpi.db), apply the migrations, then the crash recovery; one per process.
 
 This is the one place that wires the store to what is stored, so that the store imports nothing of isokpi.
 """
@@ -13,7 +12,6 @@ import threading
 from isokpi.db import Database, Target, resolve_target
 from isokpi.migrations import migrate
 from isokpi.recovery import discard_unfinished_loads
-from isokpi.rollups import ensure_current
 
 
 def open_target(target: Target) -> Database:
@@ -21,8 +19,7 @@ def open_target(target: Target) -> Database:
     database = Database(target)
     try:
         migrate(database)
-        discarded = discard_unfinished_loads(database)
-        ensure_current(database, opening=True, recovered=discarded > 0)
+        discard_unfinished_loads(database)
     except BaseException:
         database.close()
         raise
