@@ -151,6 +151,16 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--review", type=int, metavar="ID", help="a stored review (a closed one exports as frozen)")
     which.add_argument("--from", dest="date_from", type=_date, help="first day of an ad hoc period (YYYY-MM-DD)")
     pack.add_argument("--to", dest="date_to", type=_date, help="last day of the ad hoc period (YYYY-MM-DD)")
+    rollups = with_db(
+        sub.add_parser("rollups", help="check the roll-ups the KPIs read against the rows, or rebuild them")
+    )
+    what = rollups.add_mutually_exclusive_group(required=True)
+    what.add_argument(
+        "--check", action="store_true", help="recompute every roll-up from the rows and compare: exit 0 same, 1 not"
+    )
+    what.add_argument("--rebuild", action="store_true", help="recompute them from the rows in one transaction")
+    rollups.add_argument("--user", help="who you rebuild for: recorded beside the OS user as a claim")
+    rollups.add_argument("--json", action="store_true", help="machine-readable output")
     lake = sub.add_parser("lake", help="DuckLake maintenance: compact the data files, expire old snapshots")
     lake_sub = lake.add_subparsers(dest="lake_command", required=True, metavar="ACTION")
     with_db(lake_sub.add_parser("compact", help="merge small data files (time travel keeps working)"))
@@ -269,6 +279,41 @@ def _lake(args: argparse.Namespace) -> int:
         f"{fmt.count(expired.files_deleted)} unused files deleted"
     )
     return EXIT_OK
+
+
+@command("rollups")
+def _rollups(args: argparse.Namespace) -> int:
+    from isokpi import rollups
+    from isokpi.auth import cli_user
+
+    database = _open(args)  # opening builds or repairs a roll-up that lags its rows; --check then compares them all
+    if args.rebuild:
+        names = rollups.rebuild(database, actor=cli_user(args.user))
+        print(
+            json.dumps({"rebuilt": names})
+            if args.json
+            else f"rebuilt {len(names)} roll-ups from the rows: {', '.join(names)}"
+        )
+        return EXIT_OK
+    differences = rollups.check(database)
+    same = all(difference.same for difference in differences)
+    if args.json:
+        print(json.dumps({"same": same, "rollups": [difference.as_dict() for difference in differences]}))
+    else:
+        for difference in differences:
+            if difference.same:
+                print(f"{difference.rollup}: same as the rows ({fmt.count(difference.rows)} groups)")
+                continue
+            print(
+                f"{difference.rollup}: DIFFERS from the rows: {fmt.count(difference.rows)} groups stored, "
+                f"{fmt.count(difference.expected)} expected"
+            )
+            for label, groups in (("missing or different", difference.missing), ("not in the rows", difference.extra)):
+                for group in groups:
+                    print(f"  {label}: {json.dumps(group)}")
+        if not same:
+            print("Rebuild them from the rows with: python -m isokpi rollups --rebuild", file=sys.stderr)
+    return EXIT_OK if same else EXIT_ERROR
 
 
 @command("demo")

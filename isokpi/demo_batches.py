@@ -24,9 +24,10 @@ from dataclasses import dataclass, field
 import duckdb
 
 from isokpi import format as fmt
+from isokpi import rollups
 from isokpi.audit import record_event
 from isokpi.auth import QUALITY_LEAD, User, cli_user, require
-from isokpi.datasets import DATASETS
+from isokpi.datasets import DATASETS, Dataset
 from isokpi.db import Database, next_id, now_utc, quote
 
 DEMO_SOURCE = "demo"  # batches.source of what isokpi.demo.load_demo loads
@@ -107,10 +108,12 @@ def remove_demo(database: Database, *, actor: User | None = None) -> DemoRemoval
         return DemoRemoval()
 
     def work(cursor: duckdb.DuckDBPyConnection) -> DemoRemoval:
-        next_id(cursor, "batch")  # conflicts with a concurrent load or undo, and changes the data version
+        change = next_id(cursor, "batch")  # conflicts with a concurrent load or undo, and changes the data version
         demo = [int(row[0]) for row in cursor.execute(f"{_LOADED_DEMO} ORDER BY batch_id").fetchall()]
         outcome = DemoRemoval(demo)
+        touched = []
         for dataset in DATASETS.values():
+            touched.append(_demo_touched(cursor, dataset, demo))  # before the demo versions go
             _remove_from(cursor, dataset.versions_table, dataset.stored_key, demo, outcome, dataset.name)
         at = now_utc()
         cursor.execute(
@@ -119,9 +122,29 @@ def remove_demo(database: Database, *, actor: User | None = None) -> DemoRemoval
             {"user": actor.email, "at": at, "demo": demo},
         )
         record_event(cursor, actor.email, "remove_demo", "demo data", outcome.as_dict(), at)
+        for each in touched:
+            rollups.refresh(cursor, each, change)
         return outcome
 
     return database.write(work)
+
+
+def _demo_touched(cursor: duckdb.DuckDBPyConnection, dataset: Dataset, demo: list[int]) -> rollups.Touched:
+    """Before the removal: the current demo versions go; a real version a demo version replaced is current again
+    when no later real version of its row exists (as _remove_from relinks it)."""
+    is_demo = "list_contains(CAST($demo AS BIGINT[]), {})"
+    table, key = quote(dataset.versions_table), quote(dataset.stored_key)
+    later_real = (
+        f"EXISTS (SELECT 1 FROM {table} n WHERE n.{key} = v.{key} AND n._batch_id > v._batch_id "
+        f"AND NOT {is_demo.format('n._batch_id')})"
+    )
+    return rollups.touch(
+        cursor,
+        dataset.name,
+        plus=f"{is_demo.format('v._superseded_by')} AND NOT {is_demo.format('v._batch_id')} AND NOT {later_real}",
+        minus=f"{is_demo.format('v._batch_id')} AND v._superseded_by IS NULL",
+        params={"demo": demo},
+    )
 
 
 def _remove_from(

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 
+from isokpi import rollups
 from isokpi.audit import record_event
 from isokpi.auth import QUALITY_LEAD, User, cli_user, require
 from isokpi.datasets import Dataset, get_dataset
@@ -302,6 +303,7 @@ def _merge(
     # Take the batch id first: a concurrent load bumping the same counter conflicts here and retries, so
     # it classifies against our rows, not against the state before them.
     batch_id = next_id(cursor, "batch")
+    lagging = rollups.behind(cursor, dataset.name)  # before the batch record changes the dataset's version
     counts = _classify(cursor, dataset, duplicates, present)
     inserted, updated, unchanged = counts
     if inserted + updated == 0:
@@ -376,6 +378,8 @@ def _merge(
         },
         at,
     )
+    # Last, after the batch record: see isokpi.rollups on a change cut short.
+    rollups.refresh(cursor, rollups.load_touched(cursor, dataset.name, batch_id, lagging=lagging), batch_id)
     return batch_id, counts
 
 
@@ -403,7 +407,7 @@ def undo_batch(database: Database, batch_id: int, *, actor: User | None = None) 
     who = actor.email
 
     def work(cursor: duckdb.DuckDBPyConnection) -> dict:
-        next_id(cursor, "batch")  # conflicts with a concurrent load, so neither sees half of the other
+        change = next_id(cursor, "batch")  # conflicts with a concurrent load, so neither sees half of the other
         row = cursor.execute(
             "SELECT dataset, status, file_name FROM batches WHERE batch_id = $id", {"id": batch_id}
         ).fetchone()
@@ -423,6 +427,7 @@ def undo_batch(database: Database, batch_id: int, *, actor: User | None = None) 
             raise UndoError(
                 f"batch {later} changed rows that batch {batch_id} wrote: undo batch {later} first, then batch {batch_id}"
             )
+        touched = rollups.undo_touched(cursor, dataset_name, batch_id)  # before its versions go
         removed = cursor.execute(f"DELETE FROM {table} WHERE _batch_id = $id", {"id": batch_id}).fetchone()[0]
         restored = cursor.execute(
             f"UPDATE {table} SET _superseded_by = NULL WHERE _superseded_by = $id", {"id": batch_id}
@@ -440,6 +445,7 @@ def undo_batch(database: Database, batch_id: int, *, actor: User | None = None) 
             {"dataset": dataset_name, "removed": removed, "restored": restored},
             at,
         )
+        rollups.refresh(cursor, touched, change)
         return {"batch_id": batch_id, "dataset": dataset_name, "removed": int(removed), "restored": int(restored)}
 
     return database.write(work)

@@ -19,7 +19,7 @@ import math
 import statistics
 from dataclasses import dataclass, field, replace
 
-from isokpi import stats
+from isokpi import rollups, stats
 from isokpi.cache import cached
 from isokpi.catalog import HIGHER, KM_MEDIAN, KPI_BY_ID, KPIS, Kpi, get_kpi, kpis_of_pillar
 from isokpi.datasets import FAVOURABLE_FROM, SCALE_RANGES
@@ -231,6 +231,7 @@ def _count_staff(
     database: Database, filters: Filters, period_list: tuple[dt.date, ...]
 ) -> tuple[tuple[dt.date, ...], tuple[int, ...]]:
     sql = kpi_sql("staff")
+    rollups.current(database, sql)
     with contextlib.closing(database.cursor()) as cursor:
         rows = cursor.execute(sql, bound(sql, _params(None, filters, list(period_list)))).fetchall()
     return tuple(row[0] for row in rows), tuple(int(row[1]) for row in rows)
@@ -290,6 +291,7 @@ def _query_rows(
 ) -> list[dict]:
     kpi = get_kpi(kpi_id)
     sql = kpi_sql(kpi)
+    rollups.current(database, sql)
     params = _params(kpi, filters, list(period_list))
     if staff is not None:  # the staff counts are part of the key: the rows follow the training they came from
         params.update(staff_periods=list(staff[0]), staff_counts=list(staff[1]))

@@ -331,3 +331,21 @@ def add_names_and_raise_dates(cursor: duckdb.DuckDBPyConnection) -> None:
     cursor.execute(
         "UPDATE action_changes SET changed_by_name = CASE changed_by WHEN 'local' THEN 'Local user' ELSE changed_by END"
     )
+
+
+@migration(5)
+def add_rollup_builds(cursor: duckdb.DuckDBPyConnection) -> None:
+    # What each roll-up (isokpi.rollups) was built from: its definition's digest, the version of its dataset it
+    # reflects and the change that last wrote it. The roll-up tables themselves are made from their definitions
+    # when a database is opened (isokpi.rollups.ensure_current), so a release that changes one rebuilds it.
+    cursor.execute(
+        """
+        CREATE TABLE rollup_builds (
+            name VARCHAR NOT NULL,
+            digest VARCHAR NOT NULL,
+            dataset_version VARCHAR NOT NULL,
+            change BIGINT NOT NULL,
+            built_at TIMESTAMP NOT NULL
+        )
+        """
+    )

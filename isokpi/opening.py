@@ -1,4 +1,5 @@
-"""Opening a database: connect (isokpi.db), apply the migrations, then the crash recovery; one per process.
+"""Opening a database: connect (isokpi.db), apply the migrations, the crash recovery, then build or repair the
+roll-ups (isokpi.rollups); one per process.
 
 This is the one place that wires the store to what is stored, so that the store imports nothing of isokpi.
 """
@@ -12,6 +13,7 @@ import threading
 from isokpi.db import Database, Target, resolve_target
 from isokpi.migrations import migrate
 from isokpi.recovery import discard_unfinished_loads
+from isokpi.rollups import ensure_current
 
 
 def open_target(target: Target) -> Database:
@@ -19,7 +21,8 @@ def open_target(target: Target) -> Database:
     database = Database(target)
     try:
         migrate(database)
-        discard_unfinished_loads(database)
+        discarded = discard_unfinished_loads(database)
+        ensure_current(database, opening=True, recovered=discarded > 0)
     except BaseException:
         database.close()
         raise

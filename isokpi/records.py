@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 import pandas as pd
 
 from isokpi import format as fmt
-from isokpi import stats
+from isokpi import rollups, stats
 from isokpi.catalog import Kpi, get_kpi
 from isokpi.datasets import DATASETS
 from isokpi.db import Database, bound
@@ -213,6 +213,7 @@ def _no_point(kpi: Kpi, series, period: dt.date, grain: str) -> str:
 
 def _rows(database: Database, kpi: Kpi, file: str, filters: Filters, period: dt.date) -> list[dict]:
     sql = records_sql(file)
+    rollups.current(database, sql)
     with contextlib.closing(database.cursor()) as cursor:
         result = cursor.execute(sql, bound(sql, kpi_params(kpi, filters, [period])))
         names = [column[0] for column in result.description]

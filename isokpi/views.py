@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pandas as pd
 import plotly.graph_objects as go
 
-from isokpi import kpis
+from isokpi import kpis, rollups
 from isokpi.cache import cached
 from isokpi.charts import xmr_chart, xmr_frame
 from isokpi.datasets import FAVOURABLE_FROM, SCALE_RANGES
@@ -111,6 +111,7 @@ def _run_view(
     database: Database, name: str, fragments: tuple[str, ...], params: tuple[tuple[str, object], ...], as_dicts: bool
 ) -> pd.DataFrame | list[dict]:
     sql = view_sql(name, fragments)
+    rollups.current(database, sql)
     values = {key: list(value) if isinstance(value, tuple) else value for key, value in params}
     if as_dicts:
         return database.query_dicts(sql, values)

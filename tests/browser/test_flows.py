@@ -45,32 +45,32 @@ def tile_value(page, pillar: str) -> str:
 
 def test_overview_shows_8_tiles_and_a_pillar_opens_with_its_charts(shared_server, page):
     open_page(page, shared_server)
-    expect(page.locator("[class*='st-key-tile-']")).to_have_count(8, timeout=30_000)
+    expect(page.locator("[class*='st-key-tile-']")).to_have_count(8, timeout=60_000)
     page.locator(".st-key-tile-training").get_by_text("Open pillar").first.click()
     page.wait_for_function(
-        "() => location.pathname.endsWith('/pillar') && location.search.includes('pillar=training')", timeout=30_000
+        "() => location.pathname.endsWith('/pillar') && location.search.includes('pillar=training')", timeout=60_000
     )
     wait_for_app(page)
-    page.locator(".js-plotly-plot .main-svg").first.wait_for(timeout=30_000)
-    expect(page.locator("[data-testid='stPlotlyChart']")).to_have_count(4, timeout=30_000)  # the 4 training KPIs
+    page.locator(".js-plotly-plot .main-svg").first.wait_for(timeout=60_000)
+    expect(page.locator("[data-testid='stPlotlyChart']")).to_have_count(4, timeout=60_000)  # the 4 training KPIs
     assert not app_errors(page)
 
 
 def test_a_filter_goes_into_the_url_and_a_reload_keeps_it(shared_server, page):
     open_page(page, shared_server)
-    page.locator("[class*='st-key-tile-']").first.wait_for(timeout=30_000)
+    page.locator("[class*='st-key-tile-']").first.wait_for(timeout=60_000)
     before = tile_value(page, "monitoring_review")
     page.locator('[data-testid="stSidebar"]').get_by_text("Quarter", exact=True).click()
-    page.wait_for_function("() => location.search.toLowerCase().includes('period=quarter')", timeout=15_000)
+    page.wait_for_function("() => location.search.toLowerCase().includes('period=quarter')", timeout=60_000)
     wait_for_app(page)
     monitoring = page.locator(".st-key-tile-monitoring_review [data-testid='stMetricValue']").first
-    page.get_by_text("the last complete quarter").wait_for(timeout=30_000)
+    page.get_by_text("the last complete quarter").wait_for(timeout=60_000)
     quarterly = monitoring.inner_text().strip()
     page.reload()
     wait_for_app(page)
-    page.get_by_text("the last complete quarter").wait_for(timeout=30_000)
+    page.get_by_text("the last complete quarter").wait_for(timeout=60_000)
     assert "period=quarter" in page.url.lower()
-    expect(monitoring).to_have_text(quarterly, timeout=30_000)
+    expect(monitoring).to_have_text(quarterly, timeout=60_000)
     assert before  # the monthly view showed a value too
 
 
@@ -104,7 +104,7 @@ def test_upload_a_bad_then_a_good_file_and_the_overview_changes(fresh_db, tmp_pa
 
     with streamlit_server(fresh_db) as base:
         open_page(page, base)
-        page.locator("[class*='st-key-tile-']").first.wait_for(timeout=30_000)
+        page.locator("[class*='st-key-tile-']").first.wait_for(timeout=60_000)
         before = tile_value(page, "monitoring_review")
 
         open_page(page, base, "upload")
@@ -120,7 +120,7 @@ def test_upload_a_bad_then_a_good_file_and_the_overview_changes(fresh_db, tmp_pa
         page.get_by_text("60 rows inserted").wait_for(timeout=60_000)
 
         open_page(page, base)
-        page.locator("[class*='st-key-tile-']").first.wait_for(timeout=30_000)
+        page.locator("[class*='st-key-tile-']").first.wait_for(timeout=60_000)
         after = tile_value(page, "monitoring_review")
     assert (before, after) != (after, after), f"before {before}, after {after}, expected {expected}"
     assert after == expected, f"before {before}, after {after}, expected {expected}"
@@ -137,7 +137,7 @@ def test_a_template_and_a_review_pack_download_and_open(fresh_db, tmp_path, page
     with streamlit_server(fresh_db) as base:
         open_page(page, base, "upload")
         page.get_by_role("tab", name="Templates").click()
-        with page.expect_download(timeout=30_000) as download_info:
+        with page.expect_download(timeout=60_000) as download_info:
             page.locator(".st-key-template-csv-findings button").click()
         template = tmp_path / "findings.csv"
         download_info.value.save_as(template)

@@ -65,7 +65,7 @@ def test_a_page_whose_name_resolves_to_this_machine_gets_no_app(shared_server, r
     assert page.locator('[data-testid="stAppViewContainer"]').count() == 0
     page.goto(f"http://localhost:{port}/")
     wait_for_app(page)
-    page.get_by_role("link", name="Admin").wait_for(timeout=30_000)  # the local admin, on a loopback name
+    page.get_by_role("link", name="Admin").wait_for(timeout=60_000)  # the local admin, on a loopback name
     page.close()
 
 
@@ -81,12 +81,12 @@ def test_without_the_gate_streamlit_refuses_the_websocket_and_the_app_refuses_lo
         page = rebinding_browser.new_page()
         page.goto(f"http://{EVIL}:{port_of(base)}/admin")
         wait_for_app(page)
-        page.get_by_text("answers only to localhost and 127.0.0.1, not to evil.example").wait_for(timeout=30_000)
+        page.get_by_text("answers only to localhost and 127.0.0.1, not to evil.example").wait_for(timeout=60_000)
         assert page.get_by_text("Audit trail").count() == 0
         assert page.locator('[data-testid="stTextInput"]').count() == 0  # no role form
         page.goto(f"http://{EVIL}:{port_of(base)}/upload")
         wait_for_app(page)
-        page.get_by_text("answers only to localhost").wait_for(timeout=30_000)
+        page.get_by_text("answers only to localhost").wait_for(timeout=60_000)
         assert page.locator('input[type="file"]').count() == 0
         page.close()
 

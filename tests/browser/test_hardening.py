@@ -55,7 +55,7 @@ def shown_text(page) -> str:
 def history_tab(page) -> None:
     """Open the Upload page's History tab, once Streamlit has replaced the previous run's tabs."""
     tab = page.get_by_role("tab", name="History")
-    expect(tab).to_have_count(1, timeout=30_000)
+    expect(tab).to_have_count(1, timeout=60_000)
     if tab.get_attribute("aria-selected") != "true":
         tab.click()
     expect(tab).to_have_attribute("aria-selected", "true")
@@ -138,7 +138,7 @@ def test_a_file_name_or_an_e_mail_never_becomes_a_link(fresh_db, tmp_path, page)
         open_page(page, base, "admin")
         page.get_by_label("E-mail").fill(f"boss@{EVIL}")
         page.get_by_role("button", name="Assign role").click()
-        page.get_by_text("is now Viewer").wait_for(timeout=30_000)
+        page.get_by_text("is now Viewer").wait_for(timeout=60_000)
         assert f"boss@{EVIL} is now Viewer" in shown_text(page)
         assert links_to_evil(page) == []
         assert not app_errors(page)
@@ -150,17 +150,17 @@ def test_an_emptied_database_stays_empty_when_any_client_clears_the_cache(fresh_
         for batch in (4, 3, 2, 1):  # undo every demo batch, newest first, as a quality lead would
             history_tab(page)
             # Only demo batches are loaded: the box offers none by itself, so pick the batch as a person would.
-            page.locator(".st-key-undo-batch input").filter(visible=True).click(timeout=30_000)
-            page.locator("[role='option']").filter(has_text=re.compile(rf"^{batch}: ")).first.click(timeout=30_000)
+            page.locator(".st-key-undo-batch input").filter(visible=True).click(timeout=60_000)
+            page.locator("[role='option']").filter(has_text=re.compile(rf"^{batch}: ")).first.click(timeout=60_000)
             wait_for_app(page)
             history_tab(page)
             confirm = page.locator(".st-key-undo-confirm label").filter(visible=True)
-            expect(confirm).to_have_text(f"Yes, undo batch {batch}", timeout=30_000)
+            expect(confirm).to_have_text(f"Yes, undo batch {batch}", timeout=60_000)
             confirm.click()
             wait_for_app(page)
             history_tab(page)  # the run after a message may have opened the first tab again
             undo = page.locator(".st-key-undo button:not([disabled])").filter(visible=True)  # once the box is ticked
-            undo.click(timeout=30_000)
+            undo.click(timeout=60_000)
             page.get_by_text(f"Batch {batch} (").wait_for(timeout=120_000)
             wait_for_app(page)
         # Any client, signed out too: Streamlit's clear-cache message, then a run that rebuilds what it cleared.
@@ -175,7 +175,7 @@ def test_an_emptied_database_stays_empty_when_any_client_clears_the_cache(fresh_
 def test_a_second_server_on_a_database_in_use_names_the_process_that_holds_it(fresh_db, page):
     with held(fresh_db, 120) as holder, streamlit_server(fresh_db) as base:
         open_page(page, base)
-        page.get_by_text(f"is in use by process {holder.pid}").wait_for(timeout=30_000)
+        page.get_by_text(f"is in use by process {holder.pid}").wait_for(timeout=60_000)
         holder.kill()
         holder.wait()
         open_page(page, base)  # the holder is gone: the next view opens it

@@ -41,7 +41,7 @@ def test_a_sparse_workbook_and_a_wide_csv_are_refused_and_the_server_stays_up(tm
         # Another person's session is served, and so is this one: the next file is read and counted.
         other = playwright_browser.new_context().new_page()
         open_page(other, base, "upload")
-        expect(other.locator("input[type='file']").first).to_be_attached(timeout=30_000)
+        expect(other.locator("input[type='file']").first).to_be_attached(timeout=60_000)
         other.context.close()
         page.locator("input[type='file']").first.set_input_files(str(good))
         page.get_by_text("To insert").wait_for(timeout=60_000)

@@ -3,6 +3,7 @@ chart at common screen widths, no serious or critical axe-core violation, and a 
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -45,7 +46,10 @@ def test_the_filters_follow_the_user_from_page_to_page(shared_server, page):
     page.get_by_text("Open pillar").first.wait_for(timeout=60_000)
     click_menu(page, "Findings")
     wait_for_address(page, "/findings", "site=Porto", "period=Quarter")
-    assert page.locator("[data-testid='stSidebar'] [data-testid='stMultiSelect']").first.inner_text().endswith("Porto")
+    # The address changes before the page is drawn again: wait for the sidebar's site filter, as above.
+    expect(page.locator("[data-testid='stSidebar'] [data-testid='stMultiSelect']").first).to_have_text(
+        re.compile(r"Porto$"), timeout=60_000
+    )
     click_menu(page, "Data")
     wait_for_address(page, "/data")
     click_menu(page, "Overview")
@@ -114,4 +118,4 @@ def test_the_menu_is_usable_from_the_keyboard(shared_server, page):
     else:
         pytest.fail("the Surveys link of the menu cannot be reached with Tab")
     page.keyboard.press("Enter")
-    page.wait_for_function("() => location.pathname.endsWith('/surveys')", timeout=30_000)
+    page.wait_for_function("() => location.pathname.endsWith('/surveys')", timeout=60_000)

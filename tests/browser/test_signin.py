@@ -84,7 +84,7 @@ def sign_in(page, base: str, who: str) -> None:
     wait_for_app(page)
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("button", name=who).click()  # the provider's button for a predefined user
-    page.wait_for_url(f"{base}/**", timeout=30_000)
+    page.wait_for_url(f"{base}/**", timeout=60_000)
     wait_for_app(page)
 
 
@@ -118,7 +118,7 @@ def test_a_viewer_signs_in_and_the_first_direct_visit_to_upload_shows_no_upload_
         sessions = record_sessions(page)
         page.goto(f"{base}/upload")
         wait_for_app(page)
-        page.get_by_text("This page needs the Quality lead role").wait_for(timeout=30_000)
+        page.get_by_text("This page needs the Quality lead role").wait_for(timeout=60_000)
         assert page.locator('[data-testid="stFileUploader"]').count() == 0
         assert page.locator('input[type="file"]').count() == 0
         assert put_file(base, sessions[-1], context)[0] == 403  # nor can it send a file by hand
@@ -170,6 +170,6 @@ def test_only_a_quality_lead_on_the_upload_page_can_send_a_file(signin, playwrig
         context.close()
 
         context, page, sessions = upload_page_as(playwright_browser, base, "lee")  # a quality lead gets the page
-        page.locator('[data-testid="stFileUploader"]').first.wait_for(timeout=30_000)
+        page.locator('[data-testid="stFileUploader"]').first.wait_for(timeout=60_000)
         assert put_file(base, sessions[-1], context) == (204, "")
         context.close()

@@ -1,8 +1,7 @@
 -- Mandatory, not cancelled records due in the period (and already due): share completed by their due date.
 SELECT date_trunc($grain, due_date)::DATE AS period,
-       100.0 * count(*) FILTER (WHERE completed_on IS NOT NULL AND completed_on <= due_date) / count(*) AS value,
-       count(*) AS n
-FROM f_training
-WHERE is_mandatory AND status <> 'cancelled' AND due_date IS NOT NULL AND due_date <= $as_of
+       100.0 * CAST(sum(on_time) AS BIGINT) / CAST(sum(due) AS BIGINT) AS value, CAST(sum(due) AS BIGINT) AS n
+FROM f_training_due  -- counted per due day (isokpi/sql/rollups/training_due.sql)
+WHERE due_date <= $as_of
 GROUP BY ALL
 ORDER BY period

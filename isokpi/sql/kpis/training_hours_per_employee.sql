@@ -4,7 +4,7 @@ FROM spine s
 JOIN known_staff st USING (period)  -- staff on record, counted once per call by isokpi.kpis (staff.sql)
 LEFT JOIN (
     SELECT date_trunc($grain, completed_on)::DATE AS period, sum(hours) AS hours
-    FROM f_training WHERE status = 'completed' AND completed_on IS NOT NULL
+    FROM f_training_completions
     GROUP BY ALL
 ) h USING (period)
 WHERE st.staff > 0

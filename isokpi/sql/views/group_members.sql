@@ -3,8 +3,8 @@
 -- each group they trained in). The site and department filters apply; the date range does not, as for staff.
 members AS (
     SELECT CASE $group WHEN 'site' THEN site ELSE department END AS grp, employee_id,
-           min(least(due_date, completed_on)) AS first_seen, max(greatest(due_date, completed_on)) AS last_seen
-    FROM training
+           min(first_seen) AS first_seen, max(last_seen) AS last_seen
+    FROM rollup_training_employees  -- each employee's records per site and department (isokpi/sql/rollups/)
     WHERE (len($sites) = 0 OR list_contains($sites, site))
       AND (len($departments) = 0 OR list_contains($departments, department))
     GROUP BY ALL

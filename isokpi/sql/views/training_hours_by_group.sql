@@ -10,8 +10,7 @@ WITH group_staff AS (
 group_hours AS (
     SELECT date_trunc($grain, completed_on)::DATE AS period,
            CASE $group WHEN 'site' THEN site ELSE department END AS grp, sum(hours) AS hours
-    FROM f_training
-    WHERE status = 'completed' AND completed_on IS NOT NULL
+    FROM f_training_completions
     GROUP BY ALL
 )
 SELECT g.period, g.grp AS "group", coalesce(h.hours, 0) AS hours, g.staff,
