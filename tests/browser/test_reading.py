@@ -44,6 +44,11 @@ def test_the_filters_follow_the_user_from_page_to_page(shared_server, page):
     site = page.locator("[data-testid='stSidebar'] [data-testid='stMultiSelect']").first
     expect(site).to_contain_text("Porto", timeout=60_000)  # the link's filters are read, the page is drawn
     page.get_by_text("Open pillar").first.wait_for(timeout=60_000)
+    # The menu is used once the page is drawn. In the two full CI runs with the roll-ups (whose first tile comes
+    # sooner), a click while the overview's tiles were still coming opened /findings?site=Porto without
+    # period=Quarter; it was not seen in 4 runs of this test alone (2 with the machine loaded) nor after every other
+    # browser test.
+    wait_for_app(page)
     click_menu(page, "Findings")
     wait_for_address(page, "/findings", "site=Porto", "period=Quarter")
     # The address changes before the page is drawn again: wait for the sidebar's site filter, as above.
