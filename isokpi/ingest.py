@@ -379,7 +379,8 @@ def _merge(
         at,
     )
     # Last, after the batch record: see isokpi.rollups on a change cut short.
-    rollups.refresh(cursor, rollups.load_touched(cursor, dataset.name, batch_id, lagging=lagging), batch_id)
+    touched = rollups.load_touched(cursor, dataset.name, batch_id, lagging=lagging, inserted=inserted, updated=updated)
+    rollups.refresh(cursor, touched, batch_id)
     return batch_id, counts
 
 
@@ -409,11 +410,11 @@ def undo_batch(database: Database, batch_id: int, *, actor: User | None = None) 
     def work(cursor: duckdb.DuckDBPyConnection) -> dict:
         change = next_id(cursor, "batch")  # conflicts with a concurrent load, so neither sees half of the other
         row = cursor.execute(
-            "SELECT dataset, status, file_name FROM batches WHERE batch_id = $id", {"id": batch_id}
+            "SELECT dataset, status, file_name, inserted, updated FROM batches WHERE batch_id = $id", {"id": batch_id}
         ).fetchone()
         if row is None:
             raise UndoError(f"there is no batch {batch_id}: `python -m isokpi batches` lists them")
-        dataset_name, status, file_name = row
+        dataset_name, status, file_name, inserted, updated = row
         if status == "undone":
             raise UndoError(f"batch {batch_id} ({file_name}) was already undone")
         if status == "removed":
@@ -427,7 +428,8 @@ def undo_batch(database: Database, batch_id: int, *, actor: User | None = None) 
             raise UndoError(
                 f"batch {later} changed rows that batch {batch_id} wrote: undo batch {later} first, then batch {batch_id}"
             )
-        touched = rollups.undo_touched(cursor, dataset_name, batch_id)  # before its versions go
+        # Before its versions go.
+        touched = rollups.undo_touched(cursor, dataset_name, batch_id, inserted=inserted, updated=updated)
         removed = cursor.execute(f"DELETE FROM {table} WHERE _batch_id = $id", {"id": batch_id}).fetchone()[0]
         restored = cursor.execute(
             f"UPDATE {table} SET _superseded_by = NULL WHERE _superseded_by = $id", {"id": batch_id}

@@ -256,11 +256,6 @@ def _params(kpi: Kpi | None, filters: Filters, period_list: list[dt.date]) -> di
         "scale_max": [float(SCALE_RANGES[s][1]) for s in scales],
         **(dict(kpi.sql_params) if kpi else {}),
     }
-    if period_list:
-        # Month numbers (year * 12 + month - 1) bounding the 12-month windows of the periods.
-        last_day = period_last_day(period_list[-1], filters.grain)
-        params["month_base"] = period_list[0].year * 12 + period_list[0].month - 1 - 11
-        params["month_top"] = last_day.year * 12 + last_day.month - 1
     return params
 
 

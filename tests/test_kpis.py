@@ -535,6 +535,33 @@ def test_staff_based_kpis_wait_for_12_months_of_training_records(db, write):
     assert values(kpi_series(db, "standards_awareness_coverage_pct", JUNE)) == dict.fromkeys(months, 100.0)
 
 
+def test_standards_awareness_counts_a_standards_course_in_the_month_and_the_11_before(db, write):
+    # Four people on record from January 2019 (a planned course then) to the end of 2021 (one due then). Months are
+    # kept as bits in 52-month blocks, and May 2019 starts one: 004's January course reaches across into it.
+    people = "".join(
+        f"P{i},00{i},QA,Leeds,Induction,,1,planned,2019-01-05,,no\nQ{i},00{i},QA,Leeds,Refresher,,1,planned,2021-12-31,,no\n"
+        for i in range(1, 5)
+    )
+    courses = (
+        "A1,001,QA,Leeds,Audit,ISO 9001,2,completed,2019-09-10,2019-09-10,no\n"  # reaches Sep 2019 to Aug 2020
+        "A2,002,QA,Leeds,EMS,ISO 14001,2,completed,2020-02-03,2020-02-03,no\n"  # Feb 2020 to Jan 2021
+        "A3,003,QA,Leeds,Fire,,2,completed,2019-12-01,2019-12-01,no\n"  # no standard: never reached
+        "A4,004,QA,Leeds,Audit,ISO 9001,2,completed,2019-01-05,2019-01-05,no\n"  # Jan 2019 to Dec 2019
+    )
+    load(db, write, "training", TRAINING_HEADER + people + courses)
+    filters = Filters(as_of=dt.date(2021, 4, 1))
+    months = [f"{year}-{month:02d}" for year, month in [(2019, 12)] + [(y, m) for y in (2020,) for m in range(1, 13)]]
+    expected = {"2019-12": 50.0, "2020-01": 25.0}  # Dec 2019: 001 and 004; Jan 2020: 001 (004 is 12 months back)
+    expected |= dict.fromkeys(months[2:9], 50.0)  # Feb to Aug 2020: 001 and 002
+    expected |= dict.fromkeys(months[9:], 25.0)  # Sep to Dec 2020: 002
+    expected |= {"2021-01": 25.0, "2021-02": 0.0, "2021-03": 0.0}
+    assert values(kpi_series(db, "standards_awareness_coverage_pct", filters)) == expected
+    # Under a standard, staff are still everyone on record, and the series starts with that standard's first course.
+    iso14001 = Filters(as_of=dt.date(2021, 4, 1), standards=("ISO 14001",))
+    series = values(kpi_series(db, "standards_awareness_coverage_pct", iso14001))
+    assert series == dict.fromkeys(months[2:], 25.0) | {"2021-01": 25.0, "2021-02": 0.0, "2021-03": 0.0}
+
+
 def test_a_period_whose_evaluations_are_still_arriving_is_provisional_and_not_judged(db, write):
     # 10 completions a month from January 2024 to June 2025, all evaluated, 8 or 9 effective (80%, 90% in turn);
     # May 2025 has 9 of 10 evaluated (8 effective), June only 3, all not effective: June's 30% evaluated is under

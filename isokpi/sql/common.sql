@@ -16,7 +16,8 @@ f_training AS (
       AND (len($departments) = 0 OR list_contains($departments, department))
       AND (len($standards) = 0 OR list_contains($standards, standard))
 ),
--- The training roll-ups (isokpi/sql/rollups/) under the same filters: completions by day, mandatory training by due day.
+-- The training roll-ups (isokpi/sql/rollups/) under the same filters: completions by day, mandatory training by due
+-- day, each employee's months with a standards course.
 f_training_completions AS (
     SELECT * REPLACE (CAST(hours AS DOUBLE) AS hours) FROM rollup_training_completions
     WHERE (len($sites) = 0 OR list_contains($sites, site))
@@ -25,6 +26,12 @@ f_training_completions AS (
 ),
 f_training_due AS (
     SELECT * FROM rollup_training_due
+    WHERE (len($sites) = 0 OR list_contains($sites, site))
+      AND (len($departments) = 0 OR list_contains($departments, department))
+      AND (len($standards) = 0 OR list_contains($standards, standard))
+),
+f_training_awareness AS (
+    SELECT * FROM rollup_training_awareness
     WHERE (len($sites) = 0 OR list_contains($sites, site))
       AND (len($departments) = 0 OR list_contains($departments, department))
       AND (len($standards) = 0 OR list_contains($standards, standard))
