@@ -84,7 +84,8 @@ class Rollup:
 
     def same_group(self, left: str, right: str, keys: tuple[str, ...] | None = None) -> str:
         return " AND ".join(
-            f"{left}.{quote(key)} IS NOT DISTINCT FROM {right}.{quote(key)}" for key in (keys or self.keys)
+            f"{left}.{quote(key)} IS NOT DISTINCT FROM {right}.{quote(key)}"
+            for key in (self.keys if keys is None else keys)
         )
 
 
@@ -185,10 +186,12 @@ def touch(
         return Touched(dataset, whole=False, noted=False)
     if behind(cursor, dataset) if lagging is None else lagging:
         return Touched(dataset, whole=True, noted=False, lagging=True)
+    current_rows, counted = f"(SELECT count(*) FROM {quote(dataset)})", {}
     if size is not None and size >= ASK_FIRST_FROM:
-        current = cursor.execute(f"SELECT count(*) FROM {quote(dataset)}").fetchone()[0]
+        current = cursor.execute(f"SELECT {current_rows}").fetchone()[0]
         if size * WHOLE_FROM >= current:
             return Touched(dataset, whole=True, noted=False)
+        current_rows, counted = "$current", {"current": current}  # not counted twice
     versions = f"{quote(DATASETS[dataset].versions_table)} v"
     columns = ", ".join(f"v.{quote(column)}" for column in DATASETS[dataset].column_names)
     changed = quote(f"changed_{dataset}")
@@ -199,7 +202,7 @@ def touch(
         params,
     )
     count, removed, current = cursor.execute(
-        f"SELECT count(*), count(*) FILTER (NOT _plus), (SELECT count(*) FROM {quote(dataset)}) FROM {changed}"
+        f"SELECT count(*), count(*) FILTER (NOT _plus), {current_rows} FROM {changed}", counted
     ).fetchone()
     if count * WHOLE_FROM >= current:
         return Touched(dataset, whole=True, noted=False)

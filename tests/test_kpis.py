@@ -560,6 +560,16 @@ def test_standards_awareness_counts_a_standards_course_in_the_month_and_the_11_b
     iso14001 = Filters(as_of=dt.date(2021, 4, 1), standards=("ISO 14001",))
     series = values(kpi_series(db, "standards_awareness_coverage_pct", iso14001))
     assert series == dict.fromkeys(months[2:], 25.0) | {"2021-01": 25.0, "2021-02": 0.0, "2021-03": 0.0}
+    # A quarter counts the 12 months up to its last month: Q3 2020 ends in September, when 001's course is 12 back.
+    quarters = Filters(as_of=dt.date(2021, 4, 1), grain="quarter")
+    assert values(kpi_series(db, "standards_awareness_coverage_pct", quarters)) == {
+        "2019-10": 50.0,
+        "2020-01": 50.0,
+        "2020-04": 50.0,
+        "2020-07": 25.0,
+        "2020-10": 25.0,
+        "2021-01": 0.0,
+    }
 
 
 def test_a_period_whose_evaluations_are_still_arriving_is_provisional_and_not_judged(db, write):
