@@ -355,9 +355,9 @@ def _rebuild(cursor: duckdb.DuckDBPyConnection, rollups: Iterable[Rollup], chang
     rollups = tuple(rollups)
     for rollup in rollups:
         table = quote(rollup.table)
-        cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        # One statement, not a drop and a create: on DuckLake each is a catalog round trip.
         cursor.execute(
-            f"CREATE TABLE {table} AS SELECT *, CAST($change AS BIGINT) AS _change "
+            f"CREATE OR REPLACE TABLE {table} AS SELECT *, CAST($change AS BIGINT) AS _change "
             f"FROM ({rollup.over(f'SELECT * FROM {quote(rollup.dataset)}')})",
             {"change": change},
         )
