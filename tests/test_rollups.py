@@ -295,7 +295,7 @@ record = st.tuples(
 step = st.one_of(st.lists(record, min_size=1, max_size=5).map(lambda rows: ("load", rows)), st.just(("undo", None)))
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps=st.lists(step, min_size=1, max_size=6))
 def test_random_loads_and_undos_keep_the_rollup_equal_to_its_rows(tmp_path_factory, refreshed, steps):
     db = open_target(rollups_target(tmp_path_factory.mktemp("random") / "random.duckdb"))
