@@ -6,7 +6,8 @@ figures depend on its own rows only, so a change brings exactly the groups its r
 the transaction that changes the rows (refresh): counts and sums add the definition over the versions the change made
 current and take away the definition over those it made no longer current; minima, maxima and bitmasks (ORed) merge
 added versions, and a group that lost rows is computed again from its rows; a change of a large share of the rows
-computes the roll-up whole. One SQL definition builds a roll-up, refreshes it and checks it (`python -m isokpi rollups --check`).
+computes the roll-up whole. One SQL definition builds a roll-up, refreshes it and checks it
+(`python -m isokpi rollups --check`).
 
 What could still leave a roll-up behind its rows is caught before it is read:
 - a cut WAL on a database file that brings back part of an unfinished change (duckdb/duckdb#25931, see
@@ -143,7 +144,6 @@ class Touched:
 
     dataset: str
     whole: bool
-    noted: bool
     removed: bool = False  # rows left the dataset's current rows (not only added)
     lagging: bool = False  # a roll-up did not reflect the rows before the change: built again from its definition
 
@@ -183,14 +183,14 @@ def touch(
     `lagging`: behind() as a load found it before writing its batch record; else it is asked here. `size`: how many
     versions the two conditions name, when the caller knows it (a load's or an undo's counts)."""
     if not of(dataset):
-        return Touched(dataset, whole=False, noted=False)
+        return Touched(dataset, whole=False)
     if behind(cursor, dataset) if lagging is None else lagging:
-        return Touched(dataset, whole=True, noted=False, lagging=True)
+        return Touched(dataset, whole=True, lagging=True)
     current_rows, counted = f"(SELECT count(*) FROM {quote(dataset)})", {}
     if size is not None and size >= ASK_FIRST_FROM:
         current = cursor.execute(f"SELECT {current_rows}").fetchone()[0]
         if size * WHOLE_FROM >= current:
-            return Touched(dataset, whole=True, noted=False)
+            return Touched(dataset, whole=True)
         current_rows, counted = "$current", {"current": current}  # not counted twice
     versions = f"{quote(DATASETS[dataset].versions_table)} v"
     columns = ", ".join(f"v.{quote(column)}" for column in DATASETS[dataset].column_names)
@@ -205,8 +205,8 @@ def touch(
         f"SELECT count(*), count(*) FILTER (NOT _plus), {current_rows} FROM {changed}", counted
     ).fetchone()
     if count * WHOLE_FROM >= current:
-        return Touched(dataset, whole=True, noted=False)
-    return Touched(dataset, whole=False, noted=True, removed=removed > 0)
+        return Touched(dataset, whole=True)
+    return Touched(dataset, whole=False, removed=removed > 0)
 
 
 def load_touched(
@@ -225,7 +225,9 @@ def load_touched(
     )
 
 
-def undo_touched(cursor: duckdb.DuckDBPyConnection, dataset: str, batch: int, *, inserted: int, updated: int) -> Touched:
+def undo_touched(
+    cursor: duckdb.DuckDBPyConnection, dataset: str, batch: int, *, inserted: int, updated: int
+) -> Touched:
     """Before an undo of a batch that inserted and updated rows: its versions go, the versions they replaced are
     current again."""
     return touch(
