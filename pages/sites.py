@@ -1,5 +1,5 @@
-"""Sites side by side: every KPI per site at once, each site with its own process limits, verdicts and target,
-and the table of which sites show signals."""
+"""Sites side by side: the table of every KPI per site and which sites show signals, then one pillar's KPIs as small
+multiples, each site with its own process limits, verdicts and target."""
 
 import streamlit as st
 
@@ -38,18 +38,35 @@ st.caption(
 )
 ui.chart_data(compared.signals, name="sites-signals", key="sites-signals")
 
-for pillar in PILLAR_IDS:
-    shown = [kpi for kpi in kpis_of_pillar(pillar) if kpi.id in figures]
-    if not shown:
-        continue
-    st.subheader(PILLAR_NAMES[pillar], anchor=False)
-    for kpi in shown:
-        signalling = sites_view.signalling_sites(compared, kpi.id)
-        ui.chart(
-            figures[kpi.id],
-            compared.signals[compared.signals["kpi_id"] == kpi.id],
-            name=f"{kpi.id}-per-site",
-            key=f"sites-{kpi.id}",
-        )
-        named = ", ".join(plain(site) for site in signalling)
-        st.caption(f"Special causes at {named}." if signalling else "No site shows a special cause.")
+# The charts of one pillar at a time: all 24 KPIs' small multiples on one page took 11-13 s to draw in the browser.
+charted = {pillar: [kpi for kpi in kpis_of_pillar(pillar) if kpi.id in figures] for pillar in PILLAR_IDS}
+charted = {pillar: shown for pillar, shown in charted.items() if shown}
+signalling = {
+    pillar: sum(1 for kpi in shown if sites_view.signalling_sites(compared, kpi.id))
+    for pillar, shown in charted.items()
+}
+if not charted:
+    st.stop()
+first = next((pillar for pillar in charted if signalling[pillar]), next(iter(charted)))
+pillar = st.selectbox(
+    "Charts of the pillar",
+    list(charted),
+    index=list(charted).index(first),
+    format_func=lambda p: (
+        PILLAR_NAMES[p]
+        + (f" ({signalling[p]} of {len(charted[p])} KPIs with a special cause)" if signalling[p] else "")
+    ),
+    key="sites-pillar",
+    help="Each KPI of the pillar, one panel per site. It opens on the first pillar where a site shows a special cause.",
+)
+st.subheader(PILLAR_NAMES[pillar], anchor=False)
+for kpi in charted[pillar]:
+    signalling_at = sites_view.signalling_sites(compared, kpi.id)
+    ui.chart(
+        figures[kpi.id],
+        compared.signals[compared.signals["kpi_id"] == kpi.id],
+        name=f"{kpi.id}-per-site",
+        key=f"sites-{kpi.id}",
+    )
+    named = ", ".join(plain(site) for site in signalling_at)
+    st.caption(f"Special causes at {named}." if signalling_at else "No site shows a special cause.")

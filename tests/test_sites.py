@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from isokpi import sites_view
+from isokpi import sites_view, stats
 from isokpi.catalog import KPIS, kpis_of_pillar
 from isokpi.db import resolve_target
 from isokpi.ingest import ingest_file
@@ -78,10 +78,29 @@ def test_the_sites_page_sets_every_kpi_side_by_side(tmp_path, write, use_databas
     assert list(table["Pillar"]) == [PILLAR_NAMES[k.pillar] for k in every]
     for site in ("Brno", "Leeds"):
         assert list(table[site]) == [sites_view.cell(series[site][k.id]) for k in every]
-    # A chart for every KPI with a value at some site, each with a panel per site, in the catalog's order by pillar.
-    drawn = [c.key for c in at.get("plotly_chart") if c.key.startswith("sites-")]
-    with_data = [k.id for k in every if any(series[s][k.id].latest is not None for s in series)]
-    assert drawn == [f"sites-{kpi_id}" for kpi_id in with_data] and "sites-findings_closed_on_time_pct" in drawn
+    # A chart for every KPI with a value at some site, each with a panel per site, in the catalog's order by pillar:
+    # one pillar's charts at a time, opening on the first pillar where a site shows a special cause.
+    with_data = [k for k in every if any(series[s][k.id].latest is not None for s in series)]
+    charted = list(dict.fromkeys(k.pillar for k in with_data))
+    signalling = {
+        p: [k for k in with_data if k.pillar == p and any(
+            pt.special_cause in (stats.IMPROVEMENT, stats.CONCERN) for s in series for pt in series[s][k.id].points
+        )] for p in charted
+    }  # fmt: skip
+    picker = at.selectbox(key="sites-pillar")
+    assert picker.options == [
+        PILLAR_NAMES[p] + (f" ({len(signalling[p])} of {sum(k.pillar == p for k in with_data)} KPIs with a special cause)"
+                          if signalling[p] else "")
+        for p in charted
+    ]  # fmt: skip
+    assert picker.value == next((p for p in charted if signalling[p]), charted[0])
+    drawn = []
+    for pillar in charted:
+        at = at.selectbox(key="sites-pillar").select(pillar).run()
+        assert not at.exception, at.exception
+        assert [h.value for h in at.main.subheader][-1] == PILLAR_NAMES[pillar]
+        drawn += [c.key for c in at.get("plotly_chart") if c.key.startswith("sites-")]
+    assert drawn == [f"sites-{k.id}" for k in with_data] and "sites-findings_closed_on_time_pct" in drawn
     (chart,) = [c for c in at.get("plotly_chart") if c.key == "sites-findings_closed_on_time_pct"]
     spec = json.loads(chart.proto.spec)
     assert [a["text"] for a in spec["layout"]["annotations"]] == ["Brno", "Leeds"]
