@@ -157,9 +157,8 @@ def has_data(compared: Comparison, kpi_id: str) -> bool:
     return any(compared.series[site][kpi_id].latest is not None for site in compared.sites)
 
 
-def every_kpi(database: Database, filters: Filters) -> tuple[Comparison, dict[str, go.Figure]]:
-    """The Sites page: every KPI compared across the sites, with the small multiples of each KPI any site has a
-    value of, built together so that a page keeps both (two dozen figures cost more than the series behind them)."""
-    compared = comparison(database, filters, None)
-    kpi_ids = compared.series[compared.sites[0]] if compared.sites else {}
-    return compared, {kpi_id: small_multiples(compared, kpi_id) for kpi_id in kpi_ids if has_data(compared, kpi_id)}
+def every_kpi(database: Database, filters: Filters) -> Comparison:
+    """The Sites page: every KPI compared across the sites. Its small multiples are built for the pillar shown
+    (small_multiples, kept per KPI while its points are as they were): after an upload, building all two dozen
+    figures cost more than the series behind them."""
+    return comparison(database, filters, None)

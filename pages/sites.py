@@ -15,7 +15,7 @@ db, user = ui.start_page(
 )
 ui.demo_notice(db)
 filters = ui.sidebar_filters(db)
-compared, figures = ui.cached(sites_view.every_kpi)(db, filters)
+compared = ui.cached(sites_view.every_kpi)(db, filters)
 if len(compared.sites) < 2:
     held = "no site" if not compared.sites else "one site"
     ui.empty_state(
@@ -39,7 +39,7 @@ st.caption(
 ui.chart_data(compared.signals, name="sites-signals", key="sites-signals")
 
 # The charts of one pillar at a time: all 24 KPIs' small multiples on one page took 11-13 s to draw in the browser.
-charted = {pillar: [kpi for kpi in kpis_of_pillar(pillar) if kpi.id in figures] for pillar in PILLAR_IDS}
+charted = {pillar: [k for k in kpis_of_pillar(pillar) if sites_view.has_data(compared, k.id)] for pillar in PILLAR_IDS}
 charted = {pillar: shown for pillar, shown in charted.items() if shown}
 signalling = {
     pillar: sum(1 for kpi in shown if sites_view.signalling_sites(compared, kpi.id))
@@ -63,7 +63,7 @@ st.subheader(PILLAR_NAMES[pillar], anchor=False)
 for kpi in charted[pillar]:
     signalling_at = sites_view.signalling_sites(compared, kpi.id)
     ui.chart(
-        figures[kpi.id],
+        sites_view.small_multiples(compared, kpi.id),
         compared.signals[compared.signals["kpi_id"] == kpi.id],
         name=f"{kpi.id}-per-site",
         key=f"sites-{kpi.id}",

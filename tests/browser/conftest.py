@@ -128,6 +128,36 @@ def wait_for_app(page, timeout: float = 60_000) -> None:
     page.wait_for_timeout(300)
 
 
+def watch_runs(page) -> list[float]:
+    """The moment of every script run's end that `page` hears of from now on (the server's ScriptFinished messages),
+    so that a test can wait for the run a click starts instead of a fixed time (after_click)."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    finished: list[float] = []
+
+    def frame(payload) -> None:
+        if isinstance(payload, bytes) and ForwardMsg.FromString(payload).HasField("script_finished"):
+            finished.append(time.monotonic())
+
+    page.on("websocket", lambda socket: socket.on("framereceived", frame))
+    return finished
+
+
+def after_click(page, locator, runs: list[float], timeout: float = 60) -> None:
+    """Click `locator` and wait until the script run it starts has ended and the page is drawn (`runs`: watch_runs
+    of the page, set before it was opened). A click that starts no run is given 1.5 s, as the tests once waited."""
+    before = len(runs)
+    started = time.monotonic()
+    locator.click()
+    while len(runs) == before and time.monotonic() - started < timeout:
+        page.wait_for_timeout(50)
+        if len(runs) == before and time.monotonic() - started > 1.5 and not page.query_selector(
+            '[data-testid="stStatusWidget"]'
+        ):
+            break  # no run started: nothing to wait for
+    wait_for_app(page, timeout=timeout * 1000)
+
+
 def record_sessions(page) -> list[str]:
     """The Streamlit session id of every websocket connection `page` opens from now on, newest last (read from
     the server's NewSession messages)."""

@@ -15,7 +15,7 @@ from isokpi import auth, review
 from isokpi.db import resolve_target
 from isokpi.opening import open_target
 
-from .conftest import streamlit_server, wait_for_app
+from .conftest import after_click, streamlit_server, wait_for_app, watch_runs
 
 pytestmark = pytest.mark.browser
 LEAD = auth.User("lead@example.com", "Lead", auth.QUALITY_LEAD)
@@ -42,7 +42,8 @@ def server(demo_database, chromium) -> Iterator[str]:
 
 
 def open_review(page, base: str, number: int = 2) -> None:
-    """The Review page on review #`number`, by its link."""
+    """The Review page on review #`number`, by its link (its script runs watched: page.runs)."""
+    page.runs = watch_runs(page)
     page.goto(f"{base}/review?review={number}")
     wait_for_app(page, timeout=60_000)
     page.get_by_role("tab", name="Summary").wait_for(timeout=60_000)
@@ -65,9 +66,7 @@ def step_height(page) -> float:
 
 
 def show_step(page, name: str) -> None:
-    page.get_by_role("tab", name=name).click()
-    page.wait_for_timeout(1500)  # the click's rerun has started
-    wait_for_app(page, timeout=60_000)
+    after_click(page, page.get_by_role("tab", name=name), page.runs)
 
 
 def test_each_step_of_the_review_page_is_about_a_screen_tall(server, page):
@@ -82,9 +81,7 @@ def test_each_step_of_the_review_page_is_about_a_screen_tall(server, page):
         label = option.inner_text().strip()
         if not label:  # the help icon
             continue
-        option.click()
-        page.wait_for_timeout(1500)  # the click's rerun has started
-        wait_for_app(page, timeout=60_000)
+        after_click(page, option, page.runs)
         heights[label] = step_height(page)
     assert len(heights) == len(STEPS) + 12, heights  # the 12 inputs of 9.3.2, one at a time
     words_only = [name for name in heights if name in ("Summary", STEPS[2]) or name.endswith((" a)", " b)", " e)"))]
