@@ -639,8 +639,9 @@ all_series = cached(_shown_from_start)
 
 VARIATION_RULE = (
     "A pillar's KPIs are concerning when the latest point of any of them is a concerning special cause, improving "
-    "when at least one is an improving special cause and none a concerning one, and stable otherwise; a KPI whose "
-    f"limits rest on fewer than {MIN_POINTS_FOR_LIMITS} points has no verdict yet."
+    "when at least one is an improving special cause and none a concerning one, and stable when at least one has "
+    f"a verdict and none is a special cause; a KPI whose limits rest on fewer than {MIN_POINTS_FOR_LIMITS} points "
+    "has no verdict yet, and a pillar none of whose KPIs has one has no verdict yet either."
 )
 IMPROVING, CONCERNING, STABLE = "improving", "concerning", "stable"  # PillarCard.variation
 
@@ -668,13 +669,14 @@ class PillarCard:
         return sum(1 for s in self.series if s.on_target() is not None)
 
     @property
-    def variation(self) -> str:
-        """The roll-up of its KPIs' variation verdicts, by VARIATION_RULE."""
+    def variation(self) -> str | None:
+        """The roll-up of its KPIs' variation verdicts, by VARIATION_RULE; None when none of them has one (too few
+        points for limits, as at Quarter on three years of data): "stable" would claim a verdict nobody reached."""
         if self.concerning:
             return CONCERNING
         if self.improving:
             return IMPROVING
-        return STABLE
+        return STABLE if any(s.variation is not None for s in self.series) else None
 
     @property
     def status(self) -> str | None:

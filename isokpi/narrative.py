@@ -353,6 +353,13 @@ def pillar_sentence(card: PillarCard, *, on_target: bool = True) -> str:
         text = f"{card.name} is {state}: {'; '.join(reasons)}." + (f" {improving}." if improving else "")
     elif improving:
         text = f"{card.name} is {state}: {improving}."
+    elif card.variation is None:  # no KPI has limits on enough points: no change can be told from noise yet
+        calm = (
+            "its one KPI with data has too few periods for a verdict yet"
+            if len(with_data) == 1
+            else f"none of its {len(with_data)} KPIs with data has enough periods for a verdict yet"
+        )
+        text = f"{card.name} is {state}: {calm}."
     else:
         calm = (
             "its one KPI with data shows no real change"

@@ -41,7 +41,7 @@ IMPROVES = "shows a real improvement"
 # A KPI's and a pillar's status, weighing targets and change (kpis.STATUS_RULE).
 STATUS = {ON_TRACK: "On track", AT_RISK: "At risk", OFF_TRACK: "Off track"}
 # A pillar's variation: the roll-up of its KPIs' verdicts (kpis.VARIATION_RULE).
-PILLAR_VARIATION = {IMPROVING: "Improving", CONCERNING: "Concerning", STABLE: "Stable"}
+PILLAR_VARIATION = {IMPROVING: "Improving", CONCERNING: "Concerning", STABLE: "Stable", None: NO_VERDICT}
 # The special-cause rules, as a chart's hover and an explanation name them, by side.
 RULES = {
     (stats.OUTSIDE_LIMITS, stats.HIGH): "above the upper process limit",

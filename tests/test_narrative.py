@@ -286,6 +286,23 @@ def test_pillar_sentences_state_status_counts_and_targets():
     assert narrative.on_target_phrase(card(empty)) == "No KPI has a value and a target yet"
 
 
+def test_a_pillar_none_of_whose_kpis_has_a_verdict_has_none_either():
+    # At Quarter on three years of data no KPI has limits on 12 points: "stable" would claim a verdict.
+    short = [
+        series("overdue_open_findings", [4, 5, 4], target=5.0),
+        series("median_days_to_close", [20, 22], target=30),
+    ]
+    assert [s.variation for s in short] == [None, None]
+    assert card(*short).variation is None
+    assert narrative.pillar_texts(card(*short))["variation"] == "No verdict yet"
+    assert narrative.pillar_sentence(card(*short), on_target=False) == (
+        "Monitoring & Review is on track: none of its 2 KPIs with data has enough periods for a verdict yet."
+    )
+    # One KPI with a verdict of normal variation is enough for "stable".
+    steady = series("findings_closed_on_time_pct", STEADY, target=50)
+    assert steady.variation == stats.COMMON_CAUSE and card(steady, *short).variation == "stable"
+
+
 def test_the_headline_is_the_first_kpi_with_data_in_catalog_order():
     empty = Series(get_kpi("findings_closed_on_time_pct"), "month", [])
     second = fixed("median_days_to_close", [22] * 7, variation=stats.COMMON_CAUSE)
