@@ -525,6 +525,81 @@ def test_repeats_are_of_another_audit_and_need_a_year_of_findings_before_them(db
     assert values(quarters) == {"2025-01": 40.0}  # Q1 2025: F3 to F7, 2 of 5; Q2 2025 has no findings
 
 
+def repeat_rates(findings: list[dict], *, site: str | None = None, department: str | None = None) -> dict:
+    """The repeat rule of docs/kpis.md worked out by hand: per month, the share of the nonconformities the filters
+    select that name a finding of another audit (or one not on record) in repeat_of, or follow a nonconformity of
+    another audit on the same standard, site and clause within 365 days; the latest earlier one of another audit is
+    the one before the current run of the same audit, in order of raised_on and finding_id."""
+    ncs = [f for f in findings if f["status"] != "cancelled" and f["severity"] in ("major_nc", "minor_nc")]
+    by_id = {f["finding_id"]: f for f in findings}
+    previous: dict[str, dt.date | None] = {}
+    for key in {(f["standard"], f["site"], f["clause"]) for f in ncs}:
+        ordered = sorted((f for f in ncs if (f["standard"], f["site"], f["clause"]) == key),
+                         key=lambda f: (f["raised_on"], f["finding_id"]))  # fmt: skip
+        other_on = None  # raised_on of the finding before the current run of one audit
+        for i, f in enumerate(ordered):
+            if i and ordered[i - 1]["audit_id"] != f["audit_id"]:
+                other_on = ordered[i - 1]["raised_on"]
+            previous[f["finding_id"]] = other_on
+    counted: dict[str, list[bool]] = {}
+    for f in ncs:
+        if (site and f["site"] != site) or (department and f["department"] != department):
+            continue
+        named = f["repeat_of"] and by_id.get(f["repeat_of"], {}).get("audit_id") != f["audit_id"]
+        placed = previous[f["finding_id"]] is not None and (f["raised_on"] - previous[f["finding_id"]]).days <= 365
+        counted.setdefault(f"{f['raised_on']:%Y-%m}", []).append(bool(named or placed))
+    first = min(f["raised_on"] for f in findings)
+    start = f"{first.year + 1}-{first.month:02d}"
+    return {m: round(100 * sum(v) / len(v), 2) for m, v in sorted(counted.items()) if m >= start}
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_the_repeat_rate_follows_the_rule_worked_out_by_hand_on_random_findings(tmp_path, write, seed):
+    """Runs of one audit interleaved with others on few clauses and days (ties by finding id), explicit repeat_of
+    of the same and of other audits and of findings not on record, cancelled findings and improvement suggestions,
+    over two and a half years; whole, and under a site and a department filter."""
+    import random
+
+    from isokpi.db import resolve_target
+    from isokpi.opening import open_target
+
+    rng = random.Random(seed)
+    findings = []
+    audits = [(f"A{n}", dt.date(2023, 1, 1) + dt.timedelta(days=rng.randrange(900))) for n in range(14)]
+    for i in range(160):
+        audit, held = rng.choice(audits)  # an audit's findings fall on its day or the two after
+        raised = held + dt.timedelta(days=rng.choice((0, 0, 1, 2)))
+        findings.append({
+            "finding_id": f"F{rng.randrange(10**6):06d}-{i}", "audit_id": audit, "standard": "ISO 9001",
+            "clause": rng.choice(("7.2", "8.5.1", "9.2")), "site": rng.choice(("Leeds", "Porto")),
+            "department": rng.choice(("QA", "Ops")), "raised_on": raised,
+            "severity": rng.choice(("minor_nc", "minor_nc", "major_nc", "ofi")),
+            "status": rng.choice(("open", "open", "closed", "cancelled")), "repeat_of": "",
+        })  # fmt: skip
+    for f in rng.sample(findings, 25):
+        f["repeat_of"] = rng.choice([*(g["finding_id"] for g in findings), "F-not-on-record"])
+    header = "finding_id,audit_id,audit_type,standard,clause,site,department,severity,raised_on,due_on,closed_on,status,repeat_of\n"
+    rows = "".join(
+        f"{f['finding_id']},{f['audit_id']},internal,{f['standard']},{f['clause']},{f['site']},{f['department']},"
+        f"{f['severity']},{f['raised_on']},,{f['raised_on'] + dt.timedelta(days=20) if f['status'] == 'closed' else ''},"
+        f"{f['status']},{f['repeat_of']}\n"
+        for f in findings
+    )
+    database = open_target(resolve_target(tmp_path / "repeats.duckdb"))
+    load(database, write, "findings", header + rows)
+    as_of = Filters(as_of=dt.date(2025, 8, 1))
+    for site, department in ((None, None), ("Porto", None), (None, "QA")):
+        filters = Filters(
+            as_of=as_of.as_of, sites=(site,) if site else (), departments=(department,) if department else ()
+        )
+        expected = repeat_rates(findings, site=site, department=department)
+        got = {
+            m: v for m, v in values(kpi_series(database, "repeat_finding_rate_pct", filters)).items() if v is not None
+        }
+        assert got == expected, (site, department)
+    database.close()
+
+
 def test_staff_based_kpis_wait_for_12_months_of_training_records(db, write):
     # Four people with a one-hour ISO 9001 course every month from January 2024.
     load(db, write, "training", TRAINING_HEADER + monthly_training(18, first=dt.date(2024, 1, 5)))
