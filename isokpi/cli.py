@@ -373,7 +373,10 @@ def _ingest(args: argparse.Namespace) -> int:
 
 def _print_ingest(result) -> None:
     if not result.ok:
-        print(f"{result.file_name}: rejected, nothing loaded. {result.error_count:,} problem(s):", file=sys.stderr)
+        print(
+            f"{result.file_name}: rejected, nothing loaded. {fmt.counted(result.error_count, 'problem')}:",
+            file=sys.stderr,
+        )
         for problem in result.errors:
             where = f"row {problem.row}" + (f", column {problem.column}" if problem.column else "")
             # Most messages quote the value themselves ("'2026-13-45' is not a date"): name it only otherwise.

@@ -349,7 +349,14 @@ def pillar_sentence(card: PillarCard, *, on_target: bool = True) -> str:
     reasons = [f"{series.kpi.name} {status_reason(series)}" for series in with_data if series.status != ON_TRACK]
     better = [s.kpi.name for s in with_data if s.status == ON_TRACK and s.variation == stats.IMPROVEMENT]
     improving = f"{_join(better)} {'shows' if len(better) == 1 else 'show'} a real improvement" if better else ""
-    if reasons:
+    if reasons and _off_track_by_targets(card):  # no KPI is off track itself: say why the pillar is
+        why = (
+            "as its one KPI with a target misses it"
+            if card.with_target == 1
+            else f"as all {card.with_target} of its KPIs with a target miss them"
+        )
+        text = f"{card.name} is {state}, {why}: {'; '.join(reasons)}." + (f" {improving}." if improving else "")
+    elif reasons:
         text = f"{card.name} is {state}: {'; '.join(reasons)}." + (f" {improving}." if improving else "")
     elif improving:
         text = f"{card.name} is {state}: {improving}."
@@ -370,6 +377,17 @@ def pillar_sentence(card: PillarCard, *, on_target: bool = True) -> str:
     if on_target:
         text += f" {on_target_phrase(card)}."
     return text
+
+
+def _off_track_by_targets(card: PillarCard) -> bool:
+    """Off track because every KPI with a target misses it (kpis.STATUS_RULE), while none of them is off track
+    itself: the tile reads "Off track" above KPIs that each read "At risk"."""
+    return (
+        card.status == OFF_TRACK
+        and card.with_target > 0
+        and card.on_target == 0
+        and not any(series.status == OFF_TRACK for series in card.series)
+    )
 
 
 def status_reason(series: Series) -> str:

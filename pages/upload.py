@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from isokpi import auth, mapping, ui, uploads
+from isokpi import format as fmt
 from isokpi.datasets import DATASETS, DATE, ENUM, SCALES
 from isokpi.errors import IsokpiError
 from isokpi.ingest import list_batches, undo_batch
@@ -316,7 +317,7 @@ def mapping_settings(dataset, inspection, headers, base, saved, wide_choice, dat
 
 def problems_table(result, file_name):
     st.error(
-        f"{result.error_count:,} problem(s) in {md(file_name)}: nothing is loaded until they are fixed. "
+        f"{fmt.counted(result.error_count, 'problem')} in {md(file_name)}: nothing is loaded until they are fixed. "
         "Correct the file and upload it again, or change the mapping or the date order above.",
         icon=":material/error:",
     )
@@ -396,7 +397,7 @@ def load_file(uploaded, file_name, settings):
             status.update(label="Nothing was loaded", state="error")
             first = loaded.errors[0]
             st.error(
-                f"{loaded.error_count:,} problem(s) appeared while loading; the first: row {first.row}: {md(first.message)}",
+                f"{fmt.counted(loaded.error_count, 'problem')} appeared while loading; the first: row {first.row}: {md(first.message)}",
                 icon=":material/error:",
             )
             return

@@ -278,8 +278,18 @@ def test_pillar_sentences_state_status_counts_and_targets():
     calm = fixed("overdue_open_findings", [9] * 7, variation=stats.COMMON_CAUSE, target=5.0)
     assert (calm.status, card(calm).status, card(calm).variation) == (AT_RISK, OFF_TRACK, "stable")
     assert narrative.pillar_sentence(card(calm)) == (
-        "Monitoring & Review is off track: Overdue open findings misses its target. 0 of 1 KPI on target."
+        "Monitoring & Review is off track, as its one KPI with a target misses it: Overdue open findings misses its "
+        "target. 0 of 1 KPI on target."
     )
+    # Two KPIs at risk, each missing its target: the pillar is off track, and says why.
+    also = fixed("findings_closed_on_time_pct", [70] * 7, variation=stats.COMMON_CAUSE, target=85.0)
+    assert [s.status for s in (calm, also)] == [AT_RISK, AT_RISK] and card(calm, also).status == OFF_TRACK
+    assert narrative.pillar_sentence(card(calm, also), on_target=False) == (
+        "Monitoring & Review is off track, as all 2 of its KPIs with a target miss them: Overdue open findings misses "
+        "its target; Findings closed on time misses its target."
+    )
+    # A KPI off track itself explains its pillar: no "as ..." then.
+    assert narrative.pillar_sentence(card(up, down)).startswith("Monitoring & Review is off track: ")
     failing = fixed("overdue_open_findings", [9] * 7, variation=stats.CONCERN, assurance=stats.FAIL, target=5.0)
     assert narrative.status_reason(failing) == "misses its target reliably and shows a real deterioration"
     assert narrative.pillar_sentence(card(empty)) == "Monitoring & Review: no data for these filters."

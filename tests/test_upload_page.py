@@ -146,7 +146,7 @@ def test_a_bad_file_lists_its_errors_keeps_load_disabled_and_writes_nothing(app)
     before = (count(app.db, "findings_versions"), count(app.db, "batches"), count(app.db, "audit_log"))
 
     at = upload(app.open(), "bad.csv", BAD)
-    assert "3 problem(s) in bad.csv: nothing is loaded until they are fixed" in texts(at.error)
+    assert "3 problems in bad.csv: nothing is loaded until they are fixed" in texts(at.error)
     problems = table(at, "message")
     assert [tuple(row) for row in problems[["row", "column", "value"]].itertuples(index=False)] == [
         (2, "Severity", "Huge"),

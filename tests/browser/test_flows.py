@@ -112,7 +112,7 @@ def test_upload_a_bad_then_a_good_file_and_the_overview_changes(fresh_db, tmp_pa
         open_page(page, base, "upload")
         page.locator("input[type='file']").first.set_input_files(str(bad))
         # The problems table is drawn on a canvas; the banner above it counts them.
-        page.get_by_text("5 problem(s) in bad-findings.csv").wait_for(timeout=60_000)
+        page.get_by_text("5 problems in bad-findings.csv").wait_for(timeout=60_000)
         assert page.locator(".st-key-load button").is_disabled()
 
         page.locator("input[type='file']").first.set_input_files(str(good))
