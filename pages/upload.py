@@ -349,8 +349,8 @@ def report_section(report, file_name):
     if report.preview.rows:
         st.caption(
             f"The first {len(report.preview.rows)} rows as they will be stored: dataset columns, parsed dates, "
-            "normalised values; row is the row number in the spreadsheet. A value that does not pass shows empty: "
-            "the report below says why."
+            "normalised values; row is the row number in the spreadsheet. An empty value, or one that does not pass, "
+            "shows as None: the report below says why a value did not pass."
         )
         st.dataframe(pd.DataFrame(report.preview.rows, columns=report.preview.columns), hide_index=True, key="preview")
     else:
@@ -368,8 +368,12 @@ def report_section(report, file_name):
         if not result.ok:
             problems_table(result, file_name)
         elif not report.can_load:
+            just = st.session_state.get("upload-loaded")
             st.info(
-                "Every row is already loaded with these values: loading would change nothing.",
+                f"{md(file_name)} is loaded now (batch {just[1]}): loading it again would change nothing. Choose "
+                "another file to load more."
+                if just and just[0] == file_name
+                else "Every row is already loaded with these values: loading would change nothing.",
                 icon=":material/check_circle:",
             )
         for warning in result.warnings:
@@ -403,6 +407,7 @@ def load_file(uploaded, file_name, settings):
             return
         status.update(label="Loaded" if loaded.loaded else "Nothing to change", state="complete")
     if loaded.loaded:
+        st.session_state["upload-loaded"] = (file_name, loaded.batch_id)  # the report of the next run says so
         flash(
             "success",
             f"Loaded {md(file_name)} as batch {loaded.batch_id}: {loaded.inserted:,} rows inserted, "

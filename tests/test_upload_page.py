@@ -272,6 +272,14 @@ def test_a_re_upload_from_another_tool_is_all_unchanged_and_makes_no_batch(app):
     assert count(app.db, "batches") == 1
 
 
+def test_right_after_a_load_the_report_says_the_file_is_loaded_not_only_that_loading_changes_nothing(app):
+    at = upload(app.open(), "findings.csv", GOOD)
+    at = run(at.button(key="load").click())
+    batch = app.db.query("SELECT max(batch_id) FROM batches")[0][0]
+    assert f"findings.csv is loaded now (batch {batch}): loading it again would change nothing" in texts(at.info)
+    assert at.button(key="load").disabled
+
+
 def test_undo_restores_the_rows_and_explains_a_refused_undo(app):
     at = upload(app.open(), "findings.csv", GOOD)
     run(at.button(key="load").click())
