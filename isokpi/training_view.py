@@ -47,6 +47,7 @@ class PeriodHours:
     period: str  # for people, e.g. Oct 2026
     hours: float
     previous: float | None
+    previous_period: str = ""  # the period `previous` is of
 
 
 def latest_hours(by_department: pd.DataFrame, grain: str) -> PeriodHours | None:
@@ -54,8 +55,14 @@ def latest_hours(by_department: pd.DataFrame, grain: str) -> PeriodHours | None:
     if by_department.empty:
         return None
     totals = by_department.groupby("period")["hours"].sum().sort_index()
-    previous = float(totals.iloc[-2]) if len(totals) > 1 else None
-    return PeriodHours(period_name(totals.index[-1].date(), grain), float(totals.iloc[-1]), previous)
+    if len(totals) < 2:
+        return PeriodHours(period_name(totals.index[-1].date(), grain), float(totals.iloc[-1]), None)
+    return PeriodHours(
+        period_name(totals.index[-1].date(), grain),
+        float(totals.iloc[-1]),
+        float(totals.iloc[-2]),
+        period_name(totals.index[-2].date(), grain),
+    )
 
 
 def _recent_periods(frame: pd.DataFrame, grain: str) -> list:

@@ -164,12 +164,19 @@ def kpi_chart(database: Database, filters: Filters, kpi_id: str) -> Chart:
     return Chart(xmr_frame(series), figure, series=series)
 
 
-def latest_value(series: Series) -> tuple[str, float | None, float | None]:
-    """(period name, latest value, change from the settled value before it) of a series, for a metric tile: the
-    point its verdicts speak for (Series.latest, never a provisional one), as the Pillar page and the packs say."""
+def latest_value(series: Series) -> tuple[str, float | None, float | None, str]:
+    """(period name, latest value, change from the settled value before it, that value's period name) of a series,
+    for a metric tile: the point its verdicts speak for (Series.latest, never a provisional one), as the Pillar page
+    and the packs say. The tile names the period it compares with: the chart beside it speaks of 12 months."""
     latest = series.latest
     if latest is None:
-        return "", None, None
+        return "", None, None, ""
     before = [p for p in (series.history or series).shown if not p.provisional and p.period < latest.period]
-    change = latest.value - before[-1].value if before else None
-    return period_name(latest.period, series.grain), latest.value, change
+    if not before:
+        return period_name(latest.period, series.grain), latest.value, None, ""
+    return (
+        period_name(latest.period, series.grain),
+        latest.value,
+        latest.value - before[-1].value,
+        period_name(before[-1].period, series.grain),
+    )

@@ -32,12 +32,13 @@ with tiles[0].container(border=True):
 with tiles[1].container(border=True):
     st.metric("Responses", f"{int(waves['respondents'].sum()):,}")
 with tiles[2].container(border=True):
-    period, value, change = latest_value(nps.series)
+    period, value, change, before = latest_value(nps.series)
     st.metric(
         f"Customer NPS, {period}" if period else "Customer NPS",
         fmt.short(value, "NPS points"),
         None if change is None else fmt.change(change, "NPS points"),
         help=nps.series.kpi.definition,
+        delta_description=f"since {before}" if before else None,
     )
 st.caption(
     f"Survey results are not tied to a standard: the standard filter does not apply. Groups of {sv.SMALL_GROUP} are never shown."

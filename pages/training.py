@@ -43,7 +43,8 @@ with tiles[0].container(border=True):
 with tiles[1].container(border=True):
     if hours:
         change = None if hours.previous is None else fmt.change(hours.hours - hours.previous, "hours")
-        st.metric(f"Training hours, {hours.period}", fmt.value(hours.hours, "hours"), change)
+        since = f"since {hours.previous_period}" if hours.previous_period else None
+        st.metric(f"Training hours, {hours.period}", fmt.value(hours.hours, "hours"), change, delta_description=since)
     else:
         st.metric("Training hours", "–")
     st.caption("Completed in the latest full period")
@@ -51,13 +52,14 @@ for tile, chart, label in (
     (tiles[2], mandatory, "Mandatory training on time"),
     (tiles[3], effective, "Training judged effective"),
 ):
-    period, value, change = latest_value(chart.series)
+    period, value, change, before = latest_value(chart.series)
     with tile.container(border=True):
         st.metric(
             f"{label}, {period}" if period else label,
             fmt.short(value, "%"),
             None if change is None else fmt.change(change, "%"),
             help=chart.series.kpi.definition,
+            delta_description=f"since {before}" if before else None,
         )
         target = chart.series.target
         st.caption(f"Target {fmt.value(target, '%')}" if target is not None else "No target")

@@ -19,6 +19,7 @@ from isokpi.db import resolve_target
 from isokpi.ingest import ingest_file
 from isokpi.kpis import Filters, kpi_series
 from isokpi.opening import open_database, open_target
+from isokpi.periods import add_months
 
 from .apptest import as_read
 from .conftest import ROOT
@@ -138,6 +139,10 @@ def test_training_page_on_the_demo_database(demo_file, open_page):
     ):
         latest = kpi_series(database, kpi_id, Filters()).latest
         assert shown[f"{label}, {latest.period:%b %Y}"] == fmt.short(latest.value, "%")
+        # Its change is from the month before, and says so (the chart beside it speaks of 12 months).
+        (tile,) = [m for m in at.metric if m.label == f"{label}, {latest.period:%b %Y}"]
+        before = add_months(latest.period, -1)
+        assert tile.proto.delta_description == f"since {before:%b %Y}"
 
 
 def test_training_page_follows_a_site_filter_in_the_query_string(demo_file, open_page):

@@ -104,7 +104,7 @@ def test_hours_per_employee_by_department_divides_by_the_groups_staff(training_d
         ("2025-06-01", "Quality", 4.0, 1, 4.0),
     ]
     hours = tv.latest_hours(frame, "month")
-    assert (hours.period, hours.hours, hours.previous) == ("Jun 2025", 4.0, 5.0)
+    assert (hours.period, hours.hours, hours.previous, hours.previous_period) == ("Jun 2025", 4.0, 5.0, "May 2025")
 
 
 def test_hours_by_site_and_the_standard_filter_narrow_hours_not_staff(training_db):
