@@ -353,7 +353,7 @@ def pillar_sentence(card: PillarCard, *, on_target: bool = True) -> str:
         why = (
             "as its one KPI with a target misses it"
             if card.with_target == 1
-            else f"as all {card.with_target} of its KPIs with a target miss them"
+            else f"as each of its {card.with_target} KPIs with a target misses it"
         )
         text = f"{card.name} is {state}, {why}: {'; '.join(reasons)}." + (f" {improving}." if improving else "")
     elif reasons:

@@ -32,7 +32,7 @@ with st.grid(4, min_column_width=200, gap="small"):
         headline = narrative.headline(card)
         with st.container(border=True, key=f"tile-{card.id}", height="stretch"):
             status = narrative.status_badge(card)
-            trend = words.PILLAR_VARIATION[card.variation]
+            trend = words.PILLAR_VARIATION[card.variation] if card.status is not None else words.NO_DATA
             st.markdown(
                 f"**{card.name}**  \n:{status.colour}-badge[{status.icon} {status.label}] · trend: {trend.lower()}",
                 help=kpis.STATUS_RULE,

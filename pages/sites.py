@@ -3,6 +3,7 @@ multiples, each site with its own process limits, verdicts and target."""
 
 import streamlit as st
 
+from isokpi import format as fmt
 from isokpi import sites_view, ui
 from isokpi.catalog import kpis_of_pillar
 from isokpi.pillars import PILLAR_IDS, PILLAR_NAMES
@@ -46,6 +47,7 @@ signalling = {
     for pillar, shown in charted.items()
 }
 if not charted:
+    ui.empty_state("No KPI has a value at these sites for these filters: widen the date range, or clear a filter.")
     st.stop()
 first = next((pillar for pillar in charted if signalling[pillar]), next(iter(charted)))
 pillar = st.selectbox(
@@ -54,7 +56,7 @@ pillar = st.selectbox(
     index=list(charted).index(first),
     format_func=lambda p: (
         PILLAR_NAMES[p]
-        + (f" ({signalling[p]} of {len(charted[p])} KPIs with a special cause)" if signalling[p] else "")
+        + (f" ({signalling[p]} of {fmt.counted(len(charted[p]), 'KPI')} with a special cause)" if signalling[p] else "")
     ),
     key="sites-pillar",
     help="Each KPI of the pillar, one panel per site. It opens on the first pillar where a site shows a special cause.",

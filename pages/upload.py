@@ -343,8 +343,8 @@ def problems_table(result, file_name):
     )
 
 
-def report_section(report, file_name):
-    """The preview and the validation report; True when Load is pressed."""
+def report_section(report, file_name, file_id):
+    """The preview and the validation report (of the uploaded file `file_id`); True when Load is pressed."""
     st.subheader("Preview", anchor=False)
     if report.preview.rows:
         st.caption(
@@ -372,7 +372,7 @@ def report_section(report, file_name):
             st.info(
                 f"{md(file_name)} is loaded now (batch {just[1]}): loading it again would change nothing. Choose "
                 "another file to load more."
-                if just and just[0] == file_name
+                if just and just[0] == file_id
                 else "Every row is already loaded with these values: loading would change nothing.",
                 icon=":material/check_circle:",
             )
@@ -407,7 +407,7 @@ def load_file(uploaded, file_name, settings):
             return
         status.update(label="Loaded" if loaded.loaded else "Nothing to change", state="complete")
     if loaded.loaded:
-        st.session_state["upload-loaded"] = (file_name, loaded.batch_id)  # the report of the next run says so
+        st.session_state["upload-loaded"] = (uploaded.file_id, loaded.batch_id)  # the next run's report says so
         flash(
             "success",
             f"Loaded {md(file_name)} as batch {loaded.batch_id}: {loaded.inserted:,} rows inserted, "
@@ -485,7 +485,7 @@ def load_section():
     except IsokpiError as error:
         st.error(md(error), icon=":material/block:")
         return
-    if prepared is not None and report_section(prepared[1], file_name):
+    if prepared is not None and report_section(prepared[1], file_name, uploaded.file_id):
         load_file(uploaded, file_name, prepared[0])
 
 

@@ -104,3 +104,16 @@ def test_escaping_twice_changes_nothing_and_numbers_and_dates_are_left_alone():
     assert list(once["data"][0]["text"]) == ["a &amp; b<br>c", "&lt;b&gt;x&lt;/b&gt;"]
     assert list(twice["data"][0]["text"]) == list(once["data"][0]["text"])
     assert figure.data[0].x.dtype == days.dtype and list(figure.data[0].y) == [1.5, 2.5]
+
+
+def test_escaping_reads_what_plotly_would_serialise():
+    """sanitise() reads a trace's and the layout's properties in place (plotly's private _props, to spare the deep
+    copy of to_plotly_json()): if an upgrade of plotly changed what _props holds, this fails."""
+    from isokpi.charts import _props
+
+    figure = make_subplots(rows=1, cols=2, subplot_titles=["<b>Leeds</b>", "Porto"])
+    figure.add_trace(go.Scatter(x=[1, 2], y=[3, 4], name="<i>x</i>", text=["<a>"]), row=1, col=1)
+    figure.update_traces(hovertemplate="%{y}<extra></extra>")
+    for trace in figure.data:
+        assert _props(trace) == trace.to_plotly_json()
+    assert _props(figure.layout) == figure.layout.to_plotly_json()

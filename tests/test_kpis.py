@@ -525,7 +525,9 @@ def test_repeats_are_of_another_audit_and_need_a_year_of_findings_before_them(db
     assert values(quarters) == {"2025-01": 40.0}  # Q1 2025: F3 to F7, 2 of 5; Q2 2025 has no findings
 
 
-def repeat_rates(findings: list[dict], *, site: str | None = None, department: str | None = None) -> dict:
+def repeat_rates(
+    findings: list[dict], *, site: str | None = None, department: str | None = None, standard: str | None = None
+) -> dict:
     """The repeat rule of docs/kpis.md worked out by hand: per month, the share of the nonconformities the filters
     select that name a finding of another audit (or one not on record) in repeat_of, or follow a nonconformity of
     another audit on the same standard, site and clause within 365 days; the latest earlier one of another audit is
@@ -545,8 +547,11 @@ def repeat_rates(findings: list[dict], *, site: str | None = None, department: s
     for f in ncs:
         if (site and f["site"] != site) or (department and f["department"] != department):
             continue
+        if standard and f["standard"] != standard:
+            continue
         named = f["repeat_of"] and by_id.get(f["repeat_of"], {}).get("audit_id") != f["audit_id"]
-        placed = previous[f["finding_id"]] is not None and (f["raised_on"] - previous[f["finding_id"]]).days <= 365
+        placed = f["clause"] and f["site"] and previous[f["finding_id"]] is not None  # a clause and a site
+        placed = placed and (f["raised_on"] - previous[f["finding_id"]]).days <= 365
         counted.setdefault(f"{f['raised_on']:%Y-%m}", []).append(bool(named or placed))
     first = min(f["raised_on"] for f in findings)
     start = f"{first.year + 1}-{first.month:02d}"
@@ -570,8 +575,9 @@ def test_the_repeat_rate_follows_the_rule_worked_out_by_hand_on_random_findings(
         audit, held = rng.choice(audits)  # an audit's findings fall on its day or the two after
         raised = held + dt.timedelta(days=rng.choice((0, 0, 1, 2)))
         findings.append({
-            "finding_id": f"F{rng.randrange(10**6):06d}-{i}", "audit_id": audit, "standard": "ISO 9001",
-            "clause": rng.choice(("7.2", "8.5.1", "9.2")), "site": rng.choice(("Leeds", "Porto")),
+            "finding_id": f"F{rng.randrange(10**6):06d}-{i}", "audit_id": audit,
+            "standard": rng.choice(("ISO 9001", "ISO 9001", "ISO 14001")),
+            "clause": rng.choice(("7.2", "8.5.1", "9.2", "")), "site": rng.choice(("Leeds", "Porto", "")),
             "department": rng.choice(("QA", "Ops")), "raised_on": raised,
             "severity": rng.choice(("minor_nc", "minor_nc", "major_nc", "ofi")),
             "status": rng.choice(("open", "open", "closed", "cancelled")), "repeat_of": "",
@@ -588,15 +594,23 @@ def test_the_repeat_rate_follows_the_rule_worked_out_by_hand_on_random_findings(
     database = open_target(resolve_target(tmp_path / "repeats.duckdb"))
     load(database, write, "findings", header + rows)
     as_of = Filters(as_of=dt.date(2025, 8, 1))
-    for site, department in ((None, None), ("Porto", None), (None, "QA")):
+    for site, department, standard in (
+        (None, None, None),
+        ("Porto", None, None),
+        (None, "QA", None),
+        (None, None, "ISO 14001"),
+    ):
         filters = Filters(
-            as_of=as_of.as_of, sites=(site,) if site else (), departments=(department,) if department else ()
+            as_of=as_of.as_of,
+            sites=(site,) if site else (),
+            departments=(department,) if department else (),
+            standards=(standard,) if standard else (),
         )
-        expected = repeat_rates(findings, site=site, department=department)
+        expected = repeat_rates(findings, site=site, department=department, standard=standard)
         got = {
             m: v for m, v in values(kpi_series(database, "repeat_finding_rate_pct", filters)).items() if v is not None
         }
-        assert got == expected, (site, department)
+        assert got == expected, (site, department, standard)
     database.close()
 
 

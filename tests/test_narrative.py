@@ -285,8 +285,8 @@ def test_pillar_sentences_state_status_counts_and_targets():
     also = fixed("findings_closed_on_time_pct", [70] * 7, variation=stats.COMMON_CAUSE, target=85.0)
     assert [s.status for s in (calm, also)] == [AT_RISK, AT_RISK] and card(calm, also).status == OFF_TRACK
     assert narrative.pillar_sentence(card(calm, also), on_target=False) == (
-        "Monitoring & Review is off track, as all 2 of its KPIs with a target miss them: Overdue open findings misses "
-        "its target; Findings closed on time misses its target."
+        "Monitoring & Review is off track, as each of its 2 KPIs with a target misses it: Overdue open findings "
+        "misses its target; Findings closed on time misses its target."
     )
     # A KPI off track itself explains its pillar: no "as ..." then.
     assert narrative.pillar_sentence(card(up, down)).startswith("Monitoring & Review is off track: ")

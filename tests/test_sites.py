@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+from isokpi import format as fmt
 from isokpi import sites_view, stats
 from isokpi.catalog import KPIS, kpis_of_pillar
 from isokpi.db import resolve_target
@@ -89,8 +90,8 @@ def test_the_sites_page_sets_every_kpi_side_by_side(tmp_path, write, use_databas
     }  # fmt: skip
     picker = at.selectbox(key="sites-pillar")
     assert picker.options == [
-        PILLAR_NAMES[p] + (f" ({len(signalling[p])} of {sum(k.pillar == p for k in with_data)} KPIs with a special cause)"
-                          if signalling[p] else "")
+        PILLAR_NAMES[p] + (f" ({len(signalling[p])} of {fmt.counted(sum(k.pillar == p for k in with_data), 'KPI')} "
+                           "with a special cause)" if signalling[p] else "")
         for p in charted
     ]  # fmt: skip
     assert picker.value == next((p for p in charted if signalling[p]), charted[0])

@@ -136,8 +136,11 @@ def watch_runs(page) -> list[float]:
     finished: list[float] = []
 
     def frame(payload) -> None:
-        if isinstance(payload, bytes) and ForwardMsg.FromString(payload).HasField("script_finished"):
-            finished.append(time.monotonic())
+        if isinstance(payload, bytes):
+            message = ForwardMsg.FromString(payload)
+            # A run cut short by the rerun a click asks for is not the end of that click's run.
+            if message.HasField("script_finished") and message.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+                finished.append(time.monotonic())
 
     page.on("websocket", lambda socket: socket.on("framereceived", frame))
     return finished
@@ -151,8 +154,10 @@ def after_click(page, locator, runs: list[float], timeout: float = 60) -> None:
     locator.click()
     while len(runs) == before and time.monotonic() - started < timeout:
         page.wait_for_timeout(50)
-        if len(runs) == before and time.monotonic() - started > 1.5 and not page.query_selector(
-            '[data-testid="stStatusWidget"]'
+        if (
+            len(runs) == before
+            and time.monotonic() - started > 1.5
+            and not page.query_selector('[data-testid="stStatusWidget"]')
         ):
             break  # no run started: nothing to wait for
     wait_for_app(page, timeout=timeout * 1000)
