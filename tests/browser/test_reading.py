@@ -68,10 +68,27 @@ def test_the_filters_follow_the_user_from_page_to_page(shared_server, page):
     }
 
 
+DRAWN = (
+    "() => document.querySelectorAll('.js-plotly-plot .main-svg, [data-testid=stVegaLiteChart] canvas, "
+    "[data-testid=stVegaLiteChart] svg').length"
+)
+
+
+def charts_drawn(page, settle_ms: int = 600, at_most_ms: int = 3_000) -> None:
+    """Until the page's drawn charts stop changing in number for `settle_ms` (at most `at_most_ms`, the fixed wait
+    this replaces): a page without charts goes on at once, one with charts once they are drawn."""
+    waited, quiet, drawn = 0, 0, page.evaluate(DRAWN)
+    while quiet < settle_ms and waited < at_most_ms:
+        page.wait_for_timeout(100)
+        waited += 100
+        now = page.evaluate(DRAWN)
+        quiet, drawn = (quiet + 100, drawn) if now == drawn else (0, now)
+
+
 @pytest.mark.parametrize("path", PAGES, ids=lambda path: path or "overview")
 def test_no_serious_or_critical_accessibility_violation(shared_server, page, path):
     open_path(page, shared_server, path)
-    page.wait_for_timeout(3_000)  # charts finish drawing (sparklines and Vega marks are drawn after the page)
+    charts_drawn(page)  # sparklines and Vega marks are drawn after the page
     violations = Axe().run(page).response["violations"]
     serious = [
         (v["id"], v["impact"], [node["target"] for node in v["nodes"][:3]])
