@@ -487,7 +487,7 @@ def _scorecard(args: argparse.Namespace) -> int:
         return EXIT_OK
     for card in cards:
         print(
-            f"\n{card.name}: {words.status(card.status)} ({words.PILLAR_VARIATION[card.variation].lower()}); "
+            f"\n{card.name}: {words.status(card.status)} ({narrative.pillar_trend(card).lower()}); "
             f"{narrative.on_target_phrase(card)}"
         )
         for s in card.series:

@@ -136,6 +136,11 @@ class Series:
         return meets(self.kpi, latest.value, latest.target)
 
     @property
+    def misses_every_target(self) -> bool:
+        """Every KPI with a target misses it (and at least one has a target): off track by STATUS_RULE."""
+        return self.with_target > 0 and self.on_target == 0
+
+    @property
     def status(self) -> str | None:
         """ON_TRACK, AT_RISK or OFF_TRACK by STATUS_RULE; None without a value."""
         if self.latest is None:
@@ -679,12 +684,17 @@ class PillarCard:
         return STABLE if any(s.variation is not None for s in self.series) else None
 
     @property
+    def misses_every_target(self) -> bool:
+        """Every KPI with a target misses it (and at least one has a target): off track by STATUS_RULE."""
+        return self.with_target > 0 and self.on_target == 0
+
+    @property
     def status(self) -> str | None:
         """ON_TRACK, AT_RISK or OFF_TRACK by STATUS_RULE, weighing targets and change; None without data."""
         statuses = [s.status for s in self.series if s.status is not None]
         if not statuses:
             return None
-        if (self.with_target and self.on_target == 0) or statuses.count(OFF_TRACK) * 2 >= len(statuses):
+        if self.misses_every_target or statuses.count(OFF_TRACK) * 2 >= len(statuses):
             return OFF_TRACK
         if AT_RISK in statuses or OFF_TRACK in statuses:
             return AT_RISK

@@ -382,12 +382,7 @@ def pillar_sentence(card: PillarCard, *, on_target: bool = True) -> str:
 def _off_track_by_targets(card: PillarCard) -> bool:
     """Off track because every KPI with a target misses it (kpis.STATUS_RULE), while none of them is off track
     itself: the tile reads "Off track" above KPIs that each read "At risk"."""
-    return (
-        card.status == OFF_TRACK
-        and card.with_target > 0
-        and card.on_target == 0
-        and not any(series.status == OFF_TRACK for series in card.series)
-    )
+    return card.misses_every_target and not any(series.status == OFF_TRACK for series in card.series)
 
 
 def status_reason(series: Series) -> str:
@@ -480,11 +475,17 @@ def verdict_line(kpi: dict) -> str:
     )
 
 
+def pillar_trend(card: PillarCard) -> str:
+    """A pillar's trend roll-up in words, on the tiles, in the packs and on the command line: 'Stable', 'No verdict
+    yet' (none of its KPIs has one), 'No data' (none has a value)."""
+    return words.PILLAR_VARIATION[card.variation] if card.status is not None else words.NO_DATA
+
+
 def pillar_texts(card: PillarCard) -> dict[str, str]:
     """A pillar in words, as the tiles, the review and the packs show it."""
     return {
         "status": status_badge(card).label,
-        "variation": words.PILLAR_VARIATION[card.variation],
+        "variation": pillar_trend(card),
         "sentence": pillar_sentence(card),
         "on_target": on_target_phrase(card),
     }

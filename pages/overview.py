@@ -3,7 +3,7 @@ whether the change is real or noise."""
 
 import streamlit as st
 
-from isokpi import charts, kpis, narrative, ui, words
+from isokpi import charts, kpis, narrative, ui
 from isokpi.demo import database_is_empty
 
 db, user = ui.start_page(__file__, caption="Is our management system improving? One tile per leadership pillar.")
@@ -32,7 +32,7 @@ with st.grid(4, min_column_width=200, gap="small"):
         headline = narrative.headline(card)
         with st.container(border=True, key=f"tile-{card.id}", height="stretch"):
             status = narrative.status_badge(card)
-            trend = words.PILLAR_VARIATION[card.variation] if card.status is not None else words.NO_DATA
+            trend = narrative.pillar_trend(card)
             st.markdown(
                 f"**{card.name}**  \n:{status.colour}-badge[{status.icon} {status.label}] · trend: {trend.lower()}",
                 help=kpis.STATUS_RULE,

@@ -293,6 +293,8 @@ def test_pillar_sentences_state_status_counts_and_targets():
     failing = fixed("overdue_open_findings", [9] * 7, variation=stats.CONCERN, assurance=stats.FAIL, target=5.0)
     assert narrative.status_reason(failing) == "misses its target reliably and shows a real deterioration"
     assert narrative.pillar_sentence(card(empty)) == "Monitoring & Review: no data for these filters."
+    # Its trend says no data too, on the tile, in the packs (pillar_texts) and on the command line alike.
+    assert narrative.pillar_trend(card(empty)) == narrative.pillar_texts(card(empty))["variation"] == "No data"
     assert narrative.on_target_phrase(card(empty)) == "No KPI has a value and a target yet"
 
 
