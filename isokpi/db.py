@@ -32,6 +32,7 @@ import duckdb
 
 from isokpi import objectstore
 from isokpi.errors import IsokpiError
+from isokpi.writequeue import WriteQueue
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = ROOT / "data" / "isokpi.duckdb"
@@ -234,6 +235,10 @@ class Database:
         self.serial = next(_SERIALS)  # tells this connection from a later one to another file at the same path
         self._write_lock = threading.Lock()
         self.write_retries = 0  # writes retried after a conflict with another writer (benchmarks, tests)
+        # DuckLake's writers wait for their turn on the catalog instead of colliding at COMMIT (isokpi.writequeue).
+        self.write_queue = (
+            WriteQueue.for_lake(target.location, str(target.data_path)) if target.kind == "ducklake" else None
+        )
         # Uploads are copied here before DuckDB reads them; the locked-down connection may read nothing else.
         self.upload_root = Path(tempfile.mkdtemp(prefix=UPLOAD_PREFIX))
         os.chmod(self.upload_root, 0o700)
@@ -382,6 +387,8 @@ class Database:
         with contextlib.suppress(Exception):
             if hasattr(self, "connection"):
                 self.connection.close()
+        if getattr(self, "write_queue", None) is not None:
+            self.write_queue.close()
         self._cleanup()
 
     # --- using ----------------------------------------------------------------------------------------
@@ -444,13 +451,15 @@ class Database:
     ) -> T:
         """Run `work(cursor)` in one transaction, retrying with backoff when a concurrent writer conflicts.
 
-        On DuckLake a conflict shows at COMMIT and is per table; every load and undo bumps `counters`, so
-        concurrent writers from several servers take turns. The backoff grows from 50 ms to at most 1 s, with
+        On DuckLake a conflict shows at COMMIT and is per table; every write bumps `counters`, so concurrent
+        writers from several servers take turns (isokpi.writequeue), and retry a conflict only when one of them
+        wrote without its turn or another program wrote the lake. The backoff grows from 50 ms to at most 1 s, with
         jitter so that losers do not collide again in step: 30 attempts give up after about 25 s of waiting.
         """
         for attempt in range(attempts):
             try:
-                with self._write_lock, self.transaction(cursor) as active:
+                turn = self.write_queue.turn() if self.write_queue else contextlib.nullcontext()
+                with self._write_lock, turn, self.transaction(cursor) as active:
                     return work(active)
             except WriteConflict as conflict:
                 if attempt == attempts - 1:
