@@ -4,8 +4,8 @@
 
 Each "app process" is a separate Python process that opens the database itself, as an app server does,
 and for --seconds runs two threads: one uploads new training files of --rows rows (distinct keys, one
-batch each) back to back, the other computes the full KPI scorecard (isokpi.kpis.scorecard, uncached)
-back to back. All processes start together. Both backends start from the demo data (as of 2026-11-25).
+batch each) back to back, the other computes the full KPI scorecard (isokpi.kpis.scorecard, as a page asks
+for it: results are kept per data version, so it is computed again after every upload it sees) back to back. All processes start together. Both backends start from the demo data (as of 2026-11-25).
 
   embedded file  One process only: a DuckDB file admits one process at a time (the second gets "Could not
                  set lock on file", shown below). The 2 and 4 rows run that many upload threads and that

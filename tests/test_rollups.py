@@ -141,6 +141,42 @@ def test_a_load_an_update_a_repeat_an_undo_and_the_demo_removal_keep_the_rollup_
 
 
 @pytest.mark.both_backends
+def test_loads_that_only_add_rows_append_their_groups_which_readers_and_the_check_combine(db, write, monkeypatch):
+    load(db, write, csv(RECORDS["T1"]), "first.csv")
+    # A new record of the same employee, cell and day of completion: appended, not merged into the group's row.
+    load(db, write, csv("T6,001,QA,Leeds,Audit,ISO 9001,3,completed,2025-01-20,2025-01-10,yes"), "second.csv")
+    assert completions(db) == [
+        ("Leeds", "QA", "ISO 9001", D(2025, 1, 10), 2.0, 1),
+        ("Leeds", "QA", "ISO 9001", D(2025, 1, 10), 3.0, 1),
+    ]
+    assert stored(db) == [
+        ("001", "Leeds", "QA", D(2025, 1, 10), D(2025, 1, 15)),
+        ("001", "Leeds", "QA", D(2025, 1, 10), D(2025, 1, 20)),
+    ]
+    checked = {difference.rollup: difference for difference in rollups.check(db)}
+    assert all(difference.same for difference in checked.values())
+    assert (checked["training_completions"].rows, checked["training_employees"].rows) == (1, 1)  # groups, combined
+    # The check compares groups combined: one appended row wrong shows as its group's combined figures.
+    db.query("UPDATE rollup_training_completions SET hours = 4 WHERE hours = 3")
+    wrong = next(d for d in rollups.check(db) if d.rollup == "training_completions")
+    assert [(row["hours"], row["completed"]) for row in wrong.missing] == [(5, 2)]
+    assert [(row["hours"], row["completed"]) for row in wrong.extra] == [(6, 2)]
+    db.query("UPDATE rollup_training_completions SET hours = 3 WHERE hours = 4")
+    # The change numbered a multiple of FOLD_EVERY folds every group back into one row.
+    monkeypatch.setattr(rollups, "FOLD_EVERY", 3)
+    load(db, write, csv("T7,002,Ops,Porto,Audit,ISO 9001,1,completed,2025-02-20,2025-02-10,yes"), "third.csv")
+    assert completions(db) == [
+        ("Leeds", "QA", "ISO 9001", D(2025, 1, 10), 5.0, 2),
+        ("Porto", "Ops", "ISO 9001", D(2025, 2, 10), 1.0, 1),
+    ]
+    assert stored(db) == [
+        ("001", "Leeds", "QA", D(2025, 1, 10), D(2025, 1, 20)),
+        ("002", "Porto", "Ops", D(2025, 2, 10), D(2025, 2, 20)),
+    ]
+    assert same(db)
+
+
+@pytest.mark.both_backends
 def old_release_load(db, record_id: str, employee: str) -> None:
     """What an older release writes for a load: the version and the batch record, no roll-up."""
     with db.transaction() as cursor:
