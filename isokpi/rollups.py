@@ -8,9 +8,9 @@ current and take away the definition over those it made no longer current; minim
 added versions, and a group that lost rows is computed again from its rows; a change of a large share of the rows
 computes the roll-up whole. A load that only inserts rows (most uploads) appends the definition over them and reads
 nothing of the roll-up, so a group may be held in several rows: every reader combines them by its measures (sums,
-minima, maxima, ORs; common.sql), as `--check` does, and the change numbered a multiple of FOLD_EVERY folds them
-back into one row per group. On DuckLake that keeps a load to one INSERT per roll-up (no read, no delete: 1.65
-uploads/s from one server where merging made 1.10). One SQL definition builds a roll-up, refreshes it and checks it
+minima, maxima, ORs; common.sql), as `--check` does, and the first change of the dataset after each multiple of
+FOLD_EVERY changes folds them back into one row per group. On DuckLake that keeps a load to one INSERT per roll-up:
+no read, no delete. One SQL definition builds a roll-up, refreshes it and checks it
 (`python -m isokpi rollups --check`).
 
 What could still leave a roll-up behind its rows is caught before it is read:
@@ -47,8 +47,9 @@ EXAMPLES_SHOWN = 20  # differences listed per roll-up by check()
 # current rows recomputes every group: noting its groups and picking their rows out would cost more than aggregating
 # every row once (for a first load of 1M rows: 0.26 s against 0.15 s for the completions' 73,181 groups).
 WHOLE_FROM = 4
-# Loads that only insert rows append their groups to the roll-ups (a group may be held in several rows); the change
-# whose number is a multiple of FOLD_EVERY combines each group's rows into one again.
+# Loads that only insert rows append their groups to the roll-ups (a group may be held in several rows); the first
+# change of their dataset that passes a multiple of FOLD_EVERY changes (of any dataset) since its last one combines
+# each group's rows into one again.
 FOLD_EVERY = 32
 # A change known to name at least this many versions asks first whether it is that large, before it copies them into
 # a temp table (which, for a first load of 1M rows, is a copy of every row for nothing).
@@ -262,6 +263,8 @@ def refresh(cursor: duckdb.DuckDBPyConnection, touched: Touched, change: int) ->
     over those it made no longer current), dropping a group whose rows are all gone. One of minima, maxima and bitmasks
     (ORed) merges rows that were only added, and computes a group again from its current rows when rows left it."""
     dataset = touched.dataset
+    if not of(dataset):
+        return  # a dataset without roll-ups: not a statement more
     changed = quote(f"changed_{dataset}")
     plus, minus = f"(SELECT * FROM {changed} WHERE _plus)", f"(SELECT * FROM {changed} WHERE NOT _plus)"
     removed = touched.removed
@@ -282,14 +285,18 @@ def refresh(cursor: duckdb.DuckDBPyConnection, touched: Touched, change: int) ->
             _merge(cursor, rollup, plus, minus if removed else None, change)
         else:
             _recompute(cursor, rollup, plus, minus, change)
-    if change % FOLD_EVERY == 0:
+    names = [rollup.name for rollup in of(dataset)]
+    previous = cursor.execute(
+        "SELECT min(change) FROM rollup_builds WHERE list_contains($names, name)", {"names": names}
+    ).fetchone()[0]
+    if previous is None or change // FOLD_EVERY > previous // FOLD_EVERY:
         for rollup in of(dataset):
             _fold(cursor, rollup, change)
     # One statement (a lake round trip): the dataset version the roll-ups now reflect.
     cursor.execute(
         f"UPDATE rollup_builds SET dataset_version = ({VERSION}), change = $change, built_at = $at "
         "WHERE list_contains($names, name)",
-        {"dataset": dataset, "change": change, "at": now_utc(), "names": [rollup.name for rollup in of(dataset)]},
+        {"dataset": dataset, "change": change, "at": now_utc(), "names": names},
     )
     # The temp tables go with the change's cursor (a connection of its own).
 
@@ -541,16 +548,18 @@ def check(database: Database) -> list[Difference]:
                 table = quote(rollup.table)
                 # Sums of DOUBLE values (hours) are compared to 9 decimals: a group summed in another order (a
                 # refresh, a rebuild) may differ in its last bit.
+                described = {name: kind for name, kind, *_ in cursor.execute(f"DESCRIBE {table}").fetchall()}
                 columns = ", ".join(
                     f"round({quote(name)}, 9) AS {quote(name)}" if kind == "DOUBLE" else quote(name)
-                    for name, kind, *_ in cursor.execute(f"DESCRIBE {table}").fetchall()
+                    for name, kind in described.items()
                     if name != "_change"
                 )
                 expected = f"(SELECT {columns} FROM ({rollup.over(f'SELECT * FROM {quote(rollup.dataset)}')}))"
-                # A group held in several rows (appended by loads) is compared combined, as every reader takes it.
+                # A group held in several rows (appended by loads) is compared combined, as every reader takes it
+                # (cast back: a combined count is a HUGEINT).
                 keys = ", ".join(quote(key) for key in rollup.keys)
                 merged = ", ".join(
-                    f"CAST({MERGE[kind].format(quote(name))} AS {_type(cursor, table, name)}) AS {quote(name)}"
+                    f"CAST({MERGE[kind].format(quote(name))} AS {described[name]}) AS {quote(name)}"
                     for name, kind in rollup.measures
                 )
                 stored = f"(SELECT {columns} FROM (SELECT {keys}, {merged} FROM {table} GROUP BY ALL))"
@@ -572,14 +581,6 @@ def check(database: Database) -> list[Difference]:
         finally:
             cursor.execute("ROLLBACK")
     return found
-
-
-def _type(cursor: duckdb.DuckDBPyConnection, table: str, column: str) -> str:
-    """The declared type of a roll-up's measure (a combined count is a HUGEINT until cast back)."""
-    for name, kind, *_ in cursor.execute(f"DESCRIBE {table}").fetchall():
-        if name == column:
-            return kind
-    raise ValueError(f"{table} has no column {column}")
 
 
 def _plain(value: object) -> object:
