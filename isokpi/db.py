@@ -235,6 +235,7 @@ class Database:
         self.serial = next(_SERIALS)  # tells this connection from a later one to another file at the same path
         self._write_lock = threading.Lock()
         self.write_retries = 0  # writes retried after a conflict with another writer (benchmarks, tests)
+        self._dataset_versions: tuple[int, dict] | None = None  # (data version, what dataset_versions read for it)
         # DuckLake's writers wait for their turn on the catalog instead of colliding at COMMIT (isokpi.writequeue).
         self.write_queue = (
             WriteQueue.for_lake(target.location, str(target.data_path)) if target.kind == "ducklake" else None
@@ -374,14 +375,22 @@ class Database:
         """Per dataset, what changes whenever its rows change and only then: its newest batch and how many of its
         batches are no longer loaded (undone, or removed with the demo). Both only grow. Every load writes its
         batch, and every undo and demo removal marks one, in the transaction that changes the rows, in every
-        version of isokpi: a change from another server shows here, however old its code."""
-        rows = {
-            name: (newest, gone)
-            for name, newest, gone in self.query(
-                "SELECT dataset, max(batch_id), count(*) FILTER (WHERE status <> 'loaded') FROM batches GROUP BY dataset"
-            )
-        }
-        return tuple((name, rows.get(name, (None, 0))) for name in datasets)
+        version of isokpi: a change from another server shows here, however old its code.
+
+        Kept per data version (every cached call asks, 53 times per scorecard: on DuckLake 26 ms each, where the
+        snapshot id costs 4 ms). The data version is read first, so what is kept under it is never older than it."""
+        version = self.data_version()
+        kept = self._dataset_versions
+        if kept is None or kept[0] != version:
+            rows = {
+                name: (newest, gone)
+                for name, newest, gone in self.query(
+                    "SELECT dataset, max(batch_id), count(*) FILTER (WHERE status <> 'loaded') FROM batches "
+                    "GROUP BY dataset"
+                )
+            }
+            kept = self._dataset_versions = (version, rows)
+        return tuple((name, kept[1].get(name, (None, 0))) for name in datasets)
 
     def close(self) -> None:
         with contextlib.suppress(Exception):

@@ -147,6 +147,24 @@ def test_an_undo_and_a_demo_removal_change_the_datasets_they_touch(db, write):
     }  # batch 3 was the undo
 
 
+@pytest.mark.ducklake
+@pytest.mark.parametrize("backend", ["ducklake"], indirect=True)
+def test_dataset_versions_follow_a_load_on_another_server(target, write):
+    from isokpi.opening import open_target
+
+    here, there = open_target(target), open_target(target)
+    try:
+        assert dict(here.dataset_versions(("training", "findings"))) == {"training": (None, 0), "findings": (None, 0)}
+        load(there, write, "findings", FINDINGS_HEADER + FINDING.format(n=1, month=2))
+        # Kept per data version: the other server's commit is a new snapshot, so it is read again.
+        assert dict(here.dataset_versions(("training", "findings"))) == {"training": (None, 0), "findings": (1, 0)}
+        undo_batch(there, 1)
+        assert dict(here.dataset_versions(("findings",))) == {"findings": (1, 1)}  # the undo is no batch
+    finally:
+        here.close()
+        there.close()
+
+
 def test_every_view_scans_only_the_datasets_it_is_kept_by(demo_database, monkeypatch):
     from isokpi import findings_view, outcomes_view, review_inputs, survey_view, training_view, views
     from isokpi.opening import close_all, open_database
