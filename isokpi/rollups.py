@@ -162,18 +162,7 @@ def behind(cursor: duckdb.DuckDBPyConnection, dataset: str) -> bool:
     definition changed by a newer release): a change then computes it whole instead of adding itself to it. Called
     inside the change's transaction, before the change writes its batch record."""
     rollups = of(dataset)
-    if not rollups:
-        return False
-    current = cursor.execute(
-        "SELECT count(*) FROM rollup_builds WHERE list_contains($names, name) AND list_contains($digests, digest) "
-        f"AND dataset_version = ({VERSION})",
-        {
-            "names": [rollup.name for rollup in rollups],
-            "digests": [rollup.digest for rollup in rollups],
-            "dataset": dataset,
-        },
-    ).fetchone()[0]
-    return current != len(rollups)
+    return bool(rollups) and bool(_stale(cursor, rollups, remains=False))  # the check ensure_current makes
 
 
 def touch(
