@@ -84,7 +84,8 @@ def cached(function: Callable[..., T], *, reads: Callable[..., tuple[str, ...]] 
 
     @functools.wraps(function)
     def call(database: Database, *args: Any, **kwargs: Any) -> T:
-        return RESULTS.get(key_of(database, args, kwargs), lambda: function(database, *args, **kwargs))
+        with database.pinned_version():  # the calls inside ask for the data version once
+            return RESULTS.get(key_of(database, args, kwargs), lambda: function(database, *args, **kwargs))
 
     def kept(database: Database, *args: Any, **kwargs: Any) -> T | None:
         """The result this call would give when it is kept for the data as it is now, else None (nothing computed)."""

@@ -10,6 +10,7 @@ Nothing here relies on primary keys, unique constraints, sequences or indexes, w
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import datetime as dt
 import errno
 import importlib.util
@@ -47,6 +48,8 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
 _SERIALS = itertools.count(1)
+# (Database.serial, data version) pinned by Database.pinned_version for the computation running in this context.
+_PINNED: contextvars.ContextVar[tuple[int, int] | None] = contextvars.ContextVar("isokpi_pinned_version", default=None)
 
 
 class DatabaseError(IsokpiError):
@@ -365,11 +368,32 @@ class Database:
 
     def data_version(self) -> int:
         """Changes whenever the data changes, in this process or another server's: on DuckLake every commit
-        makes a new snapshot; on a file, every load and undo bumps the batch counter."""
+        makes a new snapshot; on a file, every load and undo bumps the batch counter. Inside pinned_version(), the
+        version it pinned."""
+        pinned = _PINNED.get()
+        if pinned is not None and pinned[0] == self.serial:
+            return pinned[1]
         snapshot = self.snapshot_id()
         if snapshot is not None:
             return snapshot
         return int(self.query("SELECT value FROM counters WHERE name = 'batch'")[0][0])
+
+    @contextlib.contextmanager
+    def pinned_version(self) -> Iterator[int]:
+        """One data version for a computation and the cached calls inside it (isokpi.cache), asked once: a scorecard
+        asks 55 times, each a catalog round trip on DuckLake (5 ms). What it reads is as current as without the pin:
+        a result is kept under the version asked before it was computed, in both cases. Nested pins keep the first;
+        a thread started inside sees the pin only when it runs in a copy of the context (contextvars)."""
+        pinned = _PINNED.get()
+        if pinned is not None and pinned[0] == self.serial:
+            yield pinned[1]
+            return
+        version = self.data_version()
+        token = _PINNED.set((self.serial, version))
+        try:
+            yield version
+        finally:
+            _PINNED.reset(token)
 
     def dataset_versions(self, datasets: tuple[str, ...]) -> tuple[tuple[str, tuple[int | None, int]], ...]:
         """Per dataset, what changes whenever its rows change and only then: its newest batch and how many of its

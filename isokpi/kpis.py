@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import contextvars
 import datetime as dt
 import math
 import statistics
@@ -603,7 +604,9 @@ def compute_all_series(database: Database, filters: Filters = Filters(), *, work
         return kpi_series(database, kpi.id, filters, context=shared)
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
-        computed = list(pool.map(one, plain))
+        # Each in a copy of this context: the data version this computation pinned holds in the workers too.
+        futures = [pool.submit(contextvars.copy_context().run, one, kpi) for kpi in plain]
+        computed = [future.result() for future in futures]
     result = {series.kpi.id: series for series in computed}
     for kpi in KPIS:
         if kpi.derived:

@@ -160,6 +160,13 @@ def test_dataset_versions_follow_a_load_on_another_server(target, write):
         assert dict(here.dataset_versions(("training", "findings"))) == {"training": (None, 0), "findings": (1, 0)}
         undo_batch(there, 1)
         assert dict(here.dataset_versions(("findings",))) == {"findings": (1, 1)}  # the undo is no batch
+        # A computation pins the version it began at (its cached calls ask once); the next one sees the change.
+        with here.pinned_version() as pinned:
+            load(there, write, "findings", FINDINGS_HEADER + FINDING.format(n=2, month=3))
+            assert here.data_version() == pinned
+            assert dict(here.dataset_versions(("findings",))) == {"findings": (1, 1)}
+        assert here.data_version() > pinned
+        assert dict(here.dataset_versions(("findings",))) == {"findings": (3, 1)}
     finally:
         here.close()
         there.close()
