@@ -489,10 +489,12 @@ class Database:
         wrote without its turn or another program wrote the lake. The backoff grows from 50 ms to at most 1 s, with
         jitter so that losers do not collide again in step: 30 attempts give up after about 25 s of waiting.
         """
+        queued = self.write_queue is not None
         for attempt in range(attempts):
             try:
-                turn = self.write_queue.turn() if self.write_queue else contextlib.nullcontext()
-                with self._write_lock, turn, self.transaction(cursor) as active:
+                turn = self.write_queue.turn() if queued else contextlib.nullcontext(False)
+                with self._write_lock, turn as had_turn, self.transaction(cursor) as active:
+                    queued = queued and had_turn  # missed once: the retries do not wait for the queue again
                     return work(active)
             except WriteConflict as conflict:
                 if attempt == attempts - 1:

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from isokpi import kpis, rollups
 from isokpi.audit import audit_trail
-from isokpi.auth import VIEWER, AccessError, User
+from isokpi.auth import QUALITY_LEAD, VIEWER, AccessError, User
 from isokpi.cache import RESULTS
 from isokpi.demo_batches import remove_demo
 from isokpi.ingest import ingest_file, undo_batch
@@ -179,6 +179,27 @@ def test_loads_that_only_add_rows_append_their_groups_which_readers_and_the_chec
         ("002", "Porto", "Ops", D(2025, 2, 10), D(2025, 2, 20)),
     ]
     assert same(db)
+    # Split again by a load (change 5); the KPIs read the same from the split groups as from one row each.
+    batch = load(db, write, csv("T8,001,QA,Leeds,Audit,ISO 9001,4,completed,2025-03-20,2025-01-10,yes"), "fourth.csv")
+    assert len(completions(db)) == 3
+    split = kpi_values(db)
+    assert sum(value is not None for series in split.values() for value in series.values()) > 0
+    # An undo of the appended batch takes it out of its split group (change 6 also folds).
+    undo_batch(db, batch)
+    assert completions(db)[0] == ("Leeds", "QA", "ISO 9001", D(2025, 1, 10), 5.0, 2) and same(db)
+    load(db, write, csv("T8,001,QA,Leeds,Audit,ISO 9001,4,completed,2025-03-20,2025-01-10,yes"), "fifth.csv")
+    assert len(completions(db)) == 3
+    rollups.rebuild(db, actor=User("lead@example.com", "Lee Lead", QUALITY_LEAD))
+    assert len(completions(db)) == 2
+    RESULTS.clear()
+    assert kpi_values(db) == split
+
+
+def kpi_values(db) -> dict[str, dict[str, float | None]]:
+    return {
+        kpi_id: {f"{point.period:%Y-%m}": point.value for point in series.points}
+        for kpi_id, series in kpis.compute_all_series(db, Filters(as_of=D(2025, 12, 1))).items()
+    }
 
 
 @pytest.mark.both_backends

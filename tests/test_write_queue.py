@@ -49,6 +49,30 @@ def test_a_second_server_waits_for_the_first_to_commit_instead_of_conflicting(ta
 
 
 @ON_A_LAKE
+def test_a_write_that_fails_gives_its_turn_back_and_a_lost_session_is_opened_again(target):
+    first, second = open_target(target), open_target(target)
+    try:
+
+        def failing(cursor):
+            next_id(cursor, "note")
+            raise ValueError("the work failed")
+
+        with pytest.raises(ValueError):
+            first.write(failing)
+        # The turn went back with the rollback: the second server has it at once.
+        assert second.write(lambda cursor: next_id(cursor, "note")) == 1
+        assert second.write_queue.waits == 0
+        # The queue's session ended while idle (the catalog restarted, a firewall dropped it): opened again once.
+        pid = first.write_queue._connection.info.backend_pid
+        second.write_queue._connect().execute("SELECT pg_terminate_backend(%s)", (pid,))
+        assert first.write(lambda cursor: next_id(cursor, "note")) == 2
+        assert (first.write_queue.turns_missed, first.write_retries) == (0, 0)
+    finally:
+        first.close()
+        second.close()
+
+
+@ON_A_LAKE
 def test_a_writer_that_cannot_reach_the_queue_writes_without_its_turn(target):
     database = open_target(target)
     try:
