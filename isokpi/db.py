@@ -402,7 +402,7 @@ class Database:
         version of isokpi: a change from another server shows here, however old its code.
 
         Kept per data version (every cached call asks, 53 times per scorecard: on DuckLake 26 ms each, where the
-        snapshot id costs 4 ms). The data version is read first, so what is kept under it is never older than it."""
+        snapshot id costs 5 ms). The data version is read first, so what is kept under it is never older than it."""
         version = self.data_version()
         kept = self._dataset_versions
         if kept is None or kept[0] != version:
@@ -487,7 +487,8 @@ class Database:
         On DuckLake a conflict shows at COMMIT and is per table; every write bumps `counters`, so concurrent
         writers from several servers take turns (isokpi.writequeue), and retry a conflict only when one of them
         wrote without its turn or another program wrote the lake. The backoff grows from 50 ms to at most 1 s, with
-        jitter so that losers do not collide again in step: 30 attempts give up after about 25 s of waiting.
+        jitter so that losers do not collide again in step: 30 attempts give up after about 25 s of waiting (plus,
+        on DuckLake, at most one wait of writequeue.TURN_WAIT_MS for a turn).
         """
         queued = self.write_queue is not None
         for attempt in range(attempts):

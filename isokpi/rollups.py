@@ -212,12 +212,8 @@ def load_touched(
 ) -> Touched:
     """After a load that inserted and updated rows: its versions became current, the versions they replaced are no
     longer. (Equalities on the batch id: DuckDB skips the row groups of other batches by their min and max.)"""
-    if not of(dataset):
-        return Touched(dataset, whole=False)
-    if lagging:
-        return Touched(dataset, whole=True, lagging=True)
-    if not updated:
-        return Touched(dataset, whole=False, appended=batch)
+    if not updated and not lagging and of(dataset):
+        return Touched(dataset, whole=False, appended=batch)  # only new rows: appended (refresh)
     return touch(
         cursor,
         dataset,

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CATALOG_PREFIX = "postgres:"
-TURN_WAIT_MS = 60_000  # a write waits at most this long for its turn (a load of a million rows takes about 20 s)
+TURN_WAIT_MS = 60_000  # a write waits at most this long for its turn, once (then it writes without one)
 CONNECT_TIMEOUT_S = 5
 
 
@@ -50,8 +50,8 @@ class WriteQueue:
         self.conninfo = conninfo
         self.key = key
         self._connection: psycopg.Connection | None = None
-        self.waits = 0  # writes that waited for another server's (benchmarks, tests)
-        self.turns_missed = 0  # writes that went ahead without their turn (benchmarks, tests)
+        self.waits = 0  # writes that waited for another server's (tests)
+        self.turns_missed = 0  # writes that went ahead without their turn (tests)
 
     @classmethod
     def for_lake(cls, location: str, data_path: str) -> WriteQueue | None:
