@@ -64,6 +64,9 @@ class Rollup:
     dataset: str
     keys: tuple[str, ...]
     measures: tuple[tuple[str, str], ...]  # (column, how it combines: "count", "sum", "min", "max" or "bits" (OR))
+    # Row keys whose rows a group's figures depend on all of, when not only the group's own (training_matrix: an
+    # employee's days on record in a site and department): a change computes its partitions again, before and after.
+    partition: tuple[str, ...] = ()
 
     @property
     def additive(self) -> bool:
@@ -83,7 +86,10 @@ class Rollup:
         return hashlib.sha256(f"{self.keys}\n{self.measures}\n{self.sql}".encode()).hexdigest()[:16]
 
     def over(self, rows: str) -> str:
-        """The definition over `rows` (a query of the dataset's columns)."""
+        """The definition over `rows` (a query of the dataset's columns); one of several CTEs goes on after input_rows."""
+        code = re.sub(r"--[^\n]*", "", self.sql).lstrip()
+        if re.match(r"WITH\b", code, flags=re.IGNORECASE):
+            return f"WITH input_rows AS (\n{rows}\n),\n{code[4:]}"
         return f"WITH input_rows AS (\n{rows}\n)\n{self.sql}"
 
     @property
@@ -121,6 +127,13 @@ ROLLUPS: tuple[Rollup, ...] = (
         ("employee_id", *CELL, "block"),
         (("months", "bits"), ("first_completed", "min")),
     ),
+    Rollup(
+        "training_matrix",
+        "training",
+        (*CELL, "category", "level", "day"),
+        (("change", "count"),),
+        partition=("employee_id", "site", "department"),
+    ),
 )
 _BY_TABLE = {rollup.table: rollup for rollup in ROLLUPS}
 _BY_NAME = {rollup.name: rollup for rollup in ROLLUPS}
@@ -155,6 +168,7 @@ class Touched:
     removed: bool = False  # rows left the dataset's current rows (not only added)
     lagging: bool = False  # a roll-up did not reflect the rows before the change: built again from its definition
     appended: int | None = None  # a load that only inserted rows (this batch id): its groups are appended
+    size: int = 0  # the versions an appending load inserted
 
 
 def behind(cursor: duckdb.DuckDBPyConnection, dataset: str) -> bool:
@@ -213,7 +227,7 @@ def load_touched(
     """After a load that inserted and updated rows: its versions became current, the versions they replaced are no
     longer. (Equalities on the batch id: DuckDB skips the row groups of other batches by their min and max.)"""
     if not updated and not lagging and of(dataset):
-        return Touched(dataset, whole=False, appended=batch)  # only new rows: appended (refresh)
+        return Touched(dataset, whole=False, appended=batch, size=inserted)  # only new rows: appended (refresh)
     return touch(
         cursor,
         dataset,
@@ -256,16 +270,21 @@ def refresh(cursor: duckdb.DuckDBPyConnection, touched: Touched, change: int) ->
     if touched.lagging:
         _rebuild(cursor, of(dataset), change)
         return
+    whole = touched.whole
+    if touched.appended is not None and any(rollup.partition for rollup in of(dataset)):
+        whole = _appended_as_changed(cursor, touched)
     for rollup in of(dataset):
         table = quote(rollup.table)
-        if touched.appended is not None:
+        if touched.appended is not None and not rollup.partition:
             _append(cursor, rollup, touched.appended, change)
-        elif touched.whole:
+        elif whole:
             cursor.execute(f"DELETE FROM {table}")
             cursor.execute(
                 f"INSERT INTO {table} BY NAME SELECT *, $change AS _change FROM ({rollup.over(f'SELECT * FROM {quote(dataset)}')})",
                 {"change": change},
             )
+        elif rollup.partition:
+            _partitions(cursor, rollup, change)
         elif rollup.additive or not removed:
             _merge(cursor, rollup, plus, minus if removed else None, change)
         else:
@@ -298,6 +317,43 @@ def _append(cursor: duckdb.DuckDBPyConnection, rollup: Rollup, batch: int, chang
     )
 
 
+def _appended_as_changed(cursor: duckdb.DuckDBPyConnection, touched: Touched) -> bool:
+    """For the roll-ups kept by partition, an appending load's versions in the temp table a change notes (touch);
+    True when the load is so large a share of the rows that computing them whole costs less (a first load)."""
+    dataset = DATASETS[touched.dataset]
+    if touched.size >= ASK_FIRST_FROM:
+        current = cursor.execute(f"SELECT count(*) FROM {quote(dataset.name)}").fetchone()[0]
+        if touched.size * WHOLE_FROM >= current:
+            return True
+    columns = ", ".join(f"v.{quote(column)}" for column in dataset.column_names)
+    cursor.execute(
+        f"CREATE OR REPLACE TEMP TABLE {quote(f'changed_{dataset.name}')} AS SELECT {columns}, true AS _plus "
+        f"FROM {quote(dataset.versions_table)} v WHERE v._batch_id = $batch",
+        {"batch": touched.appended},
+    )
+    return False
+
+
+def _partitions(cursor: duckdb.DuckDBPyConnection, rollup: Rollup, change: int) -> None:
+    """A roll-up kept by partition: the definition over every row of the partitions the change touched, as they are
+    now, less the definition over the same partitions as they were (now, less the versions the change made current,
+    plus those it made no longer current), merged as any change of sums and counts is."""
+    dataset = DATASETS[rollup.dataset]
+    columns = ", ".join(quote(column) for column in dataset.column_names)
+    changed = quote(f"changed_{dataset.name}")
+    keys = ", ".join(quote(key) for key in rollup.partition)
+    cursor.execute(
+        f"CREATE OR REPLACE TEMP TABLE rollup_partition_rows AS SELECT {', '.join(f'r.{quote(c)}' for c in dataset.column_names)} "
+        f"FROM {quote(dataset.name)} r SEMI JOIN (SELECT DISTINCT {keys} FROM {changed}) k "
+        f"ON {rollup.same_group('k', 'r', rollup.partition)}"
+    )
+    before = (
+        f"(SELECT * FROM (SELECT {columns} FROM rollup_partition_rows EXCEPT ALL SELECT {columns} FROM {changed} "
+        f"WHERE _plus) UNION ALL SELECT {columns} FROM {changed} WHERE NOT _plus)"
+    )
+    _merge(cursor, rollup, "(SELECT * FROM rollup_partition_rows)", before, change)
+
+
 def _fold(cursor: duckdb.DuckDBPyConnection, rollup: Rollup, change: int) -> None:
     """Every group held in several rows (appended by loads), combined into one."""
     keys = ", ".join(quote(key) for key in rollup.keys)
@@ -310,7 +366,10 @@ def _fold(cursor: duckdb.DuckDBPyConnection, rollup: Rollup, change: int) -> Non
     if not cursor.execute("SELECT count(*) FROM rollup_folded").fetchone()[0]:
         return
     cursor.execute(f"DELETE FROM {table} USING rollup_folded f WHERE {rollup.same_group('f', table)}")
-    cursor.execute(f"INSERT INTO {table} BY NAME SELECT *, $change AS _change FROM rollup_folded", {"change": change})
+    kept = f"WHERE {quote(rollup.measures[0][0])} <> 0" if rollup.additive else ""  # changes that cancel: no group
+    cursor.execute(
+        f"INSERT INTO {table} BY NAME SELECT *, $change AS _change FROM rollup_folded {kept}", {"change": change}
+    )
 
 
 def _merge(cursor: duckdb.DuckDBPyConnection, rollup: Rollup, plus: str, minus: str | None, change: int) -> None:
@@ -480,8 +539,10 @@ _checked = cached(_current, reads=lambda names: tuple(sorted({_BY_NAME[name].dat
 
 
 def current(database: Database, sql: str) -> None:
-    """Before running `sql`: rebuild the roll-ups it reads that lag their rows (rarely; a kept check otherwise)."""
-    names = tuple(rollup.name for rollup in read_by(sql))
+    """Before running `sql`: rebuild the roll-ups of the datasets it reads roll-ups of that lag their rows (rarely; a
+    kept check otherwise). All of a dataset's: what left one behind (a change by code that keeps none) left them all."""
+    datasets = {rollup.dataset for rollup in read_by(sql)}
+    names = tuple(rollup.name for rollup in ROLLUPS if rollup.dataset in datasets)
     if names:
         _checked(database, names)
 
@@ -547,7 +608,9 @@ def check(database: Database) -> list[Difference]:
                     f"CAST({MERGE[kind].format(quote(name))} AS {described[name]}) AS {quote(name)}"
                     for name, kind in rollup.measures
                 )
-                stored = f"(SELECT {columns} FROM (SELECT {keys}, {merged} FROM {table} GROUP BY ALL))"
+                # A combined count of nothing is no group (the changes of a partition may cancel).
+                kept = f"HAVING {MERGE['count'].format(quote(rollup.measures[0][0]))} <> 0" if rollup.additive else ""
+                stored = f"(SELECT {columns} FROM (SELECT {keys}, {merged} FROM {table} GROUP BY ALL {kept}))"
 
                 def rows(sql: str) -> list[dict]:
                     result = cursor.execute(f"{sql} LIMIT {EXAMPLES_SHOWN}")

@@ -316,8 +316,17 @@ def test_the_command_line_checks_and_rebuilds(target, db, write):
     report = json.loads(checked.stdout)
     assert report["same"] is False
     by_name = {difference["rollup"]: difference for difference in report["rollups"]}
-    assert sorted(by_name) == ["training_awareness", "training_completions", "training_due", "training_employees"]
-    assert all(by_name[name]["same"] for name in ("training_awareness", "training_completions", "training_due"))
+    assert sorted(by_name) == [
+        "training_awareness",
+        "training_completions",
+        "training_due",
+        "training_employees",
+        "training_matrix",
+    ]
+    assert all(
+        by_name[name]["same"]
+        for name in ("training_awareness", "training_completions", "training_due", "training_matrix")
+    )
     difference = by_name["training_employees"]
     assert difference["missing"] == [
         {
@@ -339,7 +348,7 @@ def test_the_command_line_checks_and_rebuilds(target, db, write):
     ]
     assert "rollups --rebuild" in cli("--check").stderr
     rebuilt = cli("--rebuild", "--user", "Quality Lead")
-    assert rebuilt.returncode == 0 and "rebuilt 4 roll-ups from the rows" in rebuilt.stdout, rebuilt.stderr
+    assert rebuilt.returncode == 0 and "rebuilt 5 roll-ups from the rows" in rebuilt.stdout, rebuilt.stderr
     checked = cli("--check")
     assert checked.returncode == 0 and "training_employees: same as the rows (4 groups)" in checked.stdout
 
@@ -353,6 +362,9 @@ record = st.tuples(
     st.sampled_from([None, D(2024, 3, 1), D(2024, 12, 31), D(2025, 6, 1)]),
     # Completions in two 52-month blocks of the standards awareness roll-up (August 2023 is its last month of one).
     st.sampled_from([None, D(2023, 8, 20), D(2024, 2, 1), D(2025, 1, 15)]),
+    # Expiries for the matrix's spans (before, inside and after the others'), and two courses.
+    st.sampled_from([None, D(2024, 1, 10), D(2024, 4, 1), D(2025, 3, 1), D(2026, 1, 1)]),
+    st.sampled_from(["Audit", "Fire safety"]),
 )
 step = st.one_of(st.lists(record, min_size=1, max_size=5).map(lambda rows: ("load", rows)), st.just(("undo", None)))
 
@@ -370,12 +382,15 @@ def test_random_loads_and_undos_keep_the_rollup_equal_to_its_rows(tmp_path_facto
                     undo_batch(db, loaded.pop())
             else:
                 lines = {
-                    f"R{rid}": f"R{rid},{emp},{dept},{site},Audit,ISO 9001,1,"
-                    f"{'completed' if done else 'planned'},{due or ''},{done or ''},yes"
-                    for rid, emp, (dept, site), due, done in rows
+                    f"R{rid}": f"R{rid},{emp},{dept},{site},{course},ISO 9001,1,"
+                    f"{'completed' if done else 'planned'},{due or ''},{done or ''},yes,{expires or ''}"
+                    for rid, emp, (dept, site), due, done, expires, course in rows
                 }
                 path = directory / f"step-{number}.csv"
-                path.write_text(csv(*lines.values()), encoding="utf-8")
+                path.write_text(
+                    TRAINING_HEADER.rstrip("\n") + ",expires_on\n" + "".join(f"{line}\n" for line in lines.values()),
+                    encoding="utf-8",
+                )
                 result = ingest_file(db, "training", path)
                 assert result.ok, result.errors
                 if result.batch_id is not None:

@@ -164,6 +164,113 @@ def test_training_matrix_on_an_earlier_day_uses_what_was_true_then(training_db):
     ]
 
 
+MATRIX = """record_id,employee_id,department,site,course,category,standard,hours,status,due_date,completed_on,expires_on,is_mandatory,effectiveness
+M1,E1,Production,Leeds,Forklift,Technical,ISO 45001,2,completed,2023-01-31,2023-01-10,2024-01-10,yes,
+M2,E1,Production,Leeds,Forklift,Technical,ISO 45001,2,completed,2023-12-31,2023-12-01,2024-12-01,yes,
+M3,E1,Production,Leeds,Forklift,Technical,ISO 45001,1,completed,2024-06-30,2024-06-01,2024-08-01,yes,
+M4,E1,Production,Leeds,Forklift,Technical,ISO 45001,2,completed,2025-03-31,2025-03-01,2026-03-01,yes,
+M5,E2,Quality,Porto,Auditing,Quality,ISO 9001,1,overdue,,,,yes,
+M6,E2,Quality,Porto,Induction,Quality,ISO 9001,1,completed,2024-02-29,2024-02-29,,no,
+M7,E3,Production,Leeds,Fire safety,Health & Safety,ISO 45001,1,completed,2024-03-31,2024-03-31,2025-03-31,yes,
+M8,E3,Quality,Porto,Fire safety,Health & Safety,ISO 45001,1,completed,2024-05-01,2024-05-01,2025-05-01,yes,
+M9,E4,Production,Leeds,Safety walk,,ISO 14001,1,planned,2025-09-30,,,yes,
+M10,E4,Production,Leeds,Safety walk,,ISO 14001,1,cancelled,2024-01-01,,,yes,
+M11,E4,Production,Leeds,Forklift,Technical,ISO 45001,2,completed,2024-11-30,2024-12-05,2025-02-01,yes,
+"""
+# E1's forklift ticket: completed four times, one span inside another (M3), a gap from 2024-12-02 to 2025-02-28.
+# E2: an overdue audit course without a due date, and an induction on 29 February 2024 (on record until 1 March
+# 2025). E3 moved from Leeds Production to Porto Quality. E4: a cancelled assignment places them from 2024-01-01;
+# a forklift ticket completed after its due date.
+
+
+def matrix_on(rows_: list[dict], day: dt.date, *, sites=(), standards=()) -> list[tuple]:
+    """The matrix on `day` worked out by hand from the records, as the view's comment defines it."""
+
+    def months_back(day: dt.date) -> dt.date:  # day - 12 months, clamped to the month's end as DuckDB does
+        return day.replace(year=day.year - 1, day=min(day.day, 28 if day.month == 2 else day.day))
+
+    def on(value: str) -> dt.date | None:
+        return dt.date.fromisoformat(value) if value else None
+
+    seen: dict[tuple, list[dt.date]] = {}
+    for r in rows_:
+        dates = [d for d in (on(r["due_date"]), on(r["completed_on"])) if d]
+        if dates:
+            seen.setdefault((r["employee_id"], r["site"], r["department"]), []).extend(dates)
+    states: dict[tuple, int] = {}
+    for r in rows_:
+        cell = (r["employee_id"], r["site"], r["department"])
+        if r["status"] == "cancelled" or cell not in seen or (sites and r["site"] not in sites):
+            continue
+        if standards and r["standard"] not in standards:
+            continue
+        if not (min(seen[cell]) <= day and max(seen[cell]) > months_back(day)):
+            continue
+        due, done, expires = on(r["due_date"]), on(r["completed_on"]), on(r["expires_on"])
+        if r["status"] == "completed" and done <= day:
+            state = 1 if expires is None or expires > day + dt.timedelta(60) else 2 if expires >= day else 3
+        elif (due is not None and due < day) or (due is None and r["status"] == "overdue"):
+            state = 4
+        else:
+            state = 5
+        group = (*cell, r["course"], r["category"] or "Uncategorised", r["standard"])
+        states[group] = min(states.get(group, 6), state)
+    counts: dict[tuple, list[int]] = {}
+    for (_, _, department, _, category, _), state in states.items():
+        counts.setdefault((department, category), [0] * 5)[state - 1] += 1
+    return [(*key, *values, sum(values)) for key, values in sorted(counts.items())]
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def matrix_db(request, tmp_path_factory):
+    yield from loaded(request, tmp_path_factory, "training", MATRIX)
+
+
+def test_the_training_matrix_on_any_day_is_what_the_records_say_that_day(matrix_db):
+    import csv
+    import io
+
+    records = list(csv.DictReader(io.StringIO(MATRIX)))
+    columns = ["department", "category", *tv.MATRIX_STATES, "assignments"]
+
+    def matrix(day: dt.date, **filters) -> list[tuple]:
+        return rows(
+            tv.training_matrix(matrix_db, Filters(date_to=day, as_of=AS_OF + dt.timedelta(600), **filters)), columns
+        )
+
+    # Exact figures on days around E1's gap and E2's 29 February.
+    assert matrix(dt.date(2024, 7, 1)) == [
+        ("Production", "Health & Safety", 1, 0, 0, 0, 0, 1),  # E3 in Leeds
+        ("Production", "Technical", 1, 0, 0, 0, 1, 2),  # E1 valid (M2 covers M3's days); E4 not yet due
+        ("Production", "Uncategorised", 0, 0, 0, 0, 1, 1),  # E4's safety walk (the cancelled one does not count)
+        ("Quality", "Health & Safety", 1, 0, 0, 0, 0, 1),  # E3 in Porto
+        ("Quality", "Quality", 1, 0, 0, 1, 0, 2),  # E2's induction valid, audit overdue
+    ]
+    # E1's ticket expired on 2024-12-01 and E4's expires on 2025-02-01; E3's Leeds ticket is still valid.
+    assert matrix(dt.date(2025, 1, 15))[:2] == [
+        ("Production", "Health & Safety", 1, 0, 0, 0, 0, 1),
+        ("Production", "Technical", 0, 1, 1, 0, 0, 2),
+    ]
+    # On 28 February E4's has expired too and E3's Leeds ticket is expiring; E2 is still on record.
+    assert matrix(dt.date(2025, 2, 28)) == [
+        ("Production", "Health & Safety", 0, 1, 0, 0, 0, 1),
+        ("Production", "Technical", 0, 0, 2, 0, 0, 2),
+        ("Production", "Uncategorised", 0, 0, 0, 0, 1, 1),
+        ("Quality", "Health & Safety", 1, 0, 0, 0, 0, 1),
+        ("Quality", "Quality", 1, 0, 0, 1, 0, 2),
+    ]
+    # On 1 March E1 is valid again (M4) and E2, last seen on 29 February 2024, is no longer on record.
+    assert matrix(dt.date(2025, 3, 1))[1] == ("Production", "Technical", 1, 0, 1, 0, 0, 2)
+    assert [row[:2] for row in matrix(dt.date(2025, 3, 1))][-1] == ("Quality", "Health & Safety")
+    # Every 23rd day over four years, and under a site and a standard filter, as the records give it.
+    day = dt.date(2022, 12, 1)
+    while day <= dt.date(2026, 12, 31):
+        assert matrix(day) == matrix_on(records, day), day
+        assert matrix(day, sites=("Leeds",)) == matrix_on(records, day, sites=("Leeds",)), day
+        assert matrix(day, standards=("ISO 9001",)) == matrix_on(records, day, standards=("ISO 9001",)), day
+        day += dt.timedelta(23)
+
+
 def test_matrix_figure_is_a_heatmap_of_the_share_needing_action(training_db):
     chart = tv.matrix_chart(training_db, TODAY)
     heatmap = chart.figure.data[0]
