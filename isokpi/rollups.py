@@ -2,8 +2,8 @@
 
 A roll-up is one GROUP BY over a dataset's current rows (isokpi/sql/rollups/<name>.sql, reading `input_rows`),
 stored in `rollup_<name>` with the change that wrote each row (`_change`, a value of the batch counter). A group's
-figures depend on its own rows only, so a change brings exactly the groups its row versions belong to up to date, in
-the transaction that changes the rows (refresh): counts and sums add the definition over the versions the change made
+figures depend on its own rows only (but for a roll-up kept by partition, below), so a change brings exactly the
+groups its row versions belong to up to date, in the transaction that changes the rows (refresh): counts and sums add the definition over the versions the change made
 current and take away the definition over those it made no longer current; minima, maxima and bitmasks (ORed) merge
 added versions, and a group that lost rows is computed again from its rows; a change of a large share of the rows
 computes the roll-up whole. A load that only inserts rows (most uploads) appends the definition over them and reads
@@ -12,6 +12,11 @@ minima, maxima, ORs; common.sql), as `--check` does, and the first change of the
 FOLD_EVERY changes folds them back into one row per group. On DuckLake that keeps a load to one INSERT per roll-up:
 no read, no delete. One SQL definition builds a roll-up, refreshes it and checks it
 (`python -m isokpi rollups --check`).
+
+A roll-up kept by partition (training_matrix) has groups whose figures depend on every row of a partition (an
+employee's records in a site and department): a change computes the definition over the rows of the partitions it
+touched as they are and as they were, and adds the difference (merged, or after a load that only inserted rows
+appended, combined per group); a group whose changes sum to nothing is no group.
 
 What could still leave a roll-up behind its rows is caught before it is read:
 - a cut WAL on a database file that brings back part of an unfinished change (duckdb/duckdb#25931, see
@@ -260,7 +265,8 @@ def refresh(cursor: duckdb.DuckDBPyConnection, touched: Touched, change: int) ->
 
     A roll-up of sums and counts adds the change (the definition over the rows it made current, less the definition
     over those it made no longer current), dropping a group whose rows are all gone. One of minima, maxima and bitmasks
-    (ORed) merges rows that were only added, and computes a group again from its current rows when rows left it."""
+    (ORed) merges rows that were only added, and computes a group again from its current rows when rows left it. One
+    kept by partition adds the definition over its touched partitions as they are, less as they were (_partitions)."""
     dataset = touched.dataset
     if not of(dataset):
         return  # a dataset without roll-ups: not a statement more
@@ -274,17 +280,12 @@ def refresh(cursor: duckdb.DuckDBPyConnection, touched: Touched, change: int) ->
     if touched.appended is not None and any(rollup.partition for rollup in of(dataset)):
         whole = _appended_as_changed(cursor, touched)
     for rollup in of(dataset):
-        table = quote(rollup.table)
         if touched.appended is not None and not rollup.partition:
             _append(cursor, rollup, touched.appended, change)
         elif whole:
-            cursor.execute(f"DELETE FROM {table}")
-            cursor.execute(
-                f"INSERT INTO {table} BY NAME SELECT *, $change AS _change FROM ({rollup.over(f'SELECT * FROM {quote(dataset)}')})",
-                {"change": change},
-            )
+            _whole(cursor, rollup, change)
         elif rollup.partition:
-            _partitions(cursor, rollup, change)
+            _partitions(cursor, rollup, change, append=touched.appended is not None)
         elif rollup.additive or not removed:
             _merge(cursor, rollup, plus, minus if removed else None, change)
         else:
@@ -317,6 +318,16 @@ def _append(cursor: duckdb.DuckDBPyConnection, rollup: Rollup, batch: int, chang
     )
 
 
+def _whole(cursor: duckdb.DuckDBPyConnection, rollup: Rollup, change: int) -> None:
+    """Every group computed again from the dataset's rows, in the change's transaction."""
+    table = quote(rollup.table)
+    cursor.execute(f"DELETE FROM {table}")
+    cursor.execute(
+        f"INSERT INTO {table} BY NAME SELECT *, $change AS _change FROM ({rollup.over(f'SELECT * FROM {quote(rollup.dataset)}')})",
+        {"change": change},
+    )
+
+
 def _appended_as_changed(cursor: duckdb.DuckDBPyConnection, touched: Touched) -> bool:
     """For the roll-ups kept by partition, an appending load's versions in the temp table a change notes (touch);
     True when the load is so large a share of the rows that computing them whole costs less (a first load)."""
@@ -334,10 +345,11 @@ def _appended_as_changed(cursor: duckdb.DuckDBPyConnection, touched: Touched) ->
     return False
 
 
-def _partitions(cursor: duckdb.DuckDBPyConnection, rollup: Rollup, change: int) -> None:
+def _partitions(cursor: duckdb.DuckDBPyConnection, rollup: Rollup, change: int, *, append: bool) -> None:
     """A roll-up kept by partition: the definition over every row of the partitions the change touched, as they are
     now, less the definition over the same partitions as they were (now, less the versions the change made current,
-    plus those it made no longer current), merged as any change of sums and counts is."""
+    plus those it made no longer current), merged as any change of sums and counts is; after a load that only added
+    rows (`append`), appended (no read of the roll-up, which may then hold a group in several rows, as _append)."""
     dataset = DATASETS[rollup.dataset]
     columns = ", ".join(quote(column) for column in dataset.column_names)
     changed = quote(f"changed_{dataset.name}")
@@ -347,11 +359,30 @@ def _partitions(cursor: duckdb.DuckDBPyConnection, rollup: Rollup, change: int) 
         f"FROM {quote(dataset.name)} r SEMI JOIN (SELECT DISTINCT {keys} FROM {changed}) k "
         f"ON {rollup.same_group('k', 'r', rollup.partition)}"
     )
+    # The difference reads the partitions twice: once they hold half the rows, computing the roll-up whole is cheaper
+    # (a re-export that corrects one record of every employee).
+    partition_rows = cursor.execute("SELECT count(*) FROM rollup_partition_rows").fetchone()[0]
+    if partition_rows >= ASK_FIRST_FROM:
+        current = cursor.execute(f"SELECT count(*) FROM {quote(dataset.name)}").fetchone()[0]
+        if 2 * partition_rows >= current:
+            _whole(cursor, rollup, change)
+            return
     before = (
         f"(SELECT * FROM (SELECT {columns} FROM rollup_partition_rows EXCEPT ALL SELECT {columns} FROM {changed} "
         f"WHERE _plus) UNION ALL SELECT {columns} FROM {changed} WHERE NOT _plus)"
     )
-    _merge(cursor, rollup, "(SELECT * FROM rollup_partition_rows)", before, change)
+    after = "(SELECT * FROM rollup_partition_rows)"
+    if append:
+        # The difference combined per group: the groups of the partitions' other rows, there before and after, cancel.
+        keys = ", ".join(quote(key) for key in rollup.keys)
+        measures = ", ".join(f"{MERGE[kind].format(quote(name))} AS {quote(name)}" for name, kind in rollup.measures)
+        cursor.execute(
+            f"INSERT INTO {quote(rollup.table)} BY NAME SELECT *, $change AS _change FROM (SELECT {keys}, {measures} "
+            f"FROM ({_delta(rollup, after, before)}) GROUP BY ALL HAVING {MERGE['count'].format(quote(rollup.measures[0][0]))} <> 0)",
+            {"change": change},
+        )
+    else:
+        _merge(cursor, rollup, after, before, change)
 
 
 def _fold(cursor: duckdb.DuckDBPyConnection, rollup: Rollup, change: int) -> None:
@@ -366,13 +397,14 @@ def _fold(cursor: duckdb.DuckDBPyConnection, rollup: Rollup, change: int) -> Non
     if not cursor.execute("SELECT count(*) FROM rollup_folded").fetchone()[0]:
         return
     cursor.execute(f"DELETE FROM {table} USING rollup_folded f WHERE {rollup.same_group('f', table)}")
-    kept = f"WHERE {quote(rollup.measures[0][0])} <> 0" if rollup.additive else ""  # changes that cancel: no group
+    kept = f"WHERE {quote(rollup.measures[0][0])} <> 0" if rollup.partition else ""  # changes that cancel: no group
     cursor.execute(
         f"INSERT INTO {table} BY NAME SELECT *, $change AS _change FROM rollup_folded {kept}", {"change": change}
     )
 
 
-def _merge(cursor: duckdb.DuckDBPyConnection, rollup: Rollup, plus: str, minus: str | None, change: int) -> None:
+def _delta(rollup: Rollup, plus: str, minus: str | None) -> str:
+    """The definition over `plus`, and over `minus` with its sums and counts negated."""
     keys = ", ".join(quote(key) for key in rollup.keys)
     negated = ", ".join(
         f"-{quote(name)} AS {quote(name)}" if kind in ADDITIVE else quote(name) for name, kind in rollup.measures
@@ -380,8 +412,13 @@ def _merge(cursor: duckdb.DuckDBPyConnection, rollup: Rollup, plus: str, minus: 
     delta = f"SELECT * FROM ({rollup.over(f'SELECT * FROM {plus}')})"
     if minus is not None:
         delta += f" UNION ALL BY NAME SELECT {keys}, {negated} FROM ({rollup.over(f'SELECT * FROM {minus}')})"
+    return delta
+
+
+def _merge(cursor: duckdb.DuckDBPyConnection, rollup: Rollup, plus: str, minus: str | None, change: int) -> None:
+    keys = ", ".join(quote(key) for key in rollup.keys)
     table = quote(rollup.table)
-    cursor.execute(f"CREATE OR REPLACE TEMP TABLE rollup_delta AS {delta}")
+    cursor.execute(f"CREATE OR REPLACE TEMP TABLE rollup_delta AS {_delta(rollup, plus, minus)}")
     measures = ", ".join(f"{MERGE[kind].format(quote(name))} AS {quote(name)}" for name, kind in rollup.measures)
     cursor.execute(
         f"CREATE OR REPLACE TEMP TABLE rollup_merged AS SELECT {keys}, {measures} FROM ("
@@ -608,8 +645,9 @@ def check(database: Database) -> list[Difference]:
                     f"CAST({MERGE[kind].format(quote(name))} AS {described[name]}) AS {quote(name)}"
                     for name, kind in rollup.measures
                 )
-                # A combined count of nothing is no group (the changes of a partition may cancel).
-                kept = f"HAVING {MERGE['count'].format(quote(rollup.measures[0][0]))} <> 0" if rollup.additive else ""
+                # A combined count of nothing is no group (a partition's changes may cancel); in any other roll-up a
+                # stored count of nothing is a difference.
+                kept = f"HAVING {MERGE['count'].format(quote(rollup.measures[0][0]))} <> 0" if rollup.partition else ""
                 stored = f"(SELECT {columns} FROM (SELECT {keys}, {merged} FROM {table} GROUP BY ALL {kept}))"
 
                 def rows(sql: str) -> list[dict]:

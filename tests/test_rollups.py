@@ -71,11 +71,12 @@ def same(db) -> bool:
 D = dt.date
 
 
-@pytest.fixture(params=["groups", "whole"])
+@pytest.fixture(params=["groups", "whole", "partitions"])
 def refreshed(request, monkeypatch) -> str:
-    """Either way of refreshing: the touched groups only (as after a small change) or every group (a large one; a load
-    and an undo, whose sizes are known, find that out before they note their versions)."""
-    monkeypatch.setattr(rollups, "WHOLE_FROM", 0 if request.param == "groups" else 10**9)
+    """Each way of refreshing: the touched groups only (as after a small change), every group (a large one; a load
+    and an undo, whose sizes are known, find that out before they note their versions), or the touched groups with
+    the matrix computed whole once its touched partitions hold half the rows or more (every size asked)."""
+    monkeypatch.setattr(rollups, "WHOLE_FROM", 10**9 if request.param == "whole" else 0)
     monkeypatch.setattr(rollups, "ASK_FIRST_FROM", 10**9 if request.param == "groups" else 0)
     return request.param
 

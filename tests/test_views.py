@@ -176,11 +176,14 @@ M8,E3,Quality,Porto,Fire safety,Health & Safety,ISO 45001,1,completed,2024-05-01
 M9,E4,Production,Leeds,Safety walk,,ISO 14001,1,planned,2025-09-30,,,yes,
 M10,E4,Production,Leeds,Safety walk,,ISO 14001,1,cancelled,2024-01-01,,,yes,
 M11,E4,Production,Leeds,Forklift,Technical,ISO 45001,2,completed,2024-11-30,2024-12-05,2025-02-01,yes,
+M12,E5,Logistics,,Induction,Quality,ISO 9001,1,completed,2024-09-01,2024-09-01,,no,
+M13,E5,Logistics,,Forklift,Technical,ISO 45001,2,planned,,,,yes,
 """
 # E1's forklift ticket: completed four times, one span inside another (M3), a gap from 2024-12-02 to 2025-02-28.
 # E2: an overdue audit course without a due date, and an induction on 29 February 2024 (on record until 1 March
 # 2025). E3 moved from Leeds Production to Porto Quality. E4: a cancelled assignment places them from 2024-01-01;
-# a forklift ticket completed after its due date.
+# a forklift ticket completed after its due date. E5: no site, and a forklift ticket planned without a due date
+# (planned, never overdue).
 
 
 def matrix_on(rows_: list[dict], day: dt.date, *, sites=(), standards=()) -> list[tuple]:
@@ -247,12 +250,14 @@ def test_the_training_matrix_on_any_day_is_what_the_records_say_that_day(matrix_
         ("Quality", "Quality", 1, 0, 0, 1, 0, 2),  # E2's induction valid, audit overdue
     ]
     # E1's ticket expired on 2024-12-01 and E4's expires on 2025-02-01; E3's Leeds ticket is still valid.
-    assert matrix(dt.date(2025, 1, 15))[:2] == [
+    assert matrix(dt.date(2025, 1, 15))[2:4] == [
         ("Production", "Health & Safety", 1, 0, 0, 0, 0, 1),
         ("Production", "Technical", 0, 1, 1, 0, 0, 2),
     ]
     # On 28 February E4's has expired too and E3's Leeds ticket is expiring; E2 is still on record.
     assert matrix(dt.date(2025, 2, 28)) == [
+        ("Logistics", "Quality", 1, 0, 0, 0, 0, 1),  # E5, without a site
+        ("Logistics", "Technical", 0, 0, 0, 0, 1, 1),
         ("Production", "Health & Safety", 0, 1, 0, 0, 0, 1),
         ("Production", "Technical", 0, 0, 2, 0, 0, 2),
         ("Production", "Uncategorised", 0, 0, 0, 0, 1, 1),
@@ -260,8 +265,9 @@ def test_the_training_matrix_on_any_day_is_what_the_records_say_that_day(matrix_
         ("Quality", "Quality", 1, 0, 0, 1, 0, 2),
     ]
     # On 1 March E1 is valid again (M4) and E2, last seen on 29 February 2024, is no longer on record.
-    assert matrix(dt.date(2025, 3, 1))[1] == ("Production", "Technical", 1, 0, 1, 0, 0, 2)
-    assert [row[:2] for row in matrix(dt.date(2025, 3, 1))][-1] == ("Quality", "Health & Safety")
+    march = {row[:2]: row[2:] for row in matrix(dt.date(2025, 3, 1))}
+    assert march[("Production", "Technical")] == (1, 0, 1, 0, 0, 2)
+    assert ("Quality", "Quality") not in march
     # Every 23rd day over four years, and under a site and a standard filter, as the records give it.
     day = dt.date(2022, 12, 1)
     while day <= dt.date(2026, 12, 31):

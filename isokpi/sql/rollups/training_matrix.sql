@@ -33,18 +33,22 @@ WITH present AS (
 ),
 assignments AS (
     -- Each assignment's days, kept to its employee's days on record: done_from (completed; without a completion
-    -- date: always), the end of its valid and of its current (valid or expiring) span, and due_from (level 4).
+    -- date: always), the end of its valid and of its current (valid or expiring) span, and due_from (level 4: never,
+    -- for an assignment neither completed nor due nor marked overdue without a due date). A NULL site or department
+    -- is a cell of its own, as in every GROUP BY here.
     SELECT a.employee_id, a.site, a.department, a.course, coalesce(a.category, 'Uncategorised') AS category,
            a.standard, p.first_seen, p.until, d.done_from,
            least(coalesce(a.expires_on - 60, p.until), p.until) AS valid_to,
            least(coalesce(a.expires_on + 1, p.until), p.until) AS current_to,
-           greatest(least(d.done_from, a.due_date + 1,
-                          CASE WHEN a.due_date IS NULL AND a.status = 'overdue' THEN p.first_seen END),
-                    p.first_seen) AS due_from
+           CASE WHEN o.overdue_from IS NOT NULL THEN greatest(o.overdue_from, p.first_seen) END AS due_from
     FROM input_rows a
-    JOIN present p USING (employee_id, site, department),
+    JOIN present p ON p.employee_id = a.employee_id AND p.site IS NOT DISTINCT FROM a.site
+                  AND p.department IS NOT DISTINCT FROM a.department,
     LATERAL (SELECT CASE WHEN a.status = 'completed'
-                         THEN greatest(coalesce(a.completed_on, p.first_seen), p.first_seen) END AS done_from) d
+                         THEN greatest(coalesce(a.completed_on, p.first_seen), p.first_seen) END AS done_from) d,
+    -- least() passes over NULLs: NULL only when none applies.
+    LATERAL (SELECT least(d.done_from, a.due_date + 1,
+                          CASE WHEN a.due_date IS NULL AND a.status = 'overdue' THEN p.first_seen END) AS overdue_from) o
     WHERE a.status <> 'cancelled'
 ),
 states AS (
