@@ -54,8 +54,8 @@ assignments AS (
 states AS (
     SELECT site, department, standard, category, any_value(first_seen) AS first_seen, any_value(until) AS until,
            min(done_from) AS done_from, min(due_from) AS due_from,
-           list_sort(list({'f': done_from, 't': valid_to}) FILTER (done_from < valid_to)) AS valid,
-           list_sort(list({'f': done_from, 't': current_to}) FILTER (done_from < current_to)) AS current
+           coalesce(list_sort(list({'f': done_from, 't': valid_to}) FILTER (done_from < valid_to)), []) AS valid,
+           coalesce(list_sort(list({'f': done_from, 't': current_to}) FILTER (done_from < current_to)), []) AS current
     FROM assignments
     GROUP BY employee_id, site, department, course, category, standard
 ),
@@ -67,42 +67,33 @@ changes AS (
                                                  {'level': 4, 'day': until, 'change': -1}] END,
                CASE WHEN done_from < until THEN [{'level': 3, 'day': done_from, 'change': 1},
                                                   {'level': 3, 'day': until, 'change': -1}] END,
-               -- The islands of the spans (sorted by start): +1 where a span starts after every earlier one ended,
-               -- -1 where the furthest end so far is before the next span's start (or there is no next span). When
-               -- the ends come in the order of the starts (a course renewed with the same validity, or never
+               -- The islands of each level's spans (sorted by start): +1 where a span starts after every earlier one
+               -- ended, -1 where the furthest end so far is before the next span's start (or there is no next span).
+               -- When the ends come in the order of the starts (a course renewed with the same validity, or never
                -- expiring), the furthest end so far is the previous span's: one step per span instead of one per pair.
-               CASE WHEN list_transform(valid, lambda s: s.t) = list_sort(list_transform(valid, lambda s: s.t)) THEN list_concat(
-                   list_transform(list_filter(range(1, len(valid) + 1), lambda i: i = 1 OR valid[i].f > valid[i - 1].t),
-                                  lambda i: {'level': 1, 'day': valid[i].f, 'change': 1}),
-                   list_transform(list_filter(range(1, len(valid) + 1),
-                                              lambda i: i = len(valid) OR valid[i + 1].f > valid[i].t),
-                                  lambda i: {'level': 1, 'day': valid[i].t, 'change': -1}))
-               ELSE list_concat(
-                   list_transform(
-                       list_filter(range(1, len(valid) + 1),
-                                   lambda i: i = 1 OR valid[i].f > list_max(list_transform(valid[1:i - 1], lambda s: s.t))),
-                       lambda i: {'level': 1, 'day': valid[i].f, 'change': 1}),
-                   list_transform(
-                       list_filter(range(1, len(valid) + 1),
-                                   lambda i: i = len(valid) OR valid[i + 1].f > list_max(list_transform(valid[1:i], lambda s: s.t))),
-                       lambda i: {'level': 1, 'day': list_max(list_transform(valid[1:i], lambda s: s.t)), 'change': -1}))
-               END,
-               CASE WHEN list_transform(current, lambda s: s.t) = list_sort(list_transform(current, lambda s: s.t)) THEN list_concat(
-                   list_transform(list_filter(range(1, len(current) + 1), lambda i: i = 1 OR current[i].f > current[i - 1].t),
-                                  lambda i: {'level': 2, 'day': current[i].f, 'change': 1}),
-                   list_transform(list_filter(range(1, len(current) + 1),
-                                              lambda i: i = len(current) OR current[i + 1].f > current[i].t),
-                                  lambda i: {'level': 2, 'day': current[i].t, 'change': -1}))
-               ELSE list_concat(
-                   list_transform(
-                       list_filter(range(1, len(current) + 1),
-                                   lambda i: i = 1 OR current[i].f > list_max(list_transform(current[1:i - 1], lambda s: s.t))),
-                       lambda i: {'level': 2, 'day': current[i].f, 'change': 1}),
-                   list_transform(
-                       list_filter(range(1, len(current) + 1),
-                                   lambda i: i = len(current) OR current[i + 1].f > list_max(list_transform(current[1:i], lambda s: s.t))),
-                       lambda i: {'level': 2, 'day': list_max(list_transform(current[1:i], lambda s: s.t)), 'change': -1}))
-               END
+               flatten(list_transform([{'level': 1, 'spans': valid}, {'level': 2, 'spans': current}], lambda l:
+                   CASE WHEN list_transform(l.spans, lambda s: s.t) = list_sort(list_transform(l.spans, lambda s: s.t))
+                   THEN list_concat(
+                       list_transform(
+                           list_filter(range(1, len(l.spans) + 1), lambda i: i = 1 OR l.spans[i].f > l.spans[i - 1].t),
+                           lambda i: {'level': l.level, 'day': l.spans[i].f, 'change': 1}),
+                       list_transform(
+                           list_filter(range(1, len(l.spans) + 1),
+                                       lambda i: i = len(l.spans) OR l.spans[i + 1].f > l.spans[i].t),
+                           lambda i: {'level': l.level, 'day': l.spans[i].t, 'change': -1}))
+                   ELSE list_concat(
+                       list_transform(
+                           list_filter(range(1, len(l.spans) + 1),
+                                       lambda i: i = 1 OR l.spans[i].f
+                                                 > list_max(list_transform(l.spans[1:i - 1], lambda s: s.t))),
+                           lambda i: {'level': l.level, 'day': l.spans[i].f, 'change': 1}),
+                       list_transform(
+                           list_filter(range(1, len(l.spans) + 1),
+                                       lambda i: i = len(l.spans) OR l.spans[i + 1].f
+                                                 > list_max(list_transform(l.spans[1:i], lambda s: s.t))),
+                           lambda i: {'level': l.level, 'day': list_max(list_transform(l.spans[1:i], lambda s: s.t)),
+                                      'change': -1}))
+                   END))
            ) AS changes
     FROM states
 )
