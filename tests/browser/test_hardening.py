@@ -112,12 +112,16 @@ def test_no_element_is_made_from_uploaded_names_in_any_chart(hostile_server, pag
         chart = page.locator(".js-plotly-plot").first if path == "training" else page.locator(".js-plotly-plot").last
         chart.scroll_into_view_if_needed()
         box = chart.locator(".nsewdrag").first.bounding_box()
-        for step in range(1, 20):
+        layer = chart.locator(".hoverlayer")
+        for step in range(1, 20):  # across the chart until a hover box shows
             page.mouse.move(box["x"] + box["width"] * step / 20, box["y"] + box["height"] * 0.9)
-            page.wait_for_timeout(150)
-            if chart.locator(".hoverlayer .hovertext").count():
+            for _ in range(5):  # up to a second for it to be drawn (late on a busy machine)
+                page.wait_for_timeout(200)
+                if layer.text_content():
+                    break
+            if layer.text_content():
                 break
-        assert hovered in chart.locator(".hoverlayer").text_content()
+        assert hovered in layer.text_content()
         assert page.evaluate(INJECTED) == []
     assert not app_errors(page)
 
