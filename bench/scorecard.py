@@ -286,7 +286,7 @@ def share_pct(hit: pd.Series, month: pd.Series) -> pd.Series:
 
 def staff_on_record(training: pd.DataFrame, months: pd.PeriodIndex) -> pd.Series:
     """common.sql's `staff`: employees whose records start by the month's last day and whose latest record
-    falls after the same day a year earlier."""
+    falls after the same day a year earlier; no count for a month whose 12 months reach before the first record."""
     import pandas as pd
 
     dates = training[["due_date", "completed_on"]]
@@ -302,7 +302,8 @@ def staff_on_record(training: pd.DataFrame, months: pd.PeriodIndex) -> pd.Series
         int(((spans["first"] <= end) & (spans["last"] > before)).sum())
         for end, before in zip(month_ends, year_before, strict=True)
     ]
-    return pd.Series(counts, index=months, dtype=float)
+    staff = pd.Series(counts, index=months, dtype=float)
+    return staff[months >= spans["first"].min().to_period("M") + 11]
 
 
 def training_kpis(training: pd.DataFrame, months: pd.PeriodIndex) -> dict[str, pd.Series]:
@@ -312,7 +313,7 @@ def training_kpis(training: pd.DataFrame, months: pd.PeriodIndex) -> dict[str, p
     completed = training[(training.status == "completed") & training.completed_on.notna()]
     hours = completed.hours.groupby(completed.completed_on.dt.to_period("M")).sum().reindex(months, fill_value=0.0)
     staff = staff_on_record(training, months)
-    hours_per_employee = (hours / staff)[staff > 0]
+    hours_per_employee = (hours.reindex(staff.index) / staff)[staff > 0]
 
     due = training[
         training.is_mandatory.fillna(False)
@@ -342,7 +343,7 @@ def findings_kpis(findings: pd.DataFrame, months: pd.PeriodIndex) -> dict[str, p
     return {
         "findings_closed_on_time_pct": share_pct(closed_on_time, due.due_on.dt.to_period("M")),
         "overdue_open_findings": overdue_open(actions, months[months >= kept.raised_on.min().to_period("M")]),
-        "repeat_finding_rate_pct": repeat_rate(kept),
+        "repeat_finding_rate_pct": repeat_rate(kept, findings.raised_on.min().to_period("M") + 12),
     }
 
 
@@ -359,14 +360,16 @@ def overdue_open(actions: pd.DataFrame, months: pd.PeriodIndex) -> pd.Series:
     return pd.Series(counts, dtype=float)
 
 
-def repeat_rate(kept: pd.DataFrame) -> pd.Series:
-    """Nonconformities with a repeat_of, or raised within 365 days after one on the same standard, site and clause."""
+def repeat_rate(kept: pd.DataFrame, seen_from: pd.Period) -> pd.Series:
+    """Nonconformities with a repeat_of, or raised within 365 days after one on the same standard, site and clause,
+    from `seen_from` on (a year after the first finding: a repeat needs a year of findings before it)."""
     place = ["standard", "site", "clause"]
     ncs = kept[kept.severity.isin(["major_nc", "minor_nc"])].sort_values([*place, "raised_on", "finding_id"])
     previous_on = ncs.groupby(place, dropna=False).raised_on.shift()
     placed = ncs.site.notna() & ncs.clause.notna()
     repeat = ncs.repeat_of.notna() | (placed & ((ncs.raised_on - previous_on).dt.days <= 365))
-    return share_pct(repeat, ncs.raised_on.dt.to_period("M"))
+    rate = share_pct(repeat, ncs.raised_on.dt.to_period("M"))
+    return rate[rate.index >= seen_from]
 
 
 def survey_kpis(survey: pd.DataFrame) -> dict[str, pd.Series]:
