@@ -329,20 +329,18 @@ def _whole(cursor: duckdb.DuckDBPyConnection, rollup: Rollup, change: int) -> No
 
 
 def _appended_as_changed(cursor: duckdb.DuckDBPyConnection, touched: Touched) -> bool:
-    """For the roll-ups kept by partition, an appending load's versions in the temp table a change notes (touch);
-    True when the load is so large a share of the rows that computing them whole costs less (a first load)."""
-    dataset = DATASETS[touched.dataset]
-    if touched.size >= ASK_FIRST_FROM:
-        current = cursor.execute(f"SELECT count(*) FROM {quote(dataset.name)}").fetchone()[0]
-        if touched.size * WHOLE_FROM >= current:
-            return True
-    columns = ", ".join(f"v.{quote(column)}" for column in dataset.column_names)
-    cursor.execute(
-        f"CREATE OR REPLACE TEMP TABLE {quote(f'changed_{dataset.name}')} AS SELECT {columns}, true AS _plus "
-        f"FROM {quote(dataset.versions_table)} v WHERE v._batch_id = $batch",
-        {"batch": touched.appended},
+    """For the roll-ups kept by partition, an appending load's versions noted as any change's are (touch); True when
+    the load is so large a share of the rows that computing them whole costs less (a first load)."""
+    noted = touch(
+        cursor,
+        touched.dataset,
+        plus="v._batch_id = $batch",
+        minus="false",
+        params={"batch": touched.appended},
+        lagging=False,
+        size=touched.size,
     )
-    return False
+    return noted.whole
 
 
 def _partitions(cursor: duckdb.DuckDBPyConnection, rollup: Rollup, change: int, *, append: bool) -> None:
